@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Octet",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "octet", targets: ["octet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma"])]),
+        .target(name: "OctetTensor",
+                dependencies: ["CBLAS", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: optimize),
+        .target(name: "OctetGraph",
+                dependencies: ["OctetTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: optimize),
+        .target(name: "OctetQuant", dependencies: ["OctetGraph"], swiftSettings: optimize),
+        .target(name: "OctetDPU", dependencies: ["OctetGraph"], swiftSettings: optimize),
+        .target(name: "OctetScript", dependencies: ["OctetQuant", "OctetDPU"], swiftSettings: optimize),
+        .executableTarget(name: "octet",
+                          dependencies: ["OctetScript", "CLibEdit",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: optimize),
+        .testTarget(name: "OctetTensorTests", dependencies: ["OctetTensor"]),
+        .testTarget(name: "OctetGraphTests", dependencies: ["OctetGraph"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OctetQuantTests", dependencies: ["OctetQuant"]),
+        .testTarget(name: "OctetDPUTests", dependencies: ["OctetDPU", "OctetQuant"]),
+        .testTarget(name: "OctetScriptTests", dependencies: ["OctetScript"], resources: [.copy("Scripts")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

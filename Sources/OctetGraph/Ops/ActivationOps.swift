@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum ActivationOps {
+    static let kernels: [String: OpKernel] = [:]
+}

@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum ConstantOps {
+    static let kernels: [String: OpKernel] = [:]
+}

@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum ConvOps {
+    static let kernels: [String: OpKernel] = [:]
+}

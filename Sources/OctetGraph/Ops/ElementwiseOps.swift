@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum ElementwiseOps {
+    static let kernels: [String: OpKernel] = [:]
+}

@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum LinearOps {
+    static let kernels: [String: OpKernel] = [:]
+}

@@ -1,0 +1,41 @@
+import OctetTensor
+
+/// Computes one node's outputs from its inputs (`nil` for an omitted optional input).
+/// `opset` is the model's default-domain opset, for ops whose semantics changed.
+public typealias OpKernel = (_ node: Node, _ inputs: [Tensor?], _ opset: Int) throws -> [Tensor]
+
+/// The one name → kernel table of the float executor. Each op family contributes its
+/// own table from its own file.
+public enum OpRegistry {
+    public static let kernels: [String: OpKernel] = {
+        var t: [String: OpKernel] = [:]
+        for family in [ConvOps.kernels, PoolOps.kernels, LinearOps.kernels, ActivationOps.kernels,
+                       ElementwiseOps.kernels, ShapeOps.kernels, ReduceOps.kernels, ResizeOps.kernels,
+                       ConstantOps.kernels] {
+            t.merge(family) { a, _ in a }
+        }
+        return t
+    }()
+
+    /// Whether the float executor can run `opType` (default ONNX domain).
+    public static func supports(_ opType: String) -> Bool { kernels[opType] != nil }
+}
+
+/// Helpers for kernels: required inputs with a clear error.
+extension Node {
+    func required(_ inputs: [Tensor?], _ i: Int) throws -> Tensor {
+        guard i < inputs.count, let t = inputs[i] else {
+            throw OctetGraphError.execution(node: label, reason: "missing required input #\(i)")
+        }
+        return t
+    }
+    func requiredFloat(_ inputs: [Tensor?], _ i: Int) throws -> Tensor {
+        let t = try required(inputs, i)
+        guard t.dtype == .float32 else {
+            throw OctetGraphError.execution(node: label, reason: "input #\(i) must be float32, got \(t.dtype)")
+        }
+        return t
+    }
+    func optional(_ inputs: [Tensor?], _ i: Int) -> Tensor? { i < inputs.count ? inputs[i] : nil }
+    func fail(_ reason: String) -> OctetGraphError { .execution(node: label, reason: reason) }
+}

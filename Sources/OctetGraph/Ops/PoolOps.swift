@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum PoolOps {
+    static let kernels: [String: OpKernel] = [:]
+}

@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum ReduceOps {
+    static let kernels: [String: OpKernel] = [:]
+}

@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum ResizeOps {
+    static let kernels: [String: OpKernel] = [:]
+}

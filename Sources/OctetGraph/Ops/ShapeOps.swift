@@ -1,0 +1,5 @@
+import OctetTensor
+
+enum ShapeOps {
+    static let kernels: [String: OpKernel] = [:]
+}

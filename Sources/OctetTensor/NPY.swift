@@ -1,0 +1,159 @@
+import Foundation
+import ZIPFoundation
+
+/// NumPy `.npy` (format 1.0–3.0) and `.npz` reading and `.npy` writing.
+///
+/// Supported dtypes: `<f4`, `|i1`, `|u1`, `<i4`, `<i8` in C order. Anything else —
+/// Fortran order, big-endian, other dtypes, truncated data — throws `OctetTensorError.badFile`.
+/// Source: numpy `numpy/lib/format.py` (NEP 1).
+public enum NPY {
+    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+
+    /// Reads one array from a `.npy` file.
+    public static func read(path: String) throws -> Tensor {
+        guard FileManager.default.fileExists(atPath: path) else { throw OctetTensorError.fileNotFound(path) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw OctetTensorError.badFile(path: path, reason: "cannot read file")
+        }
+        return try decode(data, name: path)
+    }
+
+    /// Reads every array of a `.npz` archive, keyed by name without the `.npy` suffix.
+    public static func readArchive(path: String) throws -> [String: Tensor] {
+        guard FileManager.default.fileExists(atPath: path) else { throw OctetTensorError.fileNotFound(path) }
+        let archive: Archive
+        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
+            throw OctetTensorError.badFile(path: path, reason: "not a zip (.npz) archive")
+        }
+        var out: [String: Tensor] = [:]
+        for entry in archive where entry.type == .file {
+            var bytes = Data()
+            do { _ = try archive.extract(entry, consumer: { bytes.append($0) }) } catch {
+                throw OctetTensorError.badFile(path: path, reason: "entry \(entry.path) is corrupt: \(error)")
+            }
+            var key = entry.path
+            if key.hasSuffix(".npy") { key.removeLast(4) }
+            out[key] = try decode(bytes, name: "\(path):\(entry.path)")
+        }
+        return out
+    }
+
+    /// Decodes `.npy` bytes; `name` is used in error messages.
+    public static func decode(_ data: Data, name: String) throws -> Tensor {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw OctetTensorError.badFile(path: name, reason: "not a .npy file (bad magic)")
+        }
+        let major = bytes[6]
+        let headerLen: Int
+        let headerStart: Int
+        if major == 1 {
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        } else if major == 2 || major == 3 {
+            guard bytes.count >= 12 else { throw OctetTensorError.badFile(path: name, reason: "truncated header") }
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        } else {
+            throw OctetTensorError.badFile(path: name, reason: "unsupported .npy version \(major)")
+        }
+        guard bytes.count >= headerStart + headerLen else {
+            throw OctetTensorError.badFile(path: name, reason: "truncated header")
+        }
+        let header = String(decoding: bytes[headerStart..<headerStart + headerLen], as: UTF8.self)
+        let (descr, fortran, shape) = try parseHeader(header, name: name)
+        if fortran { throw OctetTensorError.badFile(path: name, reason: "Fortran-order arrays are not supported; save with C order") }
+        let n = Tensor.elementCount(shape)
+        let body = headerStart + headerLen
+        let dtype = try dtypeFor(descr, name: name)
+        guard bytes.count - body >= n * dtype.byteSize else {
+            throw OctetTensorError.badFile(path: name, reason: "truncated data: expected \(n * dtype.byteSize) bytes for shape \(shape), found \(bytes.count - body)")
+        }
+        return bytes.withUnsafeBytes { raw -> Tensor in
+            let p = raw.baseAddress!.advanced(by: body)
+            switch dtype {
+            case .float32: return Tensor(shape: shape, floats: load(p, n, Float.self))
+            case .int8: return Tensor(shape: shape, int8s: load(p, n, Int8.self))
+            case .uint8: return Tensor(shape: shape, uint8s: load(p, n, UInt8.self))
+            case .int32: return Tensor(shape: shape, int32s: load(p, n, Int32.self))
+            case .int64: return Tensor(shape: shape, int64s: load(p, n, Int64.self))
+            }
+        }
+    }
+
+    private static func load<T>(_ p: UnsafeRawPointer, _ n: Int, _: T.Type) -> [T] {
+        [T](unsafeUninitializedCapacity: n) { buf, initialized in
+            if n > 0 { memcpy(buf.baseAddress!, p, n * MemoryLayout<T>.stride) }
+            initialized = n
+        }
+    }
+
+    private static func dtypeFor(_ descr: String, name: String) throws -> DType {
+        switch descr {
+        case "<f4": return .float32
+        case "|i1", "<i1", "i1": return .int8
+        case "|u1", "<u1", "u1", "|b1": return .uint8
+        case "<i4": return .int32
+        case "<i8": return .int64
+        default:
+            throw OctetTensorError.badFile(path: name, reason: "unsupported dtype '\(descr)' (supported: float32, int8, uint8, int32, int64, little-endian)")
+        }
+    }
+
+    private static func parseHeader(_ h: String, name: String) throws -> (String, Bool, [Int]) {
+        func value(_ key: String) -> Substring? {
+            guard let r = h.range(of: "'\(key)':") else { return nil }
+            return h[r.upperBound...].drop(while: { $0 == " " })
+        }
+        guard let d = value("descr"), d.first == "'", let end = d.dropFirst().firstIndex(of: "'") else {
+            throw OctetTensorError.badFile(path: name, reason: "header has no 'descr'")
+        }
+        let descr = String(d[d.index(after: d.startIndex)..<end])
+        guard let f = value("fortran_order") else { throw OctetTensorError.badFile(path: name, reason: "header has no 'fortran_order'") }
+        let fortran = f.hasPrefix("True")
+        guard let s = value("shape"), s.first == "(", let close = s.firstIndex(of: ")") else {
+            throw OctetTensorError.badFile(path: name, reason: "header has no 'shape'")
+        }
+        let dims = s[s.index(after: s.startIndex)..<close].split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var shape: [Int] = []
+        for d in dims {
+            guard let v = Int(d), v >= 0 else { throw OctetTensorError.badFile(path: name, reason: "bad shape entry '\(d)'") }
+            shape.append(v)
+        }
+        return (descr, fortran, shape)
+    }
+
+    /// Encodes a tensor as `.npy` version 1.0 bytes.
+    public static func encode(_ t: Tensor) -> Data {
+        let descr: String
+        switch t.dtype {
+        case .float32: descr = "<f4"
+        case .int8: descr = "|i1"
+        case .uint8: descr = "|u1"
+        case .int32: descr = "<i4"
+        case .int64: descr = "<i8"
+        }
+        let shapeText = t.shape.isEmpty ? "()" : t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+        let total = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+        var data = Data(magic + [1, 0])
+        let len = UInt16(header.utf8.count)
+        data.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        switch t.storage {
+        case .float32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+        case .int8(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+        case .uint8(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+        case .int32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+        case .int64(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+        }
+        return data
+    }
+
+    /// Writes a `.npy` file atomically.
+    public static func write(_ t: Tensor, path: String) throws {
+        try AtomicFile.write(encode(t), to: path)
+    }
+}

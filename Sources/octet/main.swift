@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `octet` — quantize float ONNX models to power-of-two INT8 and run them on the DPU emulator.
+struct Octet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "octet",
+        abstract: "Power-of-two INT8 quantization, DPU emulation and the Octet language.",
+        subcommands: [InfoCommand.self, InferCommand.self])
+}
+
+Octet.main()

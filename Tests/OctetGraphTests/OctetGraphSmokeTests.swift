@@ -1,0 +1,6 @@
+import XCTest
+@testable import OctetGraph
+
+final class OctetGraphSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

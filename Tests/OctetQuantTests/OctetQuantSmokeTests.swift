@@ -1,0 +1,6 @@
+import XCTest
+@testable import OctetQuant
+
+final class OctetQuantSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import OctetScript
+
+final class OctetScriptSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}
