@@ -1,0 +1,111 @@
+import Foundation
+import OctetTensor
+
+/// A loaded, prepared float model: the graph specialised to a batch size, with shape
+/// subgraphs folded to constants, and its executor.
+///
+/// `run` accepts any batch size: inputs are split into chunks of the model's batch size
+/// (1 for models exported with a fixed batch of 1), run, and the outputs concatenated
+/// along axis 0. Weights are loaded once and shared by every run.
+public final class Model: @unchecked Sendable {
+    public let graph: Graph
+    public let path: String?
+    /// Batch size the graph was specialised to.
+    public let batchSize: Int
+    /// Shape of every tensor at `batchSize`, recorded while preparing the graph.
+    public let tensorShapes: [String: [Int]]
+    public let executor: Executor
+
+    /// Loads an ONNX model. `batchSize` gives symbolic leading dimensions a value
+    /// (default 1); other symbolic dimensions must be given through `dims`.
+    /// - Throws: the importer's errors, `OctetGraphError.symbolicDim` for an unresolved
+    ///   dimension, `.unsupportedOp` naming the node.
+    public static func load(path: String, batchSize: Int = 1, dims: [String: Int] = [:]) throws -> Model {
+        let g = try ONNXImporter.load(path: path)
+        return try Model(graph: g, path: path, batchSize: batchSize, dims: dims)
+    }
+
+    public init(graph: Graph, path: String? = nil, batchSize: Int = 1, dims: [String: Int] = [:]) throws {
+        guard batchSize >= 1 else { throw OctetGraphError.inputMismatch("batch size must be ≥ 1, got \(batchSize)") }
+        var g = graph
+        var batch = batchSize
+        for (i, input) in g.inputs.enumerated() {
+            g.inputs[i].dims = try input.dims.enumerated().map { axis, d in
+                switch d {
+                case .fixed(let v):
+                    if axis == 0 { batch = v }
+                    return .fixed(v)
+                case .symbolic(let name):
+                    if let v = dims[name] { return .fixed(v) }
+                    if axis == 0 { return .fixed(batchSize) }
+                    throw OctetGraphError.symbolicDim(input: input.name, dim: name.isEmpty ? "axis \(axis)" : name)
+                }
+            }
+        }
+        let prepared = try ShapeFolding.prepare(g)
+        self.graph = prepared.graph
+        self.tensorShapes = prepared.shapes
+        self.executor = try Executor(graph: prepared.graph)
+        self.path = path
+        self.batchSize = batch
+    }
+
+    public var inputs: [ValueInfo] { graph.inputs }
+    public var outputs: [ValueInfo] { graph.outputs }
+
+    /// Runs a batch of any size N through the model.
+    /// - Parameter feeds: input name → tensor of shape [N, ...rest of the input's shape].
+    /// - Returns: output name → tensor with leading dimension N.
+    /// - Throws: `OctetGraphError.inputMismatch` for a missing input, wrong dtype or shape.
+    public func run(_ feeds: [String: Tensor], hook: Executor.NodeHook? = nil) throws -> [String: Tensor] {
+        let n = try validate(feeds)
+        if n == batchSize { return try executor.run(feeds, hook: hook) }
+        var parts: [[String: Tensor]] = []
+        var start = 0
+        while start < n {
+            let count = min(batchSize, n - start)
+            var chunk: [String: Tensor] = [:]
+            for (k, t) in feeds { chunk[k] = TensorBatch.slice(t, start: start, count: count, padTo: batchSize) }
+            var out = try executor.run(chunk, hook: hook)
+            if count < batchSize { for (k, t) in out { out[k] = TensorBatch.slice(t, start: 0, count: count, padTo: count) } }
+            parts.append(out)
+            start += count
+        }
+        var result: [String: Tensor] = [:]
+        for o in graph.outputs { result[o.name] = try TensorBatch.concat(parts.map { $0[o.name]! }) }
+        return result
+    }
+
+    /// Runs a model with one input on `x` and returns its first output.
+    public func run(_ x: Tensor) throws -> Tensor {
+        guard graph.inputs.count == 1 else {
+            throw OctetGraphError.inputMismatch("model has \(graph.inputs.count) inputs; pass them by name")
+        }
+        let out = try run([graph.inputs[0].name: x])
+        return out[graph.outputs[0].name]!
+    }
+
+    /// Checks dtypes and per-sample shapes; returns the common batch size N.
+    private func validate(_ feeds: [String: Tensor]) throws -> Int {
+        var n: Int? = nil
+        for input in graph.inputs {
+            guard let t = feeds[input.name] else {
+                throw OctetGraphError.inputMismatch("missing input '\(input.name)' (model inputs: \(graph.inputs.map(\.name).joined(separator: ", ")))")
+            }
+            guard t.dtype == input.dtype else {
+                throw OctetGraphError.inputMismatch("input '\(input.name)': expected \(input.dtype), got \(t.dtype)")
+            }
+            let expected = input.shape ?? []
+            guard t.rank == expected.count, t.rank > 0, Array(t.shape.dropFirst()) == Array(expected.dropFirst()) else {
+                let want = (["N"] + expected.dropFirst().map(String.init)).joined(separator: ", ")
+                throw OctetGraphError.inputMismatch("input '\(input.name)': expected shape [\(want)], got \(t.shape)")
+            }
+            if let m = n, m != t.shape[0] {
+                throw OctetGraphError.inputMismatch("inputs have different batch sizes (\(m) and \(t.shape[0]))")
+            }
+            n = t.shape[0]
+        }
+        guard let count = n, count > 0 else { throw OctetGraphError.inputMismatch("empty input batch") }
+        return count
+    }
+}

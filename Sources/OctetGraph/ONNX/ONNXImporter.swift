@@ -1,0 +1,143 @@
+import Foundation
+import OctetTensor
+import SwiftProtobuf
+
+/// Loads ONNX models (IR versions 3–10, default-domain opsets 7–21) into a `Graph`.
+///
+/// Initializers and `Constant` nodes become `Graph.initializers`; initializers that also
+/// appear as graph inputs (IR < 4 style) are treated as constants. Nodes are sorted
+/// topologically. Source: ONNX IR spec (onnx/docs/IR.md).
+public enum ONNXImporter {
+    public static let supportedIRVersions = 3...10
+    public static let supportedOpsets = 7...21
+
+    /// - Throws: `OctetGraphError.fileNotFound`, `.notONNX` for unreadable or truncated
+    ///   files, `.badModel` for structural problems (unsupported IR version or opset, bad tensors).
+    public static func load(path: String) throws -> Graph {
+        guard FileManager.default.fileExists(atPath: path) else { throw OctetGraphError.fileNotFound(path) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw OctetGraphError.notONNX(path: path, reason: "cannot read file")
+        }
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw OctetGraphError.notONNX(path: path, reason: "protobuf decoding failed (\(error)); the file is truncated or not an ONNX model")
+        }
+        guard model.hasGraph, !model.graph.node.isEmpty else {
+            throw OctetGraphError.notONNX(path: path, reason: "no graph or no nodes")
+        }
+        let baseDir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try convert(model, baseDir: baseDir, path: path)
+    }
+
+    static func convert(_ model: Onnx_ModelProto, baseDir: String?, path: String) throws -> Graph {
+        let ir = Int(model.irVersion)
+        guard supportedIRVersions.contains(ir) else {
+            throw OctetGraphError.badModel("\(path): IR version \(ir) is not supported (supported \(supportedIRVersions))")
+        }
+        let opset = Int(model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+        guard supportedOpsets.contains(opset) else {
+            throw OctetGraphError.badModel("\(path): default-domain opset \(opset) is not supported (supported \(supportedOpsets))")
+        }
+        var g = try convertGraph(model.graph, baseDir: baseDir)
+        g.opset = opset
+        g.irVersion = ir
+        return g
+    }
+
+    static func convertGraph(_ pg: Onnx_GraphProto, baseDir: String?) throws -> Graph {
+        var initializers: [String: Tensor] = [:]
+        for t in pg.initializer { initializers[t.name] = try ONNXTensor.decode(t, baseDir: baseDir) }
+        var nodes: [Node] = []
+        for (i, pn) in pg.node.enumerated() {
+            let name = pn.name.isEmpty ? "\(pn.opType)_\(i)" : pn.name
+            var attrs: [String: Attribute] = [:]
+            for a in pn.attribute { attrs[a.name] = try attribute(a, node: name, baseDir: baseDir) }
+            let node = Node(name: name, opType: pn.opType, domain: pn.domain, inputs: pn.input,
+                            outputs: pn.output, attributes: attrs)
+            if node.opType == "Constant", node.domain.isEmpty, let out = node.outputs.first {
+                initializers[out] = try constantValue(node)
+            } else {
+                nodes.append(node)
+            }
+        }
+        let inputs = try pg.input.filter { initializers[$0.name] == nil }.map(valueInfo)
+        let outputs = try pg.output.map(valueInfo)
+        let sorted = try topologicalSort(nodes, available: Set(initializers.keys).union(inputs.map(\.name)))
+        return Graph(name: pg.name, nodes: sorted, initializers: initializers, inputs: inputs, outputs: outputs)
+    }
+
+    /// The tensor a `Constant` node produces (value, value_float(s), value_int(s)).
+    static func constantValue(_ n: Node) throws -> Tensor {
+        if let t = try n.tensor("value") { return t }
+        if let v = try n.float("value_float") { return Tensor(scalar: v) }
+        if let v = try n.floats("value_floats") { return Tensor(shape: [v.count], floats: v) }
+        if let v = try n.int("value_int") { return Tensor(shape: [], int64s: [Int64(v)]) }
+        if let v = try n.ints("value_ints") { return Tensor(shape: [v.count], int64s: v.map(Int64.init)) }
+        throw OctetGraphError.badAttribute(node: n.label, attribute: "value", reason: "Constant has no supported value attribute")
+    }
+
+    static func valueInfo(_ v: Onnx_ValueInfoProto) throws -> ValueInfo {
+        let tt = v.type.tensorType
+        let dtype = ONNXTensor.dtype(fromONNX: tt.elemType) ?? .float32
+        let dims: [Dim] = tt.shape.dim.map { d in
+            switch d.value {
+            case .dimValue(let x)?: return .fixed(Int(x))
+            case .dimParam(let s)?: return .symbolic(s)
+            case nil: return .symbolic("")
+            }
+        }
+        return ValueInfo(name: v.name, dtype: dtype, dims: dims)
+    }
+
+    static func attribute(_ a: Onnx_AttributeProto, node: String, baseDir: String?) throws -> Attribute {
+        switch a.type {
+        case .float: return .float(a.f)
+        case .int: return .int(Int(a.i))
+        case .string: return .string(String(decoding: a.s, as: UTF8.self))
+        case .floats: return .floats(a.floats)
+        case .ints: return .ints(a.ints.map { Int($0) })
+        case .strings: return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
+        case .tensor: return .tensor(try ONNXTensor.decode(a.t, baseDir: baseDir))
+        case .graph: return .graph(try convertGraph(a.g, baseDir: baseDir))
+        default:
+            // IR 3 files may omit `type`; infer it from the populated field.
+            if a.hasF { return .float(a.f) }
+            if a.hasI { return .int(Int(a.i)) }
+            if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
+            if a.hasT { return .tensor(try ONNXTensor.decode(a.t, baseDir: baseDir)) }
+            if !a.ints.isEmpty { return .ints(a.ints.map { Int($0) }) }
+            if !a.floats.isEmpty { return .floats(a.floats) }
+            throw OctetGraphError.badAttribute(node: node, attribute: a.name, reason: "unsupported attribute type \(a.type)")
+        }
+    }
+
+    /// Kahn's algorithm, stable with respect to file order.
+    static func topologicalSort(_ nodes: [Node], available: Set<String>) throws -> [Node] {
+        var ready = available
+        var remaining = nodes
+        var out: [Node] = []
+        out.reserveCapacity(nodes.count)
+        while !remaining.isEmpty {
+            var progressed = false
+            var next: [Node] = []
+            for n in remaining {
+                if n.inputs.allSatisfy({ $0.isEmpty || ready.contains($0) }) {
+                    out.append(n)
+                    ready.formUnion(n.outputs)
+                    progressed = true
+                } else {
+                    next.append(n)
+                }
+            }
+            if !progressed {
+                let n = next[0]
+                let missing = n.inputs.first { !$0.isEmpty && !ready.contains($0) } ?? "?"
+                throw OctetGraphError.missingInput(node: n.label, tensor: missing)
+            }
+            remaining = next
+        }
+        return out
+    }
+}

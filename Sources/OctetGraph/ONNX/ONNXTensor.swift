@@ -1,0 +1,114 @@
+import Foundation
+import OctetTensor
+
+/// Conversion of ONNX `TensorProto` (initializers, Constant values) to `Tensor`.
+///
+/// Supported element types: FLOAT, DOUBLE and FLOAT16 (converted to float32), INT8, UINT8,
+/// BOOL (as uint8), INT32, INT16 (as int32), INT64. Data may be inline (typed fields or
+/// `raw_data`) or external (`data_location = EXTERNAL`, file relative to the model).
+enum ONNXTensor {
+    static func decode(_ p: Onnx_TensorProto, baseDir: String?) throws -> Tensor {
+        let shape = p.dims.map { Int($0) }
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw OctetGraphError.badModel("tensor '\(p.name)' has a negative dimension \(shape)") }
+        let n = Tensor.elementCount(shape)
+        let raw = try rawBytes(p, baseDir: baseDir)
+        typealias DT = Onnx_TensorProto.DataType
+        guard let dt = DT(rawValue: Int(p.dataType)) else {
+            throw OctetGraphError.badModel("tensor '\(p.name)' has unknown data type \(p.dataType)")
+        }
+        func check(_ count: Int) throws {
+            guard count == n else {
+                throw OctetGraphError.badModel("tensor '\(p.name)': shape \(shape) needs \(n) elements, data has \(count)")
+            }
+        }
+        switch dt {
+        case .float:
+            let v: [Float] = raw.map { fromRaw($0, Float.self) } ?? p.floatData
+            try check(v.count); return Tensor(shape: shape, floats: v)
+        case .double:
+            let v: [Double] = raw.map { fromRaw($0, Double.self) } ?? p.doubleData
+            try check(v.count); return Tensor(shape: shape, floats: v.map { Float($0) })
+        case .float16:
+            let bits: [UInt16] = raw.map { fromRaw($0, UInt16.self) } ?? p.int32Data.map { UInt16(truncatingIfNeeded: $0) }
+            try check(bits.count); return Tensor(shape: shape, floats: bits.map(halfToFloat))
+        case .int8:
+            let v: [Int8] = raw.map { fromRaw($0, Int8.self) } ?? p.int32Data.map { Int8(truncatingIfNeeded: $0) }
+            try check(v.count); return Tensor(shape: shape, int8s: v)
+        case .uint8, .bool:
+            let v: [UInt8] = raw.map { fromRaw($0, UInt8.self) } ?? p.int32Data.map { UInt8(truncatingIfNeeded: $0) }
+            try check(v.count); return Tensor(shape: shape, uint8s: v)
+        case .int16:
+            let v: [Int32] = raw.map { fromRaw($0, Int16.self).map(Int32.init) } ?? p.int32Data
+            try check(v.count); return Tensor(shape: shape, int32s: v)
+        case .int32:
+            let v: [Int32] = raw.map { fromRaw($0, Int32.self) } ?? p.int32Data
+            try check(v.count); return Tensor(shape: shape, int32s: v)
+        case .int64:
+            let v: [Int64] = raw.map { fromRaw($0, Int64.self) } ?? p.int64Data
+            try check(v.count); return Tensor(shape: shape, int64s: v)
+        default:
+            throw OctetGraphError.badModel("tensor '\(p.name)' has unsupported data type \(dt)")
+        }
+    }
+
+    /// Inline `raw_data`, external bytes, or nil when the typed fields hold the data.
+    private static func rawBytes(_ p: Onnx_TensorProto, baseDir: String?) throws -> Data? {
+        if p.dataLocation == .external {
+            var loc = "", offset = 0, length: Int? = nil
+            for e in p.externalData {
+                switch e.key {
+                case "location": loc = e.value
+                case "offset": offset = Int(e.value) ?? 0
+                case "length": length = Int(e.value)
+                default: break
+                }
+            }
+            let path = URL(fileURLWithPath: baseDir ?? ".").appendingPathComponent(loc).path
+            guard let fh = FileHandle(forReadingAtPath: path) else {
+                throw OctetGraphError.badModel("tensor '\(p.name)': external data file '\(path)' not found")
+            }
+            defer { try? fh.close() }
+            try fh.seek(toOffset: UInt64(offset))
+            let data = length.map { fh.readData(ofLength: $0) } ?? fh.readDataToEndOfFile()
+            if let l = length, data.count != l {
+                throw OctetGraphError.badModel("tensor '\(p.name)': external data file '\(path)' is truncated")
+            }
+            return data
+        }
+        return p.hasRawData ? p.rawData : nil
+    }
+
+    private static func fromRaw<T>(_ d: Data, _: T.Type) -> [T] {
+        let n = d.count / MemoryLayout<T>.stride
+        return [T](unsafeUninitializedCapacity: n) { buf, count in
+            d.withUnsafeBytes { raw in
+                if n > 0 { memcpy(buf.baseAddress!, raw.baseAddress!, n * MemoryLayout<T>.stride) }
+            }
+            count = n
+        }
+    }
+
+    /// IEEE 754 binary16 → binary32.
+    static func halfToFloat(_ h: UInt16) -> Float {
+        let sign = UInt32(h >> 15) << 31
+        let exp = Int((h >> 10) & 0x1f)
+        let frac = UInt32(h & 0x3ff)
+        if exp == 0 {
+            let v = Float(frac) * pow(2, -24)
+            return sign != 0 ? -v : v
+        }
+        if exp == 31 { return Float(bitPattern: sign | 0x7f80_0000 | (frac << 13)) }
+        return Float(bitPattern: sign | UInt32(exp + 112) << 23 | (frac << 13))
+    }
+
+    static func dtype(fromONNX t: Int32) -> DType? {
+        switch Onnx_TensorProto.DataType(rawValue: Int(t)) {
+        case .float, .double, .float16: return .float32
+        case .int8: return .int8
+        case .uint8, .bool: return .uint8
+        case .int32, .int16: return .int32
+        case .int64: return .int64
+        default: return nil
+        }
+    }
+}

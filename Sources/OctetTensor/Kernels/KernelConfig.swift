@@ -1,0 +1,30 @@
+import CBLAS
+import Dispatch
+
+/// Process-wide thread count for float and INT8 kernels (OpenBLAS and Octet's own loops).
+public enum KernelConfig {
+    nonisolated(unsafe) private static var _threads = 1
+
+    /// Threads used by kernels; 1 runs everything on the calling thread.
+    public static var threads: Int {
+        get { _threads }
+        set {
+            _threads = max(1, newValue)
+            openblas_set_num_threads(Int32(_threads))
+        }
+    }
+
+    /// Runs `body(i)` for i in 0..<count on up to `threads` threads.
+    @inlinable
+    public static func parallelFor(_ count: Int, threads: Int = KernelConfig.threads, _ body: (Int) -> Void) {
+        if threads <= 1 || count <= 1 {
+            for i in 0..<count { body(i) }
+        } else {
+            let chunks = min(threads, count)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = count * c / chunks, hi = count * (c + 1) / chunks
+                for i in lo..<hi { body(i) }
+            }
+        }
+    }
+}

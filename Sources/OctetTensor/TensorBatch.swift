@@ -1,0 +1,40 @@
+/// Slicing and concatenating tensors along the batch axis (axis 0).
+public enum TensorBatch {
+    /// Samples `start..<start+count` of `t`, zero-padded up to `padTo` samples.
+    public static func slice(_ t: Tensor, start: Int, count: Int, padTo: Int) -> Tensor {
+        let per = t.shape.isEmpty ? 1 : t.count / max(t.shape[0], 1)
+        var shape = t.shape
+        shape[0] = max(count, padTo)
+        let lo = start * per, hi = (start + count) * per, pad = (max(count, padTo) - count) * per
+        switch t.storage {
+        case .float32(let a): return Tensor(shape: shape, floats: Array(a[lo..<hi]) + Array(repeating: 0, count: pad))
+        case .int8(let a): return Tensor(shape: shape, int8s: Array(a[lo..<hi]) + Array(repeating: 0, count: pad))
+        case .uint8(let a): return Tensor(shape: shape, uint8s: Array(a[lo..<hi]) + Array(repeating: 0, count: pad))
+        case .int32(let a): return Tensor(shape: shape, int32s: Array(a[lo..<hi]) + Array(repeating: 0, count: pad))
+        case .int64(let a): return Tensor(shape: shape, int64s: Array(a[lo..<hi]) + Array(repeating: 0, count: pad))
+        }
+    }
+
+    /// Concatenates tensors of equal dtype and trailing shape along axis 0.
+    /// - Throws: `OctetTensorError.shapeMismatch` when trailing shapes or dtypes differ.
+    public static func concat(_ parts: [Tensor]) throws -> Tensor {
+        guard let first = parts.first else { throw OctetTensorError.shapeMismatch("nothing to concatenate") }
+        if parts.count == 1 { return first }
+        let tail = Array(first.shape.dropFirst())
+        var n = 0
+        for p in parts {
+            guard p.dtype == first.dtype, Array(p.shape.dropFirst()) == tail else {
+                throw OctetTensorError.shapeMismatch("cannot concatenate \(p.shape) \(p.dtype) with \(first.shape) \(first.dtype)")
+            }
+            n += p.shape.first ?? 1
+        }
+        let shape = [n] + tail
+        switch first.storage {
+        case .float32: return Tensor(shape: shape, floats: parts.flatMap { $0.floats })
+        case .int8: return Tensor(shape: shape, int8s: parts.flatMap { $0.int8s })
+        case .uint8: return Tensor(shape: shape, uint8s: parts.flatMap { $0.uint8s })
+        case .int32: return Tensor(shape: shape, int32s: parts.flatMap { $0.int32s })
+        case .int64: return Tensor(shape: shape, int64s: parts.flatMap { $0.int64s })
+        }
+    }
+}
