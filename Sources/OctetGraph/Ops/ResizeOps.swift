@@ -74,7 +74,7 @@ enum ResizeOps {
         case "pytorch_half_pixel": return p.outSize > 1 ? (x + 0.5) / p.scale - 0.5 : 0
         case "align_corners": return p.outSize > 1 ? x * Float(p.inSize - 1) / Float(p.outSize - 1) : 0
         case "asymmetric": return x / p.scale
-        case "tf_half_pixel_for_nearest": return (x + 0.5) / p.scale
+        case "tf_half_pixel_for_nn", "tf_half_pixel_for_nearest": return (x + 0.5) / p.scale
         default: return (x + 0.5) / p.scale - 0.5   // half_pixel
         }
     }
@@ -94,7 +94,8 @@ enum ResizeOps {
 
     static func sample(_ node: Node, _ x: Tensor, _ plans: [AxisPlan], mode: String, coordMode: String,
                        nearestMode: String) throws -> Tensor {
-        let coordModes = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest"]
+        let coordModes = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
+                          "tf_half_pixel_for_nearest"]
         guard coordModes.contains(coordMode) else {
             throw OctetGraphError.badAttribute(node: node.label, attribute: "coordinate_transformation_mode",
                                                reason: "unsupported mode '\(coordMode)'")
