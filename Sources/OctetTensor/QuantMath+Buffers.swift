@@ -38,7 +38,7 @@ struct FakeQuantizeLoop<S: GridScaling>: RoundingVisitor {
         let s = scaling, r = range, off = s.offset
         QuantMath.forEachChunk(buffer.count) { lo, hi in
             for i in lo..<hi {
-                buffer[i] = s.fromGrid(r.clamp(K.apply(s.toGrid(buffer[i])) + off))
+                buffer[i] = s.fromGrid(r.clamp(K.applySmall(r.preClamp(s.toGrid(buffer[i]), offset: off)) + off))
             }
         }
     }
@@ -55,7 +55,7 @@ struct QuantizeLoop<S: GridScaling, I: FixedWidthInteger>: RoundingVisitor {
         let s = scaling, r = range, off = s.offset
         QuantMath.forEachChunk(source.count) { lo, hi in
             for i in lo..<hi {
-                destination[i] = I(r.clamp(K.apply(s.toGrid(source[i])) + off))
+                destination[i] = I(r.clamp(K.applySmall(r.preClamp(s.toGrid(source[i]), offset: off)) + off))
             }
         }
     }

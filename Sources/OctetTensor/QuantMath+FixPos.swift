@@ -33,15 +33,15 @@ struct SquaredErrorLoop: RoundingVisitor {
         var i = lo
         while i + 1 < hi {
             let x0 = values[i], x1 = values[i + 1]
-            let e0 = x0 - s.fromGrid(r.clamp(K.apply(s.toGrid(x0))))
-            let e1 = x1 - s.fromGrid(r.clamp(K.apply(s.toGrid(x1))))
+            let e0 = x0 - s.fromGrid(r.clamp(K.applySmall(r.preClamp(s.toGrid(x0), offset: 0))))
+            let e1 = x1 - s.fromGrid(r.clamp(K.applySmall(r.preClamp(s.toGrid(x1), offset: 0))))
             acc0 += Double(e0 * e0)
             acc1 += Double(e1 * e1)
             i += 2
         }
         if i < hi {
             let x = values[i]
-            let e = x - s.fromGrid(r.clamp(K.apply(s.toGrid(x))))
+            let e = x - s.fromGrid(r.clamp(K.applySmall(r.preClamp(s.toGrid(x), offset: 0))))
             acc0 += Double(e * e)
         }
         return acc0 + acc1

@@ -99,9 +99,26 @@ public enum RoundingMode: String, Sendable, Codable, CaseIterable, CustomStringC
 }
 
 /// A rounding function as a type, for specialised loops.
+///
+/// `apply` works for every Float. `applySmall` gives the same result for |x| < 2^22 using only
+/// SSE2 operations (Int32 truncation, compares, adds); `rounded(_:)` would otherwise call libm
+/// on the x86-64 baseline. Hot loops clamp to [qmin − 1, qmax + 1] first, which does not change
+/// the clamped result because rounding is monotone and exact on integers.
 @usableFromInline
 protocol RoundingKernel {
     static func apply(_ x: Float) -> Float
+    static func applySmall(_ x: Float) -> Float
+}
+
+/// Truncation toward zero for |x| < 2^31.
+@inlinable @inline(__always)
+func truncSmall(_ x: Float) -> Float { Float(Int32(x)) }
+
+/// floor for |x| < 2^31.
+@inlinable @inline(__always)
+func floorSmall(_ x: Float) -> Float {
+    let t = truncSmall(x)
+    return t > x ? t - 1 : t
 }
 
 /// A loop body generic over the rounding kernel (see `RoundingMode.accept`).
@@ -119,30 +136,53 @@ enum RoundHalfUp: RoundingKernel {
         let f = x.rounded(.down)
         return x - f >= 0.5 ? f + 1 : f
     }
+    @inlinable @inline(__always)
+    static func applySmall(_ x: Float) -> Float {
+        let f = floorSmall(x)
+        return x - f >= 0.5 ? f + 1 : f
+    }
 }
 
 @usableFromInline
 enum RoundHalfAway: RoundingKernel {
     @inlinable @inline(__always)
     static func apply(_ x: Float) -> Float { x.rounded(.toNearestOrAwayFromZero) }
+    @inlinable @inline(__always)
+    static func applySmall(_ x: Float) -> Float {
+        let t = truncSmall(x), d = x - t
+        return d >= 0.5 ? t + 1 : (d <= -0.5 ? t - 1 : t)
+    }
 }
 
 @usableFromInline
 enum RoundHalfEven: RoundingKernel {
     @inlinable @inline(__always)
     static func apply(_ x: Float) -> Float { x.rounded(.toNearestOrEven) }
+    /// Adding and subtracting 1.5·2^23 rounds to an integer with the FPU's ties-to-even mode.
+    @inlinable @inline(__always)
+    static func applySmall(_ x: Float) -> Float {
+        let magic: Float = 12_582_912
+        return (x + magic) - magic
+    }
 }
 
 @usableFromInline
 enum RoundFloor: RoundingKernel {
     @inlinable @inline(__always)
     static func apply(_ x: Float) -> Float { x.rounded(.down) }
+    @inlinable @inline(__always)
+    static func applySmall(_ x: Float) -> Float { floorSmall(x) }
 }
 
 @usableFromInline
 enum RoundCeil: RoundingKernel {
     @inlinable @inline(__always)
     static func apply(_ x: Float) -> Float { x.rounded(.up) }
+    @inlinable @inline(__always)
+    static func applySmall(_ x: Float) -> Float {
+        let t = truncSmall(x)
+        return t < x ? t + 1 : t
+    }
 }
 
 @usableFromInline
@@ -155,5 +195,10 @@ enum RoundHalfDown: RoundingKernel {
         if d > 0.5 { return t + 1 }
         if d < -0.5 { return t - 1 }
         return t
+    }
+    @inlinable @inline(__always)
+    static func applySmall(_ x: Float) -> Float {
+        let t = truncSmall(x), d = x - t
+        return d > 0.5 ? t + 1 : (d < -0.5 ? t - 1 : t)
     }
 }

@@ -31,6 +31,14 @@ public struct QuantRange: Sendable, Codable, Equatable, CustomStringConvertible 
 
     public var description: String { "[\(qmin), \(qmax)]" }
 
+    /// Clamps a grid coordinate (before adding `offset`) to [qmin − offset − 1, qmax − offset + 1],
+    /// so fast rounding stays in its domain; the final `clamp` result is unchanged. NaN maps low.
+    @inlinable @inline(__always)
+    func preClamp(_ g: Float, offset: Float) -> Float {
+        let lo = Float(qmin) - offset - 1, hi = Float(qmax) - offset + 1
+        return g > lo ? (g < hi ? g : hi) : lo
+    }
+
     /// Saturates an integer-valued Float into the range. NaN maps to `qmin`.
     @inlinable @inline(__always)
     public func clamp(_ q: Float) -> Float {

@@ -32,6 +32,27 @@ final class QuantMathTests: XCTestCase {
         XCTAssertEqual(RoundingMode.halfDown.round(-0.50000006), -1)
     }
 
+    func testFastLoopRoundingMatchesScalarRounding() {
+        // The buffer loops use SSE2-only rounding after a pre-clamp; compare with `round(_:)` on
+        // halves, neighbours of halves, and values beyond the clamp (fp 0, int8 and int16).
+        var xs: [Float] = [0, -0.0, 1e9, -1e9, 3e38, -3e38, .infinity, -.infinity]
+        for k in -300...300 {
+            let h = Float(k) + 0.5
+            xs += [h, h.nextUp, h.nextDown, Float(k), Float(k).nextUp, Float(k).nextDown]
+        }
+        for x in [Float(32767.5), -32768.5, 32767.49, -32768.51, 40000.5] { xs.append(x) }
+        let r16 = try! QuantRange(bits: 16)
+        for mode in RoundingMode.allCases {
+            for range in [QuantRange.int8, r16] {
+                var ys = xs
+                ys.withUnsafeMutableBufferPointer { QuantMath.fakeQuantize($0, fixPos: 0, range: range, rounding: mode) }
+                for (x, y) in zip(xs, ys) {
+                    XCTAssertEqual(y, range.clamp(mode.round(x)), "\(mode) \(x)")
+                }
+            }
+        }
+    }
+
     func testNNDCTCodesAndNames() throws {
         XCTAssertEqual(RoundingMode.allCases.map(\.nndctMethod).sorted(), [2, 3, 4, 6, 7, 8])
         for m in RoundingMode.allCases { XCTAssertEqual(RoundingMode(nndctMethod: m.nndctMethod), m) }
