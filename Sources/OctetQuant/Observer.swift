@@ -41,6 +41,21 @@ public enum ObserverKind: String, Sendable, Codable, CaseIterable, CustomStringC
         self = k
     }
 
+    /// A new observer of this kind with default settings: `diffs` (scope 5, or 1 for a network
+    /// input) and `maxmin` give power-of-two signed parameters with `rounding` used by diffs'
+    /// candidate search; the others give float scales.
+    /// - Throws: `OctetQuantError.invalidParameter` for bits outside 2…16.
+    public func makeObserver(name: String = "", bits: Int = 8, rounding: RoundingMode = .halfUp,
+                             networkInput: Bool = false) throws -> Observer {
+        switch self {
+        case .diffs: return try DiffsObserver(name: name, bits: bits, rounding: rounding, scope: networkInput ? 1 : 5)
+        case .maxmin: return try MaxMinObserver(name: name, scheme: .powerOfTwo, bits: bits)
+        case .percentile: return try PercentileObserver(name: name, bits: bits)
+        case .mse: return try MSEObserver(name: name, bits: bits)
+        case .entropy: return try EntropyObserver(name: name, bits: bits)
+        }
+    }
+
     /// True when the method yields power-of-two fix positions (DPU-deployable).
     public var isPowerOfTwo: Bool { self == .diffs || self == .maxmin }
 

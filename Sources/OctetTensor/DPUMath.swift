@@ -28,7 +28,7 @@ public enum DPUMath {
             throw OctetTensorError.unsupported("average pool kernel \(kernelH)x\(kernelW)")
         }
         if let row = avgPoolTable.first(where: { $0.kh == kernelH && $0.kw == kernelW }) { return row.factor }
-        return searchFactor(count: kernelH * kernelW)
+        return try searchFactor(count: kernelH * kernelW)
     }
 
     /// The factor the quantizer multiplies a float average by so it matches the DPU:
@@ -43,16 +43,17 @@ public enum DPUMath {
     /// - Throws: `OctetTensorError.unsupported` for `count` < 1.
     public static func meanFactor(count: Int) throws -> AvgPoolFactor {
         guard count > 0 else { throw OctetTensorError.unsupported("mean over \(count) elements") }
-        return searchFactor(count: count)
+        return try searchFactor(count: count)
     }
 
     /// Search rule for 1/k: for M in 0 ..< ceil(log2(k·128)), N = round(2^M / k); keep the
     /// (N, M) minimising |N/2^M − 1/k|, first minimum wins (strict `<`).
     /// Source: VAI `cpu_task/ops/pool-fix/pool-fix.cpp` `get_avgpool_dpu_factors`, vai_q_pytorch avgpool.py.
     /// Ties in `round` only occur for powers of two, where a later M is exact, so Python's
-    /// half-even and C's half-away give the same result. `count` must be positive.
-    public static func searchFactor(count k: Int) -> AvgPoolFactor {
-        precondition(k > 0, "searchFactor(count: \(k))")
+    /// half-even and C's half-away give the same result.
+    /// - Throws: `OctetTensorError.unsupported` for `k` < 1.
+    public static func searchFactor(count k: Int) throws -> AvgPoolFactor {
+        guard k > 0 else { throw OctetTensorError.unsupported("average over \(k) elements") }
         let limit = Int((Double(k) * 128).log2Ceil)
         let target = 1.0 / Double(k)
         var best = AvgPoolFactor(multiplier: 0, shift: 0)

@@ -19,15 +19,22 @@ public struct QuantRange: Sendable, Codable, Equatable, CustomStringConvertible 
         qmin = narrowRange ? lo + 1 : lo
     }
 
-    /// Explicit bounds; `qmin < qmax` and both within Int32 (internal callers only).
-    public init(qmin: Int, qmax: Int) {
-        precondition(qmin < qmax && qmin >= Int(Int32.min) && qmax <= Int(Int32.max), "bad range \(qmin)...\(qmax)")
+    /// Explicit bounds.
+    /// - Throws: `OctetTensorError.unsupported` unless qmin < qmax and both fit in 17 bits (±65536).
+    public init(qmin: Int, qmax: Int) throws {
+        guard qmin < qmax, qmin >= -65536, qmax <= 65536 else {
+            throw OctetTensorError.unsupported("quantization range [\(qmin), \(qmax)]")
+        }
+        self.init(checkedMin: qmin, max: qmax)
+    }
+
+    private init(checkedMin qmin: Int, max qmax: Int) {
         self.qmin = qmin
         self.qmax = qmax
     }
 
     /// Signed 8-bit full range [−128, 127], the DPU's only format.
-    public static let int8 = QuantRange(qmin: -128, qmax: 127)
+    public static let int8 = QuantRange(checkedMin: -128, max: 127)
 
     public var description: String { "[\(qmin), \(qmax)]" }
 

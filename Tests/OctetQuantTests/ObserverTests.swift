@@ -12,6 +12,14 @@ final class ObserverTests: XCTestCase {
             XCTAssertEqual("\(e)", "unknown observer 'minmax'; accepted: diffs, maxmin, percentile, mse, entropy")
         }
         XCTAssertTrue(ObserverKind.diffs.isPowerOfTwo)
+        for kind in ObserverKind.allCases {
+            let o = try kind.makeObserver(name: "t", bits: 8)
+            XCTAssertEqual(o.kind, kind)
+            XCTAssertEqual(o.name, "t")
+        }
+        let input = try ObserverKind.diffs.makeObserver(networkInput: true) as? DiffsObserver
+        XCTAssertEqual(input?.scope, 1)
+        XCTAssertThrowsError(try ObserverKind.mse.makeObserver(bits: 40))
         XCTAssertFalse(ObserverKind.mse.isPowerOfTwo)
     }
 

@@ -33,10 +33,11 @@ final class DPUMathTests: XCTestCase {
         XCTAssertEqual(try DPUMath.avgPoolFactor(kernelH: 10, kernelW: 10), .init(multiplier: 41, shift: 12))
         XCTAssertEqual(try DPUMath.avgPoolScale(kernelH: 10, kernelW: 10), 1.0009765625)
         // The search alone for 3×3 would give 57/2^9; the table overrides it with 7/2^6.
-        XCTAssertEqual(DPUMath.searchFactor(count: 9), .init(multiplier: 57, shift: 9))
+        XCTAssertEqual(try DPUMath.searchFactor(count: 9), .init(multiplier: 57, shift: 9))
         XCTAssertEqual(try DPUMath.meanFactor(count: 1), .init(multiplier: 1, shift: 0))
         XCTAssertEqual(try DPUMath.meanFactor(count: 64), .init(multiplier: 1, shift: 6))
         XCTAssertThrowsError(try DPUMath.meanFactor(count: 0))
+        XCTAssertThrowsError(try DPUMath.searchFactor(count: -1))
     }
 
     func testLeakyReluAndHardSigmoidConstants() {

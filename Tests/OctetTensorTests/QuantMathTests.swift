@@ -78,6 +78,8 @@ final class QuantMathTests: XCTestCase {
         XCTAssertEqual([b2.qmin, b2.qmax], [-2, 1])
         XCTAssertThrowsError(try QuantRange(bits: 1))
         XCTAssertThrowsError(try QuantRange(bits: 17))
+        XCTAssertEqual(try QuantRange(qmin: -7, qmax: 7), try QuantRange(bits: 4, narrowRange: true))
+        XCTAssertThrowsError(try QuantRange(qmin: 3, qmax: 3))
     }
 
     func testPowerOfTwoScalarsSaturate() {
