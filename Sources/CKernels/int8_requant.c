@@ -2,21 +2,7 @@
    bound the Swift caller checks before choosing this path). */
 #include "CKernels.h"
 #include <immintrin.h>
-
-static inline int32_t round_shift(int32_t v, int32_t s) {
-    return s == 0 ? v : (v + (1 << (s - 1))) >> s;
-}
-
-static inline int8_t requant1(int32_t acc, const octet_requant_i32 *p) {
-    int32_t v = acc * (1 << p->up_shift) + p->bias_term, r;
-    switch (p->activation) {
-    case 1: r = round_shift(v > 0 ? v : 0, p->shift); break;
-    case 2: r = v > p->relu6_floor ? p->relu6_out : round_shift(v > 0 ? v : 0, p->shift); break;
-    case 3: r = v < 0 ? round_shift(v * 26, p->shift + 8) : round_shift(v, p->shift); break;
-    default: r = round_shift(v, p->shift); break;
-    }
-    return (int8_t)(r > 127 ? 127 : r < -128 ? -128 : r);
-}
+#include <string.h>
 
 static inline __m256i round_shift8(__m256i v, __m256i half, __m128i s) {
     return _mm256_sra_epi32(_mm256_add_epi32(v, half), s);
@@ -44,18 +30,26 @@ static inline __m256i requant8(__m256i acc, const octet_requant_i32 *p) {
     }
 }
 
+static inline void requant32(const int32_t *acc, int8_t *out, const octet_requant_i32 *p) {
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i r0 = requant8(_mm256_loadu_si256((const __m256i *)acc), p);
+    const __m256i r1 = requant8(_mm256_loadu_si256((const __m256i *)(acc + 8)), p);
+    const __m256i r2 = requant8(_mm256_loadu_si256((const __m256i *)(acc + 16)), p);
+    const __m256i r3 = requant8(_mm256_loadu_si256((const __m256i *)(acc + 24)), p);
+    /* signed saturating packs clamp to [-128, 127]; they interleave 128-bit lanes,
+       which the final dword permutation undoes */
+    const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(r0, r1), _mm256_packs_epi32(r2, r3));
+    _mm256_storeu_si256((__m256i *)out, _mm256_permutevar8x32_epi32(b, order));
+}
+
 void octet_i8_requant_row(const int32_t *acc, int8_t *out, long n, const octet_requant_i32 *p) {
     long i = 0;
-    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    for (; i + 32 <= n; i += 32) {
-        const __m256i r0 = requant8(_mm256_loadu_si256((const __m256i *)(acc + i)), p);
-        const __m256i r1 = requant8(_mm256_loadu_si256((const __m256i *)(acc + i + 8)), p);
-        const __m256i r2 = requant8(_mm256_loadu_si256((const __m256i *)(acc + i + 16)), p);
-        const __m256i r3 = requant8(_mm256_loadu_si256((const __m256i *)(acc + i + 24)), p);
-        /* signed saturating packs clamp to [-128, 127]; they interleave 128-bit lanes,
-           which the final dword permutation undoes */
-        const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(r0, r1), _mm256_packs_epi32(r2, r3));
-        _mm256_storeu_si256((__m256i *)(out + i), _mm256_permutevar8x32_epi32(b, order));
+    for (; i + 32 <= n; i += 32) requant32(acc + i, out + i, p);
+    if (i < n) { /* tail through a zero-padded block */
+        int32_t t[32] = {0};
+        int8_t o[32];
+        memcpy(t, acc + i, (size_t)(n - i) * 4);
+        requant32(t, o, p);
+        memcpy(out + i, o, (size_t)(n - i));
     }
-    for (; i < n; i++) out[i] = requant1(acc[i], p);
 }

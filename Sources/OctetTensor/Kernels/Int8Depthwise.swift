@@ -31,18 +31,21 @@ extension Int8Kernels {
             s.wpairs.buffer[p] = Int32(bitPattern: UInt32(w0) | UInt32(w1) << 16)
         }
         let zero = UnsafePointer(s.zeroRow.buffer), planes = UnsafePointer(s.planes.buffer)
+        let taps = s.taps.buffer
+        let requantizer = Int8RowRequantizer(rq, bias: bias, maxAbsAcc: lay.maxAbsAcc)
         for oy in 0..<g.outH {
             for ky in 0..<g.kernelH {
                 let iy = oy * g.strideH + ky * g.dilationH - g.padTop
+                let inside = iy >= 0 && iy < g.inH
+                let base = inside ? planes + iy * lay.planeWidth : zero
                 for kx in 0..<g.kernelW {
-                    let phase = kx * g.dilationW % g.strideW, off = kx * g.dilationW / g.strideW
-                    let row = iy >= 0 && iy < g.inH ? planes + (phase * g.inH + iy) * lay.planeWidth : zero
-                    s.taps.buffer[ky * g.kernelW + kx] = row + off
+                    taps[ky * g.kernelW + kx] = base + (inside ? lay.planeOffset[kx] : lay.columnOffset[kx])
                 }
             }
-            octet_i8_dw_row(s.taps.buffer, s.wpairs.buffer, lay.taps, s.row.buffer, g.outW)
-            rq.requantizeRow(s.row.buffer, y + oy * g.outW, count: g.outW, bias: bias, maxAbsAcc: lay.maxAbsAcc)
+            // rows are written in order; each row's 16-wide overrun lands where the next row goes
+            octet_i8_dw_row(taps, s.wpairs.buffer, lay.taps, s.acc.buffer + oy * g.outW, g.outW)
         }
+        requantizer.run(s.acc.buffer, y, count: g.outH * g.outW)
     }
 
     /// Phase φ, row iy, column j = x[iy][j·sW + φ − padLeft], or 0 outside the input.
@@ -75,22 +78,27 @@ struct DepthwiseLayout {
     /// Phase-plane row length: covers 16-wide loads past the last output column plus the largest tap offset.
     let planeWidth: Int
     let maxAbsAcc: Int64
+    /// Per kx: column offset `(kx·dW) div sW` inside its phase plane, and that plus the phase plane's start.
+    let columnOffset: [Int], planeOffset: [Int]
     init(_ g: ConvGeometry) {
         taps = g.kernelH * g.kernelW
         planeWidth = (g.outW + 15) / 16 * 16 + (g.kernelW - 1) * g.dilationW / g.strideW + 16
         maxAbsAcc = Int64(taps) * 16384
+        columnOffset = (0..<g.kernelW).map { $0 * g.dilationW / g.strideW }
+        let pw = planeWidth
+        planeOffset = (0..<g.kernelW).map { $0 * g.dilationW % g.strideW * g.inH * pw + $0 * g.dilationW / g.strideW }
     }
 }
 
 /// Per-worker buffers of the depthwise kernel, allocated once per call.
 final class DepthwiseScratch {
     let planes: Int8Scratch<Int8>, zeroRow: Int8Scratch<Int8>
-    let taps: Int8Scratch<UnsafePointer<Int8>?>, wpairs: Int8Scratch<Int32>, row: Int8Scratch<Int32>
+    let taps: Int8Scratch<UnsafePointer<Int8>?>, wpairs: Int8Scratch<Int32>, acc: Int8Scratch<Int32>
     init(_ g: ConvGeometry, _ lay: DepthwiseLayout) {
         planes = Int8Scratch(count: g.strideW * g.inH * lay.planeWidth, zero: 0)
         zeroRow = Int8Scratch(count: lay.planeWidth, zero: 0)
         taps = Int8Scratch(count: lay.taps, zero: nil)
         wpairs = Int8Scratch(count: (lay.taps + 1) / 2, zero: 0)
-        row = Int8Scratch(count: (g.outW + 15) / 16 * 16, zero: 0)
+        acc = Int8Scratch(count: g.outH * g.outW + 16, zero: 0)
     }
 }

@@ -121,10 +121,26 @@ public struct Int8Requant: Sendable, Equatable {
     /// else `apply` per element. Bit-exact with `apply` (tested).
     func requantizeRow(_ acc: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int8>, count: Int,
                        bias: Int8, maxAbsAcc: Int64) {
-        if var p = int32Params(bias: bias, maxAbsAcc: maxAbsAcc) {
+        Int8RowRequantizer(self, bias: bias, maxAbsAcc: maxAbsAcc).run(acc, out, count: count)
+    }
+}
+
+/// `Int8Requant` bound to one channel's bias, with the vector-path decision made once.
+struct Int8RowRequantizer {
+    let requant: Int8Requant, bias: Int8
+    let vector: octet_requant_i32?
+
+    init(_ requant: Int8Requant, bias: Int8, maxAbsAcc: Int64) {
+        self.requant = requant; self.bias = bias
+        vector = requant.int32Params(bias: bias, maxAbsAcc: maxAbsAcc)
+    }
+
+    @inline(__always)
+    func run(_ acc: UnsafePointer<Int32>, _ out: UnsafeMutablePointer<Int8>, count: Int) {
+        if var p = vector {
             octet_i8_requant_row(acc, out, count, &p)
         } else {
-            for i in 0..<count { out[i] = apply(acc[i], bias: bias) }
+            for i in 0..<count { out[i] = requant.apply(acc[i], bias: bias) }
         }
     }
 }
