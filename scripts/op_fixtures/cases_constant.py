@@ -29,8 +29,8 @@ def add_cases():
         case(f"cast_float_to_{name}", "Cast", [src], attrs={"to": code}, family=fam, out_types=[dt])
     case("cast_int64_to_float", "Cast", [np.array([-3, 0, 7, 1 << 20], I64)], attrs={"to": TensorProto.FLOAT},
          family=fam)
-    case("cast_int64_to_int32_opset6", "Cast", [np.array([-3, 0, 7], I64)], attrs={"to": TensorProto.INT32},
-         opset=6, family=fam, out_types=[np.int32])
+    case("cast_int64_to_int32_opset7", "Cast", [np.array([-3, 0, 7], I64)], attrs={"to": TensorProto.INT32},
+         opset=7, family=fam, out_types=[np.int32])
     case("identity", "Identity", [f("identity", 2, 3)], family=fam)
     case("dropout_opset12_mask", "Dropout", [f("dropout", 2, 3)], opset=12, n_out=2, family=fam,
          out_types=[F, np.bool_])

@@ -73,7 +73,7 @@ def activation_cases():
     case("hardsigmoid", "HardSigmoid", [x], attrs={"alpha": 0.3, "beta": 0.4}, family=fam)
     case("hardsigmoid_default", "HardSigmoid", [x], family=fam)
     case("hardswish", "HardSwish", [x], opset=14, family=fam)
-    case("clip_opset6_attrs", "Clip", [x], attrs={"min": -1.0, "max": 2.0}, opset=6, family=fam)
+    case("clip_opset7_attrs", "Clip", [x], attrs={"min": -1.0, "max": 2.0}, opset=7, family=fam)
     case("clip_opset11_both", "Clip", [x], consts={"lo": np.array(-0.5, F), "hi": np.array(1.0, F)}, opset=11,
          family=fam)
     case("clip_opset11_no_min", "Clip", [x], consts={"hi": np.array(6.0, F)}, inputs=["x0", "", "hi"], opset=11,

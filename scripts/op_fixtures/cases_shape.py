@@ -33,7 +33,7 @@ def slices():
     x = f("slice", 3, 5, 4)
     case("slice_attrs_opset9", "Slice", [x], attrs={"starts": [1, 0], "ends": [3, -1], "axes": [1, 2]},
          opset=9, family=fam)
-    case("slice_attrs_noaxes_opset1", "Slice", [x], attrs={"starts": [1], "ends": [100]}, opset=1, family=fam)
+    case("slice_attrs_noaxes_opset7", "Slice", [x], attrs={"starts": [1], "ends": [100]}, opset=7, family=fam)
     case("slice_inputs", "Slice", [x], consts={"s": arr(1, -3), "e": arr(3, IMAX), "a": arr(0, 1)}, family=fam)
     case("slice_noaxes", "Slice", [x], consts={"s": arr(0, 1), "e": arr(2, 4)}, family=fam)
     case("slice_steps", "Slice", [x], consts={"s": arr(0, 4), "e": arr(IMAX, 0), "a": arr(1, 2), "t": arr(2, -2)},
@@ -49,7 +49,7 @@ def reshapes():
     fam = "shape"
     x = f("reshape", 2, 3, 4)
     case("reshape_zero_neg", "Reshape", [x], consts={"s": arr(0, -1, 2)}, family=fam)
-    case("reshape_opset5", "Reshape", [x], consts={"s": arr(4, -1)}, opset=5, family=fam)
+    case("reshape_opset7", "Reshape", [x], consts={"s": arr(4, -1)}, opset=7, family=fam)
     case("reshape_allowzero", "Reshape", [np.zeros((0, 3), F)], consts={"s": arr(3, 0)},
          attrs={"allowzero": 1}, opset=14, family=fam)
     for axis in [0, 2, -1]:
@@ -72,7 +72,7 @@ def reshapes():
 def pads():
     fam = "shape"
     x = f("pad", 1, 2, 3, 4)
-    case("pad_attr_opset2", "Pad", [x], attrs={"pads": [0, 0, 1, 2, 0, 0, 2, 1], "value": 1.5}, opset=2, family=fam)
+    case("pad_attr_opset7", "Pad", [x], attrs={"pads": [0, 0, 1, 2, 0, 0, 2, 1], "value": 1.5}, opset=7, family=fam)
     case("pad_constant_opset11", "Pad", [x], consts={"p": arr(0, 1, 1, 0, 0, 0, 0, 2), "v": np.array(-1.0, F)},
          opset=11, family=fam)
     case("pad_reflect", "Pad", [x], consts={"p": arr(0, 0, 2, 3, 0, 0, 1, 2)}, attrs={"mode": "reflect"}, family=fam)

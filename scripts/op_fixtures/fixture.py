@@ -38,11 +38,15 @@ def _value_info(name, arr, shaped=True):
 
 
 def _model(c, outputs, shaped=True):
-    node = helper.make_node(c["op"], c["inputs"], [f"y{i}" for i in range(c["n_out"])], name=c["name"], **c["attrs"])
+    outs_names = [f"y{i}" for i in range(c["n_out"])]
+    nodes = [helper.make_node(c["op"], c["inputs"], outs_names, name=c["name"], **c["attrs"])]
+    if c["op"] == "Constant":  # importers fold Constant into initializers: keep one real node
+        nodes[0].output[0] = "c0"
+        nodes.append(helper.make_node("Identity", ["c0"], ["y0"], name=c["name"] + "_out"))
     ins = [_value_info(f"x{i}", a) for i, a in enumerate(c["feeds"])]
     outs = [_value_info(f"y{i}", a, shaped) for i, a in enumerate(outputs)]
     inits = [numpy_helper.from_array(a, name=n) for n, a in c["consts"].items()]
-    graph = helper.make_graph([node], c["name"], ins, outs, inits)
+    graph = helper.make_graph(nodes, c["name"], ins, outs, inits)
     opsets = [helper.make_opsetid("", c["opset"])]
     model = helper.make_model(graph, opset_imports=opsets, producer_name="octet-op-fixtures")
     try:
@@ -74,6 +78,6 @@ def build(c, out_root):
     os.makedirs(d, exist_ok=True)
     onnx.save(model, os.path.join(d, "model.onnx"))
     for i, a in enumerate(c["feeds"]):
-        np.save(os.path.join(d, f"in_{i}.npy"), np.ascontiguousarray(a))
+        np.save(os.path.join(d, f"in_{i}.npy"), np.require(a, requirements="C"))
     for i, a in enumerate(outputs):
-        np.save(os.path.join(d, f"out_{i}.npy"), np.ascontiguousarray(a))
+        np.save(os.path.join(d, f"out_{i}.npy"), np.require(a, requirements="C"))

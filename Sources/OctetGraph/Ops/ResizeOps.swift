@@ -107,16 +107,19 @@ enum ResizeOps {
         switch mode {
         case "nearest":
             let strides = Shape.strides(x.shape)
-            let tables = plans.indices.map { k in
-                (0..<plans[k].outSize).map { i in
-                    nearestIndex(sourceCoordinate(i, plans[k], mode: coordMode), plans[k], mode: nearestMode) * strides[k]
-                }
-            }
+            let tables = plans.indices.map { nearestTable(plans[$0], stride: strides[$0], coordMode, nearestMode) }
             return AxisGather(tables: tables).apply(x)
         case "linear", "bilinear":
             return try bilinear(node, x, plans, coordMode: coordMode)
         default:
             throw OctetGraphError.badAttribute(node: node.label, attribute: "mode", reason: "unsupported mode '\(mode)'")
         }
+    }
+
+    /// Offset table of one axis for `nearest` mode. An unscaled axis is copied as is
+    /// (as onnxruntime does), even where the coordinate mode would shift it by half a pixel.
+    static func nearestTable(_ p: AxisPlan, stride: Int, _ coordMode: String, _ nearestMode: String) -> [Int] {
+        if p.outSize == p.inSize && p.scale == 1 { return AxisGather.linear(count: p.inSize, stride: stride) }
+        return (0..<p.outSize).map { nearestIndex(sourceCoordinate($0, p, mode: coordMode), p, mode: nearestMode) * stride }
     }
 }
