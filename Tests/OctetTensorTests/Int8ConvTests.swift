@@ -108,6 +108,16 @@ final class Int8ConvTests: XCTestCase {
         }
     }
 
+    func testLargerConvolutionsUseBothThreads() throws {
+        var rng = SeededRNG(seed: 25)
+        let general = geometry([2, 16, 30, 30], oc: 24, k: (3, 3), s: (2, 2), pads: [1, 0, 1, 1], groups: 2)
+        let depthwise = geometry([1, 32, 40, 41], oc: 32, k: (5, 5), s: (2, 2), pads: [2, 1, 2, 2], groups: 32)
+        for g in [general, depthwise] {
+            XCTAssertGreaterThanOrEqual(g.batch * g.macs, Int8Kernels.parallelMACs)
+            try assertMatches(g, try Int8Requant(shiftCut: 10, shiftBias: -3, accFixPos: 12, activation: .leakyRelu), rng: &rng)
+        }
+    }
+
     func testDepthwiseSpecialisedAndGeneric() throws {
         var rng = SeededRNG(seed: 23)
         for k in [3, 5, 2, 7] { for s in [1, 2] { for trial in 0..<4 {

@@ -10,9 +10,11 @@ extension Int8Kernels {
     /// - Returns: int8 [N, OC, outH, outW] (sizes from `geometry`).
     /// - Throws: `OctetTensorError` on dtype/shape mismatch, bad window, or reduction > `maxReduction`.
     /// Depthwise (IC/groups = OC/groups = 1) runs the AVX2 row kernel; all else im2col + AVX2 GEMM.
+    /// Convolutions under `parallelMACs` multiply-accumulates run on one thread.
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
                               requant: Int8Requant, threads: Int = KernelConfig.threads) throws -> Tensor {
-        try convDriver(x, weight, bias, g, requant, op: "conv2d") { xp, wp, bp, yp in
+        let threads = g.batch * g.macs < parallelMACs ? 1 : threads
+        return try convDriver(x, weight, bias, g, requant, op: "conv2d") { xp, wp, bp, yp in
             if g.inChannelsPerGroup == 1 && g.outChannelsPerGroup == 1 {
                 depthwise(xp, wp, bp, yp, g, requant, threads: threads)
             } else {
@@ -20,6 +22,9 @@ extension Int8Kernels {
             }
         }
     }
+
+    /// Below this many multiply-accumulates a second thread costs more than it saves.
+    public static let parallelMACs = 100_000
 
     /// Scalar twin of `conv2d`: a direct loop nest with Int64 sums.
     public static func conv2dReference(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
