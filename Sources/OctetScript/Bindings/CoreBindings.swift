@@ -1,0 +1,86 @@
+import Foundation
+
+/// Core builtins: printing, conversion, assertions, maths, randomness, time.
+enum CoreBindings {
+    static let table = BindingTable(domain: "core", [
+        Builtin("print", [String](), named: [ParameterSpec("sep", .string(" ")), ParameterSpec("end", .string("\n"))], variadic: true,
+                doc: "Prints the values separated by `sep` and followed by `end`. Domain objects print their summary.") { a, interp in
+            interp.output(a.values.map(Format.display).joined(separator: try a.string("sep")) + (try a.string("end")))
+            return .null
+        },
+        Builtin("show", ["value"], doc: "Shows a value: its summary on a terminal, its rich rendering (table, plot) in a notebook.") { a, interp in
+            try interp.show(a[0]); return .null
+        },
+        Builtin("len", ["value"], doc: "Number of items of a list, characters of a string, keys of a record, numbers of a range, or elements of a tensor's first axis.") { a, _ in
+            switch a[0] {
+            case .list(let l): return .int(l.items.count)
+            case .string(let s): return .int(s.count)
+            case .record(let r): return .int(r.keys.count)
+            case .range(let r): return .int(r.count)
+            case .object(let o as LengthObject): return .int(o.length)
+            default: throw a.typeError(0, "a list, string, record, range or tensor")
+            }
+        },
+        Builtin("range", [ParameterSpec("start"), ParameterSpec("end", .null), ParameterSpec("step", .int(1))],
+                doc: "`range(n)` is 0..<n; `range(a, b, step)` counts from a up to (not including) b.") { a, _ in
+            var lo = 0, hi = try a.int(0)
+            if case .null = a[1] {} else { lo = hi; hi = try a.int(1) }
+            let step = try a.int(2)
+            guard step != 0 else { throw a.fail(2, "step must not be zero") }
+            return .range(RangeValue(lower: lo, upper: hi, step: step))
+        },
+        Builtin("list", ["iterable"], doc: "A new list of the items of a list, range, string, record (keys) or tensor (first axis).") { a, interp in
+            .list(ListObject(try interp.elements(of: a[0], at: a.callLocation)))
+        },
+        Builtin("str", ["value"], doc: "The value as text, as `print` shows it.") { a, _ in .string(Format.display(a[0])) },
+        Builtin("repr", ["value"], doc: "The value as text with strings quoted.") { a, _ in .string(Format.repr(a[0])) },
+        Builtin("int", ["value"], doc: "Integer from a number (truncates toward zero), bool or decimal string.") { a, _ in
+            switch a[0] {
+            case .int: return a[0]
+            case .real(let r):
+                guard r.isFinite, abs(r) < 9.2e18 else { throw a.fail(0, "cannot convert \(Format.real(r)) to an integer") }
+                return .int(Int(r))
+            case .bool(let b): return .int(b ? 1 : 0)
+            case .string(let s):
+                guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw a.fail(0, "'\(s)' is not an integer") }
+                return .int(v)
+            default: throw a.typeError(0, "a number, bool or string")
+            }
+        },
+        Builtin("float", ["value"], doc: "Real number from a number or decimal string.") { a, _ in
+            if let n = a[0].number { return .real(n) }
+            if case .string(let s) = a[0], let v = Double(s.trimmingCharacters(in: .whitespaces)) { return .real(v) }
+            throw a.typeError(0, "a number or numeric string")
+        },
+        Builtin("type", ["value"], doc: "The type name: int, real, string, bool, nil, list, record, range, function, or a domain type such as Tensor.") { a, _ in
+            .string(a[0].typeName)
+        },
+        Builtin("assert", [ParameterSpec("condition"), ParameterSpec("message", .string("assertion failed"))],
+                doc: "Stops with a runtime error when `condition` is false.") { a, _ in
+            guard try a.bool(0) else { throw BindingError.message(try a.string(1)) }
+            return .null
+        },
+        Builtin("error", ["message"], doc: "Stops with a runtime error carrying `message`.") { a, _ in
+            throw BindingError.message(Format.display(a[0]))
+        },
+        Builtin("seed", ["n"], doc: "Seeds the random generator (xoshiro256** via SplitMix64) so runs are deterministic.") { a, interp in
+            interp.rng = RandomGenerator(seed: UInt64(bitPattern: Int64(try a.int(0)))); return .null
+        },
+        Builtin("rand", [String](), doc: "A uniform random real in [0, 1) from the seeded generator.") { _, interp in .real(interp.rng.uniform()) },
+        Builtin("time", [String](), doc: "Seconds since the Unix epoch (real).") { _, _ in .real(Date().timeIntervalSince1970) },
+        Builtin("help", ["function"], doc: "Prints a builtin's signature and documentation.") { a, interp in
+            switch a[0] {
+            case .builtin(let b): interp.output(b.signature + "\n  " + b.doc + "\n")
+            case .method(let m): interp.output(m.builtin.signature + "\n  " + m.builtin.doc + "\n")
+            case .closure(let c): interp.output("fn \(c.decl.displayName)(" + c.decl.parameters.map(\.name).joined(separator: ", ") + ")\n")
+            default: throw a.typeError(0, "a function")
+            }
+            return .null
+        },
+    ] + CoreMath.builtins)
+}
+
+/// A domain object with a length (`len(x)`).
+public protocol LengthObject: DomainObject {
+    var length: Int { get }
+}

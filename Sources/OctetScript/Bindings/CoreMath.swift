@@ -1,0 +1,71 @@
+import Foundation
+
+/// Numeric builtins of the core table: min, max, abs, sqrt, exp, log, pow, floor, ceil, round.
+enum CoreMath {
+    static func unary(_ name: String, _ doc: String, _ f: @escaping (Double) -> Double) -> Builtin {
+        Builtin(name, ["x"], doc: doc) { a, _ in .real(f(try a.double(0))) }
+    }
+
+    /// min/max over numbers given as arguments or one list; tensors reduce all elements.
+    static func extremum(_ name: String, _ pick: @escaping (Double, Double) -> Bool) -> Builtin {
+        Builtin(name, [String](), variadic: true,
+                doc: "The \(name)imum of the numbers given, of one list of numbers, or of all elements of a tensor.") { a, _ in
+            var items = a.values
+            if items.count == 1 {
+                if case .object(let t as TensorValue) = items[0] {
+                    guard t.tensor.count > 0 else { throw a.fail(0, "\(name) of an empty tensor") }
+                    let fs = t.tensor.asFloatArray()
+                    return .real(Double(fs.dropFirst().reduce(fs[0]) { pick(Double($1), Double($0)) ? $1 : $0 }))
+                }
+                if let list = try? a.list(0) { items = list }
+            }
+            guard var best = items.first else { throw BindingError.message("\(name) of nothing") }
+            for (i, v) in items.enumerated() {
+                guard let x = v.number, let b = best.number else {
+                    throw BindingError.message("\(name): item \(i + 1) is \(v.typeName), not a number")
+                }
+                if pick(x, b) { best = v }
+            }
+            return best
+        }
+    }
+
+    static let builtins: [Builtin] = [
+        extremum("min", <),
+        extremum("max", >),
+        Builtin("abs", ["x"], doc: "Absolute value (integers stay integers).") { a, _ in
+            if case .int(let i) = a[0] {
+                guard i != Int.min else { throw a.fail(0, "integer overflow") }
+                return .int(Swift.abs(i))
+            }
+            return .real(Swift.abs(try a.double(0)))
+        },
+        unary("sqrt", "Square root.") { $0.squareRoot() },
+        unary("exp", "e raised to x.") { Foundation.exp($0) },
+        unary("log", "Natural logarithm.") { Foundation.log($0) },
+        unary("log10", "Base-10 logarithm.") { Foundation.log10($0) },
+        unary("log2", "Base-2 logarithm.") { Foundation.log2($0) },
+        Builtin("pow", ["x", "y"], doc: "x raised to y (real).") { a, _ in .real(Foundation.pow(try a.double(0), try a.double(1))) },
+        Builtin("floor", ["x"], doc: "Largest integer ≤ x.") { a, _ in try toInt(Foundation.floor(try a.double(0)), a) },
+        Builtin("ceil", ["x"], doc: "Smallest integer ≥ x.") { a, _ in try toInt(Foundation.ceil(try a.double(0)), a) },
+        Builtin("round", [ParameterSpec("x"), ParameterSpec("digits", .null)],
+                doc: "Rounds half away from zero: to an integer, or to `digits` decimals (a real).") { a, _ in
+            let x = try a.double(0)
+            if case .null = a[1] { return try toInt(x.rounded(.toNearestOrAwayFromZero), a) }
+            let d = try a.int(1)
+            guard (0...15).contains(d) else { throw a.fail(1, "digits must be in 0...15") }
+            let p = Foundation.pow(10.0, Double(d))
+            return .real((x * p).rounded(.toNearestOrAwayFromZero) / p)
+        },
+        Builtin("fixed", ["x", "digits"], doc: "The number as text with exactly `digits` decimals, e.g. fixed(3.14159, 2) is \"3.14\".") { a, _ in
+            let d = try a.int(1)
+            guard (0...15).contains(d) else { throw a.fail(1, "digits must be in 0...15") }
+            return .string(Format.fixed(try a.double(0), d))
+        },
+    ]
+
+    static func toInt(_ r: Double, _ a: Arguments) throws -> Value {
+        guard r.isFinite, Swift.abs(r) < 9.2e18 else { throw a.fail(0, "\(Format.real(r)) has no integer value") }
+        return .int(Int(r))
+    }
+}

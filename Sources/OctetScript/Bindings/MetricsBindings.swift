@@ -1,0 +1,78 @@
+import Foundation
+import OctetTensor
+
+/// Error metrics between a reference and a test tensor (same shape).
+enum MetricsBindings {
+    static func pair(_ a: Arguments) throws -> ([Float], [Float]) {
+        let r = try a.tensor(0), t = try a.tensor(1)
+        guard r.shape == t.shape else {
+            throw BindingError.argument(1, "shapes differ: reference \(r.shape), test \(t.shape)")
+        }
+        return (r.asFloatArray(), t.asFloatArray())
+    }
+
+    static let table = BindingTable(domain: "metrics", [
+        Builtin("sqnr", ["ref", "test"],
+                doc: "Signal-to-quantization-noise ratio in dB: 10·log10(Σref² / Σ(ref−test)²); inf when identical.") { a, _ in
+            let (r, t) = try pair(a)
+            var signal = 0.0, noise = 0.0
+            for i in 0..<r.count {
+                signal += Double(r[i]) * Double(r[i])
+                let d = Double(r[i]) - Double(t[i])
+                noise += d * d
+            }
+            if noise == 0 { return .real(.infinity) }
+            return .real(10 * log10(signal / noise))
+        },
+        Builtin("cosine", ["a", "b"], doc: "Cosine similarity Σab / (‖a‖·‖b‖); nan when either is all zeros.") { a, _ in
+            let (x, y) = try pair(a)
+            var dot = 0.0, nx = 0.0, ny = 0.0
+            for i in 0..<x.count {
+                dot += Double(x[i]) * Double(y[i]); nx += Double(x[i]) * Double(x[i]); ny += Double(y[i]) * Double(y[i])
+            }
+            return .real(dot / (nx.squareRoot() * ny.squareRoot()))
+        },
+        Builtin("max_abs_diff", ["a", "b"], doc: "Largest |a − b| over all elements.") { a, _ in
+            let (x, y) = try pair(a)
+            var m = 0.0
+            for i in 0..<x.count { m = Swift.max(m, abs(Double(x[i]) - Double(y[i]))) }
+            return .real(m)
+        },
+        Builtin("mse", ["ref", "test"], doc: "Mean squared error Σ(ref−test)² / n.") { a, _ in
+            let (r, t) = try pair(a)
+            guard !r.isEmpty else { throw BindingError.message("mse of empty tensors") }
+            var s = 0.0
+            for i in 0..<r.count { let d = Double(r[i]) - Double(t[i]); s += d * d }
+            return .real(s / Double(r.count))
+        },
+        Builtin("accuracy", ["logits", "labels"], named: [ParameterSpec("top_k", .int(1))],
+                doc: "Fraction (0–1) of rows of logits [N, C] whose label (tensor or list of N class indices) ranks in the top k; ties rank the lower class index first.") { a, _ in
+            try accuracy(a)
+        },
+    ])
+
+    static func accuracy(_ a: Arguments) throws -> Value {
+        let logits = try a.tensor(0)
+        guard logits.rank == 2, logits.shape[0] > 0 else {
+            throw BindingError.argument(0, "logits must have shape [N, C] with N > 0, got \(logits.shape)")
+        }
+        let labels = try a.tensor(1).asFloatArray()
+        let n = logits.shape[0], c = logits.shape[1]
+        guard labels.count == n else { throw BindingError.argument(1, "expected \(n) labels, got \(labels.count)") }
+        let k = try a.int("top_k")
+        guard k >= 1 else { throw BindingError.named("top_k", "top_k must be at least 1") }
+        let x = logits.asFloatArray()
+        var correct = 0
+        for row in 0..<n {
+            let label = Int(labels[row])
+            guard label >= 0 && label < c, Float(label) == labels[row] else {
+                throw BindingError.argument(1, "label \(labels[row]) at row \(row) is not a class index in 0..<\(c)")
+            }
+            let score = x[row * c + label]
+            var rank = 0
+            for j in 0..<c where x[row * c + j] > score || (x[row * c + j] == score && j < label) { rank += 1 }
+            if rank < k { correct += 1 }
+        }
+        return .real(Double(correct) / Double(n))
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import OctetTensor
+
+/// Tensor builtins: construction, shape manipulation, reductions and `.npy` I/O.
+enum TensorBindings {
+    static let axis = ParameterSpec("axis", .null)
+
+    static let table = BindingTable(domain: "tensor", [
+        Builtin("tensor", ["data"], named: [ParameterSpec("dtype", .string("float32"))],
+                doc: "A tensor from a number or nested list of numbers; dtype float32, int8, uint8, int32 or int64.") { a, _ in
+            let t = try a.tensor(0)
+            return .object(TensorValue(t.converted(to: try dtype(a))))
+        },
+        Builtin("zeros", ["shape"], named: [ParameterSpec("dtype", .string("float32"))], doc: "A tensor of zeros with `shape`.") { a, _ in
+            .object(TensorValue(Tensor(zeros: try a.shape(0), dtype: try dtype(a))))
+        },
+        Builtin("ones", ["shape"], doc: "A float32 tensor of ones with `shape`.") { a, _ in
+            let s = try a.shape(0)
+            return .object(TensorValue(Tensor(shape: s, floats: [Float](repeating: 1, count: Tensor.elementCount(s)))))
+        },
+        Builtin("randn", ["shape"], named: [ParameterSpec("seed", .null)],
+                doc: "Standard-normal float32 samples (Box–Muller over xoshiro256**); `seed` uses a private generator, else the global one set by seed(n).") { a, interp in
+            let s = try a.shape(0)
+            var own = try a.optionalInt("seed").map { RandomGenerator(seed: UInt64(bitPattern: Int64($0))) }
+            let n = Tensor.elementCount(s)
+            var values = [Float](repeating: 0, count: n)
+            for i in 0..<n { values[i] = Float(own != nil ? own!.normal() : interp.rng.normal()) }
+            return .object(TensorValue(Tensor(shape: s, floats: values)))
+        },
+        Builtin("arange", [ParameterSpec("start"), ParameterSpec("end", .null), ParameterSpec("step", .int(1))],
+                doc: "Evenly spaced values in [start, end) like NumPy arange: int64 when all arguments are integers, else float32.") { a, _ in
+            try arange(a)
+        },
+        Builtin("reshape", ["tensor", "shape"], doc: "Same elements with a new shape (one dimension may be -1).") { a, _ in
+            .object(TensorValue(try reshape(try a.tensor(0), a, 1)))
+        },
+        Builtin("transpose", [ParameterSpec("tensor"), ParameterSpec("perm", .null)],
+                doc: "Permutes axes; without `perm` reverses them.") { a, _ in
+            .object(TensorValue(try TensorMath.transpose(try a.tensor(0), try perm(a, 1))))
+        },
+        Builtin("shape", ["tensor"], doc: "The tensor's shape as a list of integers.") { a, _ in
+            .list(ListObject(try a.tensor(0).shape.map { .int($0) }))
+        },
+        Builtin("dtype", ["tensor"], doc: "The tensor's element type name.") { a, _ in .string(try a.tensor(0).dtype.rawValue) },
+        Builtin("sum", ["values"], named: [axis], doc: "Sum of all elements, or along `axis` (a tensor). Lists of numbers work too.") { a, _ in
+            if case .list(let l) = a[0], l.items.allSatisfy({ if case .int = $0 { return true }; return false }) {
+                var total = 0
+                for case .int(let i) in l.items {
+                    let (s, o) = total.addingReportingOverflow(i)
+                    if o { throw BindingError.message("integer overflow") }
+                    total = s
+                }
+                return .int(total)
+            }
+            return try reduce(a, .sum)
+        },
+        Builtin("mean", ["values"], named: [axis], doc: "Mean of all elements, or along `axis`.") { a, _ in try reduce(a, .mean) },
+        Builtin("argmax", ["values"], named: [axis], doc: "Index of the largest element (first on ties), or indices along `axis`.") { a, _ in
+            try reduce(a, .argmax)
+        },
+        Builtin("read_npy", ["path"], doc: "Reads a NumPy .npy file (float32, int8, uint8, int32, int64; C order).") { a, interp in
+            let path = try a.string(0)
+            guard FileManager.default.fileExists(atPath: interp.resolvePath(path)) else { throw a.fail(0, "no such file '\(path)'") }
+            return .object(TensorValue(try NPY.read(path: interp.resolvePath(path))))
+        },
+        Builtin("write_npy", ["tensor", "path"], doc: "Writes a tensor as .npy, atomically (temporary file then rename).") { a, interp in
+            try NPY.write(try a.tensor(0), path: interp.resolvePath(try a.string(1)))
+            return .null
+        },
+    ])
+
+    static func dtype(_ a: Arguments) throws -> DType {
+        let name = try a.string("dtype")
+        guard let d = DType(rawValue: name) else {
+            throw BindingError.named("dtype", "unknown dtype '\(name)'; accepted: " + DType.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return d
+    }
+
+    static func reduce(_ a: Arguments, _ kind: TensorMath.Reduction) throws -> Value {
+        let t = try a.tensor(0)
+        let r = try TensorMath.reduce(t, kind, axis: try a.optionalInt("axis"))
+        if kind == .argmax || kind == .argmin {
+            let ints = r.asFloatArray().map { Int64($0) }
+            return TensorValue.wrap(Tensor(shape: r.shape, int64s: ints))
+        }
+        if r.rank == 0, t.dtype != .float32, kind != .mean { return .int(Int(r.floats[0])) }
+        return TensorValue.wrap(r)
+    }
+
+    static func reshape(_ t: Tensor, _ a: Arguments, _ i: Int) throws -> Tensor {
+        guard let dims = try? a.list(i).map({ v -> Int in
+            guard let d = Arguments.asInt(v), d >= -1 else { throw BindingError.message("") }
+            return d
+        }) else { throw a.fail(i, "shape must be a list of integers (one may be -1)") }
+        var shape = dims
+        if let k = dims.firstIndex(of: -1) {
+            let known = dims.filter { $0 != -1 }.reduce(1, *)
+            guard dims.filter({ $0 == -1 }).count == 1, known > 0, t.count % known == 0 else {
+                throw a.fail(i, "cannot infer -1 in \(dims) for \(t.count) elements")
+            }
+            shape[k] = t.count / known
+        }
+        return try t.reshaped(shape)
+    }
+
+    static func perm(_ a: Arguments, _ i: Int) throws -> [Int]? {
+        if case .null = a[i] { return nil }
+        return try a.list(i).map { v in
+            guard let d = Arguments.asInt(v) else { throw a.fail(i, "permutation must be a list of integers") }
+            return d
+        }
+    }
+
+    static func arange(_ a: Arguments) throws -> Value {
+        var lo = 0.0, hi = try a.double(0)
+        if case .null = a[1] {} else { lo = hi; hi = try a.double(1) }
+        let step = try a.double(2)
+        guard step != 0, step.isFinite else { throw a.fail(2, "step must be a non-zero number") }
+        let n = max(0, Int(((hi - lo) / step).rounded(.up)))
+        guard n <= 1 << 28 else { throw BindingError.message("arange would create \(n) elements") }
+        let allInts = [a[0], a[1], a[2]].allSatisfy { if case .real = $0 { return false }; return true }
+        if allInts { return .object(TensorValue(Tensor(shape: [n], int64s: (0..<n).map { Int64(lo + Double($0) * step) }))) }
+        return .object(TensorValue(Tensor(shape: [n], floats: (0..<n).map { Float(lo + Double($0) * step) })))
+    }
+}

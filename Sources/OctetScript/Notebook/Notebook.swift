@@ -1,0 +1,71 @@
+import Foundation
+import OctetTensor
+
+/// A Markdown notebook: per cell its title, code, printed output and rich renderings
+/// (Markdown tables, SVG plots written as files beside the `.md`).
+public struct Notebook {
+    public struct Entry {
+        public var title: String
+        public var code: String?
+        public var markdown: String?
+        public var output: String = ""
+        public var renderings: [RichRendering] = []
+
+        public init(title: String, code: String? = nil, markdown: String? = nil) {
+            self.title = title
+            self.code = code
+            self.markdown = markdown
+        }
+    }
+
+    public var title: String
+    public var subtitle: String
+    public var entries: [Entry] = []
+
+    public init(title: String, subtitle: String = "") {
+        self.title = title
+        self.subtitle = subtitle
+    }
+
+    /// Markdown text plus the SVG files (name → contents) it links, named
+    /// `<base>-<n>.svg` in order of appearance so output is deterministic.
+    public func render(baseName: String) -> (markdown: String, files: [(String, String)]) {
+        var md = "# \(title)\n\n"
+        if !subtitle.isEmpty { md += "_\(subtitle)_\n\n" }
+        var files: [(String, String)] = []
+        for (i, e) in entries.enumerated() {
+            if let text = e.markdown {
+                if !e.title.isEmpty { md += "## \(e.title)\n\n" }
+                md += text + "\n\n"
+                continue
+            }
+            md += "## \(e.title.isEmpty ? "Cell \(i + 1)" : e.title)\n\n"
+            if let code = e.code, !code.isEmpty { md += "```octet\n\(code)\n```\n\n" }
+            if !e.output.isEmpty {
+                md += "```\n\(e.output.hasSuffix("\n") ? String(e.output.dropLast()) : e.output)\n```\n\n"
+            }
+            for r in e.renderings {
+                switch r {
+                case .markdown(let text): md += text.trimmingCharacters(in: .newlines) + "\n\n"
+                case .svg(let svg, let title):
+                    let name = "\(baseName)-\(files.count + 1).svg"
+                    files.append((name, svg))
+                    md += "![\(title)](\(name))\n\n"
+                }
+            }
+        }
+        return (md.trimmingCharacters(in: .newlines) + "\n", files)
+    }
+
+    /// Writes the notebook and its SVG files atomically; SVGs go beside `path`.
+    public func write(to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let base = url.deletingPathExtension().lastPathComponent
+        let dir = url.deletingLastPathComponent()
+        let (markdown, files) = render(baseName: base)
+        for (name, svg) in files {
+            try AtomicFile.write(Data(svg.utf8), to: dir.appendingPathComponent(name).path)
+        }
+        try AtomicFile.write(Data(markdown.utf8), to: path)
+    }
+}

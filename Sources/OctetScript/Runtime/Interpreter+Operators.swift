@@ -1,0 +1,139 @@
+import Foundation
+
+/// A domain object that takes part in `+ - * / %` and comparisons (tensors broadcast).
+public protocol OperandObject: DomainObject {
+    /// `self op other` when `selfOnLeft`, else `other op self`; nil if unsupported.
+    func binary(_ op: BinaryOp, _ other: Value, selfOnLeft: Bool) throws -> Value?
+    /// `-self`; nil if unsupported.
+    func negated() throws -> Value?
+}
+
+extension Interpreter {
+    func binaryOperation(_ op: BinaryOp, _ a: Value, _ b: Value, at loc: SourceLocation) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return try intOperation(op, x, y, at: loc)
+        case (.int, .real), (.real, .int), (.real, .real): return try realOperation(op, a.number!, b.number!, at: loc)
+        default: break
+        }
+        if case .object(let o as OperandObject) = a {
+            do { if let v = try o.binary(op, b, selfOnLeft: true) { return v } } catch { throw wrap(error, loc) }
+        }
+        if case .object(let o as OperandObject) = b {
+            do { if let v = try o.binary(op, a, selfOnLeft: false) { return v } } catch { throw wrap(error, loc) }
+        }
+        switch op {
+        case .equal: return .bool(Interpreter.equal(a, b))
+        case .notEqual: return .bool(!Interpreter.equal(a, b))
+        default: break
+        }
+        switch (op, a, b) {
+        case (.add, .string(let x), .string(let y)): return .string(x + y)
+        case (.add, .list(let x), .list(let y)): return .list(ListObject(x.items + y.items))
+        case (.multiply, .string(let s), .int(let n)), (.multiply, .int(let n), .string(let s)):
+            guard n >= 0, n <= 1_000_000 else { throw error("string repeat count \(n) out of range", at: loc) }
+            return .string(String(repeating: s, count: n))
+        case (.less, .string(let x), .string(let y)): return .bool(x < y)
+        case (.lessEqual, .string(let x), .string(let y)): return .bool(x <= y)
+        case (.greater, .string(let x), .string(let y)): return .bool(x > y)
+        case (.greaterEqual, .string(let x), .string(let y)): return .bool(x >= y)
+        default:
+            var hint = ""
+            if op == .add, case .string = a { hint = "; convert with str() or use \"\\(...)\" interpolation" }
+            if op == .add, case .string = b { hint = "; convert with str() or use \"\\(...)\" interpolation" }
+            throw error("cannot apply '\(op.rawValue)' to \(a.typeName) and \(b.typeName)\(hint)", at: loc)
+        }
+    }
+
+    func wrap(_ e: Error, _ loc: SourceLocation) -> Error {
+        if e is RuntimeError { return e }
+        return error("\(e)", at: loc)
+    }
+
+    @inline(__always)
+    func intOperation(_ op: BinaryOp, _ x: Int, _ y: Int, at loc: SourceLocation) throws -> Value {
+        switch op {
+        case .add:
+            let (r, o) = x.addingReportingOverflow(y)
+            if o { throw error("integer overflow in \(x) + \(y)", at: loc) }
+            return .int(r)
+        case .subtract:
+            let (r, o) = x.subtractingReportingOverflow(y)
+            if o { throw error("integer overflow in \(x) - \(y)", at: loc) }
+            return .int(r)
+        case .multiply:
+            let (r, o) = x.multipliedReportingOverflow(by: y)
+            if o { throw error("integer overflow in \(x) * \(y)", at: loc) }
+            return .int(r)
+        case .divide:
+            if y == 0 { throw error("division by zero", at: loc) }
+            return .real(Double(x) / Double(y))
+        case .modulo:
+            if y == 0 { throw error("modulo by zero", at: loc) }
+            if y == -1 { return .int(0) }
+            let r = x % y
+            return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+        case .equal: return .bool(x == y)
+        case .notEqual: return .bool(x != y)
+        case .less: return .bool(x < y)
+        case .lessEqual: return .bool(x <= y)
+        case .greater: return .bool(x > y)
+        case .greaterEqual: return .bool(x >= y)
+        }
+    }
+
+    func realOperation(_ op: BinaryOp, _ x: Double, _ y: Double, at loc: SourceLocation) throws -> Value {
+        switch op {
+        case .add: return .real(x + y)
+        case .subtract: return .real(x - y)
+        case .multiply: return .real(x * y)
+        case .divide:
+            if y == 0 { throw error("division by zero", at: loc) }
+            return .real(x / y)
+        case .modulo:
+            if y == 0 { throw error("modulo by zero", at: loc) }
+            let r = fmod(x, y)
+            return .real(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+        case .equal: return .bool(x == y)
+        case .notEqual: return .bool(x != y)
+        case .less: return .bool(x < y)
+        case .lessEqual: return .bool(x <= y)
+        case .greater: return .bool(x > y)
+        case .greaterEqual: return .bool(x >= y)
+        }
+    }
+
+    func unaryOperation(_ op: UnaryOp, _ v: Value, at loc: SourceLocation) throws -> Value {
+        switch (op, v) {
+        case (.negate, .int(let i)):
+            if i == Int.min { throw error("integer overflow in negation", at: loc) }
+            return .int(-i)
+        case (.negate, .real(let r)): return .real(-r)
+        case (.negate, .object(let o as OperandObject)):
+            do { if let r = try o.negated() { return r } } catch { throw wrap(error, loc) }
+        case (.not, .bool(let b)): return .bool(!b)
+        default: break
+        }
+        throw error("cannot apply '\(op.rawValue)' to \(v.typeName)", at: loc)
+    }
+
+    /// Structural equality: numbers by value (3 == 3.0), lists and records element-wise,
+    /// domain objects and functions by identity.
+    public static func equal(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.int, .real), (.real, .int), (.real, .real): return a.number! == b.number!
+        case (.string(let x), .string(let y)): return x == y
+        case (.list(let x), .list(let y)):
+            return x === y || (x.items.count == y.items.count && zip(x.items, y.items).allSatisfy { equal($0, $1) })
+        case (.record(let x), .record(let y)):
+            return x === y || (Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { equal(x[$0]!, y[$0]!) })
+        case (.range(let x), .range(let y)): return x.lower == y.lower && x.upper == y.upper && x.step == y.step
+        case (.closure(let x), .closure(let y)): return x === y
+        case (.builtin(let x), .builtin(let y)): return x === y
+        case (.object(let x), .object(let y)): return x === y
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,140 @@
+/// A script value. Integers and reals stay distinct (`3` vs `3.0`); lists and records
+/// are shared references (like Python); domain objects come in through `DomainObject`.
+public enum Value {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case real(Double)
+    case string(String)
+    case list(ListObject)
+    case record(RecordObject)
+    case range(RangeValue)
+    case closure(Closure)
+    case builtin(Builtin)
+    case method(BoundMethod)
+    case object(DomainObject)
+
+    /// The name users see in messages and from `type(x)`.
+    public var typeName: String {
+        switch self {
+        case .null: return "nil"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .real: return "real"
+        case .string: return "string"
+        case .list: return "list"
+        case .record: return "record"
+        case .range: return "range"
+        case .closure, .builtin, .method: return "function"
+        case .object(let o): return o.typeName
+        }
+    }
+
+    /// The number as a Double for ints and reals.
+    public var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .real(let r): return r
+        default: return nil
+        }
+    }
+
+    public var isCallable: Bool {
+        switch self {
+        case .closure, .builtin, .method: return true
+        default: return false
+        }
+    }
+
+    public static func list(_ items: [Value]) -> Value { .list(ListObject(items)) }
+}
+
+/// A mutable list shared by reference.
+public final class ListObject {
+    public var items: [Value]
+    public init(_ items: [Value]) { self.items = items }
+}
+
+/// A mutable record (string keys in insertion order) shared by reference.
+public final class RecordObject {
+    public private(set) var keys: [String] = []
+    private var values: [String: Value] = [:]
+
+    public init(_ pairs: [(String, Value)] = []) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public subscript(key: String) -> Value? {
+        get { values[key] }
+        set {
+            if let v = newValue {
+                if values.updateValue(v, forKey: key) == nil { keys.append(key) }
+            } else if values.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+            }
+        }
+    }
+
+    public var pairs: [(String, Value)] { keys.map { ($0, values[$0]!) } }
+}
+
+/// An integer range `lower..<upper` (a closed range `a...b` is stored as `a..<b+1`) with a step.
+public struct RangeValue: Equatable {
+    public var lower: Int
+    public var upper: Int
+    public var step: Int
+    public var wasClosed: Bool
+
+    public init(lower: Int, upper: Int, step: Int = 1, wasClosed: Bool = false) {
+        self.lower = lower
+        self.upper = upper
+        self.step = step
+        self.wasClosed = wasClosed
+    }
+
+    public var count: Int {
+        if step > 0 { return upper > lower ? (upper - lower + step - 1) / step : 0 }
+        return lower > upper ? (lower - upper - step - 1) / -step : 0
+    }
+
+    public func element(_ i: Int) -> Int { lower + i * step }
+}
+
+/// A script function with the frame it was created in.
+public final class Closure {
+    public let decl: FunctionDecl
+    public let frame: Frame?
+    public init(decl: FunctionDecl, frame: Frame?) {
+        self.decl = decl
+        self.frame = frame
+    }
+}
+
+/// A builtin method bound to its receiver (`xs.append`, `t.sum`): the receiver is
+/// passed as the builtin's first positional argument.
+public final class BoundMethod {
+    public let receiver: Value
+    public let builtin: Builtin
+    public init(receiver: Value, builtin: Builtin) {
+        self.receiver = receiver
+        self.builtin = builtin
+    }
+}
+
+/// The local slots of one function activation (or of a top-level chunk).
+public final class Frame {
+    public var slots: [Value]
+    public let parent: Frame?
+
+    public init(size: Int, parent: Frame?) {
+        slots = Array(repeating: .null, count: size)
+        self.parent = parent
+    }
+
+    @inline(__always)
+    func ancestor(_ hops: Int) -> Frame {
+        var f = self
+        for _ in 0..<hops { f = f.parent! }
+        return f
+    }
+}

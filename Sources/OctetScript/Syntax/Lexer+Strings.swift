@@ -1,0 +1,69 @@
+extension Lexer {
+    /// Lexes a string literal starting at `"`, with escapes `\n \t \" \\ \0` and
+    /// `\(expr)` interpolation (the inner code is lexed with its true location).
+    mutating func string(_ start: SourceLocation) -> Token {
+        advance()
+        var parts: [StringPart] = []
+        var text = ""
+        var raw = "\""
+        while true {
+            guard let c = peek(), c != "\n" else {
+                error("unterminated string literal", at: start)
+                break
+            }
+            if c == "\"" { advance(); raw.append("\""); break }
+            if c == "\\" {
+                let escLoc = here
+                advance()
+                guard let e = peek(), e != "\n" else { continue }
+                advance()
+                raw.append("\\"); raw.append(e)
+                switch e {
+                case "n": text.append("\n")
+                case "t": text.append("\t")
+                case "r": text.append("\r")
+                case "0": text.append("\0")
+                case "\"": text.append("\"")
+                case "\\": text.append("\\")
+                case "(":
+                    if !text.isEmpty { parts.append(.text(text)); text = "" }
+                    parts.append(interpolation(start: here))
+                default: error("unknown escape sequence '\\\(e)'", at: escLoc)
+                }
+                continue
+            }
+            text.append(advance())
+            raw.append(c)
+        }
+        if !text.isEmpty || parts.isEmpty { parts.append(.text(text)) }
+        var tok = Token(kind: .string, text: raw, location: start)
+        tok.parts = parts
+        return tok
+    }
+
+    /// Scans `expr)` after `\(`, balancing parentheses and skipping nested strings.
+    private mutating func interpolation(start: SourceLocation) -> StringPart {
+        var code = ""
+        var depth = 1
+        var inString = false
+        while let c = peek(), c != "\n" {
+            if inString {
+                if c == "\\" { code.append(advance()); if let n = peek(), n != "\n" { code.append(advance()) }; continue }
+                if c == "\"" { inString = false }
+            } else if c == "\"" {
+                inString = true
+            } else if c == "(" {
+                depth += 1
+            } else if c == ")" {
+                depth -= 1
+                if depth == 0 { advance(); break }
+            }
+            code.append(advance())
+        }
+        if depth != 0 { error("unterminated interpolation '\\(' in string", at: start) }
+        var inner = Lexer(code, file: start.file, line: start.line, column: start.column)
+        let tokens = inner.tokenize()
+        for d in inner.diagnostics { error(d.message, at: d.location) }
+        return .code(tokens, start)
+    }
+}

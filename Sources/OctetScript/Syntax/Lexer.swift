@@ -1,0 +1,173 @@
+/// Turns script text into tokens.
+///
+/// Newlines end statements, except inside `(` `[` (unless a statement keyword starts
+/// the next line, which means a bracket was left open) and before a line that starts
+/// with `|>` or `.` (chained pipes and method calls). Lexical errors are collected in
+/// `diagnostics` and lexing continues.
+public struct Lexer {
+    private let chars: [Character]
+    private let file: String
+    private var pos = 0
+    private var line: Int
+    private var column: Int
+    private var brackets: [Character] = []
+    public private(set) var diagnostics: [Diagnostic] = []
+
+    public init(_ text: String, file: String, line: Int = 1, column: Int = 1) {
+        self.chars = Array(text)
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    static let statementStarters: Set<String> = ["let", "if", "for", "while", "return", "import", "break", "continue"]
+
+    /// All tokens, ending with `.eof`.
+    public mutating func tokenize() -> [Token] {
+        var tokens: [Token] = []
+        while true {
+            let tok = nextToken()
+            if tok.kind == .newline, tokens.last?.kind == .newline || tokens.isEmpty { continue }
+            tokens.append(tok)
+            if tok.kind == .eof { return tokens }
+        }
+    }
+
+    var here: SourceLocation { SourceLocation(file: file, line: line, column: column) }
+    func peek(_ k: Int = 0) -> Character? { pos + k < chars.count ? chars[pos + k] : nil }
+
+    @discardableResult
+    mutating func advance() -> Character {
+        let c = chars[pos]
+        pos += 1
+        if c == "\n" { line += 1; column = 1 } else { column += 1 }
+        return c
+    }
+
+    mutating func error(_ message: String, at loc: SourceLocation) {
+        diagnostics.append(Diagnostic(message, at: loc))
+    }
+
+    private mutating func nextToken() -> Token {
+        while let c = peek() {
+            if c == " " || c == "\t" || c == "\r" { advance(); continue }
+            if c == "#" { while let d = peek(), d != "\n" { advance() }; continue }
+            if c == "\\", peek(1) == "\n" { advance(); advance(); continue }
+            if c == "\n" {
+                let loc = here
+                advance()
+                if newlineIsSignificant() { return Token(kind: .newline, text: "\n", location: loc) }
+                continue
+            }
+            break
+        }
+        let start = here
+        guard let c = peek() else {
+            return Token(kind: .eof, text: "", location: start)
+        }
+        if c.isLetter || c == "_" { return identifier(start) }
+        if c.isNumber, c.isASCII { return number(start) }
+        if c == "\"" { return string(start) }
+        return punctuation(start)
+    }
+
+    /// Decides whether the newline just consumed ends a statement.
+    private mutating func newlineIsSignificant() -> Bool {
+        var k = pos
+        while k < chars.count {
+            let c = chars[k]
+            if c == " " || c == "\t" || c == "\r" || c == "\n" { k += 1; continue }
+            if c == "#" { while k < chars.count, chars[k] != "\n" { k += 1 }; continue }
+            break
+        }
+        if k < chars.count {
+            if chars[k] == "|", k + 1 < chars.count, chars[k + 1] == ">" { return false }
+            if chars[k] == ".", k + 1 < chars.count, chars[k + 1].isLetter { return false }
+        }
+        guard let top = brackets.last, top != "{" else { return true }
+        var word = ""
+        while k < chars.count, chars[k].isLetter || chars[k] == "_" { word.append(chars[k]); k += 1 }
+        if Lexer.statementStarters.contains(word) {
+            while let t = brackets.last, t != "{" { brackets.removeLast() }
+            return true
+        }
+        return false
+    }
+
+    private mutating func identifier(_ start: SourceLocation) -> Token {
+        var text = ""
+        while let c = peek(), c.isLetter || c.isNumber || c == "_" { text.append(advance()) }
+        return Token(kind: TokenKind.keywords[text] ?? .identifier, text: text, location: start)
+    }
+
+    private mutating func digits(_ text: inout String, hex: Bool = false) {
+        while let c = peek(), c.isASCII, (hex ? c.isHexDigit : c.isNumber) || c == "_" {
+            let d = advance()
+            if d != "_" { text.append(d) }
+        }
+    }
+
+    private mutating func number(_ start: SourceLocation) -> Token {
+        var text = ""
+        if peek() == "0", let x = peek(1), x == "x" || x == "X" {
+            advance(); advance()
+            digits(&text, hex: true)
+            var tok = Token(kind: .integer, text: "0x" + text, location: start)
+            if let v = Int(text, radix: 16) { tok.intValue = v } else { error("invalid hexadecimal literal '0x\(text)'", at: start) }
+            return tok
+        }
+        digits(&text)
+        var isReal = false
+        if peek() == ".", let d = peek(1), d.isASCII, d.isNumber {
+            isReal = true
+            text.append(advance())
+            digits(&text)
+        }
+        if let e = peek(), e == "e" || e == "E" {
+            let sign = peek(1)
+            let hasSign = sign == "+" || sign == "-"
+            if let d = peek(hasSign ? 2 : 1), d.isASCII, d.isNumber {
+                isReal = true
+                text.append(advance())
+                if hasSign { text.append(advance()) }
+                digits(&text)
+            }
+        }
+        var tok = Token(kind: isReal ? .real : .integer, text: text, location: start)
+        if isReal {
+            tok.realValue = Double(text) ?? .nan
+        } else if let v = Int(text) {
+            tok.intValue = v
+        } else {
+            error("integer literal '\(text)' does not fit in 64 bits", at: start)
+        }
+        return tok
+    }
+
+    private mutating func punctuation(_ start: SourceLocation) -> Token {
+        let c = advance()
+        let two = peek().map { String(c) + String($0) } ?? ""
+        let three = two + (peek(1).map(String.init) ?? "")
+        if three == "..<" || three == "..." {
+            advance(); advance()
+            return Token(kind: three == "..<" ? .halfOpenRange : .closedRange, text: three, location: start)
+        }
+        if let kind = TokenKind(rawValue: two), two.count == 2 {
+            advance()
+            return Token(kind: kind, text: two, location: start)
+        }
+        switch c {
+        case "(", "[", "{": brackets.append(c)
+        case ")", "]": if let t = brackets.last, t != "{" { brackets.removeLast() }
+        case "}":
+            while let t = brackets.last, t != "{" { brackets.removeLast() }
+            if !brackets.isEmpty { brackets.removeLast() }
+        default: break
+        }
+        if let kind = TokenKind(rawValue: String(c)) {
+            return Token(kind: kind, text: String(c), location: start)
+        }
+        error("unexpected character '\(c)'", at: start)
+        return nextToken()
+    }
+}

@@ -1,0 +1,47 @@
+/// A position in a script: file display name, 1-based line and 1-based column
+/// (columns count Unicode characters). Every token and AST node carries one.
+public struct SourceLocation: Equatable, Hashable, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// `file:line:col`, the prefix of every diagnostic.
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A script's text split into lines, kept so diagnostics can quote the offending line.
+public struct SourceFile: Sendable {
+    public let name: String
+    public let text: String
+    public let lines: [String]
+
+    public init(name: String, text: String) {
+        self.name = name
+        self.text = text
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        }
+    }
+
+    /// The text of 1-based `line`, or nil when out of range.
+    public func line(_ line: Int) -> String? {
+        line >= 1 && line <= lines.count ? lines[line - 1] : nil
+    }
+}
+
+/// Source texts by display name, consulted when rendering diagnostics.
+public final class SourceRegistry {
+    private var files: [String: SourceFile] = [:]
+
+    public init() {}
+
+    public func add(_ file: SourceFile) { files[file.name] = file }
+
+    public func file(named name: String) -> SourceFile? { files[name] }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import OctetScript
+
+/// `octet run FILE.octet [--notebook OUT.md] [--seed N]`.
+/// Exit codes: 0 ok, 64 usage, 65 syntax error, 70 runtime error.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an Octet script, optionally writing a Markdown notebook.")
+
+    @Argument(help: "The script to run (.octet).") var file: String
+    @Option(help: "Write a Markdown notebook (cells, output, SVG plots beside it).") var notebook: String?
+    @Option(help: "Seed for the random generator (default 0).") var seed: Int = 0
+
+    func run() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir), !isDir.boolValue else {
+            FileHandle.standardError.write(Data("octet: no such script '\(file)'\n".utf8))
+            throw ExitCode(ScriptRunner.ExitCode.usage)
+        }
+        let file = self.file, notebook = self.notebook, seed = UInt64(bitPattern: Int64(self.seed))
+        let code = Interpreter.onLargeStack { () -> Int32 in
+            let interpreter = Interpreter(seed: seed, progress: TerminalProgress.forTerminal())
+            interpreter.cancellation = Cancellation.global
+            installInterruptHandler()
+            let code = ScriptRunner.run(path: file, notebook: notebook, interpreter: interpreter) { message in
+                fflush(stdout)
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+            }
+            fflush(stdout)
+            return code
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// Ctrl-C sets `Cancellation.global`; loops and domain code stop at their next check.
+/// A second Ctrl-C while the first is pending ends the process.
+func installInterruptHandler() {
+    signal(SIGINT) { _ in
+        if Cancellation.global.isCancelled { _exit(130) }
+        Cancellation.global.cancel()
+    }
+}
