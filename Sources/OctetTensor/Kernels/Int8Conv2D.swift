@@ -65,16 +65,17 @@ extension Int8Kernels {
         return Int32(s)
     }
 
-    /// Output pixels per work item: the im2col chunk stays near 96 KiB, and there are at
-    /// least two items per thread when the plane allows it.
+    /// Output pixels per work item (a multiple of 16): the im2col chunk stays near 96 KiB, and
+    /// the plane splits into equal chunks, at least two per thread, a multiple of `threads` when threaded.
     static func pixelChunk(pixels: Int, k: Int, outer: Int, threads: Int) -> Int {
-        let round16 = { (v: Int) in (v + 15) / 16 * 16 }
-        var pc = max(16, min(round16(pixels), 98_304 / max(k, 1) / 16 * 16))
-        let want = 2 * max(threads, 1)
-        if outer * ((pixels + pc - 1) / pc) < want {
-            pc = max(16, min(pc, round16((pixels * outer + want - 1) / want)))
+        let maxChunk = max(16, 98_304 / max(k, 1) / 16 * 16)
+        var chunks = (pixels + maxChunk - 1) / maxChunk
+        if threads > 1 {
+            chunks = max(chunks, (2 * threads + outer - 1) / outer)
+            chunks = (chunks + threads - 1) / threads * threads
         }
-        return pc
+        let pc = (pixels + chunks - 1) / chunks
+        return max(16, (pc + 15) / 16 * 16)
     }
 
     static func convViaGemm(_ x: UnsafePointer<Int8>, _ w: UnsafePointer<Int8>, _ bias: UnsafePointer<Int8>,
