@@ -1,7 +1,42 @@
 import ArgumentParser
+import Foundation
+import OctetGraph
+import OctetTensor
 
+/// `octet infer MODEL.onnx --input X.npy --output Y.npy|DIR`: float inference on a batch.
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "infer", abstract: "Run the float model on a .npy batch.")
     @Argument(help: "Path to an .onnx model.") var model: String
-    func run() throws {}
+    @Option(help: "Input batch (.npy, first dimension = samples); for several inputs use name=path.") var input: [String]
+    @Option(help: "Output .npy (one output) or directory (one .npy per output name).") var output: String
+    @Option(help: "Kernel threads.") var threads: Int = 1
+
+    func run() throws {
+        try CLI.guarded {
+            KernelConfig.threads = threads
+            let m = try Model.load(path: model)
+            var feeds: [String: Tensor] = [:]
+            for spec in input {
+                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+                let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (m.inputs.first?.name ?? "", parts[0])
+                feeds[name] = try NPY.read(path: path)
+            }
+            let outs = try m.run(feeds)
+            try write(outs, outputs: m.outputs.map(\.name))
+        }
+    }
+
+    private func write(_ outs: [String: Tensor], outputs: [String]) throws {
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDir)
+        if outputs.count == 1 && !(exists && isDir.boolValue) {
+            try NPY.write(outs[outputs[0]]!, path: output)
+            return
+        }
+        if !exists { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+        for name in outputs {
+            let file = name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" }
+            try NPY.write(outs[name]!, path: "\(output)/\(String(file)).npy")
+        }
+    }
 }

@@ -1,7 +1,15 @@
 import ArgumentParser
+import OctetGraph
 
+/// `octet info MODEL.onnx`: inputs/outputs, opset, op histogram, parameters and MACs per layer.
 struct InfoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe an ONNX model.")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe an ONNX model: I/O, opset, ops, parameters, MACs.")
     @Argument(help: "Path to an .onnx model.") var model: String
-    func run() throws {}
+    @Option(help: "Value for a symbolic batch dimension.") var batch: Int = 1
+    @Flag(help: "List every compute layer.") var layers = false
+
+    func run() throws {
+        let m = try CLI.guarded { try Model.load(path: model, batchSize: batch) }
+        print(ModelSummary.text(m, layers: layers))
+    }
 }

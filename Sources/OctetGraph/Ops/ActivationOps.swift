@@ -76,9 +76,9 @@ enum ActivationOps {
             y.withMutableFloats { p in for i in p.indices where p[i] < 0 { p[i] *= a } }
         } else if y.rank >= 2, s.count == y.shape[1], slope.shape.filter({ $0 != 1 }) == [y.shape[1]],
                   slope.rank == y.rank - 1 || slope.rank == y.rank {
-            let c = y.shape[1], plane = y.count / (y.shape[0] * c)
+            let c = y.shape[1], n = y.shape[0], plane = y.count / (n * c)
             y.withMutableFloats { p in
-                for i in 0..<(y.shape[0] * c) {
+                for i in 0..<(n * c) {
                     let a = s[i % c], base = p.baseAddress! + i * plane
                     for j in 0..<plane where base[j] < 0 { base[j] *= a }
                 }
