@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]
 
 let package = Package(
     name: "Octet",

@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
+    @Flag(help: "Also print time per op type.") var profile = false
 
     func run() throws {
         try CLI.guarded {
@@ -24,6 +25,7 @@ struct BenchCommand: ParsableCommand {
                 feeds[i.name] = Tensor(shape: shape, floats: (0..<Tensor.elementCount(shape)).map { _ in Float.random(in: -1...1, using: &rng) })
             }
             let ms = try Bench.medianMilliseconds(runs: runs) { _ = try m.run(feeds) }
+            if profile { print(try Bench.profile(m, feeds, runs: runs)) }
             print(Bench.json(["mode": mode, "model": model, "threads": threads, "median_ms": ms,
                               "peak_rss_mb": Bench.peakRSSMegabytes(), "macs": m.layerStats.reduce(0) { $0 + $1.macs }]))
         }
@@ -41,6 +43,29 @@ enum Bench {
         }
         times.sort()
         return times[times.count / 2]
+    }
+
+    /// Milliseconds per op type (median run split by node), most expensive first.
+    static func profile(_ m: Model, _ feeds: [String: Tensor], runs: Int) throws -> String {
+        var perOp: [String: Double] = [:]
+        var last = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<max(1, runs) {
+            last = DispatchTime.now().uptimeNanoseconds
+            _ = try m.executor.run(feeds) { _, node, _ in
+                let now = DispatchTime.now().uptimeNanoseconds
+                perOp[profileKey(node, m), default: 0] += Double(now - last) / 1e6
+                last = now
+            }
+        }
+        return perOp.sorted { $0.value > $1.value }
+            .map { String(format: "%-20@ %8.3f ms", $0.key as NSString, $0.value / Double(max(1, runs))) }.joined(separator: "\n")
+    }
+
+    /// Op type, with Conv split into depthwise, pointwise and general.
+    static func profileKey(_ n: Node, _ m: Model) -> String {
+        guard n.opType == "Conv", let w = m.tensorShapes[n.inputs[1]] else { return n.opType }
+        if ((try? n.int("group", default: 1)) ?? 1) > 1 && w[1] == 1 { return "Conv depthwise" }
+        return w[2] == 1 && w[3] == 1 ? "Conv 1x1" : "Conv \(w[2])x\(w[3])"
     }
 
     /// Peak resident set size (VmHWM from /proc/self/status), in MiB.

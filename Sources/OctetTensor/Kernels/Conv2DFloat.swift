@@ -87,26 +87,46 @@ public enum Conv2DFloat {
     }
 
     /// One channel: y[oy, ox] += Σ w[ky, kx] · x[oy·s − pad + ky·d, ox·s − pad + kx·d].
-    @inline(__always)
+    ///
+    /// The zero-padded input is split into stride phases (one plane per (row, column)
+    /// residue), all of width `pw`; every kernel tap then reads one contiguous run of
+    /// `outH·pw` values, so each tap is a single long vectorised multiply-add. The
+    /// `pw − outW` extra columns per row are computed and dropped.
     static func depthwisePlane(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
-        for ky in 0..<g.kernelH {
-            let yr = ConvGeometry.validRange(n: g.inH, out: g.outH, stride: g.strideH, pad: g.padTop, tap: ky, dilation: g.dilationH)
-            for kx in 0..<g.kernelW {
-                let xr = ConvGeometry.validRange(n: g.inW, out: g.outW, stride: g.strideW, pad: g.padLeft, tap: kx, dilation: g.dilationW)
-                if xr.isEmpty { continue }
-                let wv = w[ky * g.kernelW + kx]
-                for oy in yr {
-                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                    let src = x + iy * g.inW - g.padLeft + kx * g.dilationW
-                    let dst = y + oy * g.outW
-                    if g.strideW == 1 {
-                        for ox in xr { dst[ox] += wv * src[ox] }
-                    } else if g.strideW == 2 {
-                        for ox in xr { dst[ox] += wv * src[ox &* 2] }
-                    } else {
-                        for ox in xr { dst[ox] += wv * src[ox * g.strideW] }
-                    }
+        let sH = g.strideH, sW = g.strideW
+        let spanH = (g.outH - 1) * sH + (g.kernelH - 1) * g.dilationH + 1
+        let spanW = (g.outW - 1) * sW + (g.kernelW - 1) * g.dilationW + 1
+        let ph = (spanH + sH - 1) / sH + 1, pw = (spanW + sW - 1) / sW
+        let phaseSize = ph * pw, phases = sH * sW
+        let wide = g.outH * pw
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: phases * phaseSize + wide) { buf in
+            let base = buf.baseAddress!
+            base.update(repeating: 0, count: phases * phaseSize + wide)
+            // scatter the input into its phase planes (zero padding stays zero)
+            for iy in 0..<g.inH {
+                let py = iy + g.padTop
+                if py >= spanH { break }
+                let row = base + ((py % sH) * sW) * phaseSize + (py / sH) * pw
+                let src = x + iy * g.inW
+                for ix in 0..<g.inW {
+                    let px = ix + g.padLeft
+                    if px >= spanW { break }
+                    row[(px % sW) * phaseSize + px / sW] = src[ix]
                 }
+            }
+            let acc = base + phases * phaseSize
+            for ky in 0..<g.kernelH {
+                let ty = ky * g.dilationH
+                for kx in 0..<g.kernelW {
+                    let tx = kx * g.dilationW
+                    let plane = base + ((ty % sH) * sW + tx % sW) * phaseSize + (ty / sH) * pw + tx / sW
+                    let wv = w[ky * g.kernelW + kx]
+                    for i in 0..<wide { acc[i] += wv * plane[i] }
+                }
+            }
+            for oy in 0..<g.outH {
+                let d = y + oy * g.outW, s = acc + oy * pw
+                for ox in 0..<g.outW { d[ox] += s[ox] }
             }
         }
     }
