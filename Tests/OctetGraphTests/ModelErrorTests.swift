@@ -1,0 +1,87 @@
+import Foundation
+@testable import OctetGraph
+import OctetTensor
+import XCTest
+
+/// Bad input gets a clear error naming the file, node or tensor — never a crash.
+final class ModelErrorTests: XCTestCase {
+    func message(_ body: () throws -> Void) -> String {
+        do { try body(); return "no error" } catch { return "\(error)" }
+    }
+
+    func testMissingFile() {
+        let m = message { _ = try Model.load(path: "/nonexistent/model.onnx") }
+        XCTAssertEqual(m, "/nonexistent/model.onnx: no such file")
+    }
+
+    func testNotONNXFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-text-\(UUID()).onnx").path
+        try Data("this is not a protobuf at all\n".utf8).write(to: URL(fileURLWithPath: path))
+        let m = message { _ = try Model.load(path: path) }
+        XCTAssertTrue(m.hasPrefix("\(path): not a valid ONNX model"), m)
+    }
+
+    func testTruncatedFile() throws {
+        let full = try ModelBuilder.reluModel().serializedData()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-trunc-\(UUID()).onnx").path
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: path))
+        let m = message { _ = try Model.load(path: path) }
+        XCTAssertTrue(m.contains("not a valid ONNX model"), m)
+    }
+
+    func testUnsupportedOpNamesNodeOpAndOpset() throws {
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Det", ["x"], ["y"], name: "my_det")],
+                                       inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1])])
+        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        XCTAssertEqual(m, "node my_det: unsupported operator Det (opset 13)")
+    }
+
+    func testUnsupportedOpset() throws {
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 2])], opset: 5)
+        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        XCTAssertTrue(m.contains("opset 5 is not supported"), m)
+    }
+
+    func testWrongInputShapeAndDtype() throws {
+        let model = try Model.load(path: try ModelBuilder.write(ModelBuilder.reluModel()))
+        let shape = message { _ = try model.run(Tensor(shape: [1, 3], floats: [1, 2, 3])) }
+        XCTAssertEqual(shape, "input 'x': expected shape [N, 2], got [1, 3]")
+        let dtype = message { _ = try model.run(Tensor(shape: [1, 2], int64s: [1, 2])) }
+        XCTAssertEqual(dtype, "input 'x': expected float32, got int64")
+    }
+
+    func testSymbolicNonBatchDimNeedsAValue() throws {
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
+                                       inputs: [ModelBuilder.valueInfo("x", ["batch", "width"])], outputs: [ModelBuilder.valueInfo("y", ["batch", "width"])])
+        let path = try ModelBuilder.write(proto)
+        let m = message { _ = try Model.load(path: path) }
+        XCTAssertEqual(m, "input 'x': dimension 'width' is symbolic; give it a value (e.g. --batch) at load")
+        let ok = try Model.load(path: path, dims: ["width": 3])
+        XCTAssertEqual(try ok.run(Tensor(shape: [2, 3], floats: [-1, 2, -3, 4, -5, 6])).floats, [0, 2, 0, 4, 0, 6])
+    }
+
+    func testOutOfRangeAttributes() throws {
+        let w = ModelBuilder.tensor("w", [1, 1, 1, 1], [2])
+        let conv = ModelBuilder.node("Conv", ["x", "w"], ["y"], name: "bad_conv", attrs: [ModelBuilder.ints("strides", [0, 1])])
+        let proto = ModelBuilder.model(nodes: [conv], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 1, 2, 2])], initializers: [w])
+        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        XCTAssertEqual(m, "node bad_conv (Conv): attribute 'strides': expected two values ≥ 1, got [0, 1]")
+    }
+
+    func testTensorDataShorterThanShape() throws {
+        let w = ModelBuilder.tensor("w", [2, 2], [1, 2, 3])
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("MatMul", ["x", "w"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 2])], initializers: [w])
+        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        XCTAssertEqual(m, "invalid model: tensor 'w': shape [2, 2] needs 4 elements, data has 3")
+    }
+
+    func testMissingProducer() throws {
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "ghost"], ["y"], name: "add")],
+                                       inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])])
+        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        XCTAssertEqual(m, "node add (Add): input tensor 'ghost' is not produced by any node, input or initializer")
+    }
+}

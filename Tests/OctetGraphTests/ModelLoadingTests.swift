@@ -1,0 +1,84 @@
+import Foundation
+@testable import OctetGraph
+import OctetTensor
+import XCTest
+
+/// Importer features: batch handling, external data, Constant folding, shape folding.
+final class ModelLoadingTests: XCTestCase {
+    func testFixedBatchOneModelRunsAnyBatchSize() throws {
+        let model = try Model.load(path: try ModelBuilder.write(ModelBuilder.reluModel(batch: 1)))
+        XCTAssertEqual(model.batchSize, 1)
+        let y = try model.run(Tensor(shape: [3, 2], floats: [-1, 1, 2, -2, -3, 3]))
+        XCTAssertEqual(y.shape, [3, 2])
+        XCTAssertEqual(y.floats, [0, 1, 2, 0, 0, 3])
+    }
+
+    func testSymbolicBatchChunksWithPadding() throws {
+        let model = try Model.load(path: try ModelBuilder.write(ModelBuilder.reluModel(batch: "N")), batchSize: 2)
+        XCTAssertEqual(model.batchSize, 2)
+        let y = try model.run(Tensor(shape: [3, 2], floats: [-1, 1, 2, -2, -3, 3]))
+        XCTAssertEqual(y.shape, [3, 2])
+        XCTAssertEqual(y.floats, [0, 1, 2, 0, 0, 3])
+    }
+
+    func testExternalDataWeights() throws {
+        // MatMul with a 2x2 weight stored in a side file at offset 8.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-ext-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var bytes = Data(repeating: 0xAB, count: 8)
+        [Float(1), 2, 3, 4].withUnsafeBytes { bytes.append(contentsOf: $0) }
+        try bytes.write(to: dir.appendingPathComponent("weights.bin"))
+        var w = Onnx_TensorProto()
+        w.name = "w"; w.dims = [2, 2]; w.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        w.dataLocation = .external
+        w.externalData = [("location", "weights.bin"), ("offset", "8"), ("length", "16")].map { k, v in
+            var e = Onnx_StringStringEntryProto(); e.key = k; e.value = v; return e
+        }
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("MatMul", ["x", "w"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 2])], initializers: [w])
+        let path = dir.appendingPathComponent("m.onnx").path
+        try proto.serializedData().write(to: URL(fileURLWithPath: path))
+        let y = try Model.load(path: path).run(Tensor(shape: [1, 2], floats: [1, 1]))
+        XCTAssertEqual(y.floats, [4, 6])  // [1 1]·[[1 2][3 4]]
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("weights.bin"))
+        XCTAssertThrowsError(try Model.load(path: path)) { XCTAssertTrue("\($0)".contains("external data file"), "\($0)") }
+    }
+
+    func testShapeSubgraphIsFolded() throws {
+        // y = Reshape(x, Concat(Gather(Shape(x), 0), [-1])) : the PyTorch flatten idiom.
+        var axis = Onnx_AttributeProto(); axis.name = "axis"; axis.type = .int; axis.i = 0
+        var minus1 = Onnx_TensorProto(); minus1.name = "m1"; minus1.dims = [1]
+        minus1.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue); minus1.int64Data = [-1]
+        var zero = Onnx_TensorProto(); zero.name = "zero"; zero.dims = [1]
+        zero.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue); zero.int64Data = [0]
+        let nodes = [ModelBuilder.node("Shape", ["x"], ["s"], name: "shape"),
+                     ModelBuilder.node("Gather", ["s", "zero"], ["n"], name: "gather", attrs: [axis]),
+                     ModelBuilder.node("Concat", ["n", "m1"], ["target"], name: "concat", attrs: [axis]),
+                     ModelBuilder.node("Reshape", ["x", "target"], ["y"], name: "reshape")]
+        let proto = ModelBuilder.model(nodes: nodes, inputs: [ModelBuilder.valueInfo("x", [1, 2, 3])],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 6])], initializers: [minus1, zero])
+        let model = try Model.load(path: try ModelBuilder.write(proto))
+        XCTAssertEqual(model.graph.nodes.map(\.opType), ["Reshape"])
+        XCTAssertEqual(model.graph.initializers[model.graph.nodes[0].inputs[1]]?.int64s, [1, -1])
+        XCTAssertEqual(try model.run(Tensor(shape: [1, 2, 3], floats: [1, 2, 3, 4, 5, 6])).shape, [1, 6])
+    }
+
+    func testConstantNodeBecomesInitializer() throws {
+        var value = Onnx_AttributeProto(); value.name = "value"; value.type = .tensor
+        value.t = ModelBuilder.tensor("", [2], [10, 20])
+        let nodes = [ModelBuilder.node("Constant", [], ["c"], name: "const", attrs: [value]),
+                     ModelBuilder.node("Add", ["x", "c"], ["y"], name: "add")]
+        let proto = ModelBuilder.model(nodes: nodes, inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])])
+        let model = try Model.load(path: try ModelBuilder.write(proto))
+        XCTAssertEqual(model.graph.nodes.map(\.opType), ["Add"])
+        XCTAssertEqual(try model.run(Tensor(shape: [1, 2], floats: [1, 2])).floats, [11, 22])
+    }
+
+    func testFloat16InitializerDecodes() {
+        // 0x3C00 = 1.0, 0xC000 = -2.0, 0x3555 ≈ 0.333251953125 (IEEE 754 binary16)
+        XCTAssertEqual(ONNXTensor.halfToFloat(0x3C00), 1.0)
+        XCTAssertEqual(ONNXTensor.halfToFloat(0xC000), -2.0)
+        XCTAssertEqual(ONNXTensor.halfToFloat(0x3555), 0.333251953125)
+        XCTAssertEqual(ONNXTensor.halfToFloat(0x0001), Float(pow(2.0, -24.0)))
+    }
+}
