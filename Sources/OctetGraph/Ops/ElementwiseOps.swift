@@ -31,7 +31,9 @@ enum ElementwiseOps {
         "Abs": { n, i, _ in [try unarySigned(n, i, { Swift.abs($0) }, { $0 < 0 ? 0 &- $0 : $0 })] },
     ]
 
-    /// Two-input arithmetic on matching dtypes (float32, int64, int32).
+    /// Two-input arithmetic on matching dtypes (float32, int64, int32). Inlined so that each
+    /// table entry gets a loop specialised for its operator.
+    @inline(__always)
     static func arithmetic(_ node: Node, _ inputs: [Tensor?], _ f: (Float, Float) -> Float,
                            _ g: (Int64, Int64) -> Int64) throws -> Tensor {
         let a = try node.required(inputs, 0), b = try node.required(inputs, 1)
@@ -78,6 +80,7 @@ enum ElementwiseOps {
     }
 
     /// `Min`, `Max`, `Sum`: folds one or more inputs pairwise with broadcasting.
+    @inline(__always)
     static func variadic(_ node: Node, _ inputs: [Tensor?], _ f: (Float, Float) -> Float,
                          _ g: (Int64, Int64) -> Int64) throws -> Tensor {
         let present = inputs.compactMap { $0 }
@@ -132,6 +135,7 @@ enum ElementwiseOps {
     }
 
     /// Float32 unary map.
+    @inline(__always)
     static func unaryFloat(_ node: Node, _ inputs: [Tensor?], _ f: (Float) -> Float) throws -> Tensor {
         var x = try node.requiredFloat(inputs, 0)
         x.withMutableFloats { p in for i in 0..<p.count { p[i] = f(p[i]) } }

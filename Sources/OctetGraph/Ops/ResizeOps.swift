@@ -26,6 +26,9 @@ enum ResizeOps {
         let x = try node.required(inputs, 0)
         if try node.int("antialias", default: 0) != 0 { throw node.fail("antialias=1 is not supported") }
         if try node.ints("axes") != nil { throw node.fail("the axes attribute is not supported") }
+        if try node.string("keep_aspect_ratio_policy", default: "stretch") != "stretch" {
+            throw node.fail("keep_aspect_ratio_policy other than 'stretch' is not supported")
+        }
         let scalesInput = opset < 11 ? node.optional(inputs, 1) : node.optional(inputs, 2)
         let sizesInput = opset < 11 ? nil : node.optional(inputs, 3)
         let plans = try axisPlans(node, x, scales: scalesInput.flatMap { $0.count > 0 ? $0.asFloatArray() : nil },

@@ -27,7 +27,7 @@ extension Parser {
     mutating func or() throws -> Expr {
         var left = try and()
         while check(.kwOr) {
-            let op = advance(); skipNewlines()
+            let op = advance(); skipContinuation()
             left = Expr(.logical(.or, left, try and()), at: op.location)
         }
         return left
@@ -36,7 +36,7 @@ extension Parser {
     mutating func and() throws -> Expr {
         var left = try not()
         while check(.kwAnd) {
-            let op = advance(); skipNewlines()
+            let op = advance(); skipContinuation()
             left = Expr(.logical(.and, left, try not()), at: op.location)
         }
         return left
@@ -57,7 +57,7 @@ extension Parser {
                                           .lessEqual: .lessEqual, .greater: .greater, .greaterEqual: .greaterEqual]
         var left = try range()
         while let op = ops[peek.kind] {
-            let tok = advance(); skipNewlines()
+            let tok = advance(); skipContinuation()
             left = Expr(.binary(op, left, try range()), at: tok.location)
         }
         return left
@@ -66,7 +66,7 @@ extension Parser {
     mutating func range() throws -> Expr {
         let left = try additive()
         if check(.halfOpenRange) || check(.closedRange) {
-            let tok = advance(); skipNewlines()
+            let tok = advance(); skipContinuation()
             return Expr(.range(left, try additive(), inclusive: tok.kind == .closedRange), at: tok.location)
         }
         return left
@@ -75,7 +75,7 @@ extension Parser {
     mutating func additive() throws -> Expr {
         var left = try multiplicative()
         while check(.plus) || check(.minus) {
-            let tok = advance(); skipNewlines()
+            let tok = advance(); skipContinuation()
             left = Expr(.binary(tok.kind == .plus ? .add : .subtract, left, try multiplicative()), at: tok.location)
         }
         return left
@@ -85,7 +85,7 @@ extension Parser {
         let ops: [TokenKind: BinaryOp] = [.star: .multiply, .slash: .divide, .percent: .modulo]
         var left = try unary()
         while let op = ops[peek.kind] {
-            let tok = advance(); skipNewlines()
+            let tok = advance(); skipContinuation()
             left = Expr(.binary(op, left, try unary()), at: tok.location)
         }
         return left

@@ -100,6 +100,16 @@ public struct Parser {
     }
 
     mutating func skipNewlines() { while check(.newline) { advance() } }
+
+    static let statementKeywords: Set<TokenKind> = [.kwLet, .kwIf, .kwFor, .kwWhile, .kwReturn, .kwImport, .kwBreak, .kwContinue]
+
+    /// Skips the newline after a binary operator (the expression continues on the next
+    /// line) unless the next line starts a statement, so a dangling operator is reported
+    /// where it is instead of swallowing the next statement.
+    mutating func skipContinuation() {
+        if check(.newline), current + 1 < tokens.count, Parser.statementKeywords.contains(tokens[current + 1].kind) { return }
+        skipNewlines()
+    }
     mutating func skipSeparators() { while check(.newline) || check(.semicolon) { advance() } }
 
     mutating func report(_ message: String, at loc: SourceLocation) {

@@ -1,0 +1,133 @@
+import Foundation
+import OctetTensor
+
+/// An interactive session over one interpreter: runs inputs, echoes values, keeps the
+/// inputs that ran (for `:save`) with their output and renderings (for `:notebook`).
+///
+/// Errors never end the session: bindings made before an error stay.
+public final class Session {
+    public struct Record {
+        public var input: String
+        public var output: String
+        public var renderings: [RichRendering]
+    }
+
+    public let interpreter: Interpreter
+    public private(set) var records: [Record] = []
+    /// Receives diagnostics (rendered with source line and caret).
+    public var errors: (String) -> Void
+    private var counter = 0
+    private var captured = ""
+    private var renderings: [RichRendering] = []
+
+    public init(interpreter: Interpreter, errors: @escaping (String) -> Void) {
+        self.interpreter = interpreter
+        self.errors = errors
+        let terminal = interpreter.output
+        interpreter.output = { [unowned self] text in
+            self.captured += text
+            terminal(text)
+        }
+        interpreter.display = { [unowned self] value in
+            if case .object(let o) = value, let r = try? o.render(in: RenderContext(notebookName: "session")) {
+                self.renderings.append(r)
+            }
+            self.interpreter.output(Session.echoText(value) + "\n")
+        }
+    }
+
+    /// REPL echo: strings quoted, domain objects as their summary.
+    public static func echoText(_ value: Value) -> String {
+        if case .object(let o) = value { return o.summary }
+        return Format.repr(value)
+    }
+
+    /// True when `text` still has an open `(`, `[` or `{` (the REPL keeps reading).
+    public static func needsMoreInput(_ text: String) -> Bool {
+        var lexer = Lexer(text, file: "<input>")
+        var depth = 0
+        for t in lexer.tokenize() {
+            switch t.kind {
+            case .leftParen, .leftBracket, .leftBrace: depth += 1
+            case .rightParen, .rightBracket, .rightBrace: depth -= 1
+            default: break
+            }
+        }
+        return depth > 0
+    }
+
+    /// Parses and runs one input. Returns false on a syntax or runtime error (reported
+    /// through `errors`); the session continues either way.
+    @discardableResult
+    public func execute(_ input: String, record: Bool = true) -> Bool {
+        counter += 1
+        let name = "<input-\(counter)>"
+        let (program, diagnostics) = interpreter.parse(input, file: name)
+        if !diagnostics.isEmpty {
+            for d in diagnostics { errors(interpreter.render(d)) }
+            return false
+        }
+        captured = ""
+        renderings = []
+        interpreter.cancellation.reset()
+        var ok = true
+        do {
+            try interpreter.run(program) { value, _ in try self.interpreter.show(value) }
+        } catch let e as RuntimeError {
+            errors(interpreter.render(e.diagnostic))
+            ok = false
+        } catch {
+            errors("error: \(error)")
+            ok = false
+        }
+        if ok && record { records.append(Record(input: input, output: captured, renderings: renderings)) }
+        return ok
+    }
+
+    /// Runs a script file in the session (`:load`).
+    @discardableResult
+    public func load(_ path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: interpreter.resolvePath(path), encoding: .utf8) else {
+            errors("error: cannot read '\(path)'")
+            return false
+        }
+        counter += 1
+        let (program, diagnostics) = interpreter.parse(text, file: path)
+        if !diagnostics.isEmpty {
+            for d in diagnostics { errors(interpreter.render(d)) }
+            return false
+        }
+        captured = ""
+        interpreter.cancellation.reset()
+        do { try interpreter.run(program) } catch let e as RuntimeError {
+            errors(interpreter.render(e.diagnostic))
+            return false
+        } catch {
+            errors("error: \(error)")
+            return false
+        }
+        records.append(Record(input: "import \(Format.quote((path as NSString).deletingPathExtension))", output: captured, renderings: []))
+        return true
+    }
+
+    /// The inputs that ran, as a script (`:save`).
+    public var script: String {
+        records.map(\.input).joined(separator: "\n") + (records.isEmpty ? "" : "\n")
+    }
+
+    public func save(to path: String) throws {
+        try AtomicFile.write(Data(script.utf8), to: interpreter.resolvePath(path))
+    }
+
+    /// The session as a notebook: one cell per input with its output (`:notebook`).
+    public func notebook(title: String) -> Notebook {
+        var book = Notebook(title: title, subtitle: "Octet REPL session")
+        for (i, r) in records.enumerated() {
+            var e = Notebook.Entry(title: "In [\(i + 1)]", code: r.input)
+            e.output = r.output
+            e.renderings = r.renderings
+            book.entries.append(e)
+        }
+        return book
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import OctetScript
+
+/// The interactive Octet prompt (`octet` with no arguments).
+///
+/// On a terminal it uses libedit (history in ~/.octet_history, tab completion, multi-line
+/// input while brackets are open); otherwise it reads statements from stdin so it can be
+/// scripted. Ctrl-C stops running work at its next check; Ctrl-D leaves.
+final class REPL {
+    let session: Session
+    let interactive: Bool
+    var editor: LineEditor?
+
+    init() {
+        interactive = isatty(STDIN_FILENO) != 0
+        let interpreter = Interpreter(output: { fputs($0, stdout) },
+                                      cancellation: Cancellation.global,
+                                      progress: TerminalProgress.forTerminal(fd: STDOUT_FILENO))
+        interpreter.maxCallDepth = 2000
+        session = Session(interpreter: interpreter) { message in
+            fflush(stdout)
+            fputs(message + "\n", stderr)
+        }
+    }
+
+    /// Runs the REPL on a large-stack thread until :quit or end of input.
+    static func start() {
+        Interpreter.onLargeStack {
+            installInterruptHandler()
+            REPL().loop()
+        }
+    }
+
+    func loop() {
+        if interactive {
+            let home = FileManager.default.homeDirectoryForCurrentUser.path
+            let completer = Completer(interpreter: session.interpreter)
+            editor = LineEditor(historyPath: home + "/.octet_history") { completer.completions(for: $0) }
+            print("Octet — :help for help, Ctrl-D to leave")
+        }
+        var buffer = ""
+        while true {
+            fflush(stdout)
+            guard let line = read(prompt: buffer.isEmpty ? "octet> " : "  ...> ") else {
+                if interactive { print("") }
+                return
+            }
+            buffer += buffer.isEmpty ? line : "\n" + line
+            if Session.needsMoreInput(buffer) { continue }
+            let input = buffer
+            buffer = ""
+            if input.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            editor?.remember(input)
+            if input.trimmingCharacters(in: .whitespaces).hasPrefix(":") {
+                if !command(input.trimmingCharacters(in: .whitespaces)) { return }
+            } else {
+                session.execute(input)
+            }
+        }
+    }
+
+    func read(prompt: String) -> String? {
+        if let editor { return editor.readLine(prompt: prompt) }
+        return Swift.readLine(strippingNewline: true)
+    }
+
+    /// Handles a `:command`; returns false for :quit.
+    func command(_ text: String) -> Bool {
+        let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+        let name = parts[0], argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        switch name {
+        case ":quit", ":q": return false
+        case ":help": help(argument)
+        case ":vars": vars()
+        case ":load": if requireArgument(name, argument) { session.load(argument) }
+        case ":save":
+            if requireArgument(name, argument) { report { try session.save(to: argument) } }
+        case ":notebook":
+            if requireArgument(name, argument) {
+                report { try session.notebook(title: (argument as NSString).lastPathComponent).write(to: session.interpreter.resolvePath(argument)) }
+            }
+        case ":time":
+            if requireArgument(name, argument) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                session.execute(argument)
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                print("time: \(Format.fixed(ms, ms < 10 ? 3 : 1)) ms")
+            }
+        default:
+            let hint = Suggestions.didYouMean(name, among: Completer.commands)
+            session.errors("error: unknown command '\(name)'\(hint) (:help lists commands)")
+        }
+        return true
+    }
+
+    func requireArgument(_ name: String, _ argument: String) -> Bool {
+        if argument.isEmpty { session.errors("error: \(name) needs an argument (see :help)") }
+        return !argument.isEmpty
+    }
+
+    func report(_ body: () throws -> Void) {
+        do { try body() } catch { session.errors("error: \(error)") }
+    }
+
+    static let commandHelp: [(String, String)] = [
+        (":help [name]", "list commands and builtins, or show one builtin's signature and doc"),
+        (":vars", "list the bindings made in this session"),
+        (":load FILE", "run a script file in this session"),
+        (":save FILE", "write the inputs that ran as a script"),
+        (":notebook FILE.md", "write the session as a Markdown notebook"),
+        (":time EXPR", "run a statement and print how long it took"),
+        (":quit", "leave (Ctrl-D also leaves; Ctrl-C stops running work)"),
+    ]
+
+    func help(_ name: String) {
+        let interp = session.interpreter
+        if name.isEmpty {
+            print("Commands:")
+            for (c, d) in REPL.commandHelp { print("  \(c.padding(toLength: 20, withPad: " ", startingAt: 0)) \(d)") }
+            for table in BindingRegistry.tables {
+                print("\(table.domain) builtins: " + table.names.sorted().joined(separator: ", "))
+            }
+            return
+        }
+        if let b = interp.builtin(named: name) {
+            print(b.signature + "\n  " + b.doc)
+        } else if case .closure(let c)? = interp.global(name) {
+            print("fn \(c.decl.displayName)(" + c.decl.parameters.map(\.name).joined(separator: ", ") + ")  (defined in this session)")
+        } else if let (c, d) = REPL.commandHelp.first(where: { $0.0.hasPrefix(":" + name) || $0.0.hasPrefix(name) }) {
+            print("\(c)  \(d)")
+        } else {
+            let all = interp.globalNames + REPL.commandHelp.map(\.0)
+            session.errors("error: no help for '\(name)'" + Suggestions.didYouMean(name, among: all))
+        }
+    }
+
+    func vars() {
+        let globals = session.interpreter.userGlobals
+        if globals.isEmpty { print("(no bindings yet)"); return }
+        for (name, value) in globals {
+            let text = Session.echoText(value).split(separator: "\n").first.map(String.init) ?? ""
+            print("\(name): \(value.typeName) = \(text.count > 60 ? String(text.prefix(57)) + "..." : text)")
+        }
+    }
+}
