@@ -11,6 +11,13 @@ public final class Executor: @unchecked Sendable {
     private let kernels: [OpKernel]
     /// For each node, the tensors whose last use it is.
     private let releaseAfter: [[String]]
+    /// Plan without hooks: Conv nodes carrying a fused Relu/Clip, and the activation nodes
+    /// they absorbed (skipped). Hooked runs see every node unfused.
+    private let fusedNodes: [Node]
+    private let absorbed: Set<Int>
+
+    /// Internal Conv attribute holding a fused [min, max] clamp.
+    public static let fusedClampAttribute = "octet.fused_clamp"
 
     /// Called after each node with its index and outputs; may rewrite the outputs.
     public typealias NodeHook = (_ index: Int, _ node: Node, _ outputs: inout [Tensor]) throws -> Void
@@ -38,6 +45,39 @@ public final class Executor: @unchecked Sendable {
         var release = Array(repeating: [String](), count: graph.nodes.count)
         for (t, i) in lastUse where !keep.contains(t) { release[i].append(t) }
         releaseAfter = release
+        (fusedNodes, absorbed) = Executor.fuseActivations(graph)
+    }
+
+    /// Conv → Relu/Clip pairs where the Conv output has that single consumer and is not a
+    /// graph output become one Conv with a clamp; the activation writes the Conv's output name.
+    static func fuseActivations(_ graph: Graph) -> ([Node], Set<Int>) {
+        var nodes = graph.nodes
+        var absorbed = Set<Int>()
+        var consumers: [String: [Int]] = [:]
+        for (i, n) in graph.nodes.enumerated() { for t in n.inputs where !t.isEmpty { consumers[t, default: []].append(i) } }
+        let outputs = Set(graph.outputs.map(\.name))
+        for (i, n) in graph.nodes.enumerated() where n.opType == "Conv" {
+            let out = n.outputs[0]
+            guard !outputs.contains(out), let c = consumers[out], c.count == 1 else { continue }
+            let act = graph.nodes[c[0]]
+            guard let bounds = clampBounds(act, graph) else { continue }
+            nodes[i].attributes[fusedClampAttribute] = .floats([bounds.0, bounds.1])
+            nodes[i].outputs = act.outputs
+            absorbed.insert(c[0])
+        }
+        return (nodes, absorbed)
+    }
+
+    /// [min, max] of a Relu or a Clip with constant bounds.
+    static func clampBounds(_ act: Node, _ graph: Graph) -> (Float, Float)? {
+        switch act.opType {
+        case "Relu": return (0, .infinity)
+        case "Clip":
+            let inputs = act.inputs.map { $0.isEmpty ? nil : graph.initializers[$0] }
+            if act.inputs.dropFirst().contains(where: { !$0.isEmpty && graph.initializers[$0] == nil }) { return nil }
+            return try? ActivationOps.clipBounds(act, inputs, graph.opset)
+        default: return nil
+        }
     }
 
     /// Runs the graph. `feeds` maps input names to tensors; returns every graph output.
@@ -51,7 +91,12 @@ public final class Executor: @unchecked Sendable {
             }
             values[input.name] = t
         }
-        for (i, node) in graph.nodes.enumerated() {
+        let plan = hook == nil ? fusedNodes : graph.nodes
+        for (i, node) in plan.enumerated() {
+            if hook == nil && absorbed.contains(i) {
+                for t in releaseAfter[i] { values[t] = nil }
+                continue
+            }
             let ins = node.inputs.map { $0.isEmpty ? nil : values[$0] }
             var outs: [Tensor]
             do {

@@ -16,9 +16,12 @@ enum ConvOps {
         let g = attrs.geometry(batch: x.shape[0], channels: x.shape[1], spatial: [x.shape[2], x.shape[3]], outChannels: w.shape[0], groups: groups)
         guard g.outH > 0, g.outW > 0 else { throw node.fail("output would be empty for input \(x.shape)") }
         let b = node.optional(inputs, 2)
+        let clamp = try node.floats(Executor.fusedClampAttribute).map { (lo: $0[0], hi: $0[1]) }
         if let b, b.count != w.shape[0] { throw node.fail("bias has \(b.count) elements, expected \(w.shape[0])") }
         let out = x.withFloats { xp in w.withFloats { wp in
-            withOptionalFloats(b) { bp in Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp, geometry: g) }
+            withOptionalFloats(b) { bp in
+                Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp, geometry: g, clamp: clamp)
+            }
         } }
         return [Tensor(shape: [g.batch, g.outChannels, g.outH, g.outW], floats: out)]
     }

@@ -6,26 +6,28 @@ import CBLAS
 /// convolutions use a direct loop vectorised along output columns, everything else uses
 /// im2col + SGEMM (OpenBLAS). Weights are [OC, IC/groups, KH, KW].
 public enum Conv2DFloat {
-    /// - Parameters: `input` [N, C, H, W], `weight` [OC, C/groups, KH, KW], `bias` [OC] or nil.
+    /// - Parameters: `input` [N, C, H, W], `weight` [OC, C/groups, KH, KW], `bias` [OC] or nil;
+    ///   `clamp` optionally applies min/max to the result (a fused Relu or Clip).
     /// - Returns: [N, OC, outH, outW].
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               geometry g: ConvGeometry) -> [Float] {
+                               geometry g: ConvGeometry, clamp: (lo: Float, hi: Float)? = nil) -> [Float] {
         let outPlane = g.outH * g.outW
-        var out = [Float](repeating: 0, count: g.batch * g.outChannels * outPlane)
-        out.withUnsafeMutableBufferPointer { o in
-            if let b = bias {
-                for n in 0..<g.batch { for c in 0..<g.outChannels {
-                    let base = o.baseAddress! + (n * g.outChannels + c) * outPlane
-                    base.update(repeating: b[c], count: outPlane)
-                } }
-            }
+        let total = g.batch * g.outChannels * outPlane
+        return [Float](unsafeUninitializedCapacity: total) { o, initialized in
+            let ob = o.baseAddress!
+            for n in 0..<g.batch { for c in 0..<g.outChannels {
+                (ob + (n * g.outChannels + c) * outPlane).initialize(repeating: bias?[c] ?? 0, count: outPlane)
+            } }
             if g.isDepthwise && g.outChannels == g.inChannels {
-                depthwise(input, weight, o.baseAddress!, g)
+                depthwise(input, weight, ob, g)
             } else {
-                viaGEMM(input, weight, o.baseAddress!, g)
+                viaGEMM(input, weight, ob, g)
             }
+            if let (lo, hi) = clamp {
+                for i in 0..<total { ob[i] = Swift.min(Swift.max(ob[i], lo), hi) }
+            }
+            initialized = total
         }
-        return out
     }
 
     private static func viaGEMM(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
@@ -103,15 +105,22 @@ public enum Conv2DFloat {
             let base = buf.baseAddress!
             base.update(repeating: 0, count: phases * phaseSize + wide)
             // scatter the input into its phase planes (zero padding stays zero)
+            let colsUsed = min(g.inW, spanW - g.padLeft)
             for iy in 0..<g.inH {
                 let py = iy + g.padTop
                 if py >= spanH { break }
                 let row = base + ((py % sH) * sW) * phaseSize + (py / sH) * pw
                 let src = x + iy * g.inW
-                for ix in 0..<g.inW {
-                    let px = ix + g.padLeft
-                    if px >= spanW { break }
-                    row[(px % sW) * phaseSize + px / sW] = src[ix]
+                if sW == 1 {
+                    if colsUsed > 0 { (row + g.padLeft).update(from: src, count: colsUsed) }
+                    continue
+                }
+                for phase in 0..<sW {
+                    let ix0 = ((phase - g.padLeft) % sW + sW) % sW
+                    if ix0 >= colsUsed { continue }
+                    let dst = row + phase * phaseSize + (ix0 + g.padLeft) / sW
+                    var j = 0
+                    for ix in stride(from: ix0, to: colsUsed, by: sW) { dst[j] = src[ix]; j += 1 }
                 }
             }
             let acc = base + phases * phaseSize

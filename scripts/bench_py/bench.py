@@ -1,0 +1,69 @@
+"""Runs Octet (`octet bench ...`, one JSON line per measurement) and onnxruntime side by side
+and prints a table with ratios (Octet / onnxruntime; < 1 means Octet is faster)."""
+import argparse, json, os, resource, subprocess, sys, time
+
+import numpy as np
+import onnxruntime as ort
+
+
+def ort_latency(model, threads, runs):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    s = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    feeds = {}
+    for i in s.get_inputs():
+        shape = [d if isinstance(d, int) else 1 for d in i.shape]
+        feeds[i.name] = np.random.uniform(-1, 1, shape).astype(np.float32)
+    for _ in range(3):
+        s.run(None, feeds)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        s.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return sorted(times)[len(times) // 2]
+
+
+def ort_in_subprocess(model, threads, runs):
+    """Median ms and peak RSS (MiB) of onnxruntime in a fresh process."""
+    code = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import bench, json, resource; " \
+           f"ms = bench.ort_latency({model!r}, {threads}, {runs}); " \
+           f"print(json.dumps({{'median_ms': ms, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def octet(octet_bin, *args):
+    out = subprocess.run([octet_bin, "bench", *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def float_table(args):
+    models = sorted(f for f in os.listdir(os.path.join(args.shared, "models")) if f.endswith(".onnx"))
+    print("Float latency, batch 1 (median of %d runs)" % args.runs)
+    print(f"{'model':<16}{'thr':>4}{'octet ms':>10}{'ort ms':>10}{'ratio':>8}{'octet MiB':>11}{'ort MiB':>9}")
+    for m in models:
+        path = os.path.join(args.shared, "models", m)
+        for threads in (1, 2):
+            o = octet(args.octet, "float", path, "--threads", str(threads), "--runs", str(args.runs))
+            r = ort_in_subprocess(path, threads, args.runs)
+            print(f"{m[:-5]:<16}{threads:>4}{o['median_ms']:>10.2f}{r['median_ms']:>10.2f}"
+                  f"{o['median_ms'] / r['median_ms']:>8.2f}{o['peak_rss_mb']:>11.1f}{r['peak_rss_mb']:>9.1f}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--octet", required=True)
+    p.add_argument("--shared", required=True)
+    p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--only", default="float", help="comma list of: float")
+    args = p.parse_args()
+    parts = args.only.split(",")
+    if "float" in parts:
+        float_table(args)
+
+
+if __name__ == "__main__":
+    main()
