@@ -14,6 +14,22 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
     case unknownObserver(name: String, accepted: [String])
     /// A parameter is out of its valid range.
     case invalidParameter(String)
+    /// A QConfig option name is not known.
+    case unknownOption(name: String, accepted: [String])
+    /// Calibration was given no samples.
+    case emptyCalibrationSet
+    /// Calibration data holds NaN or ±∞: the input and the first bad sample (0-based).
+    case nonFiniteCalibrationData(input: String, sample: Int)
+    /// A calibration tensor does not fit the model input.
+    case calibrationShape(input: String, expected: [Int], got: [Int])
+    /// The model has no Conv / Gemm / element-wise node that can be quantized.
+    case nothingToQuantize(graph: String)
+    /// Saved parameters do not belong to this model.
+    case parameterMismatch(tensor: String, reason: String)
+    /// Saved parameters could not be read.
+    case unreadableParameters(path: String, reason: String)
+    /// Calibration was cancelled by the caller.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -29,6 +45,22 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
             return "unknown observer '\(n)'; accepted: \(accepted.joined(separator: ", "))"
         case .invalidParameter(let m):
             return "invalid parameter: \(m)"
+        case .unknownOption(let n, let accepted):
+            return "unknown quantization option '\(n)'; accepted: \(accepted.joined(separator: ", "))"
+        case .emptyCalibrationSet:
+            return "calibration set is empty: give at least one sample"
+        case .nonFiniteCalibrationData(let i, let s):
+            return "calibration input '\(i)': NaN/Inf values, first in sample \(s)"
+        case .calibrationShape(let i, let e, let g):
+            return "calibration input '\(i)': expected shape \(e) (N = any), got \(g)"
+        case .nothingToQuantize(let g):
+            return "model '\(g)' has nothing to quantize (no Conv, ConvTranspose, Gemm, Add or Mul on float data)"
+        case .parameterMismatch(let t, let r):
+            return "saved quantization parameters do not match this model: tensor '\(t)': \(r)"
+        case .unreadableParameters(let p, let r):
+            return "\(p): cannot read quantization parameters: \(r)"
+        case .cancelled:
+            return "calibration cancelled"
         }
     }
 

@@ -1,0 +1,132 @@
+import Foundation
+import OctetGraph
+import OctetTensor
+
+/// Post-training power-of-two calibration, as vai_q_pytorch's calib mode does it
+/// (reference-quantizer §1.2, §2.1, §4).
+///
+/// 1. Preparation (`QuantPreparation`) and grouping (`QuantPlan`).
+/// 2. Weights and biases: one observation each (diffs, 8-bit, `std_round`; bias its own fix_pos).
+/// 3. Activations: calibration batches (chunks of the model's batch size) stream through the
+///    prepared model. **Quantized forward**: each quantizer is observed on its batch (per-batch
+///    diffs fix_pos, network inputs with scope 1) and the tensor is then fake-quantized with the
+///    mode so far, so later layers see quantized inputs, as vai_q_pytorch's calib mode does
+///    (`QConfig.quantizedCalibration = false` observes the float model instead). Weights are
+///    fake-quantized throughout. Final activation fix_pos = mode over batches, ties smaller.
+///    Observers keep fixed-size state, so memory does not grow with the number of batches.
+/// 4. The DPU constraint pass (`ConstraintPass`) moves fix positions and records each change.
+public final class Calibrator {
+    public let model: Model
+    public let config: QConfig
+    public let prepared: PreparedGraph
+    public let plan: QuantPlan
+
+    /// - Throws: preparation errors naming the node; `OctetQuantError.nothingToQuantize`.
+    public init(model: Model, config: QConfig = QConfig()) throws {
+        try config.validate()
+        self.model = model
+        self.config = config
+        prepared = try QuantPreparation.prepare(model.graph)
+        plan = try QuantPlan(prepared: prepared, config: config)
+    }
+
+    /// Calibrates on `feeds` (input name → [N, …], any N ≥ 1) and returns the quantized model.
+    /// - Parameters: `progress(done, total)` after each batch; `shouldCancel` polled before each batch.
+    /// - Throws: `OctetQuantError.emptyCalibrationSet`, `.calibrationShape`, `.nonFiniteCalibrationData`
+    ///   (naming the input and first bad sample), `.cancelled`, and execution errors naming the node.
+    public func calibrate(_ feeds: [String: Tensor], progress: ((Int, Int) -> Void)? = nil,
+                          shouldCancel: (() -> Bool)? = nil) throws -> QuantizedModel {
+        let n = try CalibrationData.validate(feeds, model: model)
+        let params = try parameterParams()
+        let forward = try SimulatedForward(graph: prepared.graph, plan: plan)
+        for (name, p) in params { forward.constants[name] = try ParameterQuantizer.fakeQuantized(prepared.graph.initializers[name]!, p, config: config) }
+        let observers = try makeObservers()
+        let batch = model.batchSize
+        let total = (n + batch - 1) / batch
+        for b in 0..<total {
+            if shouldCancel?() == true { throw OctetQuantError.cancelled }
+            let start = b * batch, count = min(batch, n - start)
+            var chunk: [String: Tensor] = [:]
+            for (k, t) in feeds { chunk[k] = TensorBatch.slice(t, start: start, count: count, padTo: batch) }
+            _ = try forward.run(chunk) { name, value in
+                try self.observe(observers[name]!, &value, samples: count, batch: batch)
+            }
+            progress?(b + 1, total)
+        }
+        var all = params
+        for (name, o) in observers { all[name] = try o.quantParams() }
+        return try QuantizedModel(calibrator: self, params: all, observers: observers)
+    }
+
+    /// Observes the real samples of one batch, then fake-quantizes with the mode so far.
+    private func observe(_ o: Observer, _ value: inout Tensor, samples: Int, batch: Int) throws {
+        let real = samples < batch && value.rank > 0 && value.shape[0] == batch
+            ? TensorBatch.slice(value, start: 0, count: samples, padTo: samples) : value
+        try o.observe(real)
+        guard config.quantizedCalibration else { return }
+        try QuantMath.fakeQuantize(&value, params: o.quantParams(), rounding: config.activationRounding)
+    }
+
+    /// Weights, biases and constant operands: one observation each.
+    func parameterParams() throws -> [String: QuantParams] {
+        var axisOf: [String: Int] = [:]
+        if config.perChannel {
+            for n in prepared.graph.nodes where ["Conv", "ConvTranspose", "Gemm"].contains(n.opType) && n.inputs.count > 1 {
+                axisOf[n.inputs[1]] = ParameterQuantizer.channelAxis(n)
+            }
+        }
+        var out: [String: QuantParams] = [:]
+        for (name, isBias) in plan.parameters {
+            guard let t = prepared.graph.constantFloat(name) else { continue }
+            out[name] = try ParameterQuantizer.params(name, t, bias: isBias, axis: axisOf[name], config: config)
+        }
+        return out
+    }
+
+    /// One observer per activation quantizer (network inputs: diffs scope 1).
+    func makeObservers() throws -> [String: Observer] {
+        var out: [String: Observer] = [:]
+        for t in plan.activations {
+            let bits = config.activationBits
+            if config.asymmetricActivations {
+                out[t] = try MaxMinObserver(name: t, scheme: .asymmetric, bits: bits, signed: false)
+            } else if config.scaleType == .float && config.activationObserver.isPowerOfTwo {
+                out[t] = try MaxMinObserver(name: t, scheme: .symmetric, bits: bits)
+            } else {
+                out[t] = try config.activationObserver.makeObserver(name: t, bits: bits, rounding: config.activationRounding,
+                                                                     networkInput: plan.networkInputs.contains(t))
+            }
+        }
+        return out
+    }
+}
+
+/// Checks of calibration feeds.
+enum CalibrationData {
+    /// Returns the common sample count N.
+    /// - Throws: `OctetQuantError.emptyCalibrationSet`, `.calibrationShape`, `.nonFiniteCalibrationData`.
+    static func validate(_ feeds: [String: Tensor], model: Model) throws -> Int {
+        var n: Int?
+        for input in model.inputs {
+            guard let t = feeds[input.name] else {
+                throw OctetQuantError.calibrationShape(input: input.name, expected: input.shape ?? [], got: [])
+            }
+            let expected = input.shape ?? []
+            guard t.dtype == .float32, t.rank == expected.count, t.rank > 0,
+                  Array(t.shape.dropFirst()) == Array(expected.dropFirst()) else {
+                throw OctetQuantError.calibrationShape(input: input.name, expected: expected, got: t.shape)
+            }
+            if t.shape[0] == 0 { throw OctetQuantError.emptyCalibrationSet }
+            if let m = n, m != t.shape[0] {
+                throw OctetQuantError.calibrationShape(input: input.name, expected: [m] + expected.dropFirst(), got: t.shape)
+            }
+            n = t.shape[0]
+            let per = t.count / t.shape[0]
+            if let bad = t.withFloats({ p in p.firstIndex { !$0.isFinite } }) {
+                throw OctetQuantError.nonFiniteCalibrationData(input: input.name, sample: bad / per)
+            }
+        }
+        guard let count = n else { throw OctetQuantError.emptyCalibrationSet }
+        return count
+    }
+}

@@ -1,0 +1,70 @@
+import OctetGraph
+import OctetTensor
+
+/// The DPU fix_pos constraint pass run after calibration (reference-quantizer §4.1, §4.2, §4.4),
+/// built on `FixPosRules`: Concat inputs/output share one fix_pos; Add/Mul shift_read / shift_write;
+/// hard-sigmoid (fp_in ≥ 0, fp_out ≥ 7); hard-swish (fp_in ≥ 0, fp_out ≤ fp_in + 7); optional pool
+/// alignment; then Conv/Gemm shift_cut ∈ [0, 16] and shift_bias. Rounds repeat until nothing moves,
+/// since lowering a conv's fp_out changes the next conv's fp_in. Every change is recorded.
+struct ConstraintPass {
+    let graph: Graph
+    let plan: QuantPlan
+    let alignPool: Bool
+    /// fix_pos of canonical activation quantizers and parameters.
+    var fixPos: [String: Int]
+    var adjustments: [FixPosAdjustment] = []
+
+    init(graph: Graph, plan: QuantPlan, fixPos: [String: Int], alignPool: Bool) {
+        self.graph = graph; self.plan = plan; self.fixPos = fixPos; self.alignPool = alignPool
+    }
+
+    /// Canonical name of an activation tensor or the parameter itself.
+    func key(_ t: String) -> String { plan.canonical[t] ?? t }
+    func position(_ t: String) -> TensorFixPos { TensorFixPos(key(t), fixPos[key(t)] ?? 0) }
+
+    mutating func run() {
+        for _ in 0..<16 {
+            let before = adjustments.count
+            for (i, n) in graph.nodes.enumerated() { apply(plan.nodes[i], n) }
+            if adjustments.count == before { break }
+        }
+    }
+
+    private mutating func apply(_ a: QuantNodeAnnotation, _ n: Node) {
+        let inputs = n.inputs.filter { !$0.isEmpty && (plan.canonical[$0] != nil || plan.parameters[$0] != nil) }
+        switch a.kind {
+        case .conv:
+            guard let w = a.weight, let out = a.output else { return }
+            let c = ConvFixPos(input: position(n.inputs[0]), weight: position(w), bias: a.bias.map(position), output: position(out))
+            let r = FixPosRules.conv(c)
+            commit(r.positions.weight); commit(r.positions.output)
+            if let b = r.positions.bias { commit(b) }
+            adjustments += r.adjustments
+        case .add, .mul:
+            guard let out = a.output else { return }
+            commitOp(FixPosRules.eltwise(OpFixPos(inputs: inputs.map(position), output: position(out))))
+        case .concat:
+            guard let out = a.output, inputs.contains(where: { key($0) != key(out) }) else { return }
+            commitOp(FixPosRules.concat(OpFixPos(inputs: inputs.map(position), output: position(out))))
+        case .averagePool where alignPool:
+            guard let out = a.output else { return }
+            commitOp(FixPosRules.pool(OpFixPos(inputs: [position(n.inputs[0])], output: position(out))))
+        case .hardSigmoid:
+            guard let out = a.output else { return }
+            commitOp(FixPosRules.hardSigmoid(OpFixPos(inputs: [position(n.inputs[0])], output: position(out))))
+        case .hardSwish:
+            guard let out = a.output else { return }
+            commitOp(FixPosRules.hardSwish(OpFixPos(inputs: [position(n.inputs[0])], output: position(out))))
+        default:
+            return
+        }
+    }
+
+    private mutating func commitOp(_ r: Adjusted<OpFixPos>) {
+        for t in r.positions.inputs { commit(t) }
+        commit(r.positions.output)
+        adjustments += r.adjustments
+    }
+
+    private mutating func commit(_ t: TensorFixPos) { fixPos[t.name] = t.fixPos }
+}

@@ -1,0 +1,115 @@
+import OctetTensor
+
+/// Quantization configuration (vai_q_pytorch `quant_config` names where they exist).
+///
+/// The default is the reference DPU strategy: diffs for weights and activations, 8 bits, per
+/// tensor, power-of-two, weights/bias `std_round`, activations `half_up` (reference-quantizer
+/// §1.2, §3.2). Per-channel weights, float scales, asymmetric activations and bit widths ≠ 8
+/// are experiments that cannot run on the DPU (`isDPUDeployable == false`).
+public struct QConfig: Sendable, Codable, Equatable {
+    public enum ScaleType: String, Sendable, Codable, CaseIterable { case powerOfTwo = "poweroftwo", float }
+
+    public var weightObserver: ObserverKind = .diffs
+    public var activationObserver: ObserverKind = .diffs
+    public var weightBits = 8
+    public var biasBits = 8
+    public var activationBits = 8
+    public var perChannel = false
+    public var scaleType: ScaleType = .powerOfTwo
+    /// Activations with a zero point (unsigned, affine); not DPU.
+    public var asymmetricActivations = false
+    public var weightRounding: RoundingMode = .halfAwayFromZero
+    public var activationRounding: RoundingMode = .halfUp
+    /// Node names and op types kept in float (CPU).
+    public var excludedNodes: [String] = []
+    public var excludedOpTypes: [String] = []
+    /// Calibrate with preceding quantizers active (vai_q_pytorch calib mode) or on the float model.
+    public var quantizedCalibration = true
+    /// Align AveragePool output fix_pos with its input (TF2 `align_pool`; PyTorch does not).
+    public var alignPool = false
+
+    public init() {}
+
+    /// Option names accepted by `init(options:)`.
+    public static let optionNames = ["weight_observer", "activation_observer", "weight_bits", "bias_bits",
+                                     "activation_bits", "bits", "per_channel", "scale_type", "asymmetric",
+                                     "weight_round", "activation_round", "exclude_nodes", "exclude_ops",
+                                     "quantized_calibration", "align_pool"]
+
+    /// Builds a configuration from option name → value text (lists are comma-separated).
+    /// - Throws: `OctetQuantError.unknownOption` listing `optionNames`, `.invalidParameter` for a bad value.
+    public init(options: [String: String]) throws {
+        for (key, value) in options.sorted(by: { $0.key < $1.key }) { try set(key, value) }
+        try validate()
+    }
+
+    mutating func set(_ key: String, _ v: String) throws {
+        func int() throws -> Int {
+            guard let i = Int(v) else { throw OctetQuantError.invalidParameter("\(key) = '\(v)': expected an integer") }
+            return i
+        }
+        func bool() throws -> Bool {
+            switch v.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            default: throw OctetQuantError.invalidParameter("\(key) = '\(v)': expected true or false")
+            }
+        }
+        func list() -> [String] { v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        func round() throws -> RoundingMode {
+            do { return try RoundingMode.parse(v) } catch { throw OctetQuantError.invalidParameter("\(key): \(error)") }
+        }
+        switch key {
+        case "weight_observer": weightObserver = try ObserverKind(parsing: v)
+        case "activation_observer": activationObserver = try ObserverKind(parsing: v)
+        case "weight_bits": weightBits = try int()
+        case "bias_bits": biasBits = try int()
+        case "activation_bits": activationBits = try int()
+        case "bits": let b = try int(); weightBits = b; biasBits = b; activationBits = b
+        case "per_channel": perChannel = try bool()
+        case "scale_type":
+            guard let s = ScaleType(rawValue: v.lowercased()) else {
+                throw OctetQuantError.invalidParameter("scale_type '\(v)'; accepted: poweroftwo, float")
+            }
+            scaleType = s
+        case "asymmetric": asymmetricActivations = try bool()
+        case "weight_round": weightRounding = try round()
+        case "activation_round": activationRounding = try round()
+        case "exclude_nodes": excludedNodes = list()
+        case "exclude_ops": excludedOpTypes = list()
+        case "quantized_calibration": quantizedCalibration = try bool()
+        case "align_pool": alignPool = try bool()
+        default: throw OctetQuantError.unknownOption(name: key, accepted: QConfig.optionNames)
+        }
+    }
+
+    /// - Throws: `OctetQuantError.invalidParameter` for bit widths outside 2…16.
+    public func validate() throws {
+        for (name, b) in [("weight_bits", weightBits), ("bias_bits", biasBits), ("activation_bits", activationBits)]
+        where !QuantRange.supportedBits.contains(b) {
+            throw OctetQuantError.invalidParameter("\(name) = \(b): supported 2–16")
+        }
+    }
+
+    /// Whether the weights/activations get power-of-two fix positions.
+    public var weightsPowerOfTwo: Bool { scaleType == .powerOfTwo && weightObserver.isPowerOfTwo }
+    public var activationsPowerOfTwo: Bool {
+        scaleType == .powerOfTwo && activationObserver.isPowerOfTwo && !asymmetricActivations
+    }
+
+    /// 8-bit per-tensor power-of-two everywhere with nothing excluded: runs on the DPU.
+    public var isDPUDeployable: Bool {
+        weightBits == 8 && biasBits == 8 && activationBits == 8 && !perChannel && weightsPowerOfTwo
+            && activationsPowerOfTwo && excludedNodes.isEmpty && excludedOpTypes.isEmpty
+    }
+
+    /// The options as text, for saved parameters.
+    public var options: [String: String] {
+        ["weight_observer": weightObserver.rawValue, "activation_observer": activationObserver.rawValue,
+         "weight_bits": "\(weightBits)", "bias_bits": "\(biasBits)", "activation_bits": "\(activationBits)",
+         "per_channel": "\(perChannel)", "scale_type": scaleType.rawValue, "asymmetric": "\(asymmetricActivations)",
+         "weight_round": weightRounding.rawValue, "activation_round": activationRounding.rawValue,
+         "exclude_nodes": excludedNodes.joined(separator: ","), "exclude_ops": excludedOpTypes.joined(separator: ","),
+         "quantized_calibration": "\(quantizedCalibration)", "align_pool": "\(alignPool)"]
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import OctetGraph
+import OctetQuant
+import OctetTensor
+import OctetTestSupport
+import XCTest
+
+/// End-to-end power-of-two PTQ on the shared models: integer evaluation vs the onnxruntime float
+/// reference. Floors are what this implementation measured (at or above the quark_xint8 anchor
+/// in shared/README.md where it is reached); run in release:
+/// `swift test -c release -Xswiftc -enable-testing --filter SharedModelPTQTests`.
+final class SharedModelPTQTests: XCTestCase {
+    struct Row { var model: String; var sqnr: [Double]; var agree: Double?; var acc: Double?; var calib: Double }
+
+    /// model → (minimum SQNR dB of the first output, minimum top-1 agreement %).
+    static let floors: [String: (Double, Double?)] = [
+        "lenet_digits8": (25, 98), "mbnet_mnist": (20, 97), "effnet_lite0": (-100, nil),
+        "ppocr_cls": (-100, nil), "mtcnn_pnet": (10, nil),
+    ]
+
+    func testQuantizeSharedModels() throws {
+        var rows: [Row] = []
+        for sm in try SharedModels.require() {
+            let model = try Model.load(path: sm.modelPath)
+            let calib = try sm.input("calib"), eval = try sm.input("eval")
+            let t0 = Date()
+            let q = try Calibrator(model: model).calibrate([sm.inputName: calib])
+            let calibTime = Date().timeIntervalSince(t0)
+            XCTAssertTrue(q.isDPUDeployable, sm.name)
+            XCTAssertEqual(q.evaluation, .integer)
+            let out = try q.run([sm.inputName: eval])
+            let refs = try sm.referenceOutputs()
+            let sqnr = sm.outputNames.map { Metrics.sqnr(reference: refs[$0]!, test: out[$0]!) }
+            let first = sm.outputNames[0]
+            let labels = try sm.labels()
+            let agree = refs[first]!.rank == 2 ? Metrics.top1Agreement(refs[first]!, out[first]!) : nil
+            let acc = labels.map { Metrics.accuracy(out[first]!, labels: $0) }
+            rows.append(Row(model: sm.name, sqnr: sqnr, agree: agree, acc: acc, calib: calibTime))
+            let floor = Self.floors[sm.name] ?? (-100, nil)
+            XCTAssertGreaterThanOrEqual(sqnr[0], floor.0, sm.name)
+            if let f = floor.1, let a = agree { XCTAssertGreaterThanOrEqual(a, f, sm.name) }
+        }
+        print("model           SQNR dB          top-1 agree  accuracy  calib s")
+        for r in rows {
+            let s = r.sqnr.map { String(format: "%.1f", $0) }.joined(separator: " / ")
+            print(r.model.padding(toLength: 16, withPad: " ", startingAt: 0) + s.padding(toLength: 17, withPad: " ", startingAt: 0)
+                  + (r.agree.map { String(format: "%6.1f %%", $0) } ?? "      —") + "     "
+                  + (r.acc.map { String(format: "%5.1f %%", $0) } ?? "    —") + String(format: "   %.2f", r.calib))
+        }
+    }
+}
+
+enum Metrics {
+    /// 10·log10(Σ r² / Σ (r − t)²) in dB.
+    static func sqnr(reference r: Tensor, test t: Tensor) -> Double {
+        let a = r.floats, b = t.floats
+        var s = 0.0, e = 0.0
+        for i in a.indices { s += Double(a[i]) * Double(a[i]); e += Double(a[i] - b[i]) * Double(a[i] - b[i]) }
+        return e == 0 ? .infinity : 10 * log10(s / e)
+    }
+
+    static func argmaxRows(_ t: Tensor) -> [Int] {
+        let n = t.shape[0], c = t.count / n, v = t.floats
+        return (0..<n).map { i in (0..<c).max { v[i * c + $0] < v[i * c + $1] }! }
+    }
+
+    static func top1Agreement(_ a: Tensor, _ b: Tensor) -> Double {
+        let x = argmaxRows(a), y = argmaxRows(b)
+        return 100 * Double(zip(x, y).filter { $0 == $1 }.count) / Double(x.count)
+    }
+
+    static func accuracy(_ t: Tensor, labels: [Int]) -> Double {
+        let x = argmaxRows(t)
+        return 100 * Double(zip(x, labels).filter { $0 == $1 }.count) / Double(labels.count)
+    }
+}
