@@ -1,0 +1,35 @@
+/// Classification metrics on logits [N, classes].
+public enum Accuracy {
+    /// Fraction of samples whose label is among the k largest logits.
+    /// - Throws: `OctetTensorError.shapeMismatch` when logits are not [N, C] with N labels.
+    public static func topK(logits: Tensor, labels: [Int], k: Int = 1) throws -> Double {
+        guard logits.rank == 2, logits.shape[0] == labels.count, logits.shape[0] > 0 else {
+            throw OctetTensorError.shapeMismatch("accuracy needs logits [N, classes] and N labels; got \(logits.shape) and \(labels.count) labels")
+        }
+        let c = logits.shape[1]
+        let f = logits.asFloatArray()
+        var hits = 0
+        for i in 0..<labels.count {
+            let row = f[(i * c)..<((i + 1) * c)]
+            let target = row[row.startIndex + labels[i]]
+            let above = row.filter { $0 > target }.count
+            if above < k { hits += 1 }
+        }
+        return Double(hits) / Double(labels.count)
+    }
+
+    /// Fraction of samples whose arg-max agrees between two logit batches of equal shape.
+    public static func top1Agreement(_ a: Tensor, _ b: Tensor) throws -> Double {
+        guard a.shape == b.shape, a.rank >= 2, a.shape[0] > 0 else {
+            throw OctetTensorError.shapeMismatch("agreement needs equal shapes [N, C, ...]; got \(a.shape) and \(b.shape)")
+        }
+        let n = a.shape[0], per = a.count / n
+        let fa = a.asFloatArray(), fb = b.asFloatArray()
+        var same = 0
+        for i in 0..<n {
+            let ra = fa[(i * per)..<((i + 1) * per)], rb = fb[(i * per)..<((i + 1) * per)]
+            if ra.firstIndex(of: ra.max()!)! - ra.startIndex == rb.firstIndex(of: rb.max()!)! - rb.startIndex { same += 1 }
+        }
+        return Double(same) / Double(n)
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import OctetGraph
+import OctetTensor
+
+/// `octet eval MODEL.onnx DATA.npz`: float top-k accuracy on a labelled .npz (images, labels).
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Float accuracy of a model on a labelled .npz (keys images, labels).")
+    @Argument(help: "Path to an .onnx model.") var model: String
+    @Argument(help: "A .npz with 'images' [N, ...] and 'labels' [N].") var data: String
+    @Option(help: "Top-k.") var topK: Int = 1
+    @Option(help: "Kernel threads.") var threads: Int = 2
+
+    func run() throws {
+        try CLI.guarded {
+            KernelConfig.threads = threads
+            let m = try Model.load(path: model)
+            let arrays = try NPY.readArchive(path: data)
+            guard let images = arrays["images"], let labels = arrays["labels"] else {
+                throw ValidationError("\(data): needs arrays 'images' and 'labels' (found: \(arrays.keys.sorted().joined(separator: ", ")))")
+            }
+            let logits = try m.run(images.converted(to: .float32))
+            let acc = try Accuracy.topK(logits: logits, labels: labels.asInt64Array().map { Int($0) }, k: topK)
+            print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labels.count))
+        }
+    }
+}
