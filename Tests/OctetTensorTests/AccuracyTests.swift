@@ -1,0 +1,23 @@
+import OctetTensor
+import XCTest
+
+final class AccuracyTests: XCTestCase {
+    // logits rows: [0.1, 0.7, 0.2] → class 1; [0.5, 0.3, 0.2] → class 0; [0.2, 0.3, 0.5] → class 2
+    let logits = Tensor(shape: [3, 3], floats: [0.1, 0.7, 0.2, 0.5, 0.3, 0.2, 0.2, 0.3, 0.5])
+
+    func testTop1AndTop2ByHand() throws {
+        // labels 1, 1, 2: top-1 hits rows 0 and 2 → 2/3; row 1's label (0.3) is 2nd largest → top-2 3/3
+        XCTAssertEqual(try Accuracy.topK(logits: logits, labels: [1, 1, 2], k: 1), 2.0 / 3.0, accuracy: 1e-12)
+        XCTAssertEqual(try Accuracy.topK(logits: logits, labels: [1, 1, 2], k: 2), 1.0, accuracy: 1e-12)
+    }
+
+    func testAgreement() throws {
+        let other = Tensor(shape: [3, 3], floats: [0, 1, 0, 0, 0, 1, 0, 0, 1])  // argmax 1, 2, 2
+        XCTAssertEqual(try Accuracy.top1Agreement(logits, other), 2.0 / 3.0, accuracy: 1e-12)
+    }
+
+    func testShapeErrors() {
+        XCTAssertThrowsError(try Accuracy.topK(logits: logits, labels: [1, 2], k: 1))
+        XCTAssertThrowsError(try Accuracy.top1Agreement(logits, Tensor(shape: [1, 3], floats: [0, 0, 0])))
+    }
+}
