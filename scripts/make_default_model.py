@@ -167,7 +167,7 @@ def verify(path, layers, x, y):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="output directory (tutorials/data)")
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=30)
     args = ap.parse_args()
     rng = np.random.default_rng(SEED)
     u8, labels = load_digits()
