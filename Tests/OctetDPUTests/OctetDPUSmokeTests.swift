@@ -1,6 +1,0 @@
-import XCTest
-@testable import OctetDPU
-
-final class OctetDPUSmokeTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}
