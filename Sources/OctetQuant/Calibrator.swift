@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import OctetGraph
 import OctetTensor
@@ -39,32 +40,31 @@ public final class Calibrator {
         let n = try CalibrationData.validate(feeds, model: model)
         let params = try parameterParams()
         let forward = try SimulatedForward(graph: prepared.graph, plan: plan)
-        for (name, p) in params { forward.constants[name] = try ParameterQuantizer.fakeQuantized(prepared.graph.initializers[name]!, p, config: config) }
-        let observers = try makeObservers()
-        let batch = model.batchSize
-        let total = (n + batch - 1) / batch
-        for b in 0..<total {
-            if shouldCancel?() == true { throw OctetQuantError.cancelled }
-            let start = b * batch, count = min(batch, n - start)
-            var chunk: [String: Tensor] = [:]
-            for (k, t) in feeds { chunk[k] = TensorBatch.slice(t, start: start, count: count, padTo: batch) }
-            _ = try forward.run(chunk) { name, value in
-                try self.observe(observers[name]!, &value, samples: count, batch: batch)
-            }
-            progress?(b + 1, total)
+        for (name, p) in params {
+            forward.constants[name] = try ParameterQuantizer.fakeQuantized(prepared.graph.initializers[name]!, p, config: config)
         }
+        let batches = CalibrationBatches(feeds: feeds, count: n, batchSize: model.batchSize)
         var all = params
-        for (name, o) in observers { all[name] = try o.quantParams() }
-        return try QuantizedModel(calibrator: self, params: all, observers: observers)
+        var ranges: [String: (min: Float, max: Float)] = [:]
+        if usesFastDiffs {
+            let trackers = try plan.activations.map {
+                try DiffsTracker(name: $0, bits: config.activationBits, networkInput: plan.networkInputs.contains($0))
+            }
+            try runParallel(forward, batches, Dictionary(uniqueKeysWithValues: zip(plan.activations, trackers)),
+                            progress: progress, shouldCancel: shouldCancel)
+            for t in trackers { all[t.name] = try t.quantParams(); ranges[t.name] = (t.observedMin, t.observedMax) }
+        } else {
+            let observers = try makeObservers()
+            try runSequential(forward, batches, observers, progress: progress, shouldCancel: shouldCancel)
+            for (name, o) in observers { all[name] = try o.quantParams() }
+            ranges = QuantizedModel.ranges(of: observers)
+        }
+        return try QuantizedModel(calibrator: self, params: all, ranges: ranges)
     }
 
-    /// Observes the real samples of one batch, then fake-quantizes with the mode so far.
-    private func observe(_ o: Observer, _ value: inout Tensor, samples: Int, batch: Int) throws {
-        let real = samples < batch && value.rank > 0 && value.shape[0] == batch
-            ? TensorBatch.slice(value, start: 0, count: samples, padTo: samples) : value
-        try o.observe(real)
-        guard config.quantizedCalibration else { return }
-        try QuantMath.fakeQuantize(&value, params: o.quantParams(), rounding: config.activationRounding)
+    /// Default DPU activations (diffs, half-up, power of two) take the vectorised two-batch path.
+    var usesFastDiffs: Bool {
+        config.activationObserver == .diffs && config.activationRounding == .halfUp && config.activationsPowerOfTwo
     }
 
     /// Weights, biases and constant operands: one observation each.

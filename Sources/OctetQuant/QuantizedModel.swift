@@ -35,7 +35,7 @@ public final class QuantizedModel: @unchecked Sendable {
     public var isDPUDeployable: Bool { config.isDPUDeployable && annotations.isDPUDeployable }
 
     /// Builds the model from final parameters; DPU configurations first go through `ConstraintPass`.
-    convenience init(calibrator c: Calibrator, params: [String: QuantParams], observers: [String: Observer]) throws {
+    convenience init(calibrator c: Calibrator, params: [String: QuantParams], ranges: [String: (min: Float, max: Float)]) throws {
         var p = params
         var adjustments: [FixPosAdjustment] = []
         if c.config.isDPUDeployable, p.values.allSatisfy(\.isDPUDeployable) {
@@ -44,11 +44,6 @@ public final class QuantizedModel: @unchecked Sendable {
             pass.run()
             for (k, f) in pass.fixPos { p[k] = try QuantParams.dpu(fixPos: f) }
             adjustments = pass.adjustments
-        }
-        var ranges: [String: (Float, Float)] = [:]
-        for (k, o) in observers {
-            if let d = o as? DiffsObserver { ranges[k] = (d.observedMin, d.observedMax) }
-            if let m = o as? MaxMinObserver { ranges[k] = (m.observedMin, m.observedMax) }
         }
         let ann = QuantizedModel.annotations(c.prepared, c.plan, c.config, p, adjustments)
         try self.init(graph: c.prepared.graph, plan: c.plan, config: c.config, annotations: ann,
@@ -72,6 +67,16 @@ public final class QuantizedModel: @unchecked Sendable {
             forward.constants[name] = try ParameterQuantizer.fakeQuantized(t, q, config: config)
         }
         self.codes = codes
+    }
+
+    /// Observed ranges of the observers that record them (diffs, maxmin).
+    static func ranges(of observers: [String: Observer]) -> [String: (min: Float, max: Float)] {
+        var ranges: [String: (min: Float, max: Float)] = [:]
+        for (k, o) in observers {
+            if let d = o as? DiffsObserver { ranges[k] = (d.observedMin, d.observedMax) }
+            if let m = o as? MaxMinObserver { ranges[k] = (m.observedMin, m.observedMax) }
+        }
+        return ranges
     }
 
     /// Annotations from the plan and final parameters (aliases take their canonical's parameters).
