@@ -33,7 +33,7 @@ final class REPL {
 
     func loop() {
         if interactive {
-            let home = FileManager.default.homeDirectoryForCurrentUser.path
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
             let completer = Completer(interpreter: session.interpreter)
             editor = LineEditor(historyPath: home + "/.octet_history") { completer.completions(for: $0) }
             print("Octet — :help for help, Ctrl-D to leave")

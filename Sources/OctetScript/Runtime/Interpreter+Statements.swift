@@ -56,9 +56,10 @@ extension Interpreter {
         }
     }
 
-    func truth(_ v: Value, _ loc: SourceLocation, _ what: String) throws -> Bool {
+    @inline(__always)
+    func truth(_ v: Value, _ loc: SourceLocation, _ what: @autoclosure () -> String) throws -> Bool {
         if case .bool(let b) = v { return b }
-        throw error("\(what) must be a bool, got \(v.typeName)", at: loc)
+        throw error("\(what()) must be a bool, got \(v.typeName)", at: loc)
     }
 
     func forLoop(_ target: BindingTarget, _ sequence: Value, _ body: [Stmt], _ frame: Frame,
@@ -111,6 +112,10 @@ extension Interpreter {
             switch ref.resolution {
             case .local(let hops, let slot): frame.ancestor(hops).slots[slot] = value
             case .global:
+                if ref.globalSlot >= builtinCount && ref.globalSlot < globals.count {
+                    globals[ref.globalSlot] = value
+                    return
+                }
                 guard let i = globalIndex[ref.name] else {
                     throw error("assignment to undeclared name '\(ref.name)'; declare it with 'let \(ref.name) = ...'"
                                 + Suggestions.didYouMean(ref.name, among: globalNames + ref.visibleLocals), at: target.location)
@@ -119,6 +124,7 @@ extension Interpreter {
                     throw error("cannot assign to builtin '\(ref.name)'; use 'let \(ref.name) = ...' to shadow it", at: target.location)
                 }
                 globals[i] = value
+                ref.globalSlot = i
             }
         case .member(let objExpr, let name):
             try setMember(try evaluate(objExpr, frame), name, value, at: target.location)

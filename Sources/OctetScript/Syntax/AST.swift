@@ -94,7 +94,8 @@ public final class FunctionDecl {
     public var body: [Stmt] = []
     /// Slots the function's frame needs (parameters and every local declared inside).
     public var frameSize = 0
-    /// A closure whose body ends in an expression statement returns that value.
+    /// A body ending in an expression statement returns that value (closures and named
+    /// functions alike) when no `return` ran first.
     public let returnsLastExpression: Bool
     public let location: SourceLocation
 

@@ -64,7 +64,7 @@ extension Parser {
         let start = advance().location
         let name = advance()
         let target = declare(name.text, at: name.location)
-        let decl = try functionRest(name: name.text, isClosure: false, at: start)
+        let decl = try functionRest(name: name.text, isClosure: true, at: start)
         return Stmt(.function(decl, target: target), at: start)
     }
 

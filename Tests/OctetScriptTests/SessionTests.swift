@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+@testable import OctetScript
+
+final class SessionTests: XCTestCase {
+    func makeSession() -> (Session, () -> String, () -> String) {
+        var out = "", err = ""
+        let interp = Interpreter(output: { out += $0 })
+        let session = Session(interpreter: interp) { err += $0 + "\n" }
+        return (session, { out }, { err })
+    }
+
+    func testBindingsSurviveErrorsAndEchoValues() {
+        let (s, out, err) = makeSession()
+        XCTAssertTrue(s.execute("let a = 5"))
+        XCTAssertFalse(s.execute("let b = a / 0"))
+        XCTAssertTrue(err().hasPrefix("<input-2>:1:11: error: division by zero\nlet b = a / 0\n          ^"), err())
+        XCTAssertFalse(s.execute("let c = (1 +"))
+        XCTAssertTrue(s.execute("a * 2"))
+        XCTAssertTrue(s.execute("\"text\""))
+        XCTAssertEqual(out(), "10\n\"text\"\n")
+        XCTAssertEqual(s.script, "let a = 5\na * 2\n\"text\"\n")
+    }
+
+    func testNeedsMoreInputWhileBracketsOpen() {
+        XCTAssertTrue(Session.needsMoreInput("fn f(x) {"))
+        XCTAssertTrue(Session.needsMoreInput("let xs = [1,"))
+        XCTAssertFalse(Session.needsMoreInput("print(\"(\")"))
+        XCTAssertFalse(Session.needsMoreInput("let r = {a: 1} # {"))
+        XCTAssertFalse(Session.needsMoreInput("fn f(x) {\n  x\n}"))
+    }
+
+    func testCompletion() {
+        let (s, _, _) = makeSession()
+        s.execute("let model = {bits: 8, method: \"mse\"}")
+        s.execute("let t = zeros([2])")
+        let c = Completer(interpreter: s.interpreter)
+        XCTAssertEqual(c.completions(for: "mod"), ["model"])
+        XCTAssertEqual(c.completions(for: "model.b"), ["model.bits"])
+        XCTAssertEqual(c.completions(for: "t.sh"), ["t.shape"])
+        XCTAssertTrue(c.completions(for: "t.").contains("t.reshape"))
+        XCTAssertEqual(c.completions(for: ":no"), [":notebook"])
+        XCTAssertTrue(c.completions(for: "sq").contains("sqnr"))
+        XCTAssertEqual(c.completions(for: "nothing_here."), [])
+    }
+
+    func testSessionNotebookAndSave() throws {
+        let (s, _, _) = makeSession()
+        s.execute("print(\"hi\")")
+        s.execute("bar_chart([\"a\", \"b\"], [1, 2], title: \"bars\")")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-session-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try s.notebook(title: "session.md").write(to: dir.appendingPathComponent("session.md").path)
+        let md = try String(contentsOf: dir.appendingPathComponent("session.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("## In [1]\n\n```octet\nprint(\"hi\")\n```\n\n```\nhi\n```"), md)
+        XCTAssertTrue(md.contains("![bars](session-1.svg)"), md)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("session-1.svg").path))
+        try s.save(to: dir.appendingPathComponent("s.octet").path)
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("s.octet"), encoding: .utf8), s.script)
+    }
+
+    func testCancellationStopsLoops() {
+        let (s, _, err) = makeSession()
+        s.interpreter.cancellation.cancel()
+        let (program, _) = s.interpreter.parse("let n = 0\nwhile true { n += 1 }", file: "loop.octet")
+        XCTAssertThrowsError(try s.interpreter.run(program)) { e in
+            XCTAssertEqual((e as? RuntimeError)?.isInterruption, true)
+            XCTAssertEqual((e as? RuntimeError)?.diagnostic.header, "loop.octet:2:1: error: interrupted")
+        }
+        XCTAssertTrue(s.execute("n"), err())
+    }
+
+    func testProgressLine() {
+        var clock = 0.0
+        var written: [String] = []
+        let p = TerminalProgress(width: 10, clock: { clock }, write: { written.append($0) })
+        p.begin("calibrate", total: 4)
+        XCTAssertEqual(p.line(completed: 1, elapsed: 2), "calibrate [##........]  25%  1/4  ETA 6s")
+        clock = 1
+        p.update(completed: 4)
+        XCTAssertEqual(written.last, "\rcalibrate [##########] 100%  4/4\u{1B}[K")
+        p.finish()
+        XCTAssertEqual(written.last, "\r\u{1B}[K")
+    }
+}
