@@ -158,6 +158,17 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(Array(x.floats[12..<16]), [2.5, 3, 4, 4.5])
     }
 
+    func testResizeCropNormalizeMatchesOnnxruntime() throws {
+        // Reference: onnxruntime Resize (linear, half_pixel) 30×40 → 20×26, crop at (2, 5),
+        // ImageNet mean/std (scripts/make-image-fixtures).
+        var p = ImagePreprocessing.imageNet
+        p.resize = .shorterSide(20, cropHeight: 16, cropWidth: 16)
+        let x = try Dataset.imageFolder(path: path("images/reference"), preprocessing: p).allSamples()
+        let ref = try NPY.read(path: path("arrays/photo_40x30_ref.npy"))
+        XCTAssertEqual(x.shape, ref.shape)
+        assertClose(x.floats, ref.floats, 1e-4)
+    }
+
     func testGeometryMatchesTorchvisionRounding() throws {
         // 500 wide × 375 high, Resize(256): long side int(256·500/375) = 341; CenterCrop(224):
         // top round(32/2) = 16, left round(117/2 = 58.5) = 58 (ties to even).

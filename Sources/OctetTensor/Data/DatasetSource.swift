@@ -68,24 +68,35 @@ struct DatasetSource: Sendable {
 
     private func gatherImages(_ folder: ImageFolder, _ indices: ArraySlice<Int>,
                               _ p: ImagePreprocessing, _ plan: ImagePreprocessing.Plan) throws -> Tensor {
-        let per = sampleSize
-        let items = Array(indices)
-        let decoded = try ParallelMap.run(items.count) { k -> [Float] in
-            let path = folder.paths[items[k]]
-            let image = try ImageDecoder.decode(path: path)
-            let g = try ImageGeometry.make(p.resize, sourceHeight: image.height, sourceWidth: image.width, name: path)
-            guard [p.channels, g.height, g.width] == sampleShape else {
-                throw DatasetError.inconsistentSize(path: path, size: [image.height, image.width],
-                                                    expected: Array(sampleShape.dropFirst()), firstPath: folder.paths[0])
-            }
-            return [Float](unsafeUninitializedCapacity: per) { dst, done in
-                ImageTransform.apply(image, geometry: g, preprocessing: p, plan: plan, into: dst.baseAddress!)
-                done = per
+        let per = sampleSize, items = Array(indices)
+        var failure: Error?
+        let floats = [Float](unsafeUninitializedCapacity: items.count * per) { dst, done in
+            let base = OutputBase(pointer: dst.baseAddress!)
+            do {
+                // Each image writes its own slice of the batch buffer.
+                _ = try ParallelMap.run(items.count) { k in
+                    let path = folder.paths[items[k]]
+                    let image = try ImageDecoder.decode(path: path)
+                    let g = try ImageGeometry.make(p.resize, sourceHeight: image.height, sourceWidth: image.width, name: path)
+                    guard [p.channels, g.height, g.width] == sampleShape else {
+                        throw DatasetError.inconsistentSize(path: path, size: [image.height, image.width],
+                                                            expected: Array(sampleShape.dropFirst()), firstPath: folder.paths[0])
+                    }
+                    ImageTransform.apply(image, geometry: g, preprocessing: p, plan: plan, into: base.pointer + k * per)
+                }
+                done = items.count * per
+            } catch {
+                dst.baseAddress!.initialize(repeating: 0, count: items.count * per)
+                done = items.count * per
+                failure = error
             }
         }
-        var floats: [Float] = []
-        floats.reserveCapacity(items.count * per)
-        for d in decoded { floats += d }
+        if let failure { throw failure }
         return Tensor(shape: [items.count] + sampleShape, floats: floats)
     }
+}
+
+/// The batch buffer shared by the decoding workers; each writes a disjoint slice.
+private struct OutputBase: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
 }
