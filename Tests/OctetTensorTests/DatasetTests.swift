@@ -94,6 +94,13 @@ final class DatasetTests: XCTestCase {
         assertClose(try gray.skip(1).allSamples().floats, [2.63, 3.63])
     }
 
+    func testOneChannelUint8Rows() throws {
+        let p = ImagePreprocessing(color: .grayscale, normalization: .offsetScale(offset: 127.5, scale: 128))
+        let d = try Dataset(samples: Tensor(shape: [2, 2], uint8s: [0, 255, 128, 64]), preprocessing: p)
+        XCTAssertEqual(d.sampleShape, [2])
+        XCTAssertEqual(try d.allSamples().floats, [-0.99609375, 0.99609375, 0.00390625, -0.49609375])
+    }
+
     func testNPZFloatSamplesUnderKeyXWithFloatLabels() throws {
         let d = try Dataset.load(path: path("arrays/float_x.npz"))
         XCTAssertEqual(d.name, path("arrays/float_x.npz") + ":x")

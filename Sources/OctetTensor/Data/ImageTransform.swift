@@ -54,39 +54,47 @@ enum ImageTransform {
                       plan: ImagePreprocessing.Plan, into out: UnsafeMutablePointer<Float>) {
         let xs = taps(count: g.width, offset: g.left, resized: g.resizedWidth, source: image.width)
         let ys = taps(count: g.height, offset: g.top, resized: g.resizedHeight, source: image.height)
-        let plane = g.height * g.width
-        let stride = image.width * 3
+        let n = g.height * g.width, stride = image.width * 3, width = g.width
+        let planes = UnsafeMutablePointer<Float>.allocate(capacity: 3 * n)
+        defer { planes.deallocate() }
         image.pixels.withUnsafeBufferPointer { px in
-            let src = px.baseAddress!
-            for (oy, ty) in ys.enumerated() {
-                let r0 = src + ty.i0 * stride, r1 = src + ty.i1 * stride
-                for (ox, tx) in xs.enumerated() {
-                    var rgb: (Float, Float, Float) = (0, 0, 0)
-                    for c in 0..<3 {
-                        let a = Float(r0[tx.i0 * 3 + c]), b = Float(r0[tx.i1 * 3 + c])
-                        let d = Float(r1[tx.i0 * 3 + c]), e = Float(r1[tx.i1 * 3 + c])
-                        let top = a * (1 - tx.w) + b * tx.w, bottom = d * (1 - tx.w) + e * tx.w
-                        let v = top * (1 - ty.w) + bottom * ty.w
-                        if c == 0 { rgb.0 = v } else if c == 1 { rgb.1 = v } else { rgb.2 = v }
+            xs.withUnsafeBufferPointer { xt in
+                for (oy, ty) in ys.enumerated() {
+                    let r0 = px.baseAddress! + ty.i0 * stride, r1 = px.baseAddress! + ty.i1 * stride
+                    let wy = ty.w, wy1 = 1 - ty.w
+                    let row = planes + oy * width
+                    for ox in 0..<width {
+                        let t = xt[ox], a = t.i0 * 3, b = t.i1 * 3, wx = t.w, wx1 = 1 - t.w
+                        for c in 0..<3 {
+                            let top = Float(r0[a + c]) * wx1 + Float(r0[b + c]) * wx
+                            let bottom = Float(r1[a + c]) * wx1 + Float(r1[b + c]) * wx
+                            row[c * n + ox] = top * wy1 + bottom * wy
+                        }
                     }
-                    store(rgb, color: p.color, plan: plan, out: out, index: oy * g.width + ox, plane: plane)
                 }
             }
         }
+        finish(planes, count: n, color: p.color, plan: plan, into: out)
     }
 
-    /// Writes one pixel's channels (after colour mapping and normalization) into the planes.
-    @inline(__always)
-    static func store(_ rgb: (Float, Float, Float), color: ImagePreprocessing.Color, plan: ImagePreprocessing.Plan,
-                      out: UnsafeMutablePointer<Float>, index: Int, plane: Int) {
-        func norm(_ u: Float, _ c: Int) -> Float { (u / plan.divisor - plan.mean[c]) / plan.std[c] }
+    /// Colour mapping and normalization of planar R, G, B values (`3 · count` floats on [0, 255])
+    /// into `out`: `x = (u / divisor − mean[c]) / std[c]`.
+    static func finish(_ rgb: UnsafePointer<Float>, count n: Int, color: ImagePreprocessing.Color,
+                       plan: ImagePreprocessing.Plan, into out: UnsafeMutablePointer<Float>) {
+        let d = plan.divisor
+        func normalize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ c: Int) {
+            let m = plan.mean[c], s = plan.std[c]
+            for i in 0..<n { dst[i] = (src[i] / d - m) / s }
+        }
         switch color {
         case .rgb:
-            out[index] = norm(rgb.0, 0); out[plane + index] = norm(rgb.1, 1); out[2 * plane + index] = norm(rgb.2, 2)
+            for c in 0..<3 { normalize(rgb + c * n, out + c * n, c) }
         case .bgr:
-            out[index] = norm(rgb.2, 0); out[plane + index] = norm(rgb.1, 1); out[2 * plane + index] = norm(rgb.0, 2)
+            for c in 0..<3 { normalize(rgb + (2 - c) * n, out + c * n, c) }
         case .grayscale:
-            out[index] = norm(luma(rgb.0, rgb.1, rgb.2), 0)
+            let r = rgb, g = rgb + n, b = rgb + 2 * n
+            for i in 0..<n { out[i] = luma(r[i], g[i], b[i]) }
+            normalize(UnsafePointer(out), out, 0)
         }
     }
 
@@ -99,12 +107,13 @@ enum ImageTransform {
     static func apply(u8 src: UnsafePointer<UInt8>, channels: Int, plane: Int, preprocessing p: ImagePreprocessing,
                       plan: ImagePreprocessing.Plan, into out: UnsafeMutablePointer<Float>) {
         if channels == 1 {
-            for i in 0..<plane { out[i] = (Float(src[i]) / plan.divisor - plan.mean[0]) / plan.std[0] }
+            let d = plan.divisor, m = plan.mean[0], s = plan.std[0]
+            for i in 0..<plane { out[i] = (Float(src[i]) / d - m) / s }
             return
         }
-        for i in 0..<plane {
-            let rgb = (Float(src[i]), Float(src[plane + i]), Float(src[2 * plane + i]))
-            store(rgb, color: p.color, plan: plan, out: out, index: i, plane: plane)
-        }
+        let planes = UnsafeMutablePointer<Float>.allocate(capacity: 3 * plane)
+        defer { planes.deallocate() }
+        for i in 0..<(3 * plane) { planes[i] = Float(src[i]) }
+        finish(planes, count: plane, color: p.color, plan: plan, into: out)
     }
 }
