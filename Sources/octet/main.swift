@@ -5,7 +5,7 @@ struct Octet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "octet",
         abstract: "Power-of-two INT8 quantization, DPU emulation and the Octet language.",
-        subcommands: [InfoCommand.self, InferCommand.self, BenchCommand.self, EvalCommand.self, RunCommand.self])
+        subcommands: [InfoCommand.self, InferCommand.self, BenchCommand.self, EvalCommand.self, RunCommand.self, ExportCommand.self])
 
     /// With no subcommand, `octet` starts the interactive REPL.
     func run() throws { REPL.start() }

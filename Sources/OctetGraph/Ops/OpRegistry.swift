@@ -11,7 +11,7 @@ public enum OpRegistry {
         var t: [String: OpKernel] = [:]
         for family in [ConvOps.kernels, PoolOps.kernels, LinearOps.kernels, ActivationOps.kernels,
                        ElementwiseOps.kernels, ShapeOps.kernels, ReduceOps.kernels, ResizeOps.kernels,
-                       ConstantOps.kernels] {
+                       ConstantOps.kernels, QDQOps.kernels] {
             t.merge(family) { a, _ in a }
         }
         return t

@@ -1,0 +1,123 @@
+import Foundation
+import OctetGraph
+import OctetTensor
+
+/// DPU arithmetic written with standard ONNX ops (reference-quantizer §4.3, §10.4; Quark's
+/// `SimulateDPU`): LeakyRelu alpha, average-pool factor, hard-sigmoid and hard-swish.
+extension QDQBuilder {
+    /// The nodes replacing `n`; the last one writing an output of `n` keeps its name.
+    mutating func rewrite(_ n: Node, _ a: QuantNodeAnnotation) throws -> [Node] {
+        var node = n
+        switch a.kind {
+        case .fused, .activation:
+            if n.opType == "LeakyRelu" { node.attributes["alpha"] = .float(DPUMath.dpuLeakyReluAlpha) }
+            return [node]
+        case .averagePool: return try averagePool(n, a)
+        case .hardSigmoid:
+            return hardSigmoid(name: QuantPlan.key(n), x: n.inputs[0], y: n.outputs[0])
+        case .hardSwish: return try hardSwish(n)
+        default:
+            if n.opType == "HardSwish" && source.opset < 14 { return floatHardSwish(n) }
+            return [node]
+        }
+    }
+
+    /// Pool (AveragePool with count_include_pad = 1: the DPU sums the valid taps and scales by
+    /// the fixed factor) then `Mul` by k·N/2^M, so the result is Σx · N/2^M.
+    mutating func averagePool(_ n: Node, _ a: QuantNodeAnnotation) throws -> [Node] {
+        guard let f = a.avgPoolFactor, f.count == 2 else {
+            throw OctetQuantError.invalidParameter("QDQ export: \(n.label) has no average-pool factor")
+        }
+        let k: Int
+        if n.opType == "AveragePool" {
+            guard let ks = try n.ints("kernel_shape") else { throw OctetQuantError.invalidParameter("QDQ export: \(n.label) has no kernel_shape") }
+            k = ks.reduce(1, *)
+        } else {
+            guard let s = ann.shapes[n.inputs[0]], s.count == 4 else {
+                throw OctetQuantError.invalidParameter("QDQ export: \(n.label): input '\(n.inputs[0])' has no recorded NCHW shape")
+            }
+            k = s[2] * s[3]
+        }
+        var pool = n
+        if n.opType == "AveragePool" { pool.attributes["count_include_pad"] = .int(1) }
+        let y = n.outputs[0], raw = "\(y)_pooled", name = QuantPlan.key(n)
+        pool.outputs = [raw]
+        let factor = Float(k * f[0]) * QuantMath.exp2(-f[1])
+        let c = constant("\(name)_dpu_factor", factor)
+        return [pool, Node(name: "\(name)_dpu_factor_Mul", opType: "Mul", inputs: [raw, c], outputs: [y])]
+    }
+
+    /// `Mul(Clip(Add(x, 3), 0, 6), 2731/16384)`: the DPU hard-sigmoid; the Mul keeps the node name.
+    mutating func hardSigmoid(name: String, x: String, y: String) -> [Node] {
+        let three = constant("\(name)_three", 3), zero = constant("\(name)_zero", 0), six = constant("\(name)_six", 6)
+        let scale = constant("\(name)_dpu_scale", Float(DPUMath.hardSigmoidMultiplier) * QuantMath.exp2(-DPUMath.hardSigmoidShift))
+        return [
+            Node(name: "\(name)_add3", opType: "Add", inputs: [x, three], outputs: ["\(y)_plus3"]),
+            Node(name: "\(name)_relu6", opType: "Clip", inputs: ["\(y)_plus3", zero, six], outputs: ["\(y)_relu6"]),
+            Node(name: name, opType: "Mul", inputs: ["\(y)_relu6", scale], outputs: [y]),
+        ]
+    }
+
+    /// `x · Q/DQ₇(hard-sigmoid(x))`: the DPU hard-swish with its fix_pos-7 intermediate.
+    mutating func hardSwish(_ n: Node) throws -> [Node] {
+        let name = QuantPlan.key(n), x = n.inputs[0], y = n.outputs[0]
+        let h = "\(y)_hard_sigmoid"
+        var out = hardSigmoid(name: "\(name)_hard_sigmoid", x: x, y: QDQExport.floatName(h))
+        out += try qdqNodes(h, from: QDQExport.floatName(h), to: h, params: try QuantParams.dpu(fixPos: 7))
+        out.append(Node(name: name, opType: "Mul", inputs: [x, h], outputs: [y]))
+        return out
+    }
+
+    /// Float HardSwish (ONNX opset 14) for an opset-13 file: `x · HardSigmoid(x; 1/6, 1/2)`.
+    func floatHardSwish(_ n: Node) -> [Node] {
+        let name = QuantPlan.key(n), h = "\(n.outputs[0])_hard_sigmoid"
+        return [
+            Node(name: "\(name)_hard_sigmoid", opType: "HardSigmoid", inputs: [n.inputs[0]], outputs: [h],
+                 attributes: ["alpha": .float(1.0 / 6.0), "beta": .float(0.5)]),
+            Node(name: name, opType: "Mul", inputs: [n.inputs[0], h], outputs: [n.outputs[0]]),
+        ]
+    }
+
+    /// A float scalar initializer; returns its name.
+    mutating func constant(_ name: String, _ v: Float) -> String {
+        initializers[name] = Tensor(scalar: v)
+        return name
+    }
+}
+
+/// Integer codes of weights, biases and constant operands for the exported initializers.
+enum QDQParameters {
+    /// The integer evaluation's int8 codes when it has them; otherwise the codes of the
+    /// fake-quantized tensor (per channel when `q` is): int8 / uint8 up to 8 bits, int32 above.
+    /// - Throws: `OctetQuantError.invalidParameter` for a wide tensor with a non-zero zero point.
+    static func codes(_ model: QuantizedModel, _ name: String, _ q: QuantParams) throws -> Tensor {
+        if let c = model.codes[name] { return c }
+        guard let t = model.graph.initializers[name] else {
+            throw OctetQuantError.invalidParameter("QDQ export: parameter '\(name)' is not an initializer")
+        }
+        let fq = try ParameterQuantizer.fakeQuantized(t, q, config: model.config)
+        let (scales, zps, inner) = channelPlan(q, shape: t.shape)
+        var v = [Int64](repeating: 0, count: t.count)
+        fq.withFloats { p in
+            for i in 0..<p.count {
+                let c = scales.count == 1 ? 0 : (i / inner) % scales.count
+                v[i] = Int64((p[i] / scales[c]).rounded()) + Int64(zps[c])
+            }
+        }
+        if q.bits > 8 {
+            guard zps.allSatisfy({ $0 == 0 }) else {
+                throw OctetQuantError.invalidParameter("QDQ export: '\(name)' is \(q.bits)-bit with a zero point; DequantizeLinear takes int32 only with zero point 0")
+            }
+            return Tensor(shape: t.shape, int32s: v.map { Int32(clamping: $0) })
+        }
+        return q.signed ? Tensor(shape: t.shape, int8s: v.map { Int8(clamping: $0) })
+                        : Tensor(shape: t.shape, uint8s: v.map { UInt8(clamping: $0) })
+    }
+
+    /// Per-element scale and zero point lookup: (scales, zero points, elements per channel step).
+    static func channelPlan(_ q: QuantParams, shape: [Int]) -> ([Float], [Int], Int) {
+        guard let ch = q.channels else { return ([q.scale], [q.zeroPoint], 1) }
+        let axis = ch.axis < 0 ? ch.axis + shape.count : ch.axis
+        return (ch.scales, ch.zeroPoints, shape[(axis + 1)...].reduce(1, *))
+    }
+}

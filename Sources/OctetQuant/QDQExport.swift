@@ -1,0 +1,153 @@
+import Foundation
+import OctetGraph
+import OctetTensor
+
+/// Export of a quantized model as a standard ONNX QDQ model (ONNX opset ≥ 13, IR 7), as
+/// vai_q_pytorch's `export_onnx_model(native_onnx=True)` writes it (reference-quantizer §10.4).
+///
+/// What is written (the prepared graph: BatchNorm folded, MatMul → Gemm, …):
+/// - every quantized activation (network inputs, group outputs, pass-through aliases) is
+///   followed by `QuantizeLinear` → `DequantizeLinear`, int8, zero point 0, scale 2^−fix_pos;
+///   the DequantizeLinear output keeps the tensor's name, so graph outputs keep theirs;
+/// - weights, biases and constant operands are int8 initializers `<name>_quantized` (the
+///   integer evaluation's codes) followed by `DequantizeLinear`; codes wider than 8 bits are int32;
+/// - fused activations stay as their own ops between the Conv / Gemm / Add and the output Q/DQ;
+/// - DPU arithmetic with standard ops: LeakyRelu alpha 26/256 = 0.1015625; `Mul` by the
+///   average-pool factor k·N/2^M after AveragePool (count_include_pad = 1) / GlobalAveragePool /
+///   ReduceMean; hard-sigmoid as `Mul(Clip(Add(x, 3), 0, 6), 2731/16384)`; hard-swish as
+///   `x · Q/DQ₇(hard-sigmoid(x))` (intermediate Q/DQ at fix_pos 7);
+/// - non-DPU configurations: per-channel weights as per-axis DequantizeLinear (`axis`), float
+///   scales and zero points as they are (uint8 for unsigned activations).
+///
+/// QuantizeLinear rounds half to even; the DPU rounds half up, so exact .5 ties can differ by
+/// one LSB (docs/file-formats.md, "ONNX QDQ export").
+public enum QDQExport {
+    /// - Throws: `OctetQuantError.invalidParameter` for a model the ONNX QuantizeLinear cannot
+    ///   express (opset < 13, activations wider than 8 bits), naming the tensor.
+    public static func graph(_ model: QuantizedModel) throws -> Graph {
+        var b = try QDQBuilder(model)
+        return try b.build()
+    }
+
+    /// The QDQ model as ONNX bytes.
+    public static func data(_ model: QuantizedModel) throws -> Data {
+        let g = try graph(model)
+        return try ONNXExporter.data(g, opset: g.opset, irVersion: ONNXExporter.minimumIRVersion(opset: g.opset))
+    }
+
+    /// Writes the QDQ model to `path` atomically.
+    /// - Throws: as `graph(_:)`, and `OctetTensorError.writeFailed` naming the path.
+    public static func write(_ model: QuantizedModel, to path: String) throws {
+        try AtomicFile.write(try data(model), to: path)
+    }
+
+    /// Names of the tensors the export adds around a quantized tensor `t`.
+    public static func quantizedName(_ t: String) -> String { "\(t)_quantized" }
+    public static func scaleName(_ t: String) -> String { "\(t)_scale" }
+    public static func zeroPointName(_ t: String) -> String { "\(t)_zero_point" }
+    /// The float tensor before its QuantizeLinear (the producer's renamed output).
+    public static func floatName(_ t: String) -> String { "\(t)_float" }
+}
+
+/// Builds the QDQ graph node by node.
+struct QDQBuilder {
+    let model: QuantizedModel
+    let source: Graph
+    let ann: QuantAnnotations
+    var nodes: [Node] = []
+    var initializers: [String: Tensor]
+    /// Graph-input tensors read through their DequantizeLinear output.
+    var renames: [String: String] = [:]
+
+    init(_ model: QuantizedModel) throws {
+        self.model = model
+        source = model.graph
+        ann = model.annotations
+        initializers = source.initializers
+        guard source.opset >= 13 else {
+            throw OctetQuantError.invalidParameter("QDQ export needs a model at opset ≥ 13 (per-axis QuantizeLinear); '\(source.name)' has opset \(source.opset)")
+        }
+    }
+
+    mutating func build() throws -> Graph {
+        for name in ann.tensors.keys.sorted() where isParameter(name) { try addParameter(name) }
+        for input in source.inputs where ann.tensors[input.name] != nil {
+            let dq = "\(input.name)_dequantized"
+            nodes += try qdqNodes(input.name, from: input.name, to: dq, params: ann.tensors[input.name]!)
+            renames[input.name] = dq
+        }
+        for (i, n) in source.nodes.enumerated() {
+            var node = n
+            node.inputs = n.inputs.map { renames[$0] ?? $0 }
+            var out = try rewrite(node, model.plan.nodes[i])
+            var pending: [String] = []
+            for t in n.outputs where !t.isEmpty && ann.tensors[t] != nil && !isParameter(t) {
+                guard let j = out.lastIndex(where: { $0.outputs.contains(t) }) else { continue }
+                out[j].outputs = out[j].outputs.map { $0 == t ? QDQExport.floatName(t) : $0 }
+                pending.append(t)
+            }
+            nodes += out
+            for t in pending { nodes += try qdqNodes(t, from: QDQExport.floatName(t), to: t, params: ann.tensors[t]!) }
+        }
+        let used = Set(nodes.flatMap(\.inputs)).union(source.outputs.map(\.name))
+        var g = source
+        g.name = source.name.isEmpty ? "octet_qdq" : source.name
+        g.nodes = nodes
+        g.initializers = initializers.filter { used.contains($0.key) }
+        g.opset = max(source.opset, 13)
+        g.irVersion = ONNXExporter.minimumIRVersion(opset: g.opset)
+        return g
+    }
+
+    /// A weight, bias or constant operand: a float initializer with quantization parameters.
+    func isParameter(_ t: String) -> Bool {
+        model.plan.parameters[t] != nil && source.initializers[t]?.dtype == .float32
+    }
+
+    /// Q then DQ of activation `t` (params `q`), reading `from` and writing `to`.
+    mutating func qdqNodes(_ t: String, from: String, to: String, params q: QuantParams) throws -> [Node] {
+        guard q.bits == 8 else {
+            throw OctetQuantError.invalidParameter("QDQ export: activation '\(t)' is \(q.bits)-bit; ONNX QuantizeLinear is 8-bit only")
+        }
+        let key = t
+        let (scale, zp, axis) = try scaleAndZeroPoint(q, codeType: q.signed ? .int8 : .uint8)
+        initializers[QDQExport.scaleName(key)] = scale
+        initializers[QDQExport.zeroPointName(key)] = zp
+        let attrs: [String: Attribute] = axis.map { ["axis": .int($0)] } ?? [:]
+        let qName = QDQExport.quantizedName(key)
+        return [Node(name: "\(key)_QuantizeLinear", opType: "QuantizeLinear",
+                     inputs: [from, QDQExport.scaleName(key), QDQExport.zeroPointName(key)], outputs: [qName], attributes: attrs),
+                Node(name: "\(key)_DequantizeLinear", opType: "DequantizeLinear",
+                     inputs: [qName, QDQExport.scaleName(key), QDQExport.zeroPointName(key)], outputs: [to], attributes: attrs)]
+    }
+
+    /// Integer initializer `<p>_quantized` and its DequantizeLinear writing `p`.
+    mutating func addParameter(_ p: String) throws {
+        let q = ann.tensors[p]!
+        let codes = try QDQParameters.codes(model, p, q)
+        let (scale, zp, axis) = try scaleAndZeroPoint(q, codeType: codes.dtype)
+        initializers[p] = nil
+        initializers[QDQExport.quantizedName(p)] = codes
+        initializers[QDQExport.scaleName(p)] = scale
+        initializers[QDQExport.zeroPointName(p)] = zp
+        nodes.append(Node(name: "\(p)_DequantizeLinear", opType: "DequantizeLinear",
+                          inputs: [QDQExport.quantizedName(p), QDQExport.scaleName(p), QDQExport.zeroPointName(p)],
+                          outputs: [p], attributes: axis.map { ["axis": .int($0)] } ?? [:]))
+    }
+
+    /// Scale (float) and zero point (`codeType`) tensors: scalars, or 1-D with the channel axis.
+    func scaleAndZeroPoint(_ q: QuantParams, codeType: DType) throws -> (Tensor, Tensor, Int?) {
+        func zpTensor(_ v: [Int], shape: [Int]) -> Tensor {
+            switch codeType {
+            case .uint8: return Tensor(shape: shape, uint8s: v.map { UInt8(clamping: $0) })
+            case .int32: return Tensor(shape: shape, int32s: v.map { Int32(clamping: $0) })
+            default: return Tensor(shape: shape, int8s: v.map { Int8(clamping: $0) })
+            }
+        }
+        guard let ch = q.channels else {
+            return (Tensor(scalar: q.scale), zpTensor([q.zeroPoint], shape: []), nil)
+        }
+        let n = ch.scales.count
+        return (Tensor(shape: [n], floats: ch.scales), zpTensor(ch.zeroPoints, shape: [n]), ch.axis)
+    }
+}

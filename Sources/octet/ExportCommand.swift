@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import OctetGraph
+import OctetQuant
+import OctetTensor
+
+/// `octet export MODEL.onnx --calib X.npy|.npz [--eval X.npy --eval-output Y.npy] --output model_qdq.onnx`:
+/// calibrates (default DPU configuration, or `--option name=value`), writes the ONNX QDQ model,
+/// and optionally the quantized model's outputs on an evaluation batch (read by scripts/check-qdq).
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Quantize with a calibration batch and write an ONNX QDQ model.")
+    @Argument(help: "Path to a float .onnx model.") var model: String
+    @Option(help: "Calibration batch: .npy (single-input model) or .npz (one array per input name).") var calib: String
+    @Option(help: "Evaluation batch (.npy or .npz) to run the quantized model on.") var eval: String?
+    @Option(name: .customLong("eval-output"),
+            help: "Where the evaluation outputs go: .npy (one output) or a directory (one .npy per output).") var evalOutput: String?
+    @Option(help: "Output path of the QDQ model.") var output: String
+    @Option(help: "Quantization option name=value (repeatable), e.g. per_channel=true.") var option: [String] = []
+    @Option(help: "Batch size for models with a symbolic batch dimension.") var batch: Int = 16
+    @Option(help: "Kernel threads.") var threads: Int = 1
+
+    func run() throws {
+        try CLI.guarded {
+            guard (eval == nil) == (evalOutput == nil) else {
+                throw ValidationError("--eval and --eval-output go together")
+            }
+            KernelConfig.threads = threads
+            let m = try Model.load(path: model, batchSize: batch)
+            let qm = try ExportCommand.quantize(m, calib: calib, options: option)
+            try QDQExport.write(qm, to: output)
+            let g = try QDQExport.graph(qm)
+            let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
+            print("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)")
+            if let eval, let evalOutput {
+                let outs = try qm.run(try ExportCommand.feeds(eval, m))
+                try ExportCommand.write(outs, names: m.outputs.map(\.name), to: evalOutput)
+                print("wrote \(evalOutput): quantized outputs on \(eval)")
+            }
+        }
+    }
+
+    /// Calibrates `m` on the batch at `calib` with the given `name=value` options.
+    static func quantize(_ m: Model, calib: String, options: [String]) throws -> QuantizedModel {
+        var opts: [String: String] = [:]
+        for o in options {
+            let kv = o.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw ValidationError("--option '\(o)': expected name=value") }
+            opts[kv[0]] = kv[1]
+        }
+        let c = try Calibrator(model: m, config: try QConfig(options: opts))
+        return try c.calibrate(try feeds(calib, m))
+    }
+
+    /// Inputs from a .npy (the model's single input) or a .npz (arrays named by input).
+    static func feeds(_ path: String, _ m: Model) throws -> [String: Tensor] {
+        if path.hasSuffix(".npz") { return try NPY.readArchive(path: path) }
+        guard m.inputs.count == 1 else {
+            throw ValidationError("\(path): the model has \(m.inputs.count) inputs; pass an .npz with one array per input name")
+        }
+        return [m.inputs[0].name: try NPY.read(path: path)]
+    }
+
+    /// One output → `path` as .npy (unless `path` is a directory); several → one .npy per output in `path`.
+    static func write(_ outs: [String: Tensor], names: [String], to path: String) throws {
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        if names.count == 1 && !(exists && isDir.boolValue) { return try NPY.write(outs[names[0]]!, path: path) }
+        if !exists { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        for name in names {
+            let file = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+            try NPY.write(outs[name]!, path: "\(path)/\(file).npy")
+        }
+    }
+}
