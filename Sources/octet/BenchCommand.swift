@@ -1,23 +1,28 @@
 import ArgumentParser
 import Foundation
 import OctetGraph
+import OctetQuant
 import OctetTensor
 
-/// `octet bench float MODEL`: median batch-1 latency and peak memory, one JSON line
-/// (read by scripts/bench, which runs onnxruntime side by side).
+/// `octet bench float MODEL` / `octet bench int8 MODEL --calib X.npy`: median batch-1 latency and
+/// peak memory, one JSON line (read by scripts/bench, which runs onnxruntime side by side).
+/// `int8` quantizes with the calibration batch first, then times `QuantizedModel.run` (the
+/// integer evaluation) on the first calibration sample.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure latency (used by scripts/bench).")
-    @Argument(help: "What to measure: float.") var mode: String
+    @Argument(help: "What to measure: float, int8.") var mode: String
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
     @Flag(help: "Also print time per op type.") var profile = false
+    @Option(help: "Calibration batch for int8 (.npy or .npz).") var calib: String?
 
     func run() throws {
         try CLI.guarded {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
-            guard mode == "float" else { throw ValidationError("unknown bench mode '\(mode)' (accepted: float)") }
+            if mode == "int8" { return try benchInt8(m) }
+            guard mode == "float" else { throw ValidationError("unknown bench mode '\(mode)' (accepted: float, int8)") }
             var feeds: [String: Tensor] = [:]
             var rng = SystemRandomNumberGenerator()
             for i in m.inputs {
@@ -29,6 +34,20 @@ struct BenchCommand: ParsableCommand {
             print(Bench.json(["mode": mode, "model": model, "threads": threads, "median_ms": ms,
                               "peak_rss_mb": Bench.peakRSSMegabytes(), "macs": m.layerStats.reduce(0) { $0 + $1.macs }]))
         }
+    }
+}
+
+extension BenchCommand {
+    /// Quantizes with `--calib`, then times the integer evaluation at batch 1.
+    func benchInt8(_ m: Model) throws {
+        guard let calib else { throw ValidationError("bench int8 needs --calib X.npy|.npz") }
+        let data = try ExportCommand.feeds(calib, m)
+        let qm = try ExportCommand.quantize(m, calib: calib, options: [])
+        let feeds = data.mapValues { TensorBatch.slice($0, start: 0, count: 1, padTo: 1) }
+        let ms = try Bench.medianMilliseconds(runs: runs) { _ = try qm.run(feeds) }
+        print(Bench.json(["mode": mode, "model": model, "threads": threads, "median_ms": ms,
+                          "peak_rss_mb": Bench.peakRSSMegabytes(), "macs": m.layerStats.reduce(0) { $0 + $1.macs },
+                          "evaluation": qm.evaluation.rawValue]))
     }
 }
 

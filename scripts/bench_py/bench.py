@@ -1,6 +1,6 @@
 """Runs Octet (`octet bench ...`, one JSON line per measurement) and onnxruntime side by side
 and prints a table with ratios (Octet / onnxruntime; < 1 means Octet is faster)."""
-import argparse, json, os, resource, subprocess, sys, time
+import argparse, json, os, re, resource, subprocess, sys, tempfile, time
 
 import numpy as np
 import onnxruntime as ort
@@ -53,16 +53,50 @@ def float_table(args):
                   f"{o['median_ms'] / r['median_ms']:>8.2f}{o['peak_rss_mb']:>11.1f}{r['peak_rss_mb']:>9.1f}")
 
 
+def shared_input(root, split, limit):
+    """Float32 input of a manifest split (uint8 inputs preprocessed as the manifest says)."""
+    if "input" in split:
+        return np.load(os.path.join(root, split["input"]))[:limit].astype(np.float32)
+    u8 = np.load(os.path.join(root, split["input_u8"]))[:limit]
+    nums = [float(v) for v in re.findall(r"[0-9.]+", split["preprocess"].split(" as ")[0])]
+    return ((u8.astype(np.float32) - np.float32(nums[-2])) / np.float32(nums[-1])).astype(np.float32)
+
+
+def qdq_table(args):
+    """onnxruntime latency of the exported QDQ model next to Octet's integer evaluation."""
+    with open(os.path.join(args.shared, "data", "manifest.json")) as f:
+        manifest = json.load(f)
+    print("QDQ export latency, batch 1 (median of %d runs): Octet integer evaluation vs onnxruntime on "
+          "the exported QDQ model (all graph optimizations)" % args.runs)
+    print(f"{'model':<16}{'thr':>4}{'octet int8 ms':>15}{'ort qdq ms':>12}{'ratio':>8}")
+    with tempfile.TemporaryDirectory() as work:
+        for name in sorted(manifest):
+            e = manifest[name]
+            calib = os.path.join(work, f"{name}_calib.npy")
+            np.save(calib, shared_input(args.shared, e["splits"]["calib"], args.calib_samples))
+            model, qdq = os.path.join(args.shared, e["model"]), os.path.join(work, f"{name}_qdq.onnx")
+            subprocess.run([args.octet, "export", model, "--calib", calib, "--output", qdq],
+                           check=True, capture_output=True)
+            for threads in (1, 2):
+                o = octet(args.octet, "int8", model, "--calib", calib, "--threads", str(threads), "--runs", str(args.runs))
+                r = ort_in_subprocess(qdq, threads, args.runs)
+                print(f"{name:<16}{threads:>4}{o['median_ms']:>15.2f}{r['median_ms']:>12.2f}"
+                      f"{o['median_ms'] / r['median_ms']:>8.2f}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--octet", required=True)
     p.add_argument("--shared", required=True)
     p.add_argument("--runs", type=int, default=50)
-    p.add_argument("--only", default="float", help="comma list of: float")
+    p.add_argument("--only", default="float", help="comma list of: float, qdq")
+    p.add_argument("--calib-samples", type=int, default=16, help="calibration samples for the qdq table")
     args = p.parse_args()
     parts = args.only.split(",")
     if "float" in parts:
         float_table(args)
+    if "qdq" in parts:
+        qdq_table(args)
 
 
 if __name__ == "__main__":

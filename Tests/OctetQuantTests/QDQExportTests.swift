@@ -1,0 +1,126 @@
+import Foundation
+import XCTest
+@testable import OctetGraph
+@testable import OctetQuant
+import OctetTensor
+
+/// QDQ export of a hand-built quantized conv graph, re-imported into Octet's float executor
+/// (QuantizeLinear / DequantizeLinear float kernels) and compared with the integer evaluation.
+final class QDQExportTests: XCTestCase {
+    /// x [1, 2, 6, 6] → Conv 3×3 + Relu → Conv 1×1 + LeakyRelu(0.1) → GlobalAveragePool → Flatten → Gemm.
+    static func floatModel() throws -> Model {
+        func t(_ shape: [Int], _ seed: Int) -> Tensor {
+            Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { Float(sin(Double($0 * 7 + seed))) * 0.6 })
+        }
+        let nodes = [
+            Node(name: "conv1", opType: "Conv", inputs: ["x", "w1", "b1"], outputs: ["c1"],
+                 attributes: ["pads": .ints([1, 1, 1, 1]), "kernel_shape": .ints([3, 3])]),
+            Node(name: "relu1", opType: "Relu", inputs: ["c1"], outputs: ["r1"]),
+            Node(name: "conv2", opType: "Conv", inputs: ["r1", "w2", "b2"], outputs: ["c2"]),
+            Node(name: "leaky2", opType: "LeakyRelu", inputs: ["c2"], outputs: ["l2"], attributes: ["alpha": .float(0.1)]),
+            Node(name: "gap", opType: "GlobalAveragePool", inputs: ["l2"], outputs: ["g"]),
+            Node(name: "flat", opType: "Flatten", inputs: ["g"], outputs: ["f"]),
+            Node(name: "fc", opType: "Gemm", inputs: ["f", "fcw", "fcb"], outputs: ["y"], attributes: ["transB": .int(1)]),
+        ]
+        let g = Graph(name: "qdq_test", nodes: nodes,
+                      initializers: ["w1": t([3, 2, 3, 3], 1), "b1": t([3], 2), "w2": t([2, 3, 1, 1], 3), "b2": t([2], 4),
+                                     "fcw": t([3, 2], 5), "fcb": t([3], 6)],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(6), .fixed(6)])],
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(3)])])
+        return try Model(graph: g)
+    }
+
+    static func data(_ n: Int, seed: Int) -> Tensor {
+        Tensor(shape: [n, 2, 6, 6], floats: (0..<(n * 72)).map { Float(sin(Double($0) * 1.37 + Double(seed))) * 2.1 })
+    }
+
+    func quantized() throws -> QuantizedModel {
+        try Calibrator(model: try Self.floatModel()).calibrate(["x": Self.data(8, seed: 0)])
+    }
+
+    func testNodeListScalesAndZeroPoints() throws {
+        let qm = try quantized()
+        XCTAssertEqual(qm.evaluation, .integer)
+        let g = try QDQExport.graph(qm)
+        let ops = g.nodes.map(\.opType)
+        XCTAssertEqual(ops, Array(repeating: "DequantizeLinear", count: 6) + [
+            "QuantizeLinear", "DequantizeLinear", "Conv", "Relu", "QuantizeLinear", "DequantizeLinear",
+            "Conv", "LeakyRelu", "QuantizeLinear", "DequantizeLinear",
+            "GlobalAveragePool", "Mul", "QuantizeLinear", "DequantizeLinear",
+            "Flatten", "QuantizeLinear", "DequantizeLinear", "Gemm", "QuantizeLinear", "DequantizeLinear"])
+        XCTAssertEqual(g.nodes.first { $0.opType == "LeakyRelu" }?.attributes["alpha"], .float(0.1015625))
+        XCTAssertEqual(g.nodes.first { $0.opType == "Relu" }?.name, "relu1")
+        for t in ["x", "r1", "l2", "g", "f", "y", "w1", "b1", "w2", "b2", "fcw", "fcb"] {
+            let fp = try XCTUnwrap(qm.annotations.fixPos(t), t)
+            XCTAssertEqual(g.initializers[QDQExport.scaleName(t)], Tensor(scalar: Float(pow(2.0, Double(-fp)))), t)
+            XCTAssertEqual(g.initializers[QDQExport.zeroPointName(t)], Tensor(shape: [], int8s: [0]), t)
+        }
+        for p in ["w1", "b1", "w2", "b2", "fcw", "fcb"] {
+            XCTAssertNil(g.initializers[p], "float \(p) must be replaced by its codes")
+            XCTAssertEqual(g.initializers[QDQExport.quantizedName(p)], qm.codes[p], p)
+        }
+        // GlobalAveragePool over 6×6: the DPU factor N/2^M with k·N/2^M after the float mean.
+        let f = try XCTUnwrap(qm.annotations.nodes.first { $0.node == "gap" }?.avgPoolFactor)
+        let expected = Float(36 * f[0]) / Float(1 << f[1])
+        XCTAssertEqual(g.initializers["gap_dpu_factor"], Tensor(scalar: expected))
+        XCTAssertNotEqual(expected, 1, "36 is not a power of two: the DPU mean is not exact")
+    }
+
+    /// Half-up QuantizeLinear (the DPU's rounding) through an executor hook.
+    static func halfUpHook(_ g: Graph) -> Executor.NodeHook {
+        var values: [String: Tensor] = g.initializers
+        return { _, node, outs in
+            if node.opType == "QuantizeLinear", let x = values[node.inputs[0]], let s = values[node.inputs[1]]?.floats.first {
+                outs[0] = Tensor(shape: x.shape, int8s: x.floats.map { Int8(max(-128, min(127, ($0 / s + 0.5).rounded(.down)))) })
+            }
+            for (n, t) in zip(node.outputs, outs) { values[n] = t }
+        }
+    }
+
+    func testReimportedQDQModelReproducesTheIntegerEvaluation() throws {
+        let qm = try quantized()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-qdq-\(UUID().uuidString).onnx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QDQExport.write(qm, to: path)
+        let exported = try ONNXImporter.load(path: path)
+        XCTAssertEqual(exported.opset, 13)
+        let reloaded = try Model(graph: exported)
+        let x = Self.data(20, seed: 5)
+        let octet = try qm.run(["x": x])["y"]!
+        var exactHalfUp = 0, identicalHalfEven = 0
+        for i in 0..<20 {
+            let xi = TensorBatch.slice(x, start: i, count: 1, padTo: 1)
+            let want = TensorBatch.slice(octet, start: i, count: 1, padTo: 1)
+            var ties = 0
+            var seen: [String: Tensor] = exported.initializers
+            let plain = try reloaded.run(["x": xi]) { _, node, outs in
+                if node.opType == "QuantizeLinear", let v = seen[node.inputs[0]], let s = seen[node.inputs[1]]?.floats.first {
+                    ties += v.floats.filter { ($0 / s) - ($0 / s).rounded(.down) == 0.5 }.count
+                }
+                for (n, t) in zip(node.outputs, outs) { seen[n] = t }
+            }["y"]!
+            if plain == want { identicalHalfEven += 1 } else { XCTAssertGreaterThan(ties, 0, "sample \(i) differs without a .5 tie") }
+            let halfUp = try reloaded.run(["x": xi], hook: Self.halfUpHook(reloaded.graph))["y"]!
+            if halfUp == want { exactHalfUp += 1 }
+        }
+        XCTAssertEqual(exactHalfUp, 20, "with half-up QuantizeLinear the QDQ graph is the integer evaluation")
+        XCTAssertGreaterThan(identicalHalfEven, 0)
+    }
+
+    func testPerChannelConfigurationExportsPerAxisScales() throws {
+        var config = QConfig()
+        config.perChannel = true
+        let qm = try Calibrator(model: try Self.floatModel(), config: config).calibrate(["x": Self.data(8, seed: 0)])
+        let g = try QDQExport.graph(qm)
+        let dq = try XCTUnwrap(g.nodes.first { $0.name == "w1_DequantizeLinear" })
+        XCTAssertEqual(dq.attributes["axis"], .int(0))
+        let q = try XCTUnwrap(qm.annotations.tensors["w1"]?.channels)
+        XCTAssertEqual(g.initializers[QDQExport.scaleName("w1")], Tensor(shape: [3], floats: q.scales))
+        XCTAssertEqual(g.initializers[QDQExport.zeroPointName("w1")], Tensor(shape: [3], int8s: [0, 0, 0]))
+        // The dequantized evaluation equals the QDQ model up to .5 ties of activations.
+        let reloaded = try Model(graph: g)
+        let x = Self.data(1, seed: 9)
+        let a = try qm.run(["x": x])["y"]!, b = try reloaded.run(["x": x], hook: Self.halfUpHook(reloaded.graph))["y"]!
+        XCTAssertEqual(a, b)
+    }
+}
