@@ -58,7 +58,7 @@ extension Calibrator {
             out.append((name, fp, stats))
             guard quantized else { return }
             let mode = t.mode(adding: fp)
-            value.withMutableFloats { DiffsKernel.fakeQuantize($0, fixPos: mode, range: t.range) }
+            value.withMutableFloats { QuantMath.fakeQuantize($0, fixPos: mode, range: t.range, rounding: .halfUp) }
         }
         return out
     }

@@ -7,13 +7,19 @@ import OctetTensor
 /// Rounding without libm: after a pre-clamp to [qmin − 1, qmax + 1], n = (g + 1.5·2^23) − 1.5·2^23
 /// is g rounded half-to-even exactly; half-up adds 1 where g − n = ½.
 enum DiffsKernel {
-    typealias V = SIMD8<Float>
     static let magic: Float = 12_582_912   // 1.5 · 2^23
 
+    /// Half-up rounding of g with |g| ≤ 2^22 (callers pre-clamp).
     @inline(__always)
-    static func roundHalfUp(_ g: V) -> V {
-        let n = (g + V(repeating: magic)) - V(repeating: magic)
-        return n.replacing(with: n + 1, where: (g - n) .== V(repeating: 0.5))
+    static func roundHalfUp(_ g: Float) -> Float {
+        let n = (g + magic) - magic
+        return g - n == 0.5 ? n + 1 : n
+    }
+
+    @inline(__always)
+    static func quantized(_ x: Float, _ a: Float, _ b: Float, _ lo: Float, _ hi: Float) -> Float {
+        let g = Swift.min(Swift.max(x * a, lo - 1), hi + 1)
+        return Swift.min(Swift.max(roundHalfUp(g), lo), hi) * b
     }
 
     /// The chosen fix_pos (clamped to `maxFixPos`) of one batch; `stats` must be the buffer's finite range.
@@ -27,52 +33,37 @@ enum DiffsKernel {
         return min(fp0 + best, maxFixPos)
     }
 
-    /// Σ(x − q_fp(x))² for fp = fp0 … fp0 + scope − 1 (at most 8 candidates).
+    /// Σ(x − q_fp(x))² for fp = fp0 … fp0 + scope − 1: blocks of 4096 elements with four Float
+    /// accumulators per candidate, summed into Double.
     static func sumSquaredErrors(_ x: UnsafeBufferPointer<Float>, fp0: Int, scope: Int, range: QuantRange) -> [Double] {
-        precondition(scope <= 8, "diffs scope above 8")
-        let lo = V(repeating: Float(range.qmin)), hi = V(repeating: Float(range.qmax))
-        let plo = lo - 1, phi = hi + 1
-        let amp = (0..<scope).map { QuantMath.exp2(fp0 + $0) }, inv = (0..<scope).map { QuantMath.exp2(-(fp0 + $0)) }
+        let lo = Float(range.qmin), hi = Float(range.qmax)
         var total = [Double](repeating: 0, count: scope)
-        let vectors = x.count / 8
-        let base = UnsafeRawPointer(x.baseAddress!)
+        let p = x.baseAddress!
         var start = 0
-        while start < vectors {
-            let end = min(vectors, start + 512)
+        while start < x.count {
+            let end = Swift.min(x.count, start + 4096)
             for k in 0..<scope {
-                let a = V(repeating: amp[k]), b = V(repeating: inv[k])
-                var acc = V()
-                for v in start..<end {
-                    let xv = base.loadUnaligned(fromByteOffset: v * 32, as: V.self)
-                    let g = (xv * a).clamped(lowerBound: plo, upperBound: phi)
-                    let q = roundHalfUp(g).clamped(lowerBound: lo, upperBound: hi)
-                    let e = xv - q * b
-                    acc += e * e
+                let a = QuantMath.exp2(fp0 + k), b = QuantMath.exp2(-(fp0 + k))
+                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+                var i = start
+                while i + 4 <= end {
+                    let e0 = p[i] - quantized(p[i], a, b, lo, hi), e1 = p[i + 1] - quantized(p[i + 1], a, b, lo, hi)
+                    let e2 = p[i + 2] - quantized(p[i + 2], a, b, lo, hi), e3 = p[i + 3] - quantized(p[i + 3], a, b, lo, hi)
+                    s0 += e0 * e0; s1 += e1 * e1; s2 += e2 * e2; s3 += e3 * e3
+                    i += 4
                 }
-                total[k] += Double(acc.sum())
+                while i < end { let e = p[i] - quantized(p[i], a, b, lo, hi); s0 += e * e; i += 1 }
+                total[k] += Double(s0) + Double(s1) + Double(s2) + Double(s3)
             }
             start = end
-        }
-        for i in (vectors * 8)..<x.count {
-            for k in 0..<scope {
-                let e = x[i] - QuantMath.fakeQuantize(x[i], fixPos: fp0 + k, range: range, rounding: .halfUp)
-                total[k] += Double(e * e)
-            }
         }
         return total
     }
 
     /// In-place half-up fake quantization at `fixPos`.
     static func fakeQuantize(_ x: UnsafeMutableBufferPointer<Float>, fixPos: Int, range: QuantRange) {
-        let lo = V(repeating: Float(range.qmin)), hi = V(repeating: Float(range.qmax))
-        let a = V(repeating: QuantMath.exp2(fixPos)), b = V(repeating: QuantMath.exp2(-fixPos))
-        let base = UnsafeMutableRawPointer(x.baseAddress!)
-        let vectors = x.count / 8
-        for v in 0..<vectors {
-            let xv = base.loadUnaligned(fromByteOffset: v * 32, as: V.self)
-            let q = roundHalfUp((xv * a).clamped(lowerBound: lo - 1, upperBound: hi + 1)).clamped(lowerBound: lo, upperBound: hi)
-            base.storeBytes(of: q * b, toByteOffset: v * 32, as: V.self)
-        }
-        for i in (vectors * 8)..<x.count { x[i] = QuantMath.fakeQuantize(x[i], fixPos: fixPos, range: range, rounding: .halfUp) }
+        let lo = Float(range.qmin), hi = Float(range.qmax)
+        let a = QuantMath.exp2(fixPos), b = QuantMath.exp2(-fixPos)
+        for i in x.indices { x[i] = quantized(x[i], a, b, lo, hi) }
     }
 }

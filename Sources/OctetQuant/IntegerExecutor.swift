@@ -25,7 +25,9 @@ struct IntegerExecutor {
         var values: [String: Value] = [:]
         for input in graph.inputs where graph.initializers[input.name] == nil {
             guard let x = feeds[input.name] else { throw OctetGraphError.inputMismatch("missing value for graph input '\(input.name)'") }
-            values[input.name] = try quantizeIfNeeded(input.name, x)
+            let v = try quantizeIfNeeded(input.name, x)
+            if case .int8(let t, let f) = v { capture?(input.name, t, f) }
+            values[input.name] = v
         }
         for (i, node) in graph.nodes.enumerated() {
             do {

@@ -47,7 +47,7 @@ extension QuantPlanBuilder {
             a.output = groupOutput(i)
             try checkLeaky(fusedInto.first { $0.value == i }.map { g.nodes[$0.key] })
         case .fused:
-            a.output = g.nodes[fusedInto[i]!].outputs.first.map { _ in n.outputs[0] }
+            a.output = n.outputs[0]
             a.activation = activation(n)
             a.device = .dpu
         case .passThrough:

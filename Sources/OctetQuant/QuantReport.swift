@@ -1,0 +1,85 @@
+import Foundation
+import OctetGraph
+import OctetTensor
+
+/// Per-tensor quantization statistics on calibration data.
+public struct TensorQuantStats: Sendable, Equatable {
+    public var tensor: String
+    public var params: QuantParams
+    public var fixPos: Int? { params.fixPos }
+    /// Range seen during calibration (float model values when the report ran without it).
+    public var min: Float
+    public var max: Float
+    /// Fraction of float values outside the representable range [qmin, qmax] · scale.
+    public var clipped: Double
+    /// 10·log10(Σ f² / Σ (f − q)²) of the quantized tensor vs the float model's, in dB.
+    public var sqnr: Double
+}
+
+/// Network-output SQNR with only one layer quantized (its weights and its output).
+public struct LayerSensitivity: Sendable, Equatable {
+    public var node: String
+    public var opType: String
+    public var sqnr: Double
+}
+
+/// Quantization report: tensor statistics, per-layer sensitivity ranked worst first, warnings.
+public struct QuantReport: Sendable {
+    public var tensors: [TensorQuantStats]
+    public var sensitivity: [LayerSensitivity]
+    public var warnings: [String]
+
+    /// Measures `q` against its float model on `feeds` (the calibration data; at most `samples` samples).
+    /// Sensitivity compares against the float model with the DPU's op arithmetic (so it isolates rounding
+    /// and clipping) and covers every node with its own output quantizer.
+    /// - Throws: execution errors naming the node; `OctetQuantError.calibrationShape` for bad feeds.
+    public static func make(_ q: QuantizedModel, feeds: [String: Tensor], samples: Int = 8,
+                            sensitivity: Bool = true) throws -> QuantReport {
+        let batches = try ReportData(q, feeds, samples: samples)
+        let tensors = try tensorStats(q, batches)
+        var warnings = q.annotations.warnings
+        for t in q.plan.networkInputs.sorted() {
+            guard let s = tensors.first(where: { $0.tensor == t }) else { continue }
+            if s.min >= 0 || s.max <= 0 {
+                warnings.append("network input '\(t)' is all \(s.min >= 0 ? "≥ 0" : "≤ 0") ([\(s.min), \(s.max)]): it uses only half of the signed int8 range")
+            }
+        }
+        let sens = sensitivity ? try layerSensitivity(q, batches) : []
+        return QuantReport(tensors: tensors, sensitivity: sens, warnings: warnings)
+    }
+
+    /// Aligned text tables.
+    public var table: String {
+        var lines = [pad("tensor", 40) + pad("fix_pos", 8, right: true) + pad("min", 11, right: true) + pad("max", 11, right: true)
+                     + pad("clipped %", 11, right: true) + pad("SQNR dB", 9, right: true)]
+        for t in tensors {
+            lines.append(pad(t.tensor, 40) + pad(t.fixPos.map(String.init) ?? "-", 8, right: true)
+                         + pad(String(format: "%.4g", t.min), 11, right: true) + pad(String(format: "%.4g", t.max), 11, right: true)
+                         + pad(String(format: "%.4f", 100 * t.clipped), 11, right: true) + pad(String(format: "%.1f", t.sqnr), 9, right: true))
+        }
+        if !sensitivity.isEmpty {
+            lines.append("")
+            lines.append(pad("layer (only it quantized)", 40) + pad("op", 18) + pad("output SQNR dB", 15, right: true))
+            for s in sensitivity { lines.append(pad(s.node, 40) + pad(s.opType, 18) + pad(String(format: "%.1f", s.sqnr), 15, right: true)) }
+        }
+        for w in warnings { lines.append("warning: \(w)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+        let t = s.count > n - 1 ? String(s.prefix(n - 2)) + "…" : s
+        let fill = String(repeating: " ", count: Swift.max(0, n - t.count))
+        return right ? fill + t : t + fill
+    }
+}
+
+/// Calibration samples cut to the model's batch size.
+struct ReportData {
+    var chunks: [[String: Tensor]] = []
+    var real: [Int] = []
+    init(_ q: QuantizedModel, _ feeds: [String: Tensor], samples: Int) throws {
+        let n = Swift.min(try QuantizedModel.sampleCount(feeds, q.graph), Swift.max(samples, 1))
+        let b = CalibrationBatches(feeds: feeds, count: n, batchSize: q.batchSize)
+        for i in 0..<b.total { chunks.append(b.chunk(i)); real.append(b.samples(i)) }
+    }
+}

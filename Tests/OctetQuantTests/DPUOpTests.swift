@@ -1,0 +1,70 @@
+import OctetGraph
+@testable import OctetQuant
+import OctetTensor
+import XCTest
+
+/// Integer DPU op approximations, values worked by hand (reference-quantizer §4.2, §4.3).
+final class DPUOpTests: XCTestCase {
+    func codes(_ v: [Int8]) -> Tensor { Tensor(shape: [v.count], int8s: v) }
+
+    /// LeakyRelu 26/256: −100 at fp 4 → −100·26/256 = −10.156 → −10; at fp_out 6: −40.625 → −41 (half up);
+    /// 50 → 50 (fp 4) and 200 → 127 (fp 6, saturated).
+    func testLeakyRelu() {
+        XCTAssertEqual(IntegerOps.activation(codes([-100, 50]), .leakyRelu, fpIn: 4, fpOut: 4).int8s, [-10, 50])
+        XCTAssertEqual(IntegerOps.activation(codes([-100, 50]), .leakyRelu, fpIn: 4, fpOut: 6).int8s, [-41, 127])
+    }
+
+    /// Hard-sigmoid relu6(x + 3)·2731/2^14, fp_in 4 → fp_out 7:
+    /// 0 → 48·2731/2^11 = 64.008 → 64; 2.0 (32) → 80·2731/2^11 = 106.68 → 107; −6.25 → 0; 7.94 → 128.02 → 127.
+    func testHardSigmoid() {
+        XCTAssertEqual(IntegerOps.hardSigmoid(codes([0, 32, -100, 127]), fpIn: 4, fpOut: 7).int8s, [64, 107, 0, 127])
+        XCTAssertEqual(DPUMath.hardSigmoid(0) * 128, 64.0078125)
+    }
+
+    /// Hard-swish x·Q₇(hsig(x)): x = 2.0 (32 at fp 4), h = 107 → 32·107/2^7 = 26.75 → 27 at fp 4.
+    func testHardSwish() {
+        XCTAssertEqual(IntegerOps.hardSwish(codes([32, 0, -64]), fpIn: 4, fpOut: 4).int8s, [27, 0, 0])
+    }
+
+    /// Relu6 clamps at DPU_ROUND(6·2^fp): fp 4 → 96; requantizing 127 at fp 5 → fp 4 gives 64 (63.5 up).
+    func testRelu6AndRequantize() {
+        XCTAssertEqual(IntegerOps.activation(codes([127, -5, 100]), .relu6, fpIn: 4, fpOut: 4).int8s, [96, 0, 96])
+        XCTAssertEqual(IntegerOps.requantize(codes([127, -3]), from: 5, to: 4).int8s, [64, -1])
+    }
+
+    /// A 3×3 AveragePool is planned with the DPU factor 7/64 (float scale 9·7/64 = 0.984375) and the
+    /// integer output is DPU_ROUND(Σ codes · 7 / 2^(6 + fp_in − fp_out)).
+    func testAveragePool3x3() throws {
+        let g = Graph(name: "g", nodes: [
+            Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"]),
+            Node(name: "pool", opType: "AveragePool", inputs: ["c"], outputs: ["y"], attributes: ["kernel_shape": .ints([3, 3])]),
+        ], initializers: ["w": Tensor(shape: [1, 1, 1, 1], floats: [1])],
+            inputs: [PTQTestGraphs.info("x", [1, 1, 3, 3])], outputs: [PTQTestGraphs.info("y", [1, 1, 1, 1])])
+        let x = Tensor(shape: [1, 1, 3, 3], floats: [0.5, 0.25, 0.75, 1, 0.125, 0.5, 0.25, 0.875, 0.625])
+        let q = try Calibrator(model: try Model(graph: g)).calibrate(["x": x])
+        let pool = q.annotations.nodes[1]
+        XCTAssertEqual(pool.kind, .averagePool)
+        XCTAssertEqual(pool.avgPoolFactor, [7, 6])
+        XCTAssertEqual(try SimulatedForward.averageScale(g.nodes[1], pool, inputShape: [1, 1, 3, 3]), 0.984375)
+        let r = try q.run(["x": x], capture: true)
+        let sum = r.captured["c"]!.codes.int8s.reduce(0) { $0 + Int64($1) }
+        let e = 6 + q.annotations.fixPos("c")! - q.annotations.fixPos("y")!
+        XCTAssertEqual(Int64(r.captured["y"]!.codes.int8s[0]), DPUMath.dpuRound(sum * 7, shift: e))
+    }
+
+    /// The vectorised diffs search agrees with `QuantMath.diffsFixPos` (half-up), including exact ties.
+    func testDiffsKernelMatchesReference() throws {
+        for seed in 0..<20 {
+            var v = PTQTestGraphs.values(1000 + seed, seed: UInt64(seed), lo: -Float(seed + 1), hi: Float(seed) * 0.7 + 0.3)
+            v[3] = 0.5 / 16; v[7] = -1.5 / 32   // exact ties at fix_pos 4 and 5
+            let t = Tensor(shape: [v.count], floats: v)
+            let ref = try t.withFloats { try QuantMath.diffsFixPos($0, scope: 5, rounding: .halfUp, maxFixPos: 12) }
+            let got = try DiffsTracker(name: "t", bits: 8, networkInput: false).search(t).fixPos
+            XCTAssertEqual(got, ref.fixPos, "seed \(seed)")
+            var a = t, b = t
+            a.withMutableFloats { DiffsKernel.fakeQuantize($0, fixPos: 5, range: .int8) }
+            b.withMutableFloats { QuantMath.fakeQuantize($0, fixPos: 5, rounding: .halfUp) }
+            XCTAssertEqual(a, b)
+        }
+    }
+}

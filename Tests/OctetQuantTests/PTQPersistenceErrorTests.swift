@@ -1,0 +1,73 @@
+import Foundation
+import OctetGraph
+@testable import OctetQuant
+import OctetTensor
+import XCTest
+
+final class PTQPersistenceErrorTests: XCTestCase {
+    func model(_ g: Graph = PTQTestGraphs.oneConv(activation: "Relu")) throws -> Model { try Model(graph: g) }
+
+    func testSaveLoadRoundTrip() throws {
+        let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
+        let path = NSTemporaryDirectory() + "ptq-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantPersistence.save(q, to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.contains("\"fixPos\" : 6"))
+        let loaded = try QuantPersistence.load(path, model: model())
+        XCTAssertEqual(loaded.annotations, q.annotations)
+        XCTAssertEqual(try loaded.run(PTQTestGraphs.oneConvInput), try q.run(PTQTestGraphs.oneConvInput))
+    }
+
+    func testLoadAgainstAnotherModelNamesTheTensor() throws {
+        let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
+        let path = NSTemporaryDirectory() + "ptq-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantPersistence.save(q, to: path)
+        var other = PTQTestGraphs.oneConv(activation: "Relu")
+        other.initializers["b"] = nil
+        other.nodes[0].inputs = ["x", "w"]
+        XCTAssertThrowsError(try QuantPersistence.load(path, model: model(other))) { e in
+            XCTAssertEqual(e as? OctetQuantError, .parameterMismatch(tensor: "b", reason: "not in this model"))
+        }
+    }
+
+    func testCalibrationErrors() throws {
+        let c = try Calibrator(model: model())
+        XCTAssertThrowsError(try c.calibrate(["x": Tensor(zeros: [0, 1, 2, 2])])) { XCTAssertEqual($0 as? OctetQuantError, .emptyCalibrationSet) }
+        var bad = [Float](repeating: 0.5, count: 12)
+        bad[9] = .nan
+        XCTAssertThrowsError(try c.calibrate(["x": Tensor(shape: [3, 1, 2, 2], floats: bad)])) {
+            XCTAssertEqual($0 as? OctetQuantError, .nonFiniteCalibrationData(input: "x", sample: 2))
+        }
+        XCTAssertThrowsError(try c.calibrate(["x": Tensor(zeros: [2, 1, 3, 3])])) {
+            XCTAssertEqual($0 as? OctetQuantError, .calibrationShape(input: "x", expected: [1, 1, 2, 2], got: [2, 1, 3, 3]))
+        }
+        let relu = Graph(name: "just_relu", nodes: [Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])],
+                         inputs: [PTQTestGraphs.info("x", [1, 4])], outputs: [PTQTestGraphs.info("y", [1, 4])])
+        XCTAssertThrowsError(try Calibrator(model: model(relu))) { XCTAssertEqual($0 as? OctetQuantError, .nothingToQuantize(graph: "just_relu")) }
+        XCTAssertThrowsError(try QConfig(options: ["bitz": "8"])) { e in
+            guard case .unknownOption(let n, let accepted)? = e as? OctetQuantError else { return XCTFail("\(e)") }
+            XCTAssertEqual(n, "bitz")
+            XCTAssertTrue(accepted.contains("weight_bits"))
+        }
+    }
+
+    func testCancellationAndProgress() throws {
+        let c = try Calibrator(model: model())
+        let x = Tensor(shape: [4, 1, 2, 2], floats: PTQTestGraphs.values(16, seed: 5))
+        var seen: [Int] = []
+        _ = try c.calibrate(["x": x], progress: { done, total in seen.append(done); XCTAssertEqual(total, 4) })
+        XCTAssertEqual(seen, [2, 4])
+        XCTAssertThrowsError(try c.calibrate(["x": x], shouldCancel: { true })) { XCTAssertEqual($0 as? OctetQuantError, .cancelled) }
+    }
+
+    /// Non-DPU options run the dequantized path and say they are not deployable.
+    func testPerChannelIsNotDeployable() throws {
+        let q = try Calibrator(model: model(), config: try QConfig(options: ["per_channel": "true", "weight_bits": "6"]))
+            .calibrate(["x": PTQTestGraphs.oneConvInput])
+        XCTAssertFalse(q.isDPUDeployable)
+        XCTAssertEqual(q.evaluation, .dequantized)
+        XCTAssertEqual(try q.run(PTQTestGraphs.oneConvInput).floats[0], 1.19375, accuracy: 0.02)
+    }
+}
