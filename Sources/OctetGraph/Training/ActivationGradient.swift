@@ -1,0 +1,50 @@
+import OctetTensor
+
+/// Relu / Clip (ReLU6) / LeakyRelu with their derivatives: 1 inside (lo, hi) for a clamp, 0
+/// outside (the subgradient at the bounds is taken as 0 below lo or above hi, 1 at them);
+/// LeakyRelu 1 for x ≥ 0 and alpha below (ONNX operator semantics).
+public final class ActivationGradient: LayerGradient {
+    public enum Kind: Sendable, Equatable {
+        case clamp(lo: Float, hi: Float)
+        case leaky(alpha: Float)
+    }
+    public let node: Node
+    public let kind: Kind
+    public var weight: Tensor? { get { nil } set {} }
+    public var bias: Tensor? { get { nil } set {} }
+    private var cachedInput: Tensor?
+
+    public init(node: Node, kind: Kind) { self.node = node; self.kind = kind }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        try x.requireShape(x.shape, node, "input")
+        cachedInput = x
+        var y = x
+        y.withMutableFloats { p in apply(p) }
+        return y
+    }
+
+    /// Applies the activation in place.
+    public func apply(_ p: UnsafeMutableBufferPointer<Float>) {
+        switch kind {
+        case .clamp(let lo, let hi): for i in p.indices { p[i] = Swift.min(Swift.max(p[i], lo), hi) }
+        case .leaky(let a): for i in p.indices where p[i] < 0 { p[i] *= a }
+        }
+    }
+
+    public func backward(_ dY: Tensor, inputGradient: Bool) throws -> LayerGradients {
+        guard let x = cachedInput else { throw OctetGraphError.execution(node: node.label, reason: "backward before forward") }
+        try dY.requireShape(x.shape, node, "output gradient")
+        var dX = dY
+        x.withFloats { xp in dX.withMutableFloats { d in ActivationGradient.mask(d, xp, kind) } }
+        return LayerGradients(input: dX)
+    }
+
+    /// d[i] *= f'(x[i]).
+    public static func mask(_ d: UnsafeMutableBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, _ kind: Kind) {
+        switch kind {
+        case .clamp(let lo, let hi): for i in d.indices where x[i] < lo || x[i] > hi { d[i] = 0 }
+        case .leaky(let a): for i in d.indices where x[i] < 0 { d[i] *= a }
+        }
+    }
+}
