@@ -1,0 +1,50 @@
+import OctetGraph
+import OctetTensor
+
+/// Empirical bias correction (Nagel et al. 2019 §4.2 in its data-driven form, as vai_q_pytorch's
+/// default `nndct_param_corr` does it, reference-quantizer §6.3).
+///
+/// One pass in graph order over the calibration set: for each quantized Conv / ConvTranspose /
+/// Gemm, the per-output-channel mean of (quantized layer on the quantized model's input, before
+/// its activation) − (float layer on the float model's input) is subtracted from the float bias
+/// (a zero bias is created in effect when the layer has none: such layers are left unchanged and
+/// reported). Later layers see the corrected layer. Then the model is recalibrated.
+public enum BiasCorrection {
+    /// - Returns: the recalibrated quantized model, the corrected prepared float model, stats.
+    /// - Throws: `RecoveryError.memoryLimit`, calibration and execution errors naming the node.
+    public static func empirical(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], maxMemoryMB: Int? = nil)
+        throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
+        var skipped: [String] = []
+        var (q, m, stats) = try RecoveryPipeline.run(model: model, config: config, feeds: feeds, maxMemoryMB: maxMemoryMB,
+                                                     pass: "bias correction") { site in
+            guard site.node.inputs.count > 2, !site.node.inputs[2].isEmpty else { skipped.append(site.annotation.node); return nil }
+            return try correct(site)
+        }
+        if !skipped.isEmpty { stats.notes.append("no bias to correct: \(skipped.joined(separator: ", "))") }
+        return (q, m, stats)
+    }
+
+    /// Float weight and the corrected float bias of one layer.
+    static func correct(_ site: LayerSite) throws -> (weight: Tensor, bias: Tensor?)? {
+        let p = try LayerProblem(site: site, graph: site.graph)
+        guard let b = p.floatBias else { return nil }
+        let wq = try ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config)
+        let bq = try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b
+        var err = [Double](repeating: 0, count: b.count)
+        var count = 0
+        for c in 0..<site.quantInput.count {
+            p.layer.weight = wq; p.layer.bias = bq
+            let yq = try p.layer.forward(site.quantInput[c])
+            p.layer.weight = p.floatWeight; p.layer.bias = b
+            let yf = try p.layer.forward(site.floatInput[c])
+            var d = yq
+            yf.withFloats { f in d.withMutableFloats { q in for i in q.indices { q[i] -= f[i] } } }
+            let sums = ConvGradient.channelSums(d, channels: b.count)
+            for i in err.indices { err[i] += Double(sums[i]) }
+            count += d.count / b.count
+        }
+        var nb = b
+        nb.withMutableFloats { p in for i in p.indices { p[i] -= Float(err[i] / Double(max(count, 1))) } }
+        return (p.floatWeight, nb)
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import OctetGraph
+import OctetTensor
+
+/// Errors of the accuracy-recovery passes (CLE, bias correction, AdaQuant, AdaRound).
+public enum RecoveryError: Error, CustomStringConvertible, Equatable {
+    /// The activations the pass must hold exceed the configured limit.
+    case memoryLimit(neededMB: Int, limitMB: Int, what: String)
+    case unsupported(layer: String, reason: String)
+    public var description: String {
+        switch self {
+        case .memoryLimit(let n, let l, let w):
+            return "max_memory_mb = \(l) cannot be met: \(w) needs about \(n) MB (use fewer calibration samples or raise the limit)"
+        case .unsupported(let l, let r): return "layer \(l): \(r)"
+        }
+    }
+}
+
+/// What a layer-wise pass sees at one Conv / ConvTranspose / Gemm group, in graph order.
+struct LayerSite {
+    var index: Int
+    var node: Node
+    var annotation: QuantNodeAnnotation
+    /// The layer's input on the float model and on the quantized model (earlier layers already
+    /// changed), as chunks of the model's batch size covering the calibration set.
+    var floatInput: [Tensor]
+    var quantInput: [Tensor]
+    var weightParams: QuantParams
+    var biasParams: QuantParams?
+    /// The prepared float graph (original weights) and the configuration.
+    var graph: Graph
+    var config: QConfig
+}
+
+/// Streams the calibration set through the float and the fake-quantized prepared graph node by
+/// node, over the whole set at once, so each layer sees its input for every sample while only the
+/// live tensors (the frontier of the graph) are held — never all activations. Quantized nodes use
+/// the DPU arithmetic of `SimulatedForward`; each activation quantizer fake-quantizes with its
+/// calibrated fix_pos. At a conv group, `visit` may return new float weight and bias, which the
+/// quantized stream uses (fake-quantized at the layer's fixed fix_pos) from then on.
+final class LayerwiseRunner {
+    let graph: Graph
+    let plan: QuantPlan
+    let config: QConfig
+    let params: [String: QuantParams]
+    let chunks: [[String: Tensor]]
+    private let kernels: [OpKernel]
+    private let releaseAfter: [[String]]
+    /// Bytes of the float + quantized frontiers, largest seen.
+    private(set) var peakFrontierBytes = 0
+
+    init(graph: Graph, plan: QuantPlan, config: QConfig, params: [String: QuantParams], feeds: [String: Tensor], batchSize: Int) throws {
+        self.graph = graph; self.plan = plan; self.config = config; self.params = params
+        let n = feeds.values.first?.shape.first ?? 0
+        guard n > 0 else { throw OctetQuantError.emptyCalibrationSet }
+        chunks = stride(from: 0, to: n, by: batchSize).map { s in
+            feeds.mapValues { TensorBatch.slice($0, start: s, count: min(batchSize, n - s), padTo: batchSize) }
+        }
+        kernels = try graph.nodes.map { node in
+            guard let k = OpRegistry.kernels[node.opType] else {
+                throw OctetGraphError.unsupportedOp(node: node.name, opType: node.opType, domain: node.domain, opset: graph.opset)
+            }
+            return k
+        }
+        var lastUse: [String: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() { for t in node.inputs where !t.isEmpty { lastUse[t] = i } }
+        let keep = Set(graph.outputs.map(\.name)).union(graph.initializers.keys)
+        var release = Array(repeating: [String](), count: graph.nodes.count)
+        for (t, i) in lastUse where !keep.contains(t) { release[i].append(t) }
+        releaseAfter = release
+    }
+
+    /// Peak bytes of the two frontiers, from the tensor shapes at the model's batch size.
+    static func estimatedFrontierBytes(_ prepared: PreparedGraph, chunks: Int) -> Int {
+        let g = prepared.graph
+        var lastUse: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() { for t in n.inputs where !t.isEmpty { lastUse[t] = i } }
+        func bytes(_ t: String) -> Int { (prepared.info.shapes[t]?.reduce(1, *) ?? 0) * 4 }
+        var live = g.inputs.reduce(0) { $0 + bytes($1.name) }, peak = live
+        for (i, n) in g.nodes.enumerated() {
+            live += n.outputs.reduce(0) { $0 + bytes($1) }
+            peak = max(peak, live)
+            for t in n.inputs where lastUse[t] == i && g.initializers[t] == nil { live -= bytes(t) }
+        }
+        return 2 * peak * chunks
+    }
+
+    /// Runs the pass; `visit` is called at each quantized conv group before its output is computed.
+    /// - Returns: the float initializers with every weight and bias `visit` replaced.
+    func run(_ visit: (LayerSite) throws -> (weight: Tensor, bias: Tensor?)?) throws -> [String: Tensor] {
+        var floatVals: [String: [Tensor]] = [:], quantVals: [String: [Tensor]] = [:]
+        var qconst = graph.initializers
+        var result = graph.initializers
+        for name in plan.parameters.keys {
+            guard let t = graph.constantFloat(name), let p = params[name] else { continue }
+            qconst[name] = try ParameterQuantizer.fakeQuantized(t, p, config: config)
+        }
+        for input in graph.inputs where graph.initializers[input.name] == nil {
+            floatVals[input.name] = chunks.map { $0[input.name]! }
+            quantVals[input.name] = try chunks.map { c in
+                var t = c[input.name]!
+                try quantize(input.name, &t)
+                return t
+            }
+        }
+        for (i, node) in graph.nodes.enumerated() {
+            let a = plan.nodes[i]
+            if a.kind == .conv, let w = a.weight, let wp = params[w] {
+                let site = LayerSite(index: i, node: node, annotation: a, floatInput: floatVals[node.inputs[0]]!,
+                                     quantInput: quantVals[node.inputs[0]]!, weightParams: wp, biasParams: a.bias.flatMap { params[$0] },
+                                     graph: graph, config: config)
+                if let (nw, nb) = try visit(site) {
+                    result[w] = nw
+                    qconst[w] = try ParameterQuantizer.fakeQuantized(nw, wp, config: config)
+                    if let b = a.bias, let nb, let bp = params[b] {
+                        result[b] = nb
+                        qconst[b] = try ParameterQuantizer.fakeQuantized(nb, bp, config: config)
+                    }
+                }
+            }
+            try step(i, node, &floatVals, constants: graph.initializers, quantized: false)
+            try step(i, node, &quantVals, constants: qconst, quantized: true)
+            let live = (floatVals.values.joined().reduce(0) { $0 + $1.count } + quantVals.values.joined().reduce(0) { $0 + $1.count }) * 4
+            peakFrontierBytes = max(peakFrontierBytes, live)
+            for t in releaseAfter[i] { floatVals[t] = nil; quantVals[t] = nil }
+        }
+        return result
+    }
+
+    /// The graph outputs of the quantized stream are not needed; the frontier is.
+    private func step(_ i: Int, _ node: Node, _ vals: inout [String: [Tensor]], constants: [String: Tensor], quantized: Bool) throws {
+        var outs = [[Tensor]](repeating: [], count: node.outputs.count)
+        for c in chunks.indices {
+            let ins = node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? vals[$0]?[c]) }
+            var o: [Tensor]
+            do {
+                o = quantized ? try compute(i, node, ins) : try kernels[i](node, ins, graph.opset)
+            } catch let e as OctetTensorError {
+                throw OctetGraphError.execution(node: node.label, reason: e.description)
+            }
+            for k in 0..<min(o.count, node.outputs.count) {
+                if quantized { try quantize(node.outputs[k], &o[k]) }
+                outs[k].append(o[k])
+            }
+        }
+        for (k, name) in node.outputs.enumerated() where !name.isEmpty && !outs[k].isEmpty { vals[name] = outs[k] }
+    }
+
+    private func quantize(_ name: String, _ t: inout Tensor) throws {
+        guard plan.canonical[name] == name, let q = params[name] else { return }
+        try QuantMath.fakeQuantize(&t, params: q, rounding: config.activationRounding)
+    }
+
+    /// One node with the DPU arithmetic `SimulatedForward` applies (LeakyRelu 26/256, DPU
+    /// hard-sigmoid / hard-swish, average pooling as sum · N / 2^M).
+    private func compute(_ i: Int, _ node: Node, _ ins: [Tensor?]) throws -> [Tensor] {
+        let a = plan.nodes[i]
+        switch a.kind {
+        case .fused where node.opType == "LeakyRelu", .activation where node.opType == "LeakyRelu":
+            var n = node
+            n.attributes["alpha"] = .float(DPUMath.dpuLeakyReluAlpha)
+            return try kernels[i](n, ins, graph.opset)
+        case .hardSigmoid:
+            return [try map(node, ins) { DPUMath.hardSigmoid($0) }]
+        case .hardSwish:
+            return [try map(node, ins) { x in x * QuantMath.fakeQuantize(DPUMath.hardSigmoid(x), fixPos: 7, rounding: .halfUp) }]
+        case .averagePool:
+            var n = node
+            if node.opType == "AveragePool" { n.attributes["count_include_pad"] = .int(1) }
+            var y = try kernels[i](n, ins, graph.opset)
+            let scale = try SimulatedForward.averageScale(node, a, inputShape: ins[0]!.shape)
+            y[0].withMutableFloats { p in for k in p.indices { p[k] *= scale } }
+            return y
+        default:
+            return try kernels[i](node, ins, graph.opset)
+        }
+    }
+
+    private func map(_ node: Node, _ ins: [Tensor?], _ f: (Float) -> Float) throws -> Tensor {
+        guard var x = ins.first ?? nil, x.dtype == .float32 else {
+            throw OctetGraphError.execution(node: node.label, reason: "missing float input")
+        }
+        x.withMutableFloats { p in for k in p.indices { p[k] = f(p[k]) } }
+        return x
+    }
+}
+
+/// Peak resident set size of the process (VmHWM), in MiB; 0 where /proc is unavailable.
+public enum ProcessMemory {
+    public static func peakMB() -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return (Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0) / 1024
+    }
+}
