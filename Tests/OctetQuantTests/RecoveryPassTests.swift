@@ -1,0 +1,147 @@
+import OctetGraph
+import OctetQuant
+import OctetTensor
+import XCTest
+
+/// Bias correction, AdaQuant and AdaRound on small models: they lower the layer loss, reruns are
+/// byte-identical, and the edge cases (one layer, Linear→ReLU→Linear, zero-weight channels,
+/// excluded layers, memory limit) work.
+final class RecoveryPassTests: XCTestCase {
+    /// Conv(3→8, 3×3, per-channel ranges spread 30×) → Relu → Conv(8→4, 1×1).
+    func smallConvNet(seed: UInt64 = 7) -> (Model, [String: Tensor]) {
+        var t = TinyNet(seed: seed)
+        var y = t.conv("c1", "x", out: 8, in: 3, k: 3, pad: 1, spread: 30)
+        y = t.op("r", "Relu", y)
+        y = t.conv("c2", y, out: 4, in: 8, k: 1)
+        let m = try! Model(graph: t.graph(input: [2, 3, 6, 6], output: y), batchSize: 2)
+        return (m, ["x": t.data([16, 3, 6, 6])])
+    }
+
+    /// Linear(6→5) → Relu → Linear(5→3).
+    func linearNet(zeroRow: Bool = false) -> (Model, [String: Tensor]) {
+        var t = TinyNet(seed: 11)
+        var w1 = t.random([5, 6])
+        if zeroRow { w1.withMutableFloats { for i in 0..<6 { $0[6 + i] = 0 } } }
+        var y = t.gemm("fc1", "x", out: 5, in: 6, weight: w1)
+        y = t.op("r", "Relu", y)
+        y = t.gemm("fc2", y, out: 3, in: 5)
+        return (try! Model(graph: t.graph(input: [4, 6], output: y), batchSize: 4), ["x": t.data([32, 6])])
+    }
+
+    func outputSQNR(_ m: Model, _ q: QuantizedModel, _ feeds: [String: Tensor]) throws -> Double {
+        let a = try m.run(feeds)[m.outputs[0].name]!, b = try q.run(feeds)[m.outputs[0].name]!
+        var sig = 0.0, err = 0.0
+        for (x, y) in zip(a.floats, b.floats) { sig += Double(x * x); err += Double((x - y) * (x - y)) }
+        return 10 * log10(sig / err)
+    }
+
+    func testAdaQuantLowersLayerLoss() throws {
+        let (m, feeds) = smallConvNet()
+        var o = AdaQuant.Options(); o.maxEpochs = 8; o.batchSize = 4
+        let r = try AdaQuant.run(model: m, feeds: feeds, options: o)
+        XCTAssertEqual(r.stats.layers, 2)
+        for line in r.stats.notes {
+            let nums = line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+            XCTAssertLessThanOrEqual(nums[1], nums[0], line)    // loss after ≤ before (epochs only kept when better)
+        }
+        XCTAssertTrue(r.stats.notes.contains { l in
+            let n = l.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+            return n[1] < n[0]
+        }, "\(r.stats.notes)")
+        print(r.stats)
+    }
+
+    func testAdaRoundLowersLayerLossAndLandsOnGrid() throws {
+        let (m, feeds) = smallConvNet()
+        var o = AdaRound.Options(); o.iterations = 300
+        let r = try AdaRound.run(model: m, feeds: feeds, options: o)
+        XCTAssertEqual(r.stats.layers, 2)
+        let first = r.stats.notes[0].split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+        XCTAssertLessThan(first[1], first[0], r.stats.notes[0])
+        // Every finetuned weight is a multiple of its scale 2^-fix_pos.
+        let fp = r.quantized.annotations.fixPos("c1_w")!
+        for v in r.float.graph.initializers["c1_w"]!.floats {
+            let q = v * Float(1 << fp)
+            XCTAssertEqual(q, q.rounded(), "c1_w value \(v) not on the 2^-\(fp) grid")
+        }
+    }
+
+    func testSeededRerunsAreByteIdentical() throws {
+        let (m, feeds) = smallConvNet(seed: 9)
+        var a = AdaQuant.Options(); a.maxEpochs = 3; a.batchSize = 2
+        let x = try AdaQuant.run(model: m, feeds: feeds, options: a), y = try AdaQuant.run(model: m, feeds: feeds, options: a)
+        XCTAssertEqual(x.float.graph.initializers, y.float.graph.initializers)
+        var r = AdaRound.Options(); r.iterations = 50
+        let u = try AdaRound.run(model: m, feeds: feeds, options: r), v = try AdaRound.run(model: m, feeds: feeds, options: r)
+        XCTAssertEqual(u.float.graph.initializers, v.float.graph.initializers)
+        r.seed = 42
+        let w = try AdaRound.run(model: m, feeds: feeds, options: r)
+        XCTAssertEqual(w.stats.layers, 2)
+    }
+
+    func testBiasCorrectionRemovesChannelMeanError() throws {
+        let (m, feeds) = smallConvNet(seed: 13)
+        let plain = try Calibrator(model: m).calibrate(feeds)
+        let bc = try BiasCorrection.empirical(model: m, feeds: feeds)
+        XCTAssertEqual(bc.stats.layers, 2)
+        XCTAssertNotEqual(bc.float.graph.initializers["c1_b"], m.graph.initializers["c1_b"])
+        // Mean output error per channel is smaller after correction (on the calibration data).
+        func meanAbsChannelError(_ q: QuantizedModel) throws -> Float {
+            let a = try m.run(feeds)[m.outputs[0].name]!, b = try q.run(feeds)[m.outputs[0].name]!
+            var d = b
+            a.withFloats { f in d.withMutableFloats { p in for i in p.indices { p[i] -= f[i] } } }
+            return ConvGradient.channelSums(d, channels: 4).map { abs($0) }.reduce(0, +)
+        }
+        XCTAssertLessThan(try meanAbsChannelError(bc.quantized), try meanAbsChannelError(plain))
+    }
+
+    func testOneLayerModel() throws {
+        var t = TinyNet(seed: 17)
+        let y = t.conv("only", "x", out: 3, in: 2, k: 3, pad: 1, spread: 10)
+        let m = try Model(graph: t.graph(input: [1, 2, 5, 5], output: y))
+        let feeds = ["x": t.data([8, 2, 5, 5])]
+        var o = AdaRound.Options(); o.iterations = 100
+        XCTAssertEqual(try AdaRound.run(model: m, feeds: feeds, options: o).stats.layers, 1)
+        var a = AdaQuant.Options(); a.maxEpochs = 2
+        XCTAssertEqual(try AdaQuant.run(model: m, feeds: feeds, options: a).stats.layers, 1)
+        XCTAssertEqual(try BiasCorrection.empirical(model: m, feeds: feeds).stats.layers, 1)
+    }
+
+    func testLinearReluLinearWithZeroChannel() throws {
+        let (m, feeds) = linearNet(zeroRow: true)
+        let (eq, rep) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph)
+        XCTAssertEqual(rep.pairs.count, 1)
+        XCTAssertEqual(rep.scales["fc1"]![1], 1)
+        let em = try Model(graph: eq, batchSize: 4)
+        var o = AdaRound.Options(); o.iterations = 100
+        let r = try AdaRound.run(model: em, feeds: feeds, options: o)
+        var a = AdaQuant.Options(); a.maxEpochs = 3
+        let q = try AdaQuant.run(model: em, feeds: feeds, options: a)
+        let bc = try BiasCorrection.empirical(model: em, feeds: feeds)
+        for result in [r.float, q.float, bc.float] {
+            XCTAssertFalse(result.graph.initializers.values.contains { $0.floats.contains { !$0.isFinite } })
+            XCTAssertTrue(try result.run(feeds)[m.outputs[0].name]!.floats.allSatisfy(\.isFinite))
+        }
+        XCTAssertGreaterThan(try outputSQNR(m, r.quantized, feeds), 10)
+    }
+
+    func testExcludedLayerIsSkipped() throws {
+        let (m, feeds) = smallConvNet()
+        var c = QConfig(); c.excludedNodes = ["c2"]
+        var o = AdaQuant.Options(); o.maxEpochs = 2
+        let r = try AdaQuant.run(model: m, config: c, feeds: feeds, options: o)
+        XCTAssertEqual(r.stats.layers, 1)
+        XCTAssertEqual(r.float.graph.initializers["c2_w"], try QuantPreparation.prepare(m.graph).graph.initializers["c2_w"])
+        var ro = AdaRound.Options(); ro.iterations = 20
+        XCTAssertEqual(try AdaRound.run(model: m, config: c, feeds: feeds, options: ro).stats.layers, 1)
+    }
+
+    func testMemoryLimitRefusedUpFront() throws {
+        let (m, feeds) = smallConvNet()
+        var o = AdaQuant.Options(); o.maxMemoryMB = 0
+        XCTAssertThrowsError(try AdaQuant.run(model: m, feeds: feeds, options: o)) { e in
+            guard case RecoveryError.memoryLimit(_, 0, _) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains("max_memory_mb = 0 cannot be met"), "\(e)")
+        }
+    }
+}
