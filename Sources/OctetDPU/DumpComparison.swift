@@ -1,0 +1,75 @@
+import Foundation
+import OctetTensor
+
+/// Result of comparing two golden dumps node by node.
+public struct DumpComparison: Sendable, Equatable {
+    public struct NodeResult: Sendable, Equatable {
+        public var node: String
+        public var tensor: String
+        /// Differing int8 values (all of them when shapes or fix_pos differ).
+        public var mismatches: Int
+        public var count: Int
+        /// Reason the node could not be compared value by value (shape, fix_pos, missing); nil otherwise.
+        public var note: String?
+    }
+
+    /// In the first dump's execution order.
+    public var nodes: [NodeResult]
+    /// The first node (execution order) whose output differs, or nil when every node matches.
+    public var firstDivergence: String? { nodes.first { $0.mismatches > 0 || $0.note != nil }?.node }
+    public var totalMismatches: Int { nodes.reduce(0) { $0 + $1.mismatches } }
+
+    /// Text report: the first diverging node, then one line per node with mismatches.
+    public var summary: String {
+        var lines = ["compared \(nodes.count) nodes, \(totalMismatches) mismatching int8 values"]
+        lines.append(firstDivergence.map { "first diverging node: \($0)" } ?? "all nodes identical")
+        for n in nodes where n.mismatches > 0 || n.note != nil {
+            lines.append("  \(n.node) (\(n.tensor)): \(n.mismatches)/\(n.count)\(n.note.map { " — \($0)" } ?? "")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension GoldenDump {
+    /// Reads a dump's manifest. - Throws: `OctetDPUError.badDump` naming the folder.
+    public static func manifest(_ dir: String) throws -> DumpManifest {
+        guard let data = FileManager.default.contents(atPath: "\(dir)/manifest.json") else {
+            throw OctetDPUError.badDump(path: dir, reason: "no manifest.json (not a golden dump folder)")
+        }
+        do { return try JSONDecoder().decode(DumpManifest.self, from: data) } catch {
+            throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "unreadable manifest: \(error)")
+        }
+    }
+
+    /// Compares the int8 node outputs of two dumps (matched by node and tensor name), in the
+    /// execution order of `a`. - Throws: `OctetDPUError.badDump` for a missing manifest or file.
+    public static func compare(_ a: String, _ b: String) throws -> DumpComparison {
+        let ma = try manifest(a), mb = try manifest(b)
+        var byKey: [String: DumpEntry] = [:]
+        for e in mb.nodes { byKey[e.node + "\u{0}" + e.tensor] = e }
+        var results: [DumpComparison.NodeResult] = []
+        for e in ma.nodes {
+            let count = e.shape.reduce(1, *)
+            var r = DumpComparison.NodeResult(node: e.node, tensor: e.tensor, mismatches: 0, count: count, note: nil)
+            guard let f = byKey[e.node + "\u{0}" + e.tensor] else {
+                r.note = "missing in \(b)"; r.mismatches = count; results.append(r); continue
+            }
+            if f.shape != e.shape { r.note = "shape \(e.shape) vs \(f.shape)"; r.mismatches = count }
+            else if f.fixPos != e.fixPos { r.note = "fix_pos \(e.fixPos) vs \(f.fixPos)"; r.mismatches = count }
+            else {
+                let x = try bytes("\(a)/\(e.file)", a), y = try bytes("\(b)/\(f.file)", b)
+                guard x.count == y.count else { throw OctetDPUError.badDump(path: "\(b)/\(f.file)", reason: "\(y.count) bytes, expected \(x.count)") }
+                r.mismatches = zip(x, y).reduce(0) { $0 + ($1.0 != $1.1 ? 1 : 0) }
+            }
+            results.append(r)
+        }
+        return DumpComparison(nodes: results)
+    }
+
+    static func bytes(_ path: String, _ dir: String) throws -> Data {
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw OctetDPUError.badDump(path: path, reason: "missing dump file listed in \(dir)/manifest.json")
+        }
+        return d
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import OctetGraph
+import OctetTensor
+
+/// One dumped tensor in a golden dump manifest.
+public struct DumpEntry: Codable, Sendable, Equatable {
+    /// Node (instruction) that wrote it; a parameter's own name for weights and biases.
+    public var node: String
+    public var tensor: String
+    public var kind: String
+    public var device: String
+    public var shape: [Int]
+    public var fixPos: Int
+    /// Raw int8 bytes (row-major), relative to the dump folder; the .npy sits beside it.
+    public var file: String
+    /// float32 output of the float model for the same node, when it has one.
+    public var floatFile: String?
+
+    enum CodingKeys: String, CodingKey {
+        case node, tensor, kind, device, shape, file
+        case fixPos = "fix_pos", floatFile = "float_file"
+    }
+}
+
+/// manifest.json of a golden dump.
+public struct DumpManifest: Codable, Sendable, Equatable {
+    public var format = "octet-golden-dump"
+    public var version = 1
+    public var target: String
+    public var inputShapes: [String: [Int]]
+    /// Node outputs in execution order.
+    public var nodes: [DumpEntry]
+    /// int8 weights, biases and constant operands.
+    public var parameters: [DumpEntry]
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, target, nodes, parameters
+        case inputShapes = "input_shapes"
+    }
+}
+
+/// Golden dumps for bit-exactness checks (vai_q_pytorch `deploy_check`, reference-quantizer §10.2).
+///
+/// Layout of a dump folder: `manifest.json`; `int8/<node>.bin` + `.npy` (each instruction's int8
+/// output, raw bytes and NumPy); `params/<tensor>.bin` + `.npy` (int8 weights and biases);
+/// `float/<node>.bin` + `.npy` (float32 outputs of the float model, the program's prepared graph).
+public enum GoldenDump {
+    /// Runs `program` on `feeds` and writes the dump to `dir` (created if needed).
+    /// - Throws: emulator errors, `OctetTensorError.writeFailed`.
+    @discardableResult
+    public static func write(_ program: Program, feeds: [String: Tensor], to dir: String,
+                             threads: Int = KernelConfig.threads) throws -> DumpManifest {
+        let fm = FileManager.default
+        for sub in ["int8", "params", "float"] { try fm.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true) }
+        let run = try Emulator(program: program, threads: threads).run(feeds, capture: true)
+        let floats = try floatOutputs(program, feeds)
+        var names = FileNames(), manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
+        for ins in program.instructions {
+            let tensors = ins.output.map { [$0] } ?? (ins.kind == .fused ? [] : program.graph.nodes[ins.nodeIndex].outputs)
+            for t in tensors {
+                guard let v = run.tensors[t] else { continue }
+                let base = names.unique(ins.node)
+                try writeInt8(v.codes, "\(dir)/int8/\(base)")
+                var e = DumpEntry(node: ins.node, tensor: t, kind: ins.kind.rawValue, device: ins.device.rawValue,
+                                  shape: v.codes.shape, fixPos: v.fixPos, file: "int8/\(base).bin", floatFile: nil)
+                if let f = floats[t] {
+                    try writeRaw(f, "\(dir)/float/\(base)")
+                    e.floatFile = "float/\(base).bin"
+                }
+                manifest.nodes.append(e)
+            }
+        }
+        for (name, codes) in program.constants.sorted(by: { $0.key < $1.key }) {
+            let base = names.unique("param_" + name)
+            try writeInt8(codes, "\(dir)/params/\(base)")
+            manifest.parameters.append(DumpEntry(node: name, tensor: name, kind: "parameter", device: "dpu", shape: codes.shape,
+                                                 fixPos: program.fixPos[name] ?? 0, file: "params/\(base).bin", floatFile: nil))
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(manifest), to: "\(dir)/manifest.json")
+        return manifest
+    }
+
+    /// Float32 output of every node of the program's float graph.
+    static func floatOutputs(_ p: Program, _ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        let exec = try Executor(graph: p.graph)
+        _ = try exec.run(feeds) { _, node, outputs in
+            for (name, t) in zip(node.outputs, outputs) where t.dtype == .float32 { out[name] = t }
+        }
+        return out
+    }
+
+    static func writeInt8(_ t: Tensor, _ base: String) throws {
+        try writeRaw(t, base)
+    }
+
+    /// `<base>.bin` (raw little-endian elements) and `<base>.npy`.
+    static func writeRaw(_ t: Tensor, _ base: String) throws {
+        let data: Data
+        switch t.storage {
+        case .int8(let a): data = a.withUnsafeBytes { Data($0) }
+        case .float32(let a): data = a.withUnsafeBytes { Data($0) }
+        default: data = ProgramProtoCoding.tensor(t).raw
+        }
+        try AtomicFile.write(data, to: base + ".bin")
+        try NPY.write(t, path: base + ".npy")
+    }
+
+    /// File-system-safe, unique names.
+    struct FileNames {
+        var used: Set<String> = []
+        mutating func unique(_ name: String) -> String {
+            let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+            var candidate = safe.isEmpty ? "tensor" : safe, k = 1
+            while used.contains(candidate) { k += 1; candidate = "\(safe)_\(k)" }
+            used.insert(candidate)
+            return candidate
+        }
+    }
+}

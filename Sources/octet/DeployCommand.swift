@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import OctetDPU
+import OctetGraph
+import OctetQuant
+import OctetTensor
+
+/// `octet deploy MODEL.onnx --calib DATA.npy|.npz --output PROGRAM.octprog [--target T]`:
+/// power-of-two calibration (OctetQuant), DPU compilation, atomic program file write.
+struct DeployCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Quantize, compile and save a DPU program.")
+    @Argument(help: "Path to an .onnx model.") var model: String
+    @Option(help: "Calibration batch: .npy, or .npz with one array per input name.") var calib: String
+    @Option(help: "Program file to write (.octprog).") var output: String
+    @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
+    @Option(help: "Kernel threads.") var threads: Int = 1
+
+    func run() throws {
+        try CLI.guarded {
+            KernelConfig.threads = threads
+            let t = try DPUTarget.named(target)
+            let m = try Model.load(path: model)
+            let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil })
+            let q = try Calibrator(model: m).calibrate(feeds)
+            let program = try Compiler.compile(q.quantizedGraph, target: t)
+            try ProgramFile.save(program, to: output)
+            let cpu = program.instructions.filter { $0.device == .cpu && $0.kind != .fused }.count
+            print("wrote \(output): \(program.instructions.count) instructions for \(t.name), "
+                + "\(program.dpuSubgraphCount) DPU / \(program.cpuSubgraphCount) CPU subgraphs, \(cpu) CPU nodes")
+        }
+    }
+
+    /// .npy → the single input; .npz → arrays by input name (or the only array for one input).
+    static func feeds(_ path: String, inputs: [String]) throws -> [String: Tensor] {
+        if path.hasSuffix(".npz") {
+            let arrays = try NPY.readArchive(path: path)
+            if inputs.count == 1, arrays[inputs[0]] == nil, arrays.count == 1 { return [inputs[0]: arrays.values.first!] }
+            var out: [String: Tensor] = [:]
+            for name in inputs {
+                guard let t = arrays[name] else {
+                    throw OctetDPUError.inputMismatch("\(path): no array named '\(name)' (has \(arrays.keys.sorted().joined(separator: ", ")))")
+                }
+                out[name] = t
+            }
+            return out
+        }
+        guard inputs.count == 1 else { throw OctetDPUError.inputMismatch("model has \(inputs.count) inputs; pass an .npz with one array per input") }
+        return [inputs[0]: try NPY.read(path: path)]
+    }
+}

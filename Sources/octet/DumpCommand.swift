@@ -1,0 +1,22 @@
+import ArgumentParser
+import OctetDPU
+import OctetTensor
+
+/// `octet dump PROGRAM --input X.npy --output DIR`: golden dump of one input.
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dump", abstract: "Write per-node int8 and float golden dumps of a program.")
+    @Argument(help: "Program file (.octprog).") var program: String
+    @Option(help: "Input (.npy, or .npz with one array per input name).") var input: String
+    @Option(help: "Dump folder to write.") var output: String
+    @Option(help: "Kernel threads.") var threads: Int = 1
+
+    func run() throws {
+        try CLI.guarded {
+            KernelConfig.threads = threads
+            let p = try ProgramFile.load(path: program)
+            let names = p.graph.inputs.map(\.name).filter { p.graph.initializers[$0] == nil }
+            let m = try GoldenDump.write(p, feeds: try DeployCommand.feeds(input, inputs: names), to: output, threads: threads)
+            print("wrote \(output): \(m.nodes.count) node outputs, \(m.parameters.count) parameters")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import OctetGraph
+import OctetTensor
+import XCTest
+@testable import OctetDPU
+
+final class ProgramFileTests: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "octet-dpu-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func program() throws -> Program { try Compiler.compile(try HandBuiltChainTests.chain()) }
+
+    func testSaveLoadRoundTripsExactly() throws {
+        let p = try program()
+        let path = dir + "/chain.octprog"
+        try ProgramFile.save(p, to: path)
+        let q = try ProgramFile.load(path: path, target: .default)
+        XCTAssertEqual(q, p)
+        XCTAssertEqual(try Emulator(program: q).run(["x": HandBuiltChainTests.x], capture: true).tensors["y"]?.codes.int8s, [4])
+        // No temporary file is left beside the program.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["chain.octprog"])
+    }
+
+    func testHeaderLayout() throws {
+        let d = try ProgramFile.encode(try program())
+        XCTAssertEqual(Array(d.prefix(8)), Array("OCTPROG\0".utf8))
+        XCTAssertEqual(d.readLE(UInt32.self, at: 8), 1)
+        XCTAssertEqual(Int(d.readLE(UInt64.self, at: 12)), d.count - 24)
+        // CRC-32 check value of "123456789" (IEEE): 0xCBF43926.
+        XCTAssertEqual(CRC32.checksum(Data("123456789".utf8)), 0xCBF4_3926)
+    }
+
+    func testCorruptTruncatedWrongVersionAndWrongTargetFiles() throws {
+        let good = try ProgramFile.encode(try program())
+        var flipped = good
+        flipped[good.count - 5] ^= 0x40
+        XCTAssertThrowsError(try ProgramFile.decode(flipped, path: "p")) { XCTAssertEqual("\($0)", "p: corrupt program file: payload checksum mismatch") }
+        XCTAssertThrowsError(try ProgramFile.decode(good.prefix(good.count - 10), path: "p")) {
+            XCTAssertEqual($0 as? OctetDPUError, .truncatedFile(path: "p", expected: good.count - 24, found: good.count - 34))
+        }
+        XCTAssertThrowsError(try ProgramFile.decode(good.prefix(10), path: "p")) { XCTAssertTrue("\($0)".contains("header shorter"), "\($0)") }
+        XCTAssertThrowsError(try ProgramFile.decode(Data("not a program at all, just text".utf8), path: "p")) {
+            XCTAssertTrue("\($0)".contains("missing the OCTPROG magic"), "\($0)")
+        }
+        var v2 = good
+        v2[8] = 2
+        XCTAssertThrowsError(try ProgramFile.decode(v2, path: "p")) {
+            XCTAssertEqual("\($0)", "p: program format version 2 is not supported (this build reads version 1)")
+        }
+        let path = dir + "/p.octprog"
+        try good.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ProgramFile.load(path: path, target: .dpuczdx8gISA1B512)) {
+            XCTAssertEqual($0 as? OctetDPUError, .targetMismatch(program: "DPUCZDX8G_ISA1_B4096", expected: "DPUCZDX8G_ISA1_B512"))
+        }
+        XCTAssertThrowsError(try ProgramFile.load(path: dir + "/missing.octprog")) { XCTAssertTrue("\($0)".contains("cannot read"), "\($0)") }
+    }
+
+    func testGoldenDumpAndCompare() throws {
+        let p = try program()
+        let a = dir + "/a", b = dir + "/b"
+        let m = try GoldenDump.write(p, feeds: ["x": HandBuiltChainTests.x], to: a)
+        XCTAssertEqual(m.nodes.map(\.node), ["conv", "add", "gap"])
+        XCTAssertEqual(m.nodes.map(\.fixPos), [4, 3, 2])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a + "/int8/add.bin")).map { Int8(bitPattern: $0) }, [8, -6, 23, 3])
+        XCTAssertEqual(try NPY.read(path: a + "/int8/conv.npy").int8s, [8, 0, 26, 2])
+        XCTAssertEqual(try NPY.read(path: a + "/params/param_W.npy").int8s, [96])
+        // Float model: relu(1.5x − 0.28125) + x, mean → 1.0 on the float graph too.
+        XCTAssertEqual(try NPY.read(path: a + "/float/gap.npy").floats.first!, ((0.46875 + 1.59375 + 0.09375) + 0.5 - 0.75 + 1.25 + 0.25) / 4, accuracy: 1e-6)
+        try GoldenDump.write(p, feeds: ["x": HandBuiltChainTests.x], to: b)
+        XCTAssertNil(try GoldenDump.compare(a, b).firstDivergence)
+        // Corrupt one value of the add output: add diverges first, gap is untouched in the files.
+        try Data([8, 0xFA, 23, 4]).write(to: URL(fileURLWithPath: b + "/int8/add.bin"))
+        let c = try GoldenDump.compare(a, b)
+        XCTAssertEqual(c.firstDivergence, "add")
+        XCTAssertEqual(c.nodes.map(\.mismatches), [0, 1, 0])
+        XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/none")) { XCTAssertTrue("\($0)".contains("no manifest.json"), "\($0)") }
+    }
+}
