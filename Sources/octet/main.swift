@@ -5,7 +5,7 @@ struct Octet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "octet",
         abstract: "Power-of-two INT8 quantization, DPU emulation and the Octet language.",
-        subcommands: [InfoCommand.self, InferCommand.self, BenchCommand.self, EvalCommand.self, RunCommand.self, ExportCommand.self,
+        subcommands: [InfoCommand.self, InferCommand.self, BenchCommand.self, EvalCommand.self, RunCommand.self, RecoverCommand.self, ExportCommand.self,
                       TargetsCommand.self, InspectCommand.self, DeployCommand.self, DumpCommand.self, CompareCommand.self])
 
     /// With no subcommand, `octet` starts the interactive REPL.

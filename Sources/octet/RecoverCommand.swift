@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import OctetGraph
+import OctetQuant
+import OctetTensor
+
+/// `octet recover`: power-of-two PTQ with an accuracy-recovery method, evaluated against float
+/// reference outputs; one JSON line (SQNR per output, top-1 agreement, accuracy, seconds, peak memory).
+struct RecoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recover",
+        abstract: "Quantize with CLE / bias correction / AdaQuant / AdaRound and report output quality.")
+
+    @Argument(help: "Path to an .onnx model.") var model: String
+    @Option(help: "Method: ptq, cle, cle_bc, adaquant, adaround (adaquant/adaround run after CLE when --cle).")
+    var method: String = "ptq"
+    @Option(help: "Calibration inputs (.npy, [N, ...]).") var calib: String
+    @Option(help: "Evaluation inputs (.npy).") var eval: String
+    @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy.") var reference: [String] = []
+    @Option(help: "Labels of the evaluation inputs (.npy), for accuracy.") var labels: String?
+    @Option(help: "uint8 inputs: x = (u8 − offset) / scale, as 'offset,scale'.") var u8: String?
+    @Option(help: "ReLU6 in CLE: stop or relu.") var relu6: String = "stop"
+    @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
+    @Option(help: "Calibration samples to use (first N).") var samples: Int?
+    @Option(help: "AdaRound iterations per layer.") var iterations: Int = 1000
+    @Option(help: "AdaQuant maximum epochs per layer.") var epochs: Int = 10
+    @Option(help: "Minibatch samples per optimizer step.") var batch: Int?
+    @Option(help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
+    @Option(name: .customLong("max-memory-mb"), help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
+    @Option(help: "Kernel threads.") var threads: Int = 2
+
+    func run() throws {
+        try CLI.guarded {
+            KernelConfig.threads = threads
+            let m = try Model.load(path: model)
+            let name = m.inputs[0].name
+            var calibX = try load(calib)
+            if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
+            let evalX = try load(eval)
+            let t0 = Date()
+            let (q, notes) = try quantize(m, [name: calibX])
+            let seconds = Date().timeIntervalSince(t0)
+            let out = try q.run([name: evalX])
+            var row: [String: Any] = ["model": model, "method": method + (cle && method.hasPrefix("ada") ? "+cle" : ""),
+                                      "seconds": seconds, "peak_rss_mb": ProcessMemory.peakMB(), "notes": notes,
+                                      "calib_samples": calibX.shape[0]]
+            try addMetrics(&row, m, out)
+            let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    func load(_ path: String) throws -> Tensor {
+        let t = try NPY.read(path: path)
+        guard let u8 else { return t.converted(to: .float32) }
+        let p = u8.split(separator: ",").compactMap { Float($0) }
+        guard p.count == 2 else { throw ValidationError("--u8 expects 'offset,scale', got '\(u8)'") }
+        return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - p[0]) / p[1] })
+    }
+
+    /// The quantized model of the chosen method, and the pass's report lines.
+    func quantize(_ m: Model, _ feeds: [String: Tensor]) throws -> (QuantizedModel, [String]) {
+        var base = m, notes: [String] = []
+        if method == "cle" || method == "cle_bc" || cle {
+            var o = CrossLayerEqualization.Options()
+            guard let p = CrossLayerEqualization.ReLU6Policy(rawValue: relu6) else { throw ValidationError("--relu6 stop|relu") }
+            o.relu6 = p
+            let (g, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph, options: o)
+            base = try Model(graph: g, batchSize: m.batchSize)
+            notes.append(report.description)
+        }
+        switch method {
+        case "ptq", "cle": return (try Calibrator(model: base).calibrate(feeds), notes)
+        case "cle_bc":
+            let r = try BiasCorrection.empirical(model: base, feeds: feeds, maxMemoryMB: maxMemoryMB)
+            return (r.quantized, notes + [r.stats.description])
+        case "adaquant":
+            var o = AdaQuant.Options(); o.maxEpochs = epochs; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            if let batch { o.batchSize = batch }
+            let r = try AdaQuant.run(model: base, feeds: feeds, options: o)
+            return (r.quantized, notes + [r.stats.description])
+        case "adaround":
+            var o = AdaRound.Options(); o.iterations = iterations; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            if let batch { o.batchSize = batch }
+            let r = try AdaRound.run(model: base, feeds: feeds, options: o)
+            return (r.quantized, notes + [r.stats.description])
+        default: throw ValidationError("unknown method '\(method)' (accepted: ptq, cle, cle_bc, adaquant, adaround)")
+        }
+    }
+
+    func addMetrics(_ row: inout [String: Any], _ m: Model, _ out: [String: Tensor]) throws {
+        var sqnr: [String: Double] = [:]
+        for spec in reference {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let o = out[parts[0]] else { throw ValidationError("--reference expects output=path, got '\(spec)'") }
+            let r = try NPY.read(path: parts[1])
+            sqnr[parts[0]] = Quality.sqnr(r, o)
+            if parts[0] == m.outputs[0].name && r.rank == 2 { row["top1_agreement"] = Quality.agreement(r, o) }
+        }
+        row["sqnr_db"] = sqnr
+        if let labels {
+            let l = try NPY.read(path: labels).asInt64Array().map { Int($0) }
+            row["accuracy"] = Quality.accuracy(out[m.outputs[0].name]!, l)
+        }
+    }
+}
+
+/// Output quality measures of `octet recover`.
+enum Quality {
+    static func sqnr(_ r: Tensor, _ t: Tensor) -> Double {
+        let a = r.floats, b = t.floats
+        var s = 0.0, e = 0.0
+        for i in a.indices { s += Double(a[i]) * Double(a[i]); e += Double(a[i] - b[i]) * Double(a[i] - b[i]) }
+        return e == 0 ? 999 : 10 * log10(s / e)
+    }
+    static func argmax(_ t: Tensor) -> [Int] {
+        let n = t.shape[0], c = t.count / n, v = t.floats
+        return (0..<n).map { i in (0..<c).max { v[i * c + $0] < v[i * c + $1] }! }
+    }
+    static func agreement(_ a: Tensor, _ b: Tensor) -> Double {
+        100 * Double(zip(argmax(a), argmax(b)).filter { $0 == $1 }.count) / Double(a.shape[0])
+    }
+    static func accuracy(_ t: Tensor, _ labels: [Int]) -> Double {
+        100 * Double(zip(argmax(t), labels).filter { $0 == $1 }.count) / Double(labels.count)
+    }
+}
