@@ -58,5 +58,12 @@ public enum BindingRegistry {
         TensorBindings.table,
         MetricsBindings.table,
         PlotBindings.table,
+        TableBindings.table,
+        ModelBindings.table,
+        DataBindings.table,
+        QuantBindings.table,
+        DPUBindings.table,
+        EvalBindings.table,
+        RecoveryBindings.table,
     ]
 }

@@ -67,7 +67,16 @@ enum CoreBindings {
             interp.rng = RandomGenerator(seed: UInt64(bitPattern: Int64(try a.int(0)))); return .null
         },
         Builtin("rand", [String](), doc: "A uniform random real in [0, 1) from the seeded generator.") { _, interp in .real(interp.rng.uniform()) },
-        Builtin("time", [String](), doc: "Seconds since the Unix epoch (real).") { _, _ in .real(Date().timeIntervalSince1970) },
+        Builtin("time", [ParameterSpec("function", .null)],
+                doc: "Seconds since the Unix epoch (real); `time(fn)` calls fn() and returns the seconds it took.") { a, interp in
+            guard a[0].isCallable else {
+                if case .null = a[0] { return .real(Date().timeIntervalSince1970) }
+                throw a.typeError(0, "a function")
+            }
+            let start = Date()
+            _ = try interp.call(a[0], [])
+            return .real(Date().timeIntervalSince(start))
+        },
         Builtin("help", ["function"], doc: "Prints a builtin's signature and documentation.") { a, interp in
             switch a[0] {
             case .builtin(let b): interp.output(b.signature + "\n  " + b.doc + "\n")

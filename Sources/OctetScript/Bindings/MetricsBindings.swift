@@ -3,18 +3,23 @@ import OctetTensor
 
 /// Error metrics between a reference and a test tensor (same shape).
 enum MetricsBindings {
-    static func pair(_ a: Arguments) throws -> ([Float], [Float]) {
-        let r = try a.tensor(0), t = try a.tensor(1)
+    /// Reference and test values: tensors, data (Dataset or file path), or two models run on
+    /// the data in argument 3 (`Evaluation.pair`).
+    static func pair(_ a: Arguments, _ interp: Interpreter) throws -> ([Float], [Float]) {
+        let (r, t) = try Evaluation.pair(a, interp)
         guard r.shape == t.shape else {
             throw BindingError.argument(1, "shapes differ: reference \(r.shape), test \(t.shape)")
         }
         return (r.asFloatArray(), t.asFloatArray())
     }
 
+    /// Optional third argument: data for comparing two models.
+    static let pairParams = [ParameterSpec("ref"), ParameterSpec("test"), ParameterSpec("data", .null)]
+
     static let table = BindingTable(domain: "metrics", [
-        Builtin("sqnr", ["ref", "test"],
-                doc: "Signal-to-quantization-noise ratio in dB: 10·log10(Σref² / Σ(ref−test)²); inf when identical.") { a, _ in
-            let (r, t) = try pair(a)
+        Builtin("sqnr", pairParams,
+                doc: "Signal-to-quantization-noise ratio in dB: 10·log10(Σref² / Σ(ref−test)²); inf when identical. Arguments are tensors, Datasets or data file paths, or two models compared on `data`.") { a, interp in
+            let (r, t) = try pair(a, interp)
             var signal = 0.0, noise = 0.0
             for i in 0..<r.count {
                 signal += Double(r[i]) * Double(r[i])
@@ -24,30 +29,31 @@ enum MetricsBindings {
             if noise == 0 { return .real(.infinity) }
             return .real(10 * log10(signal / noise))
         },
-        Builtin("cosine", ["a", "b"], doc: "Cosine similarity Σab / (‖a‖·‖b‖); nan when either is all zeros.") { a, _ in
-            let (x, y) = try pair(a)
+        Builtin("cosine", pairParams, doc: "Cosine similarity Σab / (‖a‖·‖b‖); nan when either is all zeros.") { a, interp in
+            let (x, y) = try pair(a, interp)
             var dot = 0.0, nx = 0.0, ny = 0.0
             for i in 0..<x.count {
                 dot += Double(x[i]) * Double(y[i]); nx += Double(x[i]) * Double(x[i]); ny += Double(y[i]) * Double(y[i])
             }
             return .real(dot / (nx.squareRoot() * ny.squareRoot()))
         },
-        Builtin("max_abs_diff", ["a", "b"], doc: "Largest |a − b| over all elements.") { a, _ in
-            let (x, y) = try pair(a)
+        Builtin("max_abs_diff", pairParams, doc: "Largest |a − b| over all elements.") { a, interp in
+            let (x, y) = try pair(a, interp)
             var m = 0.0
             for i in 0..<x.count { m = Swift.max(m, abs(Double(x[i]) - Double(y[i]))) }
             return .real(m)
         },
-        Builtin("mse", ["ref", "test"], doc: "Mean squared error Σ(ref−test)² / n.") { a, _ in
-            let (r, t) = try pair(a)
+        Builtin("mse", pairParams, doc: "Mean squared error Σ(ref−test)² / n.") { a, interp in
+            let (r, t) = try pair(a, interp)
             guard !r.isEmpty else { throw BindingError.message("mse of empty tensors") }
             var s = 0.0
             for i in 0..<r.count { let d = Double(r[i]) - Double(t[i]); s += d * d }
             return .real(s / Double(r.count))
         },
-        Builtin("accuracy", ["logits", "labels"], named: [ParameterSpec("top_k", .int(1))],
-                doc: "Fraction (0–1) of rows of logits [N, C] whose label (tensor or list of N class indices) ranks in the top k; ties rank the lower class index first.") { a, _ in
-            try accuracy(a)
+        Builtin("accuracy", ["model", "data"], named: [ParameterSpec("top_k", .int(1))],
+                doc: "Top-k accuracy (0–1). With a Model, QuantizedModel or Program and labelled data (Dataset, path, or tensor): runs the model; ties count as hits. With logits [N, C] and labels (tensor or list of N class indices): ties rank the lower class index first.") { a, interp in
+            if let m = Evaluation.runnable(a, 0) { return try Evaluation.accuracy(m, a, interp) }
+            return try accuracy(a)
         },
     ])
 

@@ -1,0 +1,102 @@
+import Foundation
+import OctetTensor
+
+/// Samples handed to a builtin that takes data: a Tensor batch (first axis = samples), a
+/// Dataset, or a path to a `.npy`, `.npz` or image folder (loaded as `dataset(path)` would).
+///
+/// Work over the samples runs in chunks of `chunk` so long loops report progress and stop at
+/// the next chunk on Ctrl-C.
+struct DataInput {
+    enum Source {
+        case tensor(Tensor, labels: [Int]?)
+        case dataset(Dataset)
+    }
+
+    let source: Source
+    /// What the data is, for messages (`dataset digits_test.npz:images`, `Tensor [3, 28, 28]`).
+    let name: String
+
+    var count: Int {
+        switch source {
+        case .tensor(let t, _): return t.rank == 0 ? 0 : t.shape[0]
+        case .dataset(let d): return d.count
+        }
+    }
+
+    var labels: [Int]? {
+        switch source {
+        case .tensor(_, let l): return l
+        case .dataset(let d): return d.labels
+        }
+    }
+
+    /// Samples `range` as one float32 batch.
+    func samples(_ range: Range<Int>) throws -> Tensor {
+        switch source {
+        case .tensor(let t, _):
+            if range == 0..<count { return t }
+            return TensorBatch.slice(t, start: range.lowerBound, count: range.count, padTo: range.count)
+        case .dataset(let d): return try d.samples(range)
+        }
+    }
+
+    func all() throws -> Tensor { try samples(0..<count) }
+
+    /// Converts argument `i`. - Throws: `BindingError` naming the argument for other values,
+    /// a missing file, rank-0 tensors or empty data.
+    static func from(_ a: Arguments, _ i: Int, _ interp: Interpreter) throws -> DataInput {
+        let input: DataInput
+        switch a[i] {
+        case .object(let d as DatasetValue): input = DataInput(source: .dataset(d.dataset), name: "dataset \(d.dataset.name)")
+        case .string(let path): input = DataInput(source: .dataset(try loadDataset(path, a, i, interp)), name: path)
+        default:
+            guard let t = try? TensorValue.coerce(a[i]) else {
+                throw a.typeError(i, "data (a Tensor batch, a Dataset or a file path)")
+            }
+            guard t.rank >= 1 else { throw a.fail(i, "data must have a sample axis, got a rank-0 tensor") }
+            input = DataInput(source: .tensor(t.dtype == .float32 ? t : t.converted(to: .float32), labels: nil),
+                              name: "Tensor \(t.shape)")
+        }
+        guard input.count > 0 else { throw a.fail(i, "\(input.name) holds no samples") }
+        return input
+    }
+
+    /// Loads a dataset from a user path (checked first so the message names the path as typed).
+    static func loadDataset(_ path: String, _ a: Arguments, _ i: Int, _ interp: Interpreter,
+                            preprocessing: ImagePreprocessing? = nil, labels: String? = nil) throws -> Dataset {
+        let full = try existingPath(path, a, i, interp)
+        return try Dataset.load(path: full, labelsPath: try labels.map { try existingPath($0, a, i, interp) },
+                                preprocessing: preprocessing)
+    }
+
+    /// `path` resolved against the working directory, else against the folder of the script
+    /// making the call, else against the interpreter's base directory.
+    /// - Throws: `BindingError` "no such file 'path'" pointing at argument `i`.
+    static func existingPath(_ path: String, _ a: Arguments, _ i: Int, _ interp: Interpreter) throws -> String {
+        if let p = find(path, script: a.callLocation.file, interp) { return p }
+        throw a.fail(i, "no such file '\(path)'")
+    }
+
+    static func find(_ path: String, script: String, _ interp: Interpreter) -> String? {
+        let fm = FileManager.default
+        let here = interp.resolvePath(path)
+        if fm.fileExists(atPath: here) { return here }
+        let expanded = (path as NSString).expandingTildeInPath
+        guard !(expanded as NSString).isAbsolutePath else { return nil }
+        var scriptDir = (script as NSString).deletingLastPathComponent
+        if !(scriptDir as NSString).isAbsolutePath { scriptDir = (interp.baseDirectory as NSString).appendingPathComponent(scriptDir) }
+        for dir in [scriptDir, interp.baseDirectory] {
+            let there = (dir as NSString).appendingPathComponent(expanded)
+            if fm.fileExists(atPath: there) { return there }
+        }
+        return nil
+    }
+
+    /// A path to write: resolved against the working directory, parent folders created.
+    static func outputPath(_ path: String, _ interp: Interpreter) throws -> String {
+        let full = interp.resolvePath(path)
+        let dir = (full as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return full
+    }
+}

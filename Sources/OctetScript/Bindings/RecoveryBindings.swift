@@ -1,0 +1,62 @@
+import OctetGraph
+import OctetQuant
+import OctetTensor
+
+/// Accuracy recovery passes: cross-layer equalization (Nagel 2019), empirical bias correction,
+/// AdaQuant (Hubara 2020) and AdaRound (Nagel 2020), each ending in DPU power-of-two
+/// recalibration with the default configuration.
+enum RecoveryBindings {
+    static let table = BindingTable(domain: "recovery", [
+        Builtin("equalize", ["model"], doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; returns the equalized float Model (same function).") { a, _ in
+            let m = try model(a)
+            let (g, report) = try CrossLayerEqualization.run(m.model.graph)
+            let out = ModelValue(try Model(graph: g, path: m.model.path, batchSize: m.model.batchSize), displayPath: m.displayPath + " (equalized)")
+            out.notes = report.description
+            return .object(out)
+        },
+        Builtin("bias_correct", ["model", "calib"], doc: "Quantizes with empirical bias correction: each layer's bias absorbs the mean output error per channel on the calibration data.") { a, interp in
+            let (m, x) = try inputs(a, interp)
+            let r = try interp.withProgress("bias correction", total: 1) { step in
+                let r = try BiasCorrection.empirical(model: m.model, feeds: [m.model.inputs[0].name: x]); try step(); return r
+            }
+            return wrap(r.quantized, r.float, m, x, "bias_correct")
+        },
+        Builtin("fast_finetune", ["model", "calib"], named: [ParameterSpec("epochs", .int(10)), ParameterSpec("seed", .int(1705472343))],
+                doc: "AdaQuant: per layer, finetunes weights and bias so the quantized layer reproduces the float layer's output on the calibration data; then recalibrates.") { a, interp in
+            let (m, x) = try inputs(a, interp)
+            var o = AdaQuant.Options()
+            o.maxEpochs = try a.int("epochs")
+            o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
+            let r = try interp.withProgress("fast finetune", total: 1) { step in
+                let r = try AdaQuant.run(model: m.model, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
+            }
+            return wrap(r.quantized, r.float, m, x, "adaquant")
+        },
+        Builtin("adaround", ["model", "calib"], named: [ParameterSpec("iterations", .int(1000)), ParameterSpec("seed", .int(1705472343))],
+                doc: "AdaRound: per layer, learns whether each weight rounds up or down to minimise the layer's output error; then recalibrates.") { a, interp in
+            let (m, x) = try inputs(a, interp)
+            var o = AdaRound.Options()
+            o.iterations = try a.int("iterations")
+            o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
+            let r = try interp.withProgress("adaround", total: 1) { step in
+                let r = try AdaRound.run(model: m.model, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
+            }
+            return wrap(r.quantized, r.float, m, x, "adaround")
+        },
+    ])
+
+    static func model(_ a: Arguments) throws -> ModelValue {
+        guard case .object(let m as ModelValue) = a[0] else { throw a.typeError(0, "a float Model (from load)") }
+        return m
+    }
+
+    static func inputs(_ a: Arguments, _ interp: Interpreter) throws -> (ModelValue, Tensor) {
+        let m = try model(a)
+        guard m.model.inputs.count == 1 else { throw BindingError.message("recovery passes support single-input models") }
+        return (m, try DataInput.from(a, 1, interp).all())
+    }
+
+    static func wrap(_ q: QuantizedModel, _ f: Model, _ m: ModelValue, _ x: Tensor, _ pass: String) -> Value {
+        .object(QuantizedModelValue(q, float: ModelValue(f, displayPath: "\(m.displayPath) (\(pass))"), calib: x, method: "diffs+\(pass)"))
+    }
+}
