@@ -10,7 +10,7 @@ import OctetTensor
 struct DeployCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Quantize, compile and save a DPU program.")
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Option(help: "Calibration batch: .npy, or .npz with one array per input name.") var calib: String
+    @Option(help: "Calibration batch: .npy, or .npz with one array per input name (or a dataset .npz with images).") var calib: String
     @Option(help: "Program file to write (.octprog).") var output: String
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
     @Option(help: "Kernel threads.") var threads: Int = 1
@@ -34,7 +34,11 @@ struct DeployCommand: ParsableCommand {
     static func feeds(_ path: String, inputs: [String]) throws -> [String: Tensor] {
         if path.hasSuffix(".npz") {
             let arrays = try NPY.readArchive(path: path)
-            if inputs.count == 1, arrays[inputs[0]] == nil, arrays.count == 1 { return [inputs[0]: arrays.values.first!] }
+            if inputs.count == 1, arrays[inputs[0]] == nil {
+                if arrays.count == 1 { return [inputs[0]: arrays.values.first!] }
+                // a dataset archive: images under one of the usual sample keys
+                if let key = Dataset.npzSampleKeys.first(where: { arrays[$0] != nil }) { return [inputs[0]: arrays[key]!] }
+            }
             var out: [String: Tensor] = [:]
             for name in inputs {
                 guard let t = arrays[name] else {
