@@ -20,7 +20,7 @@ final class TutorialTests: XCTestCase {
         let script = Self.root.appendingPathComponent("tutorials/\(name).octet").path
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-tutorial-\(getpid())-\(name)")
         try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
         let saved = FileManager.default.currentDirectoryPath
         FileManager.default.changeCurrentDirectoryPath(dir.path)
         defer { FileManager.default.changeCurrentDirectoryPath(saved) }
