@@ -13,7 +13,9 @@ import OctetTensor
 /// as AIMET does). Adam (lr 1e-2) on V over random minibatches (own seeded generator); at the end
 /// h is rounded to {0, 1}. Bias: the float bias at its fix_pos. The layer's weight fix_pos (scale
 /// s) is the calibrated one; the model is recalibrated afterwards (the hard-rounded weights lie on
-/// the grid, so their values survive). Per-tensor weight scales only.
+/// the grid, so their values survive). With `correctBias` (default) the per-channel mean output
+/// error of the rounded layer is then removed from its float bias (empirical bias correction,
+/// Nagel 2019 §4.2). Per-tensor weight scales only.
 public enum AdaRound {
     public struct Options: Sendable {
         public var iterations = 1000
@@ -24,6 +26,9 @@ public enum AdaRound {
         public var betaEnd: Float = 2
         public var warmup: Float = 0.2
         public var seed: UInt64 = 1705472343
+        /// After rounding, remove the per-channel mean output error from the float bias
+        /// (empirical bias correction with the rounded weights).
+        public var correctBias = true
         public var maxMemoryMB: Int?
         public init() {}
     }
@@ -82,7 +87,12 @@ public enum AdaRound {
             s * min(max(floorW[i] + (h(v.floats[i]) >= 0.5 ? 1 : 0), qmin), qmax)
         })
         let flipped = zip(hard.floats, nearest.floats).filter { $0 != $1 }.count
-        return LayerResult(weight: hard, bias: p.floatBias, before: before, after: try p.fullLoss(weight: hard, bias: bias), flipped: flipped)
+        var outBias = p.floatBias, qb = bias
+        if o.correctBias, let nb = try BiasCorrection.correctedBias(p, quantizedWeight: hard) {
+            outBias = nb
+            qb = try site.biasParams.map { try ParameterQuantizer.fakeQuantized(nb, $0, config: site.config) } ?? nb
+        }
+        return LayerResult(weight: hard, bias: outBias, before: before, after: try p.fullLoss(weight: hard, bias: qb), flipped: flipped)
     }
 
     @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }

@@ -27,8 +27,16 @@ public enum BiasCorrection {
     /// Float weight and the corrected float bias of one layer.
     static func correct(_ site: LayerSite) throws -> (weight: Tensor, bias: Tensor?)? {
         let p = try LayerProblem(site: site, graph: site.graph)
-        guard let b = p.floatBias else { return nil }
+        guard p.floatBias != nil else { return nil }
         let wq = try ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config)
+        return (p.floatWeight, try correctedBias(p, quantizedWeight: wq))
+    }
+
+    /// The float bias minus the per-channel mean of (layer with `quantizedWeight` and the quantized
+    /// bias on the quantized input) − (float layer on the float input), before the activation.
+    static func correctedBias(_ p: LayerProblem, quantizedWeight wq: Tensor) throws -> Tensor? {
+        guard let b = p.floatBias else { return nil }
+        let site = p.site
         let bq = try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b
         var err = [Double](repeating: 0, count: b.count)
         var count = 0
@@ -44,7 +52,7 @@ public enum BiasCorrection {
             count += d.count / b.count
         }
         var nb = b
-        nb.withMutableFloats { p in for i in p.indices { p[i] -= Float(err[i] / Double(max(count, 1))) } }
-        return (p.floatWeight, nb)
+        nb.withMutableFloats { q in for i in q.indices { q[i] -= Float(err[i] / Double(max(count, 1))) } }
+        return nb
     }
 }
