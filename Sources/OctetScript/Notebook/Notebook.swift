@@ -57,11 +57,13 @@ public struct Notebook {
         return (md.trimmingCharacters(in: .newlines) + "\n", files)
     }
 
-    /// Writes the notebook and its SVG files atomically; SVGs go beside `path`.
+    /// Writes the notebook and its SVG files atomically; SVGs go beside `path`. A missing
+    /// output folder is created.
     public func write(to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingPathExtension().lastPathComponent
         let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let (markdown, files) = render(baseName: base)
         for (name, svg) in files {
             try AtomicFile.write(Data(svg.utf8), to: dir.appendingPathComponent(name).path)
