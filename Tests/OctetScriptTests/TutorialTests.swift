@@ -93,6 +93,24 @@ final class TutorialTests: XCTestCase {
     }
 }
 
+extension TutorialTests {
+    /// CLE keeps the float function (an invariant); the SQNR of each variant is this
+    /// implementation's, and AdaRound must end above plain PTQ.
+    func testEqualizeAndFinetune() throws {
+        let r = try run("05-equalize-and-finetune")
+        XCTAssertEqual(r.code, 0, r.errors)
+        XCTAssertEqual(value(r, "float accuracy "), "97.40 %")
+        XCTAssertEqual(value(r, "max |equalized - float| on the test set: "), "true")
+        var sqnr: [String: Double] = [:]
+        for (name, expected) in TutorialExpectations.recovery {
+            let line = try XCTUnwrap(r.lines.first { $0.hasPrefix(name + " SQNR ") }, r.lines.joined(separator: "\n"))
+            sqnr[name] = Double(line.dropFirst(name.count + 6).split(separator: " ")[0])
+            XCTAssertEqual(sqnr[name]!, expected, accuracy: 0.005, line)
+        }
+        XCTAssertGreaterThan(sqnr["AdaRound"]!, sqnr["PTQ (diffs)"]!)
+    }
+}
+
 /// Numbers the tutorials print with this implementation (float accuracy excepted, which is
 /// onnxruntime's). A change here is a change of quantization results and must be explained.
 enum TutorialExpectations {
@@ -104,6 +122,9 @@ enum TutorialExpectations {
     static let worstLayer = "conv2"
     static let excluded = "96.00 % after excluding conv2 95.80 %"
     static let bestExcluded = "conv1 SQNR 12.94 dB, accuracy 98.40 %"
+    /// Output SQNR (dB) vs float of tutorial 05's variants (seeded AdaQuant/AdaRound).
+    static let recovery: [String: Double] = ["PTQ (diffs)": 21.55, "CLE + PTQ": 19.52, "CLE + bias correction": 19.92,
+                                             "CLE + AdaQuant": 20.57, "AdaRound": 21.80]
 
     /// The number following `word` in `line`.
     static func number(after word: String, in line: String) -> Double? {
