@@ -1,7 +1,9 @@
 /// Classification metrics on logits [N, classes].
 public enum Accuracy {
-    /// Fraction of samples whose label is among the k largest logits.
-    /// - Throws: `OctetTensorError.shapeMismatch` when logits are not [N, C] with N labels.
+    /// Fraction of samples whose label is among the k largest logits. A row whose target
+    /// logit is NaN counts as wrong.
+    /// - Throws: `OctetTensorError.shapeMismatch` when logits are not [N, C] with N labels,
+    ///   or a label is not a class index in 0..<C.
     public static func topK(logits: Tensor, labels: [Int], k: Int = 1) throws -> Double {
         guard logits.rank == 2, logits.shape[0] == labels.count, logits.shape[0] > 0 else {
             throw OctetTensorError.shapeMismatch("accuracy needs logits [N, classes] and N labels; got \(logits.shape) and \(labels.count) labels")
@@ -10,10 +12,13 @@ public enum Accuracy {
         let f = logits.asFloatArray()
         var hits = 0
         for i in 0..<labels.count {
+            guard labels[i] >= 0 && labels[i] < c else {
+                throw OctetTensorError.shapeMismatch("label \(labels[i]) of sample \(i) is not a class index in 0..<\(c)")
+            }
             let row = f[(i * c)..<((i + 1) * c)]
             let target = row[row.startIndex + labels[i]]
-            let above = row.filter { $0 > target }.count
-            if above < k { hits += 1 }
+            let above = row.filter { $0 > target || $0.isNaN }.count
+            if !target.isNaN && above < k { hits += 1 }
         }
         return Double(hits) / Double(labels.count)
     }

@@ -11,7 +11,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Quantize with a calibration batch and write an ONNX QDQ model.")
     @Argument(help: "Path to a float .onnx model.") var model: String
-    @Option(help: "Calibration batch: .npy (single-input model) or .npz (one array per input name).") var calib: String
+    @Option(help: "Calibration batch: .npy (single-input model) or .npz (one array per input name, or a dataset .npz with images).") var calib: String
     @Option(help: "Evaluation batch (.npy or .npz) to run the quantized model on.") var eval: String?
     @Option(name: .customLong("eval-output"),
             help: "Where the evaluation outputs go: .npy (one output) or a directory (one .npy per output).") var evalOutput: String?
@@ -52,13 +52,10 @@ struct ExportCommand: ParsableCommand {
         return try c.calibrate(try feeds(calib, m))
     }
 
-    /// Inputs from a .npy (the model's single input) or a .npz (arrays named by input).
+    /// Inputs from a .npy (single-input model) or a .npz (arrays by input name, or a dataset
+    /// archive with images), as `octet deploy` reads them.
     static func feeds(_ path: String, _ m: Model) throws -> [String: Tensor] {
-        if path.hasSuffix(".npz") { return try NPY.readArchive(path: path) }
-        guard m.inputs.count == 1 else {
-            throw ValidationError("\(path): the model has \(m.inputs.count) inputs; pass an .npz with one array per input name")
-        }
-        return [m.inputs[0].name: try NPY.read(path: path)]
+        try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil })
     }
 
     /// One output → `path` as .npy (unless `path` is a directory); several → one .npy per output in `path`.

@@ -16,6 +16,15 @@ final class AccuracyTests: XCTestCase {
         XCTAssertEqual(try Accuracy.top1Agreement(logits, other), 2.0 / 3.0, accuracy: 1e-12)
     }
 
+    func testBadLabelsAndNaNRows() {
+        XCTAssertThrowsError(try Accuracy.topK(logits: logits, labels: [1, 3, 2], k: 1)) {
+            XCTAssertEqual("\($0)", "shape mismatch: label 3 of sample 1 is not a class index in 0..<3")
+        }
+        XCTAssertThrowsError(try Accuracy.topK(logits: logits, labels: [-1, 0, 0], k: 1))
+        let nan = Tensor(shape: [2, 2], floats: [.nan, .nan, 1, 0])  // row 0 all NaN: wrong; row 1 label 0: right
+        XCTAssertEqual(try Accuracy.topK(logits: nan, labels: [0, 0], k: 1), 0.5, accuracy: 1e-12)
+    }
+
     func testShapeErrors() {
         XCTAssertThrowsError(try Accuracy.topK(logits: logits, labels: [1, 2], k: 1))
         XCTAssertThrowsError(try Accuracy.top1Agreement(logits, Tensor(shape: [1, 3], floats: [0, 0, 0])))
