@@ -33,19 +33,19 @@ extension IntegerExecutor {
         let fo = try fp(a.output!)
         let parts = try n.inputs.map { t -> Tensor? in
             let (x, f) = try int8(t, values)
-            return IntegerOps.asFloat(IntegerOps.requantize(x, from: f, to: fo))
+            return IntegerForms.asFloat(IntegerForms.requantize(x, from: f, to: fo))
         }
         let y = try OpRegistry.kernels["Concat"]!(n, parts, graph.opset)[0]
-        return IntegerOps.asInt8(y)
+        return IntegerForms.asInt8(y)
     }
 
     /// Data movement on codes (exact through float: codes are small integers); fix_pos unchanged.
     func passThrough(_ n: Node, _ values: [String: Value]) throws -> [(String, Value)] {
         let (x, f) = try int8(n.inputs[0], values)
-        var ins: [Tensor?] = [IntegerOps.asFloat(x)]
+        var ins: [Tensor?] = [IntegerForms.asFloat(x)]
         for t in n.inputs.dropFirst() { ins.append(t.isEmpty ? nil : constant(t, values)) }
         let outs = try OpRegistry.kernels[n.opType]!(n, ins, graph.opset)
-        return zip(n.outputs, outs).filter { !$0.0.isEmpty }.map { ($0.0, .int8(IntegerOps.asInt8($0.1), f)) }
+        return zip(n.outputs, outs).filter { !$0.0.isEmpty }.map { ($0.0, .int8(IntegerForms.asInt8($0.1), f)) }
     }
 
     /// AveragePool / GlobalAveragePool / ReduceMean: `sat(DPU_ROUND(Σx · N / 2^(M + fpIn − fpOut)))`.

@@ -84,17 +84,17 @@ struct IntegerExecutor {
             let fo = try fp(a.output!)
             var r = a.kind == .add ? try Int8Kernels.add(x, fixPos: fx, y, fixPos: fy, outFixPos: fo)
                                    : try Int8Kernels.mul(x, fixPos: fx, y, fixPos: fy, outFixPos: fo)
-            r = IntegerOps.clampActivation(r, a.activation, fixPos: fo)
+            r = IntegerForms.clamp(r, a.activation, fixPos: fo)
             return [(a.output!, .int8(r, fo))]
         case .concat: return [(a.output!, .int8(try concat(a, n, values), try fp(a.output!)))]
         case .passThrough: return try passThrough(n, values)
         case .averagePool: return [(a.output!, .int8(try averagePool(a, n, values), try fp(a.output!)))]
         case .activation:
             let (x, fx) = try int8(n.inputs[0], values), fo = try fp(a.output!)
-            return [(a.output!, .int8(IntegerOps.activation(x, a.activation ?? .none, fpIn: fx, fpOut: fo), fo))]
+            return [(a.output!, .int8(IntegerForms.activation(x, a.activation ?? .none, fpIn: fx, fpOut: fo), fo))]
         case .hardSigmoid, .hardSwish:
             let (x, fx) = try int8(n.inputs[0], values), fo = try fp(a.output!)
-            let y = a.kind == .hardSigmoid ? IntegerOps.hardSigmoid(x, fpIn: fx, fpOut: fo) : IntegerOps.hardSwish(x, fpIn: fx, fpOut: fo)
+            let y = a.kind == .hardSigmoid ? IntegerForms.hardSigmoid(x, fpIn: fx, fpOut: fo) : IntegerForms.hardSwish(x, fpIn: fx, fpOut: fo)
             return [(a.output!, .int8(y, fo))]
         case .float, .excluded, .nonFloat: return try floatNode(n, values)
         }

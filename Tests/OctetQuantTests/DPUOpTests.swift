@@ -10,26 +10,26 @@ final class DPUOpTests: XCTestCase {
     /// LeakyRelu 26/256: −100 at fp 4 → −100·26/256 = −10.156 → −10; at fp_out 6: −40.625 → −41 (half up);
     /// 50 → 50 (fp 4) and 200 → 127 (fp 6, saturated).
     func testLeakyRelu() {
-        XCTAssertEqual(IntegerOps.activation(codes([-100, 50]), .leakyRelu, fpIn: 4, fpOut: 4).int8s, [-10, 50])
-        XCTAssertEqual(IntegerOps.activation(codes([-100, 50]), .leakyRelu, fpIn: 4, fpOut: 6).int8s, [-41, 127])
+        XCTAssertEqual(IntegerForms.activation(codes([-100, 50]), .leakyRelu, fpIn: 4, fpOut: 4).int8s, [-10, 50])
+        XCTAssertEqual(IntegerForms.activation(codes([-100, 50]), .leakyRelu, fpIn: 4, fpOut: 6).int8s, [-41, 127])
     }
 
     /// Hard-sigmoid relu6(x + 3)·2731/2^14, fp_in 4 → fp_out 7:
     /// 0 → 48·2731/2^11 = 64.008 → 64; 2.0 (32) → 80·2731/2^11 = 106.68 → 107; −6.25 → 0; 7.94 → 128.02 → 127.
     func testHardSigmoid() {
-        XCTAssertEqual(IntegerOps.hardSigmoid(codes([0, 32, -100, 127]), fpIn: 4, fpOut: 7).int8s, [64, 107, 0, 127])
+        XCTAssertEqual(IntegerForms.hardSigmoid(codes([0, 32, -100, 127]), fpIn: 4, fpOut: 7).int8s, [64, 107, 0, 127])
         XCTAssertEqual(DPUMath.hardSigmoid(0) * 128, 64.0078125)
     }
 
     /// Hard-swish x·Q₇(hsig(x)): x = 2.0 (32 at fp 4), h = 107 → 32·107/2^7 = 26.75 → 27 at fp 4.
     func testHardSwish() {
-        XCTAssertEqual(IntegerOps.hardSwish(codes([32, 0, -64]), fpIn: 4, fpOut: 4).int8s, [27, 0, 0])
+        XCTAssertEqual(IntegerForms.hardSwish(codes([32, 0, -64]), fpIn: 4, fpOut: 4).int8s, [27, 0, 0])
     }
 
     /// Relu6 clamps at DPU_ROUND(6·2^fp): fp 4 → 96; requantizing 127 at fp 5 → fp 4 gives 64 (63.5 up).
     func testRelu6AndRequantize() {
-        XCTAssertEqual(IntegerOps.activation(codes([127, -5, 100]), .relu6, fpIn: 4, fpOut: 4).int8s, [96, 0, 96])
-        XCTAssertEqual(IntegerOps.requantize(codes([127, -3]), from: 5, to: 4).int8s, [64, -1])
+        XCTAssertEqual(IntegerForms.activation(codes([127, -5, 100]), .relu6, fpIn: 4, fpOut: 4).int8s, [96, 0, 96])
+        XCTAssertEqual(IntegerForms.requantize(codes([127, -3]), from: 5, to: 4).int8s, [64, -1])
     }
 
     /// A 3×3 AveragePool is planned with the DPU factor 7/64 (float scale 9·7/64 = 0.984375) and the

@@ -1,12 +1,12 @@
-import OctetGraph
 import OctetTensor
 
-/// Integer forms of the DPU ops that are not OctetTensor INT8 kernels. Every result is one
+/// Integer forms of the DPU ops that are not OctetTensor INT8 kernels, shared by the
+/// quantizer's integer evaluation and the DPU emulator. Every result is one
 /// DPU_ROUND (half toward +∞, `dpuRoundScale`) and a saturation to [−128, 127]
 /// (reference-quantizer §4.2, §4.4; VAI `cpu_task/ops/*-fix`).
-enum IntegerForms {
+public enum IntegerForms {
     /// Moves codes from fpIn to fpOut: `sat(DPU_ROUND(x · 2^(fpOut − fpIn)))`.
-    static func requantize(_ x: Tensor, from fpIn: Int, to fpOut: Int) -> Tensor {
+    public static func requantize(_ x: Tensor, from fpIn: Int, to fpOut: Int) -> Tensor {
         if fpIn == fpOut { return x }
         let e = fpOut - fpIn
         return map(x) { saturateInt8(dpuRoundScale(Int64($0), exponent: e)) }
@@ -15,7 +15,7 @@ enum IntegerForms {
     /// Standalone Relu / Relu6 / LeakyRelu(26/256) from fpIn to fpOut.
     /// relu6: `min(sat(DPU_ROUND(max(x, 0) · 2^e)), sat(DPU_ROUND(6 · 2^fpOut)))`;
     /// leaky: `x < 0 → sat(DPU_ROUND(x · 26 · 2^(e − 8)))`, with e = fpOut − fpIn.
-    static func activation(_ x: Tensor, _ act: FusedActivation, fpIn: Int, fpOut: Int) -> Tensor {
+    public static func activation(_ x: Tensor, _ act: FusedActivation, fpIn: Int, fpOut: Int) -> Tensor {
         let e = fpOut - fpIn
         switch act {
         case .none: return requantize(x, from: fpIn, to: fpOut)
@@ -33,7 +33,7 @@ enum IntegerForms {
 
     /// Activation fused into an eltwise add / mul, on codes already at the output fix_pos:
     /// relu → max(q, 0); relu6 → min(max(q, 0), sat(DPU_ROUND(6 · 2^fp))).
-    static func clamp(_ x: Tensor, _ act: FusedActivation, fixPos: Int) -> Tensor {
+    public static func clamp(_ x: Tensor, _ act: FusedActivation?, fixPos: Int) -> Tensor {
         switch act {
         case .relu: return map(x) { max($0, 0) }
         case .relu6:
@@ -45,14 +45,14 @@ enum IntegerForms {
 
     /// VAI `hard-sigmoid-fix`: t = clamp(x + 3·2^fpIn, 0, 6·2^fpIn),
     /// `out = sat(DPU_ROUND(t · 2731 / 2^(14 + fpIn − fpOut)))`. Requires fpIn ≥ 0.
-    static func hardSigmoid(_ x: Tensor, fpIn: Int, fpOut: Int) -> Tensor {
+    public static func hardSigmoid(_ x: Tensor, fpIn: Int, fpOut: Int) -> Tensor {
         let three = Int64(3) << Int64(max(fpIn, 0)), six = 2 * three
         let e = fpOut - fpIn - DPUMath.hardSigmoidShift, m = Int64(DPUMath.hardSigmoidMultiplier)
         return map(x) { v in saturateInt8(dpuRoundScale(min(max(Int64(v) + three, 0), six) * m, exponent: e)) }
     }
 
     /// Hard-swish: h = hardSigmoid(x) at fix_pos 7, `out = sat(DPU_ROUND(x · h / 2^(fpIn + 7 − fpOut)))`.
-    static func hardSwish(_ x: Tensor, fpIn: Int, fpOut: Int) -> Tensor {
+    public static func hardSwish(_ x: Tensor, fpIn: Int, fpOut: Int) -> Tensor {
         let h = hardSigmoid(x, fpIn: fpIn, fpOut: 7)
         var out = x
         let e = fpOut - fpIn - 7
@@ -63,7 +63,7 @@ enum IntegerForms {
     }
 
     /// Concatenation of int8 tensors along `axis` (inputs already at one fix_pos).
-    static func concat(_ parts: [Tensor], axis a: Int) throws -> Tensor {
+    public static func concat(_ parts: [Tensor], axis a: Int) throws -> Tensor {
         guard let first = parts.first else { throw OctetTensorError.shapeMismatch("concat of nothing") }
         let rank = first.rank, axis = a < 0 ? a + rank : a
         guard axis >= 0, axis < rank else { throw OctetTensorError.shapeMismatch("concat axis \(a) of rank \(rank)") }
@@ -90,15 +90,15 @@ enum IntegerForms {
         return Tensor(shape: shape, int8s: out)
     }
 
-    static func map(_ x: Tensor, _ f: (Int8) -> Int8) -> Tensor {
+    public static func map(_ x: Tensor, _ f: (Int8) -> Int8) -> Tensor {
         var y = x
         y.withMutableInt8s { p in for i in p.indices { p[i] = f(p[i]) } }
         return y
     }
 
     /// Codes as exact floats (data-movement kernels run on them) and back.
-    static func asFloat(_ x: Tensor) -> Tensor { x.converted(to: .float32) }
-    static func asInt8(_ x: Tensor) -> Tensor {
+    public static func asFloat(_ x: Tensor) -> Tensor { x.converted(to: .float32) }
+    public static func asInt8(_ x: Tensor) -> Tensor {
         Tensor(shape: x.shape, int8s: x.withFloats { p in p.map { Int8(max(-128, min(127, $0))) } })
     }
 }
