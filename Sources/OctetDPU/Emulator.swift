@@ -1,3 +1,4 @@
+import Dispatch
 import OctetGraph
 import OctetTensor
 
@@ -45,8 +46,9 @@ public final class Emulator: @unchecked Sendable {
     /// Runs a batch and returns every graph output (real values) and, with `capture`, every int8
     /// tensor by name (network inputs, instruction outputs, CPU outputs re-quantized).
     /// - Throws: `OctetDPUError.inputMismatch` for a missing, non-float or mis-shaped input;
-    ///   `.execution` naming the node.
-    public func run(_ feeds: [String: Tensor], capture: Bool = false) throws
+    ///   `.execution` naming the node. `timing`, when given, receives each instruction and its
+    ///   wall time in nanoseconds (for profiles).
+    public func run(_ feeds: [String: Tensor], capture: Bool = false, timing: ((Instruction, UInt64) -> Void)? = nil) throws
         -> (outputs: [String: Tensor], tensors: [String: DPUTensor]) {
         let n = try sampleCount(feeds)
         let b = program.batchSize
@@ -57,7 +59,7 @@ public final class Emulator: @unchecked Sendable {
             var chunk: [String: Tensor] = [:]
             for (k, t) in feeds { chunk[k] = TensorBatch.slice(t, start: start, count: count, padTo: b) }
             let trim = { (t: Tensor) in count < b && t.rank > 0 && t.shape[0] == b ? TensorBatch.slice(t, start: 0, count: count, padTo: count) : t }
-            let out = try runChunk(chunk) { name, t, f in
+            let out = try runChunk(chunk, timing: timing) { name, t, f in
                 guard capture else { return }
                 caught[name, default: []].append(trim(t)); fps[name] = f
             }
@@ -88,7 +90,8 @@ public final class Emulator: @unchecked Sendable {
     }
 
     /// One chunk at the program's batch size; `emit` receives every int8 tensor produced.
-    func runChunk(_ feeds: [String: Tensor], emit: (String, Tensor, Int) -> Void) throws -> [String: Tensor] {
+    func runChunk(_ feeds: [String: Tensor], timing: ((Instruction, UInt64) -> Void)? = nil,
+                  emit: (String, Tensor, Int) -> Void) throws -> [String: Tensor] {
         var values: [String: Value] = [:]
         for input in graph.inputs where graph.initializers[input.name] == nil {
             let v = try quantizeIfNeeded(input.name, feeds[input.name]!)
@@ -98,7 +101,10 @@ public final class Emulator: @unchecked Sendable {
         for ins in program.instructions {
             let node = graph.nodes[ins.nodeIndex]
             do {
-                for (name, v) in try execute(ins, node, values) {
+                let t0 = timing == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                let produced = try execute(ins, node, values)
+                timing?(ins, DispatchTime.now().uptimeNanoseconds - t0)
+                for (name, v) in produced {
                     values[name] = v
                     if case .int8(let t, let f) = v { emit(name, t, f) }
                 }

@@ -55,7 +55,8 @@ struct QuantizeLoop<S: GridScaling, I: FixedWidthInteger>: RoundingVisitor {
         let s = scaling, r = range, off = s.offset
         QuantMath.forEachChunk(source.count) { lo, hi in
             for i in lo..<hi {
-                destination[i] = I(r.clamp(K.applySmall(r.preClamp(s.toGrid(source[i]), offset: off)) + off))
+                // clamped to the code range, so the Int32 conversion is exact (and not the generic one)
+                destination[i] = I(truncatingIfNeeded: Int32(r.clamp(K.applySmall(r.preClamp(s.toGrid(source[i]), offset: off)) + off)))
             }
         }
     }

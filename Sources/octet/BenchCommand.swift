@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
+import OctetDPU
 import OctetGraph
 import OctetQuant
 import OctetTensor
 
 /// `octet bench float MODEL` / `octet bench int8 MODEL --calib X.npy`: median batch-1 latency and
 /// peak memory, one JSON line (read by scripts/bench, which runs onnxruntime side by side).
-/// `int8` quantizes with the calibration batch first, then times `QuantizedModel.run` (the
-/// integer evaluation) on the first calibration sample.
+/// `int8` quantizes with the calibration batch first, compiles a program for the default target
+/// and times the DPU emulator on the first calibration sample.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure latency (used by scripts/bench).")
     @Argument(help: "What to measure: float, int8.") var mode: String
@@ -38,16 +39,20 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension BenchCommand {
-    /// Quantizes with `--calib`, then times the integer evaluation at batch 1.
+    /// Quantizes with `--calib`, compiles for the default target, then times the DPU emulator at
+    /// batch 1 on the first calibration sample (`--profile`: time per instruction kind).
     func benchInt8(_ m: Model) throws {
         guard let calib else { throw ValidationError("bench int8 needs --calib X.npy|.npz") }
         let data = try ExportCommand.feeds(calib, m)
         let qm = try ExportCommand.quantize(m, calib: calib, options: [])
+        let program = try Compiler.compile(qm.quantizedGraph, target: .default)
+        let emulator = try Emulator(program: program, threads: threads)
         let feeds = data.mapValues { TensorBatch.slice($0, start: 0, count: 1, padTo: 1) }
-        let ms = try Bench.medianMilliseconds(runs: runs) { _ = try qm.run(feeds) }
+        let ms = try Bench.medianMilliseconds(runs: runs) { _ = try emulator.run(feeds) }
+        if profile { print(try Bench.profile(emulator, feeds, runs: runs)) }
         print(Bench.json(["mode": mode, "model": model, "threads": threads, "median_ms": ms,
                           "peak_rss_mb": Bench.peakRSSMegabytes(), "macs": m.layerStats.reduce(0) { $0 + $1.macs },
-                          "evaluation": qm.evaluation.rawValue]))
+                          "evaluation": "emulator"]))
     }
 }
 
@@ -76,7 +81,26 @@ enum Bench {
                 last = now
             }
         }
-        return perOp.sorted { $0.value > $1.value }
+        return table(perOp, runs: runs)
+    }
+
+    /// Milliseconds per instruction kind of the emulator (device, kind, and the conv shape class).
+    static func profile(_ e: Emulator, _ feeds: [String: Tensor], runs: Int) throws -> String {
+        var perKind: [String: Double] = [:]
+        for _ in 0..<max(1, runs) {
+            _ = try e.run(feeds, timing: { ins, ns in perKind[profileKey(ins, e.program), default: 0] += Double(ns) / 1e6 })
+        }
+        return table(perKind, runs: runs)
+    }
+
+    static func profileKey(_ ins: Instruction, _ p: Program) -> String {
+        let base = "\(ins.device == .cpu ? "cpu " : "")\(ins.kind)"
+        guard ins.kind == .conv, let w = ins.weight, let s = p.constants[w]?.shape, s.count == 4 else { return base }
+        return "\(base) \(s[2])x\(s[3])"
+    }
+
+    static func table(_ ms: [String: Double], runs: Int) -> String {
+        ms.sorted { $0.value > $1.value }
             .map { String(format: "%-20@ %8.3f ms", $0.key as NSString, $0.value / Double(max(1, runs))) }.joined(separator: "\n")
     }
 

@@ -16,10 +16,13 @@ final class Int8ConvTests: XCTestCase {
         let w = rng.tensor([g.outChannels, g.inChannelsPerGroup, g.kernelH, g.kernelW])
         let b = bias ? rng.tensor([g.outChannels]) : nil
         let ref = try Int8Kernels.conv2dReference(x, weight: w, bias: b, geometry: g, requant: rq)
-        for threads in [1, 2] {
+        let saved = Int8GemmISA.current
+        defer { Int8GemmISA.current = saved }
+        for isa in Int8GemmISA.supportedForTests { for threads in [1, 2] {
+            Int8GemmISA.current = isa
             let fast = try Int8Kernels.conv2d(x, weight: w, bias: b, geometry: g, requant: rq, threads: threads)
-            XCTAssertEqual(fast, ref, "\(g) \(rq) threads \(threads)", file: file, line: line)
-        }
+            XCTAssertEqual(fast, ref, "\(g) \(rq) \(isa) threads \(threads)", file: file, line: line)
+        } }
     }
 
     private func randomRequant(_ rng: inout SeededRNG, reduction: Int) throws -> Int8Requant {

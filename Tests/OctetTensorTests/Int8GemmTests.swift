@@ -2,8 +2,21 @@ import XCTest
 @testable import OctetTensor
 
 final class Int8GemmTests: XCTestCase {
+    /// The reference, or the fast GEMM on every instruction set this CPU supports (asserted equal).
     private func runGemm(_ a: [Int8], _ b: [Int8], m: Int, n: Int, k: Int, bT: Bool, threads: Int,
                          reference: Bool = false) throws -> [Int32] {
+        if reference { return try runGemm(a, b, m: m, n: n, k: k, bT: bT, threads: threads, isa: nil) }
+        let results = try Int8GemmISA.supportedForTests.map { try runGemm(a, b, m: m, n: n, k: k, bT: bT, threads: threads, isa: $0) }
+        for (isa, r) in zip(Int8GemmISA.supportedForTests, results) { XCTAssertEqual(r, results[0], "\(isa) vs avx2") }
+        return results[0]
+    }
+
+    private func runGemm(_ a: [Int8], _ b: [Int8], m: Int, n: Int, k: Int, bT: Bool, threads: Int,
+                         isa: Int8GemmISA?) throws -> [Int32] {
+        let reference = isa == nil
+        let saved = Int8GemmISA.current
+        defer { Int8GemmISA.current = saved }
+        if let isa { Int8GemmISA.current = isa }
         var c = [Int32](repeating: -1, count: m * n)
         try a.withUnsafeBufferPointer { pa in try b.withUnsafeBufferPointer { pb in try c.withUnsafeMutableBufferPointer { pc in
             if reference {
@@ -15,6 +28,17 @@ final class Int8GemmTests: XCTestCase {
             }
         } } }
         return c
+    }
+
+    func testInstructionSets() throws {
+        XCTAssertEqual(Int8GemmISA.supportedForTests.first, .avx2)
+        if !Int8GemmISA.avx512vnni.isSupported {
+            print("note: this CPU has no AVX512-VNNI; only the AVX2 GEMM path is checked")
+        }
+        let saved = Int8GemmISA.current
+        defer { Int8GemmISA.current = saved }
+        Int8GemmISA.current = .avx512vnni
+        XCTAssertEqual(Int8GemmISA.current, Int8GemmISA.avx512vnni.isSupported ? .avx512vnni : .avx2)
     }
 
     func testHandWorked2x3x2() throws {
@@ -48,6 +72,18 @@ final class Int8GemmTests: XCTestCase {
         // 127 · −128 alternating with −128 · −128: 2048 · (−16256 + 16384) = 262144.
         let a2 = (0..<k).map { Int8($0 % 2 == 0 ? 127 : -128) }
         XCTAssertEqual(try runGemm(a2, [Int8](repeating: -128, count: k), m: 1, n: 1, k: k, bT: false, threads: 1), [262_144])
+    }
+
+    /// K = maxReduction = 131071: the exact sums fit int32 (127·−128·K = −2130690176 and
+    /// −128·−128·K = 2147467264) while the VNNI path's offset sums Σ(x+128)·w and 128·Σw do not;
+    /// int32 wrap-around must cancel exactly.
+    func testMaxReductionExtremesAreExact() throws {
+        let k = Int8Kernels.maxReduction, n = 17
+        let a = [Int8](repeating: -128, count: k)
+        XCTAssertEqual(try runGemm(a, [Int8](repeating: 127, count: k * n), m: 1, n: n, k: k, bT: false, threads: 1),
+                       [Int32](repeating: -2_130_690_176, count: n))
+        XCTAssertEqual(try runGemm(a, [Int8](repeating: -128, count: k * n), m: 1, n: n, k: k, bT: false, threads: 2),
+                       [Int32](repeating: 2_147_467_264, count: n))
     }
 
     func testLongRandomReduction() throws {
@@ -84,4 +120,9 @@ final class Int8GemmTests: XCTestCase {
                                                             weight: Tensor(shape: [1, 2], int8s: [1, 1]), bias: nil, requant: rq))
         XCTAssertThrowsError(try runGemm([1], [1], m: 1, n: 1, k: Int8Kernels.maxReduction + 1, bT: false, threads: 1))
     }
+}
+
+extension Int8GemmISA {
+    /// AVX2 first, then AVX512-VNNI where this CPU has it.
+    static var supportedForTests: [Int8GemmISA] { allCases.filter(\.isSupported) }
 }

@@ -63,12 +63,12 @@ def shared_input(root, split, limit):
 
 
 def qdq_table(args):
-    """onnxruntime latency of the exported QDQ model next to Octet's integer evaluation."""
+    """onnxruntime latency of the exported QDQ model next to Octet's DPU emulator on the same quantization."""
     with open(os.path.join(args.shared, "data", "manifest.json")) as f:
         manifest = json.load(f)
-    print("QDQ export latency, batch 1 (median of %d runs): Octet integer evaluation vs onnxruntime on "
-          "the exported QDQ model (all graph optimizations)" % args.runs)
-    print(f"{'model':<16}{'thr':>4}{'octet int8 ms':>15}{'ort qdq ms':>12}{'ratio':>8}")
+    print("INT8 latency, batch 1 (median of %d runs): Octet's DPU emulator vs onnxruntime on Octet's "
+          "QDQ export of the same quantized model (all graph optimizations)" % args.runs)
+    print(f"{'model':<16}{'thr':>4}{'emulator ms':>13}{'GMAC/s':>8}{'ort qdq ms':>12}{'ratio':>8}")
     with tempfile.TemporaryDirectory() as work:
         for name in sorted(manifest):
             e = manifest[name]
@@ -80,7 +80,8 @@ def qdq_table(args):
             for threads in (1, 2):
                 o = octet(args.octet, "int8", model, "--calib", calib, "--threads", str(threads), "--runs", str(args.runs))
                 r = ort_in_subprocess(qdq, threads, args.runs)
-                print(f"{name:<16}{threads:>4}{o['median_ms']:>15.2f}{r['median_ms']:>12.2f}"
+                gmacs = o["macs"] / o["median_ms"] / 1e6
+                print(f"{name:<16}{threads:>4}{o['median_ms']:>13.2f}{gmacs:>8.1f}{r['median_ms']:>12.2f}"
                       f"{o['median_ms'] / r['median_ms']:>8.2f}")
 
 

@@ -20,12 +20,45 @@ void octet_i8_pack_b(const int8_t *src, long ld, long k, long ncols, int16_t *ds
 void octet_i8_gemm_packed(const int16_t *a, long lda, long mrows, long kpad,
                           const int16_t *bpack, long ncols, int32_t *c, long ldc, int accumulate);
 
+/* ---- INT8 GEMM, AVX-512 VNNI (vpdpbusd on u8 = x XOR 0x80 times s8 weights, exact) ---- */
+
+/* 1 when the CPU and OS support AVX512-VNNI with AVX512VL/BW. */
+int octet_i8_vnni_supported(void);
+/* Packed A: m int8 rows of ceil(k/4)*4 bytes (zero-padded), then m int32 corrections 128*sum(w). */
+long octet_i8_vnni_pack_a_size(long m, long k);
+void octet_i8_vnni_pack_a(const int8_t *a, long lda, long m, long k, void *dst);
+/* Packed B: ceil(ncols/16) panels of ceil(k/4) k-quads; quad j is 64 bytes: for column c in
+   0..<16 the bytes b(4j..4j+3, 16p+c) XOR 0x80. */
+long octet_i8_vnni_pack_b_size(long k, long ncols);
+void octet_i8_vnni_pack_b(const int8_t *src, long ld, long k, long ncols, void *dst);
+/* c[r][n] = sum_k a[row0+r][k] * b[k][n] for r < mrows, n < ncols (overwrites c); apack packs
+   m_total rows. Call only when octet_i8_vnni_supported(). */
+void octet_i8_vnni_gemm(const void *apack, long m_total, long row0, long mrows, long k,
+                        const void *bpack, long ncols, int32_t *c, long ldc);
+
 /* ---- depthwise row ---- */
 
 /* out[x] = sum_t taps[t][x] * w[t] for x < ow (written up to roundup16(ow));
    taps[t] must be readable for roundup16(ow) bytes. wpairs[p] = (uint16)w[2p] | w[2p+1] << 16
    for p < ceil(ntaps/2) (a missing odd tap has weight 0). */
 void octet_i8_dw_row(const int8_t *const *taps, const int32_t *wpairs, long ntaps, int32_t *out, long ow);
+
+/* ---- depthwise plane ---- */
+typedef struct {
+    long in_h, in_w, out_h, out_w, kernel_h, kernel_w;
+    long stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, pad_bottom, pad_right;
+    /* phase-plane row length: >= roundup16(out_w) + (kernel_w-1)*dilation_w/stride_w + 16 */
+    long plane_width;
+} octet_dw_geometry;
+
+/* acc[oy*R + ox] = sum_{ky,kx} x[oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft] * w[ky*kw + kx]
+   (0 outside the input) for ox < out_w; returns the row stride R (out_w, or the padded input
+   width for stride 1, whose extra columns hold values to discard). Scratch: planes
+   [max(stride_w * in_h * plane_width, octet_i8_dw_flat_plane_size)], zero [plane_width] of zeros,
+   taps [kh*kw], wpairs [ceil(kh*kw/2)], acc [out_h * max(out_w, padded width) + 16]. */
+long octet_i8_dw_flat_plane_size(const octet_dw_geometry *g);
+long octet_i8_dw_plane(const int8_t *x, const int8_t *w, const octet_dw_geometry *g,
+                       int8_t *planes, const int8_t *zero, const int8_t **taps, int32_t *wpairs, int32_t *acc);
 
 /* ---- requantization (int32 domain; the caller checks that no step overflows int32) ---- */
 typedef struct {

@@ -9,7 +9,8 @@ extension Int8Kernels {
     ///   (its fix position enters through `requant.shiftBias`); `threads` 1 or more.
     /// - Returns: int8 [N, OC, outH, outW] (sizes from `geometry`).
     /// - Throws: `OctetTensorError` on dtype/shape mismatch, bad window, or reduction > `maxReduction`.
-    /// Depthwise (IC/groups = OC/groups = 1) runs the AVX2 row kernel; all else im2col + AVX2 GEMM.
+    /// Depthwise (IC/groups = OC/groups = 1) runs the AVX2 row kernel; all else im2col + the INT8
+    /// GEMM (`Int8GemmISA.current`).
     /// Convolutions under `parallelMACs` multiply-accumulates run on one thread.
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
                               requant: Int8Requant, threads: Int = KernelConfig.threads) throws -> Tensor {
@@ -43,7 +44,8 @@ extension Int8Kernels {
                                     UnsafeMutablePointer<Int8>) -> Void) throws -> Tensor {
         try checkConv(x, w, bias, g, op: op)
         let b = bias?.int8s ?? [Int8](repeating: 0, count: g.outChannels)
-        var out = [Int8](repeating: 0, count: g.batch * g.outChannels * g.outH * g.outW)
+        let count = g.batch * g.outChannels * g.outH * g.outW
+        var out = [Int8](unsafeUninitializedCapacity: count) { _, n in n = count }  // body writes every element
         x.withInt8s { xb in w.withInt8s { wb in b.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { ob in
             if ob.count > 0 { body(xb.baseAddress!, wb.baseAddress!, bb.baseAddress!, ob.baseAddress!) }
         } } } }
@@ -81,17 +83,16 @@ extension Int8Kernels {
     static func convViaGemm(_ x: UnsafePointer<Int8>, _ w: UnsafePointer<Int8>, _ bias: UnsafePointer<Int8>,
                             _ y: UnsafeMutablePointer<Int8>, _ g: ConvGeometry, _ rq: Int8Requant, threads: Int) {
         let icg = g.inChannelsPerGroup, ocg = g.outChannelsPerGroup
-        let k = icg * g.kernelH * g.kernelW, kpad = (k + 1) / 2 * 2
+        let k = icg * g.kernelH * g.kernelW
         let pixels = g.outH * g.outW, inPlane = g.inH * g.inW
         let pointwise = g.isPointwise
-        let apack = Int8Scratch<Int16>(count: g.outChannels * kpad, zero: 0)
-        packRows(w, ld: k, rows: g.outChannels, k: k, into: apack.buffer, kpad: kpad)
+        let a = Int8PackedA(w, ld: k, rows: g.outChannels, k: k)
         let pc = pixelChunk(pixels: pixels, k: k, outer: g.batch * g.groups, threads: threads)
         let chunks = (pixels + pc - 1) / pc
         let workers = max(1, min(threads, g.batch * g.groups * chunks))
-        let cols = (0..<workers).map { _ in Int8Scratch<Int8>(count: pointwise ? 0 : k * pc, zero: 0) }
-        let panels = (0..<workers).map { _ in Int8Scratch<Int16>(count: kpad * ((pc + 15) / 16 * 16), zero: 0) }
-        let accs = (0..<workers).map { _ in Int8Scratch<Int32>(count: ocg * pc, zero: 0) }
+        let cols = (0..<workers).map { _ in Int8Scratch<Int8>(uninitialized: pointwise ? 0 : k * pc) }
+        let panels = (0..<workers).map { _ in Int8PackedB(k: k, capacity: pc, isa: a.isa) }
+        let accs = (0..<workers).map { _ in Int8Scratch<Int32>(uninitialized: ocg * pc) }
         let maxAbsAcc = Int64(k) * 16384
         parallel(items: g.batch * g.groups * chunks, threads: workers) { item, t in
             let n = item / (g.groups * chunks), grp = item / chunks % g.groups, p0 = item % chunks * pc
@@ -102,9 +103,9 @@ extension Int8Kernels {
                 im2colChunk(xg, cols[t].buffer, channels: icg, g, p0: p0, count: np)
                 src = UnsafePointer(cols[t].buffer); ld = np
             }
-            octet_i8_pack_b(src, ld, k, np, panels[t].buffer)
+            panels[t].pack(src, ld: ld, columns: np)
             let acc = accs[t].buffer
-            octet_i8_gemm_packed(apack.buffer + grp * ocg * kpad, kpad, ocg, kpad, panels[t].buffer, np, acc, np, 0)
+            a.multiply(rows: grp * ocg, count: ocg, by: panels[t], into: acc, ldc: np)
             for o in 0..<ocg {
                 let oc = grp * ocg + o
                 rq.requantizeRow(acc + o * np, y + (n * g.outChannels + oc) * pixels + p0, count: np,

@@ -5,29 +5,26 @@ extension Int8Kernels {
     /// `c[i][j] = Σ_p a[i][p] · b[p][j]`, exact in int32.
     /// - Parameters: `a` M×K row-major; `b` K×N row-major, or N×K when `bTransposed`; `c` M×N row-major.
     /// - Throws: `OctetTensorError.unsupported` when K > `maxReduction` (the sum could overflow).
-    /// AVX2: A and B sign-extended to int16 and reduced with `pmaddwd`; columns split over threads.
+    /// Runs on `Int8GemmISA.current` (AVX2 `pmaddwd` or AVX512-VNNI `vpdpbusd`); columns split over threads.
     public static func gemm(a: UnsafePointer<Int8>, b: UnsafePointer<Int8>, c: UnsafeMutablePointer<Int32>,
                             m: Int, n: Int, k: Int, bTransposed: Bool = false,
                             threads: Int = KernelConfig.threads) throws {
         try checkGemm(m: m, n: n, k: k)
         if m == 0 || n == 0 { return }
         if k == 0 { c.update(repeating: 0, count: m * n); return }
-        let kpad = (k + 1) / 2 * 2
-        let apack = Int8Scratch<Int16>(count: m * kpad, zero: 0)
-        packRows(a, ld: k, rows: m, k: k, into: apack.buffer, kpad: kpad)
+        let pa = Int8PackedA(a, ld: k, rows: m, k: k)
         // B as K×N row-major int8 (transpose once when given N×K).
-        let bt = bTransposed ? Int8Scratch<Int8>(count: k * n, zero: 0) : nil
+        let bt = bTransposed ? Int8Scratch<Int8>(uninitialized: k * n) : nil
         if let bt { for j in 0..<n { for p in 0..<k { bt.buffer[p * n + j] = b[j * k + p] } } }
         let bkn = bt.map { UnsafePointer($0.buffer) } ?? b
         let blocks = (n + 15) / 16
         let chunk = max(1, (blocks + max(threads, 1) - 1) / max(threads, 1)) * 16
         let items = (n + chunk - 1) / chunk
-        let panels = (0..<items).map { _ in Int8Scratch<Int16>(count: kpad * chunk, zero: 0) }
+        let panels = (0..<items).map { _ in Int8PackedB(k: k, capacity: chunk, isa: pa.isa) }
         parallel(items: items, threads: threads) { item, _ in
             let j0 = item * chunk, nc = min(chunk, n - j0)
-            let bp = panels[item].buffer
-            octet_i8_pack_b(bkn + j0, n, k, nc, bp)
-            octet_i8_gemm_packed(apack.buffer, kpad, m, kpad, bp, nc, c + j0, n, 0)
+            panels[item].pack(bkn + j0, ld: n, columns: nc)
+            pa.multiply(rows: 0, count: m, by: panels[item], into: c + j0, ldc: n)
         }
     }
 
@@ -90,17 +87,6 @@ extension Int8Kernels {
         guard m >= 0, n >= 0, k >= 0 else { throw OctetTensorError.shapeMismatch("gemm: negative size \(m)x\(k)x\(n)") }
         guard k <= maxReduction else {
             throw OctetTensorError.unsupported("gemm: K = \(k) above \(maxReduction) could overflow int32")
-        }
-    }
-
-    /// Sign-extends `rows` int8 rows (stride `ld`, length `k`) into int16 rows of length `kpad`
-    /// (zero-padded), the A operand layout of `octet_i8_gemm_packed`.
-    static func packRows(_ a: UnsafePointer<Int8>, ld: Int, rows: Int, k: Int,
-                         into dst: UnsafeMutablePointer<Int16>, kpad: Int) {
-        for r in 0..<rows {
-            let s = a + r * ld, d = dst + r * kpad
-            for p in 0..<k { d[p] = Int16(s[p]) }
-            for p in k..<kpad { d[p] = 0 }
         }
     }
 }

@@ -72,5 +72,10 @@ final class Int8Scratch<T> {
         buffer = .allocate(capacity: self.count)
         buffer.initialize(repeating: zero, count: self.count)
     }
+    /// Uninitialised storage for a trivial `T` that the kernel writes before reading.
+    init(uninitialized count: Int) {
+        self.count = max(count, 1)
+        buffer = .allocate(capacity: self.count)
+    }
     deinit { buffer.deallocate() }
 }
