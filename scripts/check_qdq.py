@@ -1,13 +1,14 @@
 """QDQ export agreement with onnxruntime (run by scripts/check-qdq in its own venv).
 
 For each model in the shared manifest: preprocess the calibration and evaluation splits to
-float32 .npy (uint8 inputs as the manifest says), run `octet export` (calibration, QDQ model,
-integer-evaluation outputs on the eval split), run the QDQ model in onnxruntime at batch 1 with
-graph optimizations disabled and enabled, and compare element by element with Octet's
-dequantized int8 outputs. Requirement: >= --require % identical for every model and level.
-QuantizeLinear rounds half to even and the DPU half up, so exact .5 ties may differ by one LSB.
-An informational row runs the first samples in onnx's reference evaluator with a half-up
-QuantizeLinear: it separates rounding-mode differences from structural ones (expected 100 %).
+float32 .npy (uint8 inputs as the manifest says), run `octet export --ties half-up`
+(calibration, QDQ model with the DPU's half-up tie rounding, integer-evaluation outputs on the
+eval split), run the QDQ model in onnxruntime with graph optimizations disabled and enabled,
+and compare element by element with Octet's dequantized int8 outputs (the emulator's, bit for
+bit). Requirement: >= --require % identical for every model and level.
+Informational rows: the plain export (`--ties half-even`, QuantizeLinear's round half to even,
+so exact .5 ties differ by one LSB), and optionally the first samples of the plain export in
+onnx's reference evaluator with a half-up QuantizeLinear.
 """
 import argparse
 import json
@@ -101,28 +102,36 @@ def check_model(args, name, entry, work):
     np.save(cpath, calib)
     np.save(epath, evalx)
     qdq, out = os.path.join(work, f"{name}_qdq.onnx"), os.path.join(work, f"{name}_octet")
+    plain = os.path.join(work, f"{name}_qdq_half_even.onnx")
     names = entry["output_names"]
     out = out + ".npy" if len(names) == 1 else out
-    cmd = [args.octet, "export", os.path.join(args.shared, entry["model"]), "--calib", cpath,
-           "--eval", epath, "--eval-output", out, "--output", qdq]
+    model = os.path.join(args.shared, entry["model"])
+    cmd = [args.octet, "export", model, "--calib", cpath, "--eval", epath, "--eval-output", out,
+           "--output", qdq, "--ties", "half-up"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([args.octet, "export", model, "--calib", cpath, "--output", plain, "--ties", "half-even"],
+                   check=True, stdout=subprocess.DEVNULL)
     ref = octet_outputs(out, names)
     rows = []
-    for label, level in [("disabled", ort.GraphOptimizationLevel.ORT_DISABLE_ALL),
-                         ("enabled", ort.GraphOptimizationLevel.ORT_ENABLE_ALL)]:
-        got = run_ort(qdq, evalx, level)
+    runs = [("half-up", "disabled", qdq, ort.GraphOptimizationLevel.ORT_DISABLE_ALL, False),
+            ("half-up", "enabled", qdq, ort.GraphOptimizationLevel.ORT_ENABLE_ALL, False),
+            ("half-even", "enabled", plain, ort.GraphOptimizationLevel.ORT_ENABLE_ALL, True)]
+    for ties, label, path, level, info in runs:
+        got = run_ort(path, evalx, level)
         same = sum(int((got[n] == ref[n]).sum()) for n in names)
         total = sum(ref[n].size for n in names)
         worst = max(float(np.abs(got[n] - ref[n]).max() / lsb(ref[n])) for n in names)
-        rows.append({"model": name, "optimizations": label, "identical_pct": 100.0 * same / total,
-                     "worst_lsb": worst, "elements": total})
+        rows.append({"model": name, "ties": ties, "optimizations": label, "identical_pct": 100.0 * same / total,
+                     "worst_lsb": worst, "elements": total, "informational": info})
     if args.half_up_samples:
+        qdq = plain
         k = min(args.half_up_samples, len(evalx))
         got = run_half_up(qdq, evalx[:k], names)
         same = sum(int((got[n] == ref[n][:k]).sum()) for n in names)
         total = sum(ref[n][:k].size for n in names)
         worst = max(float(np.abs(got[n] - ref[n][:k]).max() / lsb(ref[n])) for n in names)
-        rows.append({"model": name, "optimizations": f"half-up ref ({k})", "identical_pct": 100.0 * same / total,
+        rows.append({"model": name, "ties": "half-even", "optimizations": f"half-up ref ({k})",
+                     "identical_pct": 100.0 * same / total,
                      "worst_lsb": worst, "elements": total, "informational": True})
     return rows
 
@@ -134,8 +143,9 @@ def main():
     p.add_argument("--work", required=True)
     p.add_argument("--require", type=float, default=99.9)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many samples (0 = all)")
-    p.add_argument("--half-up-samples", type=int, default=4,
-                   help="also run this many samples in onnx's reference evaluator with half-up QuantizeLinear")
+    p.add_argument("--half-up-samples", type=int, default=0,
+                   help="also run this many samples of the plain export in onnx's reference evaluator "
+                        "with a half-up QuantizeLinear")
     p.add_argument("--only", default="", help="comma-separated model names")
     p.add_argument("--json", default="", help="also write the rows as JSON here")
     args = p.parse_args()
@@ -143,7 +153,7 @@ def main():
         manifest = json.load(f)
     wanted = [m for m in sorted(manifest) if not args.only or m in args.only.split(",")]
     rows, failed = [], []
-    print(f"{'model':<16} {'ORT graph opt':<14} {'% identical':>12} {'worst |diff| LSB':>17} {'elements':>9}")
+    print(f"{'model':<16} {'export ties':<12} {'ORT graph opt':<14} {'% identical':>12} {'worst |diff| LSB':>17} {'elements':>9}")
     for name in wanted:
         try:
             res = check_model(args, name, manifest[name], args.work)
@@ -152,7 +162,9 @@ def main():
             failed.append(name)
             continue
         for r in res:
-            print(f"{r['model']:<16} {r['optimizations']:<14} {r['identical_pct']:>11.3f}% {r['worst_lsb']:>17.0f} {r['elements']:>9}")
+            note = "  (informational)" if r.get("informational") else ""
+            print(f"{r['model']:<16} {r['ties']:<12} {r['optimizations']:<14} {r['identical_pct']:>11.3f}% "
+                  f"{r['worst_lsb']:>17.0f} {r['elements']:>9}{note}")
             if r["identical_pct"] < args.require and not r.get("informational"):
                 failed.append(f"{name} ({r['optimizations']})")
         rows += res

@@ -19,27 +19,42 @@ import OctetTensor
 /// - non-DPU configurations: per-channel weights as per-axis DequantizeLinear (`axis`), float
 ///   scales and zero points as they are (uint8 for unsigned activations).
 ///
-/// QuantizeLinear rounds half to even; the DPU rounds half up, so exact .5 ties can differ by
-/// one LSB (docs/file-formats.md, "ONNX QDQ export").
+/// QuantizeLinear rounds half to even; the DPU rounds half up, so exact .5 ties differ by one
+/// LSB. Ties are common on the DPU (e.g. inputs (u8 − 127.5)/128 at fix_pos 7 are all ties), so
+/// `Ties.halfUp` writes `Add(x, 2^−17 · scale)` before each activation QuantizeLinear: for values
+/// on a grid of 2^−16 LSB or coarser (every DPU requantization, shift ≤ 16) half to even of
+/// x/scale + 2^−17 equals half up of x/scale, and x + 2^−17·scale is exact in float32 for
+/// |x/scale| < 128 (docs/file-formats.md, "ONNX QDQ export").
 public enum QDQExport {
+    /// How exact .5 ties of activations round in the exported graph.
+    public enum Ties: String, Sendable, CaseIterable {
+        /// Plain QDQ: QuantizeLinear's round half to even (onnxruntime fuses it into QLinear ops).
+        case halfEven = "half-even"
+        /// DPU rounding (half up) through a 2^−17-LSB `Add` before each activation QuantizeLinear.
+        case halfUp = "half-up"
+    }
+
     /// - Throws: `OctetQuantError.invalidParameter` for a model the ONNX QuantizeLinear cannot
     ///   express (opset < 13, activations wider than 8 bits), naming the tensor.
-    public static func graph(_ model: QuantizedModel) throws -> Graph {
-        var b = try QDQBuilder(model)
+    public static func graph(_ model: QuantizedModel, ties: Ties = .halfEven) throws -> Graph {
+        var b = try QDQBuilder(model, ties: ties)
         return try b.build()
     }
 
     /// The QDQ model as ONNX bytes.
-    public static func data(_ model: QuantizedModel) throws -> Data {
-        let g = try graph(model)
+    public static func data(_ model: QuantizedModel, ties: Ties = .halfEven) throws -> Data {
+        let g = try graph(model, ties: ties)
         return try ONNXExporter.data(g, opset: g.opset, irVersion: ONNXExporter.minimumIRVersion(opset: g.opset))
     }
 
     /// Writes the QDQ model to `path` atomically.
     /// - Throws: as `graph(_:)`, and `OctetTensorError.writeFailed` naming the path.
-    public static func write(_ model: QuantizedModel, to path: String) throws {
-        try AtomicFile.write(try data(model), to: path)
+    public static func write(_ model: QuantizedModel, to path: String, ties: Ties = .halfEven) throws {
+        try AtomicFile.write(try data(model, ties: ties), to: path)
     }
+
+    /// The nudge `Ties.halfUp` adds before QuantizeLinear, in LSB: 2^−17.
+    public static let halfUpNudge: Float = 1.0 / 131_072
 
     /// Names of the tensors the export adds around a quantized tensor `t`.
     public static func quantizedName(_ t: String) -> String { "\(t)_quantized" }
@@ -47,6 +62,9 @@ public enum QDQExport {
     public static func zeroPointName(_ t: String) -> String { "\(t)_zero_point" }
     /// The float tensor before its QuantizeLinear (the producer's renamed output).
     public static func floatName(_ t: String) -> String { "\(t)_float" }
+    /// The nudged tensor `Ties.halfUp` quantizes, and its constant.
+    public static func nudgedName(_ t: String) -> String { "\(t)_half_up" }
+    public static func nudgeName(_ t: String) -> String { "\(t)_half_up_nudge" }
 }
 
 /// Builds the QDQ graph node by node.
@@ -54,13 +72,15 @@ struct QDQBuilder {
     let model: QuantizedModel
     let source: Graph
     let ann: QuantAnnotations
+    let ties: QDQExport.Ties
     var nodes: [Node] = []
     var initializers: [String: Tensor]
     /// Graph-input tensors read through their DequantizeLinear output.
     var renames: [String: String] = [:]
 
-    init(_ model: QuantizedModel) throws {
+    init(_ model: QuantizedModel, ties: QDQExport.Ties) throws {
         self.model = model
+        self.ties = ties
         source = model.graph
         ann = model.annotations
         initializers = source.initializers
@@ -115,8 +135,15 @@ struct QDQBuilder {
         initializers[QDQExport.zeroPointName(key)] = zp
         let attrs: [String: Attribute] = axis.map { ["axis": .int($0)] } ?? [:]
         let qName = QDQExport.quantizedName(key)
-        return [Node(name: "\(key)_QuantizeLinear", opType: "QuantizeLinear",
-                     inputs: [from, QDQExport.scaleName(key), QDQExport.zeroPointName(key)], outputs: [qName], attributes: attrs),
+        var nudge: [Node] = [], qInput = from
+        if ties == .halfUp {
+            let delta = scale.floats.map { $0 * QDQExport.halfUpNudge }
+            initializers[QDQExport.nudgeName(key)] = Tensor(shape: delta.count == 1 ? [] : scale.shape, floats: delta)
+            qInput = QDQExport.nudgedName(key)
+            nudge = [Node(name: "\(key)_half_up", opType: "Add", inputs: [from, QDQExport.nudgeName(key)], outputs: [qInput])]
+        }
+        return nudge + [Node(name: "\(key)_QuantizeLinear", opType: "QuantizeLinear",
+                     inputs: [qInput, QDQExport.scaleName(key), QDQExport.zeroPointName(key)], outputs: [qName], attributes: attrs),
                 Node(name: "\(key)_DequantizeLinear", opType: "DequantizeLinear",
                      inputs: [qName, QDQExport.scaleName(key), QDQExport.zeroPointName(key)], outputs: [to], attributes: attrs)]
     }

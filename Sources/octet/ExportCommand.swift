@@ -4,7 +4,7 @@ import OctetGraph
 import OctetQuant
 import OctetTensor
 
-/// `octet export MODEL.onnx --calib X.npy|.npz [--eval X.npy --eval-output Y.npy] --output model_qdq.onnx`:
+/// `octet export MODEL.onnx --calib X.npy|.npz [--eval X.npy --eval-output Y.npy] [--ties half-up] --output model_qdq.onnx`:
 /// calibrates (default DPU configuration, or `--option name=value`), writes the ONNX QDQ model,
 /// and optionally the quantized model's outputs on an evaluation batch (read by scripts/check-qdq).
 struct ExportCommand: ParsableCommand {
@@ -17,6 +17,8 @@ struct ExportCommand: ParsableCommand {
             help: "Where the evaluation outputs go: .npy (one output) or a directory (one .npy per output).") var evalOutput: String?
     @Option(help: "Output path of the QDQ model.") var output: String
     @Option(help: "Quantization option name=value (repeatable), e.g. per_channel=true.") var option: [String] = []
+    @Option(help: "Rounding of exact .5 ties: half-even (plain QDQ) or half-up (the DPU's, through a 2^-17 LSB Add before each activation QuantizeLinear).")
+    var ties: String = QDQExport.Ties.halfEven.rawValue
     @Option(help: "Batch size for models with a symbolic batch dimension.") var batch: Int = 16
     @Option(help: "Kernel threads.") var threads: Int = 1
 
@@ -25,11 +27,14 @@ struct ExportCommand: ParsableCommand {
             guard (eval == nil) == (evalOutput == nil) else {
                 throw ValidationError("--eval and --eval-output go together")
             }
+            guard let ties = QDQExport.Ties(rawValue: ties) else {
+                throw ValidationError("--ties '\(ties)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
+            }
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch)
             let qm = try ExportCommand.quantize(m, calib: calib, options: option)
-            try QDQExport.write(qm, to: output)
-            let g = try QDQExport.graph(qm)
+            try QDQExport.write(qm, to: output, ties: ties)
+            let g = try QDQExport.graph(qm, ties: ties)
             let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
             print("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)")
             if let eval, let evalOutput {

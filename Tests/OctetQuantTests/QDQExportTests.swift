@@ -107,6 +107,38 @@ final class QDQExportTests: XCTestCase {
         XCTAssertGreaterThan(identicalHalfEven, 0)
     }
 
+    /// `--ties half-up`: an Add of 2^−17·scale before each activation QuantizeLinear makes the
+    /// standard (half-to-even) QuantizeLinear round exact ties up, so the file reproduces the
+    /// integer evaluation bit for bit; inputs are placed on exact ties to make the plain export differ.
+    func testHalfUpTiesExportReproducesTheIntegerEvaluationWithStandardQuantizeLinear() throws {
+        let qm = try quantized()
+        let g = try QDQExport.graph(qm, ties: .halfUp)
+        let quantizeInputs = g.nodes.filter { $0.opType == "QuantizeLinear" }.map { $0.inputs[0] }
+        XCTAssertEqual(quantizeInputs.count, 6)
+        for input in quantizeInputs {
+            let t = String(input.dropLast("_half_up".count))
+            XCTAssertEqual(input, QDQExport.nudgedName(t))
+            let add = try XCTUnwrap(g.nodes.first { $0.outputs == [input] }, t)
+            XCTAssertEqual(add.opType, "Add")
+            let fp = try XCTUnwrap(qm.annotations.fixPos(t), t)
+            XCTAssertEqual(g.initializers[QDQExport.nudgeName(t)], Tensor(scalar: Float(pow(2.0, Double(-fp - 17)))), t)
+        }
+        let reloaded = try Model(graph: g), plain = try Model(graph: try QDQExport.graph(qm))
+        let fpIn = try XCTUnwrap(qm.annotations.fixPos("x"))
+        let step = Float(pow(2.0, Double(-fpIn)))
+        var x = Self.data(20, seed: 11)
+        x = Tensor(shape: x.shape, floats: x.floats.map { (($0 / step).rounded(.down) + 0.5) * step })
+        let octet = try qm.run(["x": x])["y"]!
+        var plainDiffers = 0
+        for i in 0..<20 {
+            let xi = TensorBatch.slice(x, start: i, count: 1, padTo: 1)
+            let want = TensorBatch.slice(octet, start: i, count: 1, padTo: 1)
+            XCTAssertEqual(try reloaded.run(["x": xi])["y"], want, "sample \(i)")
+            if try plain.run(["x": xi])["y"] != want { plainDiffers += 1 }
+        }
+        XCTAssertGreaterThan(plainDiffers, 0, "every input is a tie: half to even must differ somewhere")
+    }
+
     func testPerChannelConfigurationExportsPerAxisScales() throws {
         var config = QConfig()
         config.perChannel = true

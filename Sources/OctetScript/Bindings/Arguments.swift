@@ -33,6 +33,7 @@ public struct Arguments {
     func label(_ i: Int) -> String { i < firstShown ? "receiver" : "argument \(i - firstShown + 1)" }
 
     public func fail(_ i: Int, _ message: String) -> BindingError { .argument(i, message) }
+    public func fail(_ n: String, _ message: String) -> BindingError { .named(n, message) }
 
     func typeError(_ i: Int, _ expected: String) -> BindingError {
         .argument(i, "\(label(i)) must be \(expected), got \(self[i].typeName)")

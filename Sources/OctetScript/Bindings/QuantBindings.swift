@@ -34,11 +34,15 @@ enum QuantBindings {
             let q = try QuantPersistence.load(path, model: m.model)
             return .object(QuantizedModelValue(q, float: m, calib: nil, method: q.config.activationObserver.rawValue))
         },
-        Builtin("export_onnx", ["q", "path"],
-                doc: "Writes the quantized model as an ONNX QDQ graph (QuantizeLinear/DequantizeLinear around each quantized tensor, scale 2^−fix_pos) that onnxruntime runs.") { a, interp in
+        Builtin("export_onnx", ["q", "path"], named: [ParameterSpec("ties", .string(QDQExport.Ties.halfEven.rawValue))],
+                doc: "Writes the quantized model as an ONNX QDQ graph (QuantizeLinear/DequantizeLinear around each quantized tensor, scale 2^−fix_pos) that onnxruntime runs. ties: \"half-even\" (plain QDQ) or \"half-up\" (the DPU's rounding of exact .5 ties, via a 2^−17 LSB Add before each activation QuantizeLinear).") { a, interp in
             let q = try QuantizedModelValue.receiver(a, 0)
             let path = try DataInput.outputPath(try a.string(1), interp)
-            try QDQExport.write(q.q, to: path)
+            let name = try a.string("ties")
+            guard let ties = QDQExport.Ties(rawValue: name) else {
+                throw a.fail("ties", "unknown ties '\(name)'; accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            try QDQExport.write(q.q, to: path, ties: ties)
             return .null
         },
     ])
