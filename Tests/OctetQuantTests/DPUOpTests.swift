@@ -67,4 +67,19 @@ final class DPUOpTests: XCTestCase {
             XCTAssertEqual(a, b)
         }
     }
+
+    /// Tensors larger than 256 codes go through a code table: same results as one code at a time.
+    func testIntegerFormsOnLargeTensorsMatchPerCode() throws {
+        let n = 1000
+        let x = Tensor(shape: [n], int8s: (0..<n).map { Int8(truncatingIfNeeded: $0 * 53 + 7) })
+        func perCode(_ f: (Tensor) -> Tensor) -> [Int8] { x.int8s.map { f(Tensor(shape: [1], int8s: [$0])).int8s[0] } }
+        for (fi, fo) in [(4, 4), (4, 6), (6, 3)] {
+            XCTAssertEqual(IntegerForms.hardSwish(x, fpIn: fi, fpOut: fo).int8s, perCode { IntegerForms.hardSwish($0, fpIn: fi, fpOut: fo) })
+            XCTAssertEqual(IntegerForms.hardSigmoid(x, fpIn: fi, fpOut: fo).int8s, perCode { IntegerForms.hardSigmoid($0, fpIn: fi, fpOut: fo) })
+            for act in [FusedActivation.none, .relu, .relu6, .leakyRelu] {
+                XCTAssertEqual(IntegerForms.activation(x, act, fpIn: fi, fpOut: fo).int8s,
+                               perCode { IntegerForms.activation($0, act, fpIn: fi, fpOut: fo) }, "\(act)")
+            }
+        }
+    }
 }

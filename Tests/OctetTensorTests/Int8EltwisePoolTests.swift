@@ -27,7 +27,8 @@ final class Int8EltwisePoolTests: XCTestCase {
 
     func testEltwiseRandomAndBroadcastMatchReference() throws {
         var rng = SeededRNG(seed: 31)
-        let shapes: [([Int], [Int])] = [([2, 3, 5, 7], [2, 3, 5, 7]), ([1, 4, 3, 3], [1, 4, 1, 1]), ([2, 1, 3], [4, 1])]
+        let shapes: [([Int], [Int])] = [([2, 3, 5, 7], [2, 3, 5, 7]), ([1, 4, 3, 3], [1, 4, 1, 1]), ([2, 1, 3], [4, 1]),
+                                        ([2, 3, 4], [2, 3, 1]), ([5, 6], [1]), ([3, 1, 1], [3, 2, 2])]
         for (sa, sb) in shapes { for _ in 0..<12 {
             let a = rng.tensor(sa), b = rng.tensor(sb)
             let fa = Int.random(in: -2...12, using: &rng), fb = Int.random(in: -2...10, using: &rng)
@@ -102,5 +103,28 @@ final class Int8EltwisePoolTests: XCTestCase {
         XCTAssertEqual(try Int8Kernels.upsampleNearest(r, scaleH: 3, scaleW: 2),
                        try Int8Kernels.upsampleNearestReference(r, scaleH: 3, scaleW: 2))
         XCTAssertThrowsError(try Int8Kernels.upsampleNearest(r, scaleH: 0, scaleW: 2))
+    }
+
+    /// Every code through a random table, 64-byte blocks and a tail, against the scalar twin.
+    func testLookupMatchesReference() throws {
+        var rng = SeededRNG(seed: 35)
+        let table = rng.int8s(256)
+        for n in [0, 1, 63, 64, 65, 256, 1000] {
+            let x = Tensor(shape: [n], int8s: (0..<n).map { Int8(truncatingIfNeeded: $0 * 37 + 11) })
+            XCTAssertEqual(Int8Kernels.lookup(x, table: table), Int8Kernels.lookupReference(x, table: table), "n \(n)")
+        }
+        let all = Tensor(shape: [256], int8s: (-128...127).map { Int8($0) })
+        XCTAssertEqual(Int8Kernels.lookup(all, table: table).int8s, table)
+    }
+
+    /// Global average pooling (the whole-plane fast path) against the reference.
+    func testGlobalAveragePoolMatchesReference() throws {
+        var rng = SeededRNG(seed: 36)
+        for (h, w) in [(1, 1), (7, 7), (13, 29), (56, 56)] {
+            let x = rng.tensor([2, 3, h, w])
+            let fpIn = Int.random(in: 0...7, using: &rng), fpOut = Int.random(in: 0...7, using: &rng)
+            XCTAssertEqual(try Int8Kernels.globalAveragePool(x, multiplier: 21, shift: 10, fpIn: fpIn, fpOut: fpOut),
+                           try Int8Kernels.globalAveragePoolReference(x, multiplier: 21, shift: 10, fpIn: fpIn, fpOut: fpOut))
+        }
     }
 }

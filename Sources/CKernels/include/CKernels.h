@@ -60,6 +60,12 @@ long octet_i8_dw_flat_plane_size(const octet_dw_geometry *g);
 long octet_i8_dw_plane(const int8_t *x, const int8_t *w, const octet_dw_geometry *g,
                        int8_t *planes, const int8_t *zero, const int8_t **taps, int32_t *wpairs, int32_t *acc);
 
+/* ---- code-to-code table ---- */
+
+/* y[i] = table[(uint8_t)x[i]] for i < n (table: 256 entries indexed by the code's bit pattern;
+   x and y may be the same buffer). AVX-512 VBMI when available. */
+void octet_i8_lut(const int8_t *x, int8_t *y, long n, const int8_t *table);
+
 /* ---- requantization (int32 domain; the caller checks that no step overflows int32) ---- */
 typedef struct {
     int32_t bias_term;   /* bias_int << max(shift_bias, 0) */

@@ -46,20 +46,21 @@ public enum IntegerForms {
     /// VAI `hard-sigmoid-fix`: t = clamp(x + 3·2^fpIn, 0, 6·2^fpIn),
     /// `out = sat(DPU_ROUND(t · 2731 / 2^(14 + fpIn − fpOut)))`. Requires fpIn ≥ 0.
     public static func hardSigmoid(_ x: Tensor, fpIn: Int, fpOut: Int) -> Tensor {
+        map(x, hardSigmoidCode(fpIn: fpIn, fpOut: fpOut))
+    }
+
+    /// `hardSigmoid` of one code.
+    static func hardSigmoidCode(fpIn: Int, fpOut: Int) -> (Int8) -> Int8 {
         let three = Int64(3) << Int64(max(fpIn, 0)), six = 2 * three
         let e = fpOut - fpIn - DPUMath.hardSigmoidShift, m = Int64(DPUMath.hardSigmoidMultiplier)
-        return map(x) { v in saturateInt8(dpuRoundScale(min(max(Int64(v) + three, 0), six) * m, exponent: e)) }
+        return { v in saturateInt8(dpuRoundScale(min(max(Int64(v) + three, 0), six) * m, exponent: e)) }
     }
 
     /// Hard-swish: h = hardSigmoid(x) at fix_pos 7, `out = sat(DPU_ROUND(x · h / 2^(fpIn + 7 − fpOut)))`.
     public static func hardSwish(_ x: Tensor, fpIn: Int, fpOut: Int) -> Tensor {
-        let h = hardSigmoid(x, fpIn: fpIn, fpOut: 7)
-        var out = x
+        let h = table(hardSigmoidCode(fpIn: fpIn, fpOut: 7))
         let e = fpOut - fpIn - 7
-        out.withMutableInt8s { o in h.withInt8s { hp in
-            for i in o.indices { o[i] = saturateInt8(dpuRoundScale(Int64(o[i]) * Int64(hp[i]), exponent: e)) }
-        } }
-        return out
+        return map(x) { v in saturateInt8(dpuRoundScale(Int64(v) * Int64(h[Int(v) + 128]), exponent: e)) }
     }
 
     /// Concatenation of int8 tensors along `axis` (inputs already at one fix_pos).
@@ -90,11 +91,19 @@ public enum IntegerForms {
         return Tensor(shape: shape, int8s: out)
     }
 
+    /// Applies a code-to-code function: through a 256-entry table (f evaluated once per code)
+    /// when the tensor is larger than that.
     public static func map(_ x: Tensor, _ f: (Int8) -> Int8) -> Tensor {
         var y = x
-        y.withMutableInt8s { p in for i in p.indices { p[i] = f(p[i]) } }
-        return y
+        if x.count <= 256 || x.dtype != .int8 {
+            y.withMutableInt8s { p in for i in p.indices { p[i] = f(p[i]) } }
+            return y
+        }
+        return Int8Kernels.lookup(y, table: table(f))
     }
+
+    /// `f(c)` for every code c in −128...127, indexed by c + 128.
+    static func table(_ f: (Int8) -> Int8) -> [Int8] { (-128...127).map { f(Int8($0)) } }
 
     /// Codes as exact floats (data-movement kernels run on them) and back.
     public static func asFloat(_ x: Tensor) -> Tensor { x.converted(to: .float32) }

@@ -104,6 +104,17 @@ extension Int8Kernels {
     /// `t` materialised at the broadcast shape `shape`.
     static func expand(_ t: Tensor, to shape: [Int]) -> Tensor {
         let v = t.int8s
+        let padded = [Int](repeating: 1, count: shape.count - t.rank) + t.shape
+        // leading dims equal, trailing dims 1 (e.g. [1, C, 1, 1] against [1, C, H, W]): each element repeats
+        if let k = (0...shape.count).first(where: { padded[$0...].allSatisfy { $0 == 1 } }),
+           padded[..<k] == shape[..<k] {
+            let inner = shape[k...].reduce(1, *)
+            var out = [Int8](repeating: 0, count: v.count * inner)
+            out.withUnsafeMutableBufferPointer { o in
+                for (i, x) in v.enumerated() { (o.baseAddress! + i * inner).update(repeating: x, count: inner) }
+            }
+            return Tensor(shape: shape, int8s: out)
+        }
         return Tensor(shape: shape, int8s: broadcastOffsets(t.shape, to: shape).map { v[$0] })
     }
 

@@ -35,7 +35,15 @@ extension Int8Kernels {
     public static func averagePool(_ x: Tensor, geometry g: ConvGeometry, multiplier: Int, shift: Int,
                                    fpIn: Int, fpOut: Int, threads: Int = KernelConfig.threads) throws -> Tensor {
         let e = try avgExponent(multiplier: multiplier, shift: shift, fpIn: fpIn, fpOut: fpOut)
+        let global = g.outH == 1 && g.outW == 1 && g.kernelH >= g.inH && g.kernelW >= g.inW
+            && g.padTop == 0 && g.padLeft == 0
         return try pool(x, g, op: "averagePool", threads: threads) { xp, yp, _ in
+            if global {  // the window is the whole plane: one contiguous sum
+                var s: Int32 = 0
+                for i in 0..<(g.inH * g.inW) { s &+= Int32(xp[i]) }
+                yp[0] = saturateInt8(dpuRoundScale(Int64(s) * Int64(multiplier), exponent: e))
+                return
+            }
             windowLoop(g) { oy, ox, rows, cols in
                 var s: Int32 = 0
                 for iy in rows { let r = xp + iy * g.inW
