@@ -60,6 +60,17 @@ long octet_i8_dw_flat_plane_size(const octet_dw_geometry *g);
 long octet_i8_dw_plane(const int8_t *x, const int8_t *w, const octet_dw_geometry *g,
                        int8_t *planes, const int8_t *zero, const int8_t **taps, int32_t *wpairs, int32_t *acc);
 
+/* ---- float depthwise plane ---- */
+
+/* Floats the scratch of octet_f32_dw_plane needs (plane_width is not used). */
+long octet_f32_dw_scratch(const octet_dw_geometry *g);
+/* y[oy*out_w + ox] = clamp(bias + sum_{ky,kx} w[ky*kw+kx] * x[oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft], lo, hi)
+   (0 outside the input; taps accumulated in order with FMA). offsets: from octet_f32_dw_offsets. */
+void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, float hi,
+                        const octet_dw_geometry *g, float *scratch, const long *offsets, float *y);
+/* The kh*kw tap offsets into the phase buffer, computed once per geometry. */
+void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets);
+
 /* ---- code-to-code table ---- */
 
 /* y[i] = table[(uint8_t)x[i]] for i < n (table: 256 entries indexed by the code's bit pattern;

@@ -1,0 +1,52 @@
+import XCTest
+@testable import OctetTensor
+
+/// Float depthwise convolution (the C kernel over stride-phase planes) against a direct loop
+/// in Double, over strides 1–3, dilations, asymmetric pads and fused clamps.
+final class Conv2DFloatDepthwiseTests: XCTestCase {
+    private func naive(_ x: [Float], _ w: [Float], _ b: [Float], _ g: ConvGeometry, lo: Float, hi: Float) -> [Float] {
+        var y = [Float](repeating: 0, count: g.batch * g.outChannels * g.outH * g.outW)
+        for n in 0..<g.batch { for c in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
+            var s = Double(b[c])
+            for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+                let iy = oy * g.strideH + ky * g.dilationH - g.padTop, ix = ox * g.strideW + kx * g.dilationW - g.padLeft
+                guard iy >= 0, iy < g.inH, ix >= 0, ix < g.inW else { continue }
+                s += Double(x[((n * g.inChannels + c) * g.inH + iy) * g.inW + ix]) * Double(w[(c * g.kernelH + ky) * g.kernelW + kx])
+            } }
+            y[((n * g.outChannels + c) * g.outH + oy) * g.outW + ox] = min(max(Float(s), lo), hi)
+        } } } }
+        return y
+    }
+
+    func testRandomGeometriesMatchDirectLoop() throws {
+        var rng = SeededRNG(seed: 51)
+        var ran = 0
+        while ran < 80 {
+            let k = [1, 3, 5, 2, 7].randomElement(using: &rng)!, s = Int.random(in: 1...3, using: &rng)
+            let d = ran % 5 == 4 ? 2 : 1, c = Int.random(in: 1...9, using: &rng)
+            let pads = (0..<4).map { _ in Int.random(in: 0...(k / 2 + 1), using: &rng) }
+            let g = ConvGeometry(batch: 1 + ran % 2, inChannels: c, inH: Int.random(in: 1...30, using: &rng),
+                                 inW: Int.random(in: 1...41, using: &rng), outChannels: c, kernelH: k, kernelW: k,
+                                 strideH: s, strideW: s, padTop: pads[0], padLeft: pads[1], padBottom: pads[2],
+                                 padRight: pads[3], dilationH: d, dilationW: d, groups: c)
+            guard g.outH >= 1, g.outW >= 1, g.isDepthwise || c == 1 else { continue }
+            let x = (0..<(g.batch * c * g.inH * g.inW)).map { _ in Float.random(in: -2...2, using: &rng) }
+            let w = (0..<(c * k * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let b = (0..<c).map { _ in Float.random(in: -1...1, using: &rng) }
+            let clamp: (lo: Float, hi: Float)? = ran % 3 == 0 ? (0, 1.5) : nil
+            let want = naive(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
+            for threads in [1, 2] {
+                let saved = KernelConfig.threads
+                KernelConfig.threads = threads
+                defer { KernelConfig.threads = saved }
+                let got = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+                    Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, geometry: g, clamp: clamp)
+                } } }
+                XCTAssertEqual(got.count, want.count)
+                let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-4, "\(g) threads \(threads)")
+            }
+            ran += 1
+        }
+    }
+}
