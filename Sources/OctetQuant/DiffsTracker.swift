@@ -29,7 +29,9 @@ final class DiffsTracker: @unchecked Sendable {
             guard stats.nonFinite == 0 else {
                 throw OctetQuantError.nonFiniteValues(observer: "diffs", tensor: name, count: stats.nonFinite)
             }
-            return (DiffsKernel.search(p, stats: stats, range: range, scope: scope, maxFixPos: maxFixPos), stats)
+            let found = try QuantMath.diffsFixPos(p, range: range, scope: scope, rounding: .halfUp, maxFixPos: maxFixPos,
+                                                  stats: stats, parallel: false)
+            return (found.fixPos, stats)
         }
     }
 

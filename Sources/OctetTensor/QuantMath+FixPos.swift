@@ -1,3 +1,5 @@
+import CKernels
+
 /// Minimum, maximum and count of non-finite elements of a float buffer.
 public struct RangeStatistics: Sendable, Equatable {
     /// Smallest finite element (+∞ when there is none).
@@ -19,35 +21,6 @@ public struct DiffsSearch: Sendable, Equatable {
     public var sse: [Double]
 }
 
-/// Partial sums of squared quantization errors for one chunk and one candidate fix_pos.
-struct SquaredErrorLoop: RoundingVisitor {
-    let values: UnsafeBufferPointer<Float>
-    let lo: Int
-    let hi: Int
-    let fixPos: Int
-    let range: QuantRange
-
-    func visit<K: RoundingKernel>(_ kernel: K.Type) -> Double {
-        let s = PowerOfTwoScaling(fixPos: fixPos), r = range
-        var acc0 = 0.0, acc1 = 0.0
-        var i = lo
-        while i + 1 < hi {
-            let x0 = values[i], x1 = values[i + 1]
-            let e0 = x0 - s.fromGrid(r.clamp(K.applySmall(r.preClamp(s.toGrid(x0), offset: 0))))
-            let e1 = x1 - s.fromGrid(r.clamp(K.applySmall(r.preClamp(s.toGrid(x1), offset: 0))))
-            acc0 += Double(e0 * e0)
-            acc1 += Double(e1 * e1)
-            i += 2
-        }
-        if i < hi {
-            let x = values[i]
-            let e = x - s.fromGrid(r.clamp(K.applySmall(r.preClamp(s.toGrid(x), offset: 0))))
-            acc0 += Double(e * e)
-        }
-        return acc0 + acc1
-    }
-}
-
 extension QuantMath {
     /// One pass over `values`: finite min/max and the number of NaN/±∞ elements.
     public static func rangeStatistics(_ values: UnsafeBufferPointer<Float>) -> RangeStatistics {
@@ -57,15 +30,7 @@ extension QuantMath {
         parts.withUnsafeMutableBufferPointer { out in
             forEachChunk(values.count) { lo, hi in
                 var mn = Float.infinity, mx = -Float.infinity, bad = 0
-                for i in lo..<hi {
-                    let x = values[i]
-                    if x.isFinite {
-                        mn = Swift.min(mn, x)
-                        mx = Swift.max(mx, x)
-                    } else {
-                        bad += 1
-                    }
-                }
+                if hi > lo { octet_f32_range(values.baseAddress! + lo, hi - lo, &mn, &mx, &bad) }
                 out[lo / chunkSize] = RangeStatistics(min: mn, max: mx, nonFinite: bad)
             }
         }
@@ -98,33 +63,43 @@ extension QuantMath {
     }
 
     /// Σ(x − q_fp(x))² for each candidate fix_pos, where q_fp is power-of-two fake
-    /// quantization with `range` and `rounding`. Sums are in Double over fixed chunks,
-    /// so results do not depend on the thread count. No per-element allocation.
+    /// quantization with `range` and `rounding` (values pre-clamped to [qmin − 1, qmax + 1] on
+    /// the grid). One AVX2 pass per chunk computes every candidate (`octet_f32_fixpos_sse`);
+    /// sums are in Double over fixed chunks, so results do not depend on the thread count.
+    /// `parallel: false` keeps every chunk on the calling thread (same result).
     public static func sumSquaredErrors(_ values: UnsafeBufferPointer<Float>, fixPositions: [Int],
-                                        range: QuantRange = .int8, rounding: RoundingMode) -> [Double] {
-        let chunks = max(1, (values.count + chunkSize - 1) / chunkSize)
-        var parts = [Double](repeating: 0, count: chunks * fixPositions.count)
+                                        range: QuantRange = .int8, rounding: RoundingMode,
+                                        parallel: Bool = true) -> [Double] {
+        let chunks = max(1, (values.count + chunkSize - 1) / chunkSize), count = fixPositions.count
+        var parts = [Double](repeating: 0, count: chunks * count)
+        let fps = fixPositions.map { Int32($0) }
         parts.withUnsafeMutableBufferPointer { out in
-            forEachChunk(values.count) { lo, hi in
-                for (k, fp) in fixPositions.enumerated() {
-                    let loop = SquaredErrorLoop(values: values, lo: lo, hi: hi, fixPos: fp, range: range)
-                    out[k * chunks + lo / chunkSize] = rounding.accept(loop)
+            let outBase = out.baseAddress!
+            fps.withUnsafeBufferPointer { fp in
+                let fpBase = fp.baseAddress!
+                let chunk = { (lo: Int, hi: Int) in
+                    guard hi > lo else { return }
+                    octet_f32_fixpos_sse(values.baseAddress! + lo, hi - lo, fpBase, Int32(count),
+                                         Float(range.qmin), Float(range.qmax), rounding.kernelCode,
+                                         outBase + lo / chunkSize * count)
+                }
+                if parallel { forEachChunk(values.count, chunk) } else {
+                    for c in 0..<chunks { chunk(c * chunkSize, Swift.min(values.count, (c + 1) * chunkSize)) }
                 }
             }
         }
-        return (0..<fixPositions.count).map { k in
-            (0..<chunks).reduce(0.0) { $0 + parts[k * chunks + $1] }
-        }
+        return (0..<count).map { k in (0..<chunks).reduce(0.0) { $0 + parts[$1 * count + k] } }
     }
 
     /// The "diffs" fix_pos of one tensor (reference-quantizer §2.1): start at the
     /// non-overflow fix_pos fp0 of [min, max], try fp0 … fp0+scope−1 by Σ(x − q(x))²
     /// (strict `<`, so a tie keeps the smaller fix_pos), then clamp to `maxFixPos`.
-    /// `stats` is the buffer's `rangeStatistics` when already known.
+    /// `stats` is the buffer's `rangeStatistics` when already known; `parallel: false` keeps the
+    /// work on the calling thread (calibration searches batches concurrently).
     /// - Throws: `OctetTensorError.unsupported` for an empty buffer, NaN/±∞ values or scope < 1.
     public static func diffsFixPos(_ values: UnsafeBufferPointer<Float>, range: QuantRange = .int8,
                                    scope: Int, rounding: RoundingMode, maxFixPos: Int,
-                                   stats known: RangeStatistics? = nil) throws -> DiffsSearch {
+                                   stats known: RangeStatistics? = nil, parallel: Bool = true) throws -> DiffsSearch {
         guard scope >= 1 else { throw OctetTensorError.unsupported("diffs scope \(scope): must be ≥ 1") }
         guard values.count > 0 else { throw OctetTensorError.unsupported("diffs fix_pos of an empty tensor") }
         let stats = known ?? rangeStatistics(values)
@@ -136,7 +111,7 @@ extension QuantMath {
             return DiffsSearch(fixPos: Swift.min(fp0, maxFixPos), startFixPos: fp0, sse: [])
         }
         let candidates = Array(fp0..<(fp0 + scope))
-        let sse = sumSquaredErrors(values, fixPositions: candidates, range: range, rounding: rounding)
+        let sse = sumSquaredErrors(values, fixPositions: candidates, range: range, rounding: rounding, parallel: parallel)
         var best = 0
         for k in 1..<sse.count where sse[k] < sse[best] { best = k }
         return DiffsSearch(fixPos: Swift.min(candidates[best], maxFixPos), startFixPos: fp0, sse: sse)

@@ -27,6 +27,18 @@ public enum RoundingMode: String, Sendable, Codable, CaseIterable, CustomStringC
     /// Ties toward zero; other values to nearest.
     case halfDown = "half_down"
 
+    /// Mode number of the C statistics kernels (`octet_f32_fixpos_sse`).
+    var kernelCode: Int32 {
+        switch self {
+        case .halfUp: return 0
+        case .halfAwayFromZero: return 1
+        case .halfEven: return 2
+        case .floor: return 3
+        case .ceil: return 4
+        case .halfDown: return 5
+        }
+    }
+
     /// NNDCT kernel method code (2 half_up, 3 std_round, 4 floor, 6 half_down, 7 ceil, 8 half_even).
     public var nndctMethod: Int {
         switch self {

@@ -11,7 +11,7 @@ import OctetTensor
 /// and times the DPU emulator on the first calibration sample.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure latency (used by scripts/bench).")
-    @Argument(help: "What to measure: float, int8.") var mode: String
+    @Argument(help: "What to measure: float (latency), int8 (DPU emulator latency), ptq (calibration wall time).") var mode: String
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
@@ -23,7 +23,8 @@ struct BenchCommand: ParsableCommand {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             if mode == "int8" { return try benchInt8(m) }
-            guard mode == "float" else { throw ValidationError("unknown bench mode '\(mode)' (accepted: float, int8)") }
+            if mode == "ptq" { return try benchPTQ(m) }
+            guard mode == "float" else { throw ValidationError("unknown bench mode '\(mode)' (accepted: float, int8, ptq)") }
             var feeds: [String: Tensor] = [:]
             var rng = SystemRandomNumberGenerator()
             for i in m.inputs {
@@ -39,6 +40,17 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension BenchCommand {
+    /// Times power-of-two calibration (default DPU configuration, `diffs` observer) of the whole
+    /// `--calib` set: median over `--runs` runs after one warm-up, data already in memory.
+    func benchPTQ(_ m: Model) throws {
+        guard let calib else { throw ValidationError("bench ptq needs --calib X.npy|.npz") }
+        let data = try ExportCommand.feeds(calib, m)
+        let samples = data.values.first?.shape.first ?? 0
+        let ms = try Bench.medianMilliseconds(runs: runs, warmup: 1) { _ = try Calibrator(model: m).calibrate(data) }
+        print(Bench.json(["mode": mode, "model": model, "threads": threads, "median_ms": ms, "samples": samples,
+                          "peak_rss_mb": Bench.peakRSSMegabytes()]))
+    }
+
     /// Quantizes with `--calib`, compiles for the default target, then times the DPU emulator at
     /// batch 1 on the first calibration sample (`--profile`: time per instruction kind).
     func benchInt8(_ m: Model) throws {

@@ -102,7 +102,8 @@ final class FixPosMathTests: XCTestCase {
                 let e = x - QuantMath.fakeQuantize(x, fixPos: 4, rounding: .halfUp)
                 plain += Double(e * e)
             }
-            XCTAssertEqual(sse, plain, accuracy: plain * 1e-12)
+            // blocks of 4096 are summed in Float (as the reference quantizer's float32 sums), then in Double
+            XCTAssertEqual(sse, plain, accuracy: plain * 1e-6)
         }
     }
 }

@@ -162,3 +162,46 @@ final class QuantMathTests: XCTestCase {
         XCTAssertThrowsError(try QuantMath.fakeQuantize(&bad, params: p, rounding: .halfUp))
     }
 }
+
+/// The vector calibration statistics (`octet_f32_range`, `octet_f32_fixpos_sse`) against scalar
+/// computations built from `QuantMath.fakeQuantize`'s rounding kernels.
+final class CalibrationStatisticsTests: XCTestCase {
+    private func values(_ n: Int, seed: UInt64) -> [Float] {
+        var rng = SeededRNG(seed: seed)
+        var v = (0..<n).map { _ in Float.random(in: -9...7, using: &rng) }
+        for i in stride(from: 5, to: n, by: 97) { v[i] = (Float(Int.random(in: -300...300, using: &rng)) + 0.5) / 16 }  // ties at fp 4
+        return v
+    }
+
+    func testSumSquaredErrorsMatchesScalarForEveryRoundingMode() throws {
+        for n in [1, 7, 8, 4096, 4100, 70_001] {
+            let v = values(n, seed: UInt64(n))
+            for mode in RoundingMode.allCases {
+                let fps = [2, 3, 4, 5, 6, 7, 8, 9, 10]  // more than one pass of the kernel's 8 candidates
+                let got = v.withUnsafeBufferPointer { QuantMath.sumSquaredErrors($0, fixPositions: fps, rounding: mode) }
+                for (k, fp) in fps.enumerated() {
+                    var q = v
+                    q.withUnsafeMutableBufferPointer { QuantMath.fakeQuantize($0, fixPos: fp, rounding: mode) }
+                    let want = zip(v, q).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+                    XCTAssertEqual(got[k], want, accuracy: max(1e-9, want * 1e-5), "n \(n) \(mode) fp \(fp)")
+                }
+                let serial = v.withUnsafeBufferPointer {
+                    QuantMath.sumSquaredErrors($0, fixPositions: fps, rounding: mode, parallel: false)
+                }
+                XCTAssertEqual(serial, got, "chunking, not threads, fixes the sums")
+            }
+        }
+    }
+
+    func testRangeStatisticsCountsNonFiniteAndIgnoresThem() {
+        var v = values(1003, seed: 9)
+        v[10] = .nan; v[500] = .infinity; v[1002] = -.infinity; v[3] = -50; v[999] = 40
+        let st = v.withUnsafeBufferPointer { QuantMath.rangeStatistics($0) }
+        XCTAssertEqual(st.nonFinite, 3)
+        XCTAssertEqual(st.min, -50); XCTAssertEqual(st.max, 40)
+        let empty = [Float]().withUnsafeBufferPointer { QuantMath.rangeStatistics($0) }
+        XCTAssertEqual(empty, RangeStatistics(min: .infinity, max: -.infinity, nonFinite: 0))
+        let nans = [Float](repeating: .nan, count: 20).withUnsafeBufferPointer { QuantMath.rangeStatistics($0) }
+        XCTAssertEqual(nans.nonFinite, 20); XCTAssertEqual(nans.min, .infinity)
+    }
+}

@@ -85,12 +85,61 @@ def qdq_table(args):
                       f"{o['median_ms'] / r['median_ms']:>8.2f}")
 
 
+class _Reader:
+    """onnxruntime CalibrationDataReader over a float32 batch, one sample at a time."""
+
+    def __init__(self, name, x):
+        self.items = iter([{name: x[i:i + 1]} for i in range(len(x))])
+
+    def get_next(self):
+        return next(self.items, None)
+
+
+def ort_quantize_static(model, calib_npy, out):
+    """Wall seconds of onnxruntime's quantize_static (MinMax, QDQ, int8) in a fresh process."""
+    code = f"""
+import sys, time, json, numpy as np, onnxruntime as ort
+sys.path.insert(0, {os.path.dirname(__file__)!r})
+import bench
+from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationMethod
+x = np.load({calib_npy!r})
+name = ort.InferenceSession({model!r}, providers=["CPUExecutionProvider"]).get_inputs()[0].name
+t0 = time.perf_counter()
+quantize_static({model!r}, {out!r}, bench._Reader(name, x), quant_format=QuantFormat.QDQ,
+                activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                calibrate_method=CalibrationMethod.MinMax)
+print(json.dumps({{"seconds": time.perf_counter() - t0}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["seconds"]
+
+
+def ptq_table(args):
+    """Calibration wall time: Octet (power-of-two, diffs observer) vs onnxruntime quantize_static (MinMax, QDQ)."""
+    with open(os.path.join(args.shared, "data", "manifest.json")) as f:
+        manifest = json.load(f)
+    print("PTQ wall time, %d calibration samples: Octet (power-of-two, diffs; median of 3, both cores) vs "
+          "onnxruntime quantize_static (MinMax, QDQ, one run)" % args.ptq_samples)
+    print(f"{'model':<16}{'octet s':>9}{'ort s':>9}{'ratio':>8}{'octet MiB':>11}")
+    with tempfile.TemporaryDirectory() as work:
+        for name in sorted(manifest):
+            e = manifest[name]
+            calib = os.path.join(work, f"{name}_calib.npy")
+            x = shared_input(args.shared, e["splits"]["calib"], args.ptq_samples)
+            np.save(calib, x)
+            model = os.path.join(args.shared, e["model"])
+            o = octet(args.octet, "ptq", model, "--calib", calib, "--threads", "2", "--runs", "3")
+            r = ort_quantize_static(model, calib, os.path.join(work, f"{name}_ort_qdq.onnx"))
+            print(f"{name:<16}{o['median_ms'] / 1e3:>9.2f}{r:>9.2f}{o['median_ms'] / 1e3 / r:>8.2f}{o['peak_rss_mb']:>11.1f}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--octet", required=True)
     p.add_argument("--shared", required=True)
     p.add_argument("--runs", type=int, default=50)
-    p.add_argument("--only", default="float", help="comma list of: float, qdq")
+    p.add_argument("--only", default="float", help="comma list of: float, qdq, ptq")
+    p.add_argument("--ptq-samples", type=int, default=64, help="calibration samples for the ptq table")
     p.add_argument("--calib-samples", type=int, default=16, help="calibration samples for the qdq table")
     args = p.parse_args()
     parts = args.only.split(",")
@@ -98,6 +147,8 @@ def main():
         float_table(args)
     if "qdq" in parts:
         qdq_table(args)
+    if "ptq" in parts:
+        ptq_table(args)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,16 @@ void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, fl
 /* The kh*kw tap offsets into the phase buffer, computed once per geometry. */
 void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets);
 
+/* ---- calibration statistics ---- */
+
+/* Finite min and max of x[0..<n] (+inf / -inf when none) and the count of NaN / +-inf. */
+void octet_f32_range(const float *x, long n, float *mn, float *mx, long *nonfinite);
+/* sse[k] += sum_i (x[i] - clamp(R(clamp(x[i]*2^fp_k, lo-1, hi+1)), lo, hi) * 2^-fp_k)^2 for k < count
+   (fp_k = fixpos[k]), in blocks of 4096 summed in float then added in double. R: mode 0 half up,
+   1 half away from zero, 2 half to even, 3 floor, 4 ceil, 5 half down (ties toward zero). */
+void octet_f32_fixpos_sse(const float *x, long n, const int *fixpos, int count, float lo, float hi,
+                          int mode, double *sse);
+
 /* ---- code-to-code table ---- */
 
 /* y[i] = table[(uint8_t)x[i]] for i < n (table: 256 entries indexed by the code's bit pattern;
