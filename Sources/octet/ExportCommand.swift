@@ -47,14 +47,19 @@ struct ExportCommand: ParsableCommand {
 
     /// Calibrates `m` on the batch at `calib` with the given `name=value` options.
     static func quantize(_ m: Model, calib: String, options: [String]) throws -> QuantizedModel {
+        let c = try Calibrator(model: m, config: try config(options))
+        return try c.calibrate(try feeds(calib, m))
+    }
+
+    /// `--option name=value` list → configuration (unknown names list the accepted ones).
+    static func config(_ options: [String]) throws -> QConfig {
         var opts: [String: String] = [:]
         for o in options {
             let kv = o.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw ValidationError("--option '\(o)': expected name=value") }
             opts[kv[0]] = kv[1]
         }
-        let c = try Calibrator(model: m, config: try QConfig(options: opts))
-        return try c.calibrate(try feeds(calib, m))
+        return try QConfig(options: opts)
     }
 
     /// Inputs from a .npy (single-input model) or a .npz (arrays by input name, or a dataset

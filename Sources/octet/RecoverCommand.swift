@@ -28,6 +28,7 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
     @Option(name: .customLong("max-memory-mb"), help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
     @Option(help: "Kernel threads.") var threads: Int = 2
+    @Option(help: "Quantization option name=value (repeatable), e.g. bias_bits=16 (non-DPU experiments).") var option: [String] = []
 
     func run() throws {
         try CLI.guarded {
@@ -61,6 +62,7 @@ struct RecoverCommand: ParsableCommand {
     /// The quantized model of the chosen method, and the pass's report lines.
     func quantize(_ m: Model, _ feeds: [String: Tensor]) throws -> (QuantizedModel, [String]) {
         var base = m, notes: [String] = []
+        let config = try ExportCommand.config(option)
         if method == "cle" || method == "cle_bc" || cle {
             var o = CrossLayerEqualization.Options()
             guard let p = CrossLayerEqualization.ReLU6Policy(rawValue: relu6) else { throw ValidationError("--relu6 stop|relu") }
@@ -70,19 +72,19 @@ struct RecoverCommand: ParsableCommand {
             notes.append(report.description)
         }
         switch method {
-        case "ptq", "cle": return (try Calibrator(model: base).calibrate(feeds), notes)
+        case "ptq", "cle": return (try Calibrator(model: base, config: config).calibrate(feeds), notes)
         case "cle_bc":
-            let r = try BiasCorrection.empirical(model: base, feeds: feeds, maxMemoryMB: maxMemoryMB)
+            let r = try BiasCorrection.empirical(model: base, config: config, feeds: feeds, maxMemoryMB: maxMemoryMB)
             return (r.quantized, notes + [r.stats.description])
         case "adaquant":
             var o = AdaQuant.Options(); o.maxEpochs = epochs; o.seed = seed; o.maxMemoryMB = maxMemoryMB
             if let batch { o.batchSize = batch }
-            let r = try AdaQuant.run(model: base, feeds: feeds, options: o)
+            let r = try AdaQuant.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])
         case "adaround":
             var o = AdaRound.Options(); o.iterations = iterations; o.seed = seed; o.maxMemoryMB = maxMemoryMB
             if let batch { o.batchSize = batch }
-            let r = try AdaRound.run(model: base, feeds: feeds, options: o)
+            let r = try AdaRound.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])
         default: throw ValidationError("unknown method '\(method)' (accepted: ptq, cle, cle_bc, adaquant, adaround)")
         }
