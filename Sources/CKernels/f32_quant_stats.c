@@ -27,21 +27,25 @@ void octet_f32_range(const float *x, long n, float *mn_out, float *mx_out, long 
     *mn_out = lo; *mx_out = hi; *nonfinite = bad;
 }
 
+/* Rounding to integers of |g| < 2^22. The half-way tests compare the exact remainder g - floor(g)
+   or g - trunc(g) with 0.5 (adding 0.5 first would round in float: 0.49999997 + 0.5 = 1). */
 static inline __m256 round8(__m256 g, int mode) {
-    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     switch (mode) {
-    case 0: return _mm256_floor_ps(_mm256_add_ps(g, half)); /* half up */
-    case 1: {                                               /* half away from zero */
-        const __m256 sign = _mm256_and_ps(g, _mm256_set1_ps(-0.0f));
-        return _mm256_round_ps(_mm256_add_ps(g, _mm256_or_ps(half, sign)), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    case 0: { /* half up */
+        const __m256 n = _mm256_floor_ps(g);
+        return _mm256_add_ps(n, _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(g, n), half, _CMP_GE_OQ), one));
+    }
+    case 1: case 5: { /* half away from zero; half down = ties toward zero */
+        const __m256 t = _mm256_round_ps(g, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC), d = _mm256_sub_ps(g, t);
+        const __m256 plus = _mm256_and_ps(mode == 1 ? _mm256_cmp_ps(d, half, _CMP_GE_OQ) : _mm256_cmp_ps(d, half, _CMP_GT_OQ), one);
+        const __m256 nhalf = _mm256_set1_ps(-0.5f);
+        const __m256 minus = _mm256_and_ps(mode == 1 ? _mm256_cmp_ps(d, nhalf, _CMP_LE_OQ) : _mm256_cmp_ps(d, nhalf, _CMP_LT_OQ), one);
+        return _mm256_sub_ps(_mm256_add_ps(t, plus), minus);
     }
     case 2: return _mm256_round_ps(g, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); /* half to even */
     case 3: return _mm256_round_ps(g, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);     /* floor */
-    case 4: return _mm256_round_ps(g, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);     /* ceil */
-    default: {                                                                         /* ties toward zero */
-        const __m256 sign = _mm256_and_ps(g, _mm256_set1_ps(-0.0f)), mag = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), g);
-        return _mm256_or_ps(_mm256_ceil_ps(_mm256_sub_ps(mag, half)), sign);
-    }
+    default: return _mm256_round_ps(g, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);    /* ceil */
     }
 }
 
@@ -53,12 +57,12 @@ static inline float hsum(__m256 v) {
 
 static inline float round1(float g, int mode) {
     switch (mode) {
-    case 0: return floorf(g + 0.5f);
-    case 1: return truncf(g + copysignf(0.5f, g));
+    case 0: { const float n = floorf(g); return g - n >= 0.5f ? n + 1 : n; }
+    case 1: { const float t = truncf(g), d = g - t; return d >= 0.5f ? t + 1 : (d <= -0.5f ? t - 1 : t); }
+    case 5: { const float t = truncf(g), d = g - t; return d > 0.5f ? t + 1 : (d < -0.5f ? t - 1 : t); }
     case 2: return nearbyintf(g);
     case 3: return floorf(g);
-    case 4: return ceilf(g);
-    default: return copysignf(ceilf(fabsf(g) - 0.5f), g);
+    default: return ceilf(g);
     }
 }
 
@@ -97,5 +101,24 @@ void octet_f32_fixpos_sse(const float *x, long n, const int *fixpos, int count, 
             }
             for (int k = 0; k < m; k++) sse[c0 + k] += (double)hsum(acc[k]) + (double)tail[k];
         }
+    }
+}
+
+void octet_f32_fake_quantize(float *x, long n, int fixpos, float lo, float hi, int mode) {
+    const float a = ldexpf(1.0f, fixpos), b = ldexpf(1.0f, -fixpos);
+    const __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m256 glo = _mm256_set1_ps(lo - 1), ghi = _mm256_set1_ps(hi + 1);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        /* max_ps returns its second operand for NaN: NaN -> lo - 1 -> lo, as the scalar path */
+        const __m256 g = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), va), glo), ghi);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(round8(g, mode), vlo), vhi), vb));
+    }
+    for (; i < n; i++) {
+        float g = x[i] * a;
+        g = g > lo - 1 ? (g < hi + 1 ? g : hi + 1) : lo - 1;
+        float q = round1(g, mode);
+        q = q > lo ? (q < hi ? q : hi) : lo;
+        x[i] = q * b;
     }
 }

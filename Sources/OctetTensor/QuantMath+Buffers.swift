@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// Mapping between real values and the integer grid, as a type so loops specialise.
@@ -78,10 +79,13 @@ extension QuantMath {
     // MARK: In-place fake quantization
 
     /// Fake-quantizes `buffer` in place at `fixPos` (power of two): x ← clamp(round(x·2^fp))·2^−fp.
-    /// No allocation; large buffers run on two threads.
+    /// No allocation; AVX2 (`octet_f32_fake_quantize`); large buffers run on two threads.
     public static func fakeQuantize(_ buffer: UnsafeMutableBufferPointer<Float>, fixPos: Int,
                                     range: QuantRange = .int8, rounding: RoundingMode) {
-        rounding.accept(FakeQuantizeLoop(buffer: buffer, scaling: PowerOfTwoScaling(fixPos: fixPos), range: range))
+        let lo = Float(range.qmin), hi = Float(range.qmax), mode = rounding.kernelCode
+        forEachChunk(buffer.count) { a, b in
+            if b > a { octet_f32_fake_quantize(buffer.baseAddress! + a, b - a, Int32(fixPos), lo, hi, mode) }
+        }
     }
 
     /// Fake-quantizes `buffer` in place with a float scale and zero point:

@@ -81,6 +81,10 @@ void octet_f32_range(const float *x, long n, float *mn, float *mx, long *nonfini
 void octet_f32_fixpos_sse(const float *x, long n, const int *fixpos, int count, float lo, float hi,
                           int mode, double *sse);
 
+/* x[i] = clamp(R(clamp(x[i]*2^fixpos, lo-1, hi+1)), lo, hi) * 2^-fixpos in place (NaN -> lo);
+   R as in octet_f32_fixpos_sse. */
+void octet_f32_fake_quantize(float *x, long n, int fixpos, float lo, float hi, int mode);
+
 /* ---- code-to-code table ---- */
 
 /* y[i] = table[(uint8_t)x[i]] for i < n (table: 256 entries indexed by the code's bit pattern;
