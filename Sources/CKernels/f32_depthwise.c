@@ -115,3 +115,15 @@ void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, fl
         }
     }
 }
+
+void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi) {
+    const __m256 b = _mm256_set1_ps(bias), l = _mm256_set1_ps(lo), h = _mm256_set1_ps(hi);
+    long i = 0;
+    /* max_ps / min_ps return their second operand when one is NaN: NaN stays NaN */
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_min_ps(h, _mm256_max_ps(l, _mm256_add_ps(_mm256_loadu_ps(y + i), b))));
+    for (; i < n; i++) {
+        const float v = y[i] + bias;
+        y[i] = v < lo ? lo : (v > hi ? hi : v);
+    }
+}

@@ -68,6 +68,8 @@ long octet_f32_dw_scratch(const octet_dw_geometry *g);
    (0 outside the input; taps accumulated in order with FMA). offsets: from octet_f32_dw_offsets. */
 void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, float hi,
                         const octet_dw_geometry *g, float *scratch, const long *offsets, float *y);
+/* y[i] = clamp(y[i] + bias, lo, hi) for i < n (a conv output plane after its GEMM). */
+void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi);
 /* The kh*kw tap offsets into the phase buffer, computed once per geometry. */
 void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets);
 

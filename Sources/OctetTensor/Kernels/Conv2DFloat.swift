@@ -21,12 +21,12 @@ public enum Conv2DFloat {
                 initialized = total
                 return
             }
-            for n in 0..<g.batch { for c in 0..<g.outChannels {
-                (ob + (n * g.outChannels + c) * outPlane).initialize(repeating: bias?[c] ?? 0, count: outPlane)
-            } }
             viaGEMM(input, weight, ob, g)
-            if let (lo, hi) = clamp {
-                for i in 0..<total { ob[i] = Swift.min(Swift.max(ob[i], lo), hi) }
+            if bias != nil || clamp != nil {  // one pass: bias and the fused Relu / Clip
+                let (lo, hi) = clamp ?? (-.infinity, .infinity)
+                for n in 0..<g.batch { for c in 0..<g.outChannels {
+                    octet_f32_bias_clamp(ob + (n * g.outChannels + c) * outPlane, outPlane, bias?[c] ?? 0, lo, hi)
+                } }
             }
             initialized = total
         }
@@ -49,7 +49,7 @@ public enum Conv2DFloat {
                     let wg = w + grp * ocg * k
                     let yg = y + (n * g.outChannels + grp * ocg) * outPlane
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(ocg), Int32(outPlane), Int32(k),
-                                1, wg, Int32(k), b, Int32(outPlane), 1, yg, Int32(outPlane))
+                                1, wg, Int32(k), b, Int32(outPlane), 0, yg, Int32(outPlane))
                 }
             }
         }
