@@ -2,6 +2,7 @@
    adds adjacent products into 8 int32, so every product (even -128*-128 = 16384) and every
    sum is exact until the int32 accumulator itself would overflow. */
 #include "CKernels.h"
+#include "int8_gemm_store.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -50,22 +51,7 @@ void block(const int MR, const int16_t *a, long lda, const int16_t *b, long kp2,
             acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(ar, b1));
         }
     }
-    for (int r = 0; r < MR; r++) {
-        int32_t *cr = c + r * ldc;
-        if (nc == 16) {
-            if (accumulate) {
-                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_loadu_si256((const __m256i *)cr));
-                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_loadu_si256((const __m256i *)(cr + 8)));
-            }
-            _mm256_storeu_si256((__m256i *)cr, acc[r][0]);
-            _mm256_storeu_si256((__m256i *)(cr + 8), acc[r][1]);
-        } else {
-            int32_t t[16];
-            _mm256_storeu_si256((__m256i *)t, acc[r][0]);
-            _mm256_storeu_si256((__m256i *)(t + 8), acc[r][1]);
-            for (long i = 0; i < nc; i++) cr[i] = accumulate ? cr[i] + t[i] : t[i];
-        }
-    }
+    for (int r = 0; r < MR; r++) octet_store_row16(c + r * ldc, acc[r][0], acc[r][1], nc, accumulate);
 }
 
 enum { KC_PAIRS = 256 }; /* 512 k per block: a 16-column B block is 32 KiB */

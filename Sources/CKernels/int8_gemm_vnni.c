@@ -5,6 +5,7 @@
    int32 lanes wrap modulo 2^32, and since the true result fits in int32 the final value is
    exact even when the offset sum passes 2^31. */
 #include "CKernels.h"
+#include "int8_gemm_store.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -85,20 +86,7 @@ void block_vnni(const int MR, const int8_t *a, long lda, const uint8_t *b, long 
             acc[r][0] = _mm256_sub_epi32(acc[r][0], k);
             acc[r][1] = _mm256_sub_epi32(acc[r][1], k);
         }
-        int32_t *cr = c + r * ldc;
-        if (nc == 16) {
-            if (accumulate) {
-                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_loadu_si256((const __m256i *)cr));
-                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_loadu_si256((const __m256i *)(cr + 8)));
-            }
-            _mm256_storeu_si256((__m256i *)cr, acc[r][0]);
-            _mm256_storeu_si256((__m256i *)(cr + 8), acc[r][1]);
-        } else {
-            int32_t t[16];
-            _mm256_storeu_si256((__m256i *)t, acc[r][0]);
-            _mm256_storeu_si256((__m256i *)(t + 8), acc[r][1]);
-            for (long i = 0; i < nc; i++) cr[i] = accumulate ? (int32_t)((uint32_t)cr[i] + (uint32_t)t[i]) : t[i];
-        }
+        octet_store_row16(c + r * ldc, acc[r][0], acc[r][1], nc, accumulate);
     }
 }
 

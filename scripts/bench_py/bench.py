@@ -62,19 +62,25 @@ def shared_input(root, split, limit):
     return ((u8.astype(np.float32) - np.float32(nums[-2])) / np.float32(nums[-1])).astype(np.float32)
 
 
-def qdq_table(args):
-    """onnxruntime latency of the exported QDQ model next to Octet's DPU emulator on the same quantization."""
+def shared_models(args, work, samples):
+    """(name, model path, calibration .npy of `samples` preprocessed inputs) for each manifest model."""
     with open(os.path.join(args.shared, "data", "manifest.json")) as f:
         manifest = json.load(f)
+    for name in sorted(manifest):
+        e = manifest[name]
+        calib = os.path.join(work, f"{name}_calib.npy")
+        np.save(calib, shared_input(args.shared, e["splits"]["calib"], samples))
+        yield name, os.path.join(args.shared, e["model"]), calib
+
+
+def qdq_table(args):
+    """onnxruntime latency of the exported QDQ model next to Octet's DPU emulator on the same quantization."""
     print("INT8 latency, batch 1 (median of %d runs): Octet's DPU emulator vs onnxruntime on Octet's "
           "QDQ export of the same quantized model (all graph optimizations)" % args.runs)
     print(f"{'model':<16}{'thr':>4}{'emulator ms':>13}{'GMAC/s':>8}{'ort qdq ms':>12}{'ratio':>8}")
     with tempfile.TemporaryDirectory() as work:
-        for name in sorted(manifest):
-            e = manifest[name]
-            calib = os.path.join(work, f"{name}_calib.npy")
-            np.save(calib, shared_input(args.shared, e["splits"]["calib"], args.calib_samples))
-            model, qdq = os.path.join(args.shared, e["model"]), os.path.join(work, f"{name}_qdq.onnx")
+        for name, model, calib in shared_models(args, work, args.calib_samples):
+            qdq = os.path.join(work, f"{name}_qdq.onnx")
             subprocess.run([args.octet, "export", model, "--calib", calib, "--output", qdq],
                            check=True, capture_output=True)
             for threads in (1, 2):
@@ -116,18 +122,11 @@ print(json.dumps({{"seconds": time.perf_counter() - t0}}))
 
 def ptq_table(args):
     """Calibration wall time: Octet (power-of-two, diffs observer) vs onnxruntime quantize_static (MinMax, QDQ)."""
-    with open(os.path.join(args.shared, "data", "manifest.json")) as f:
-        manifest = json.load(f)
     print("PTQ wall time, %d calibration samples: Octet (power-of-two, diffs; median of 3, both cores) vs "
           "onnxruntime quantize_static (MinMax, QDQ, one run)" % args.ptq_samples)
     print(f"{'model':<16}{'octet s':>9}{'ort s':>9}{'ratio':>8}{'octet MiB':>11}")
     with tempfile.TemporaryDirectory() as work:
-        for name in sorted(manifest):
-            e = manifest[name]
-            calib = os.path.join(work, f"{name}_calib.npy")
-            x = shared_input(args.shared, e["splits"]["calib"], args.ptq_samples)
-            np.save(calib, x)
-            model = os.path.join(args.shared, e["model"])
+        for name, model, calib in shared_models(args, work, args.ptq_samples):
             o = octet(args.octet, "ptq", model, "--calib", calib, "--threads", "2", "--runs", "3")
             r = ort_quantize_static(model, calib, os.path.join(work, f"{name}_ort_qdq.onnx"))
             print(f"{name:<16}{o['median_ms'] / 1e3:>9.2f}{r:>9.2f}{o['median_ms'] / 1e3 / r:>8.2f}{o['peak_rss_mb']:>11.1f}")
