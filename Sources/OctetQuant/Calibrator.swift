@@ -104,7 +104,7 @@ public final class Calibrator {
 /// Checks of calibration feeds.
 enum CalibrationData {
     /// Returns the common sample count N.
-    /// - Throws: `OctetQuantError.emptyCalibrationSet`, `.calibrationShape`, `.nonFiniteCalibrationData`.
+    /// - Throws: `OctetQuantError.emptyCalibrationSet`, `.calibrationDType`, `.calibrationShape`, `.nonFiniteCalibrationData`.
     static func validate(_ feeds: [String: Tensor], model: Model) throws -> Int {
         var n: Int?
         for input in model.inputs {
@@ -112,7 +112,8 @@ enum CalibrationData {
                 throw OctetQuantError.calibrationShape(input: input.name, expected: input.shape ?? [], got: [])
             }
             let expected = input.shape ?? []
-            guard t.dtype == .float32, t.rank == expected.count, t.rank > 0,
+            guard t.dtype == .float32 else { throw OctetQuantError.calibrationDType(input: input.name, got: t.dtype) }
+            guard t.rank == expected.count, t.rank > 0,
                   Array(t.shape.dropFirst()) == Array(expected.dropFirst()) else {
                 throw OctetQuantError.calibrationShape(input: input.name, expected: expected, got: t.shape)
             }

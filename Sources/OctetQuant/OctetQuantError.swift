@@ -22,6 +22,8 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
     case nonFiniteCalibrationData(input: String, sample: Int)
     /// A calibration tensor does not fit the model input.
     case calibrationShape(input: String, expected: [Int], got: [Int])
+    /// Calibration data that is not float32 (e.g. raw uint8 images not yet preprocessed).
+    case calibrationDType(input: String, got: DType)
     /// The model has no Conv / Gemm / element-wise node that can be quantized.
     case nothingToQuantize(graph: String)
     /// Saved parameters do not belong to this model.
@@ -53,6 +55,8 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
             return "calibration input '\(i)': NaN/Inf values, first in sample \(s)"
         case .calibrationShape(let i, let e, let g):
             return "calibration input '\(i)': expected shape \(e) (N = any), got \(g)"
+        case .calibrationDType(let i, let d):
+            return "calibration input '\(i)': expected float32 data, got \(d) (preprocess raw images to float first)"
         case .nothingToQuantize(let g):
             return "model '\(g)' has nothing to quantize (no Conv, ConvTranspose, Gemm, Add or Mul on float data)"
         case .parameterMismatch(let t, let r):

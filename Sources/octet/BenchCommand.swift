@@ -20,6 +20,11 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
+            guard ["float", "int8", "ptq"].contains(mode) else {
+                throw ValidationError("unknown bench mode '\(mode)' (accepted: float, int8, ptq)")
+            }
+            guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
+            guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             if mode == "int8" { return try benchInt8(m) }

@@ -19,7 +19,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Quantization option name=value (repeatable), e.g. per_channel=true.") var option: [String] = []
     @Option(help: "Rounding of exact .5 ties: half-even (plain QDQ) or half-up (the DPU's, through a 2^-17 LSB Add before each activation QuantizeLinear).")
     var ties: String = QDQExport.Ties.halfEven.rawValue
-    @Option(help: "Batch size for models with a symbolic batch dimension.") var batch: Int = 16
+    @Option(help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch).") var batch: Int = 1
     @Option(help: "Kernel threads.") var threads: Int = 1
 
     func run() throws {
@@ -33,12 +33,14 @@ struct ExportCommand: ParsableCommand {
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch)
             let qm = try ExportCommand.quantize(m, calib: calib, options: option)
+            // the evaluation runs before anything is written, so a bad --eval leaves no file behind
+            let outs = try eval.map { try qm.run(try ExportCommand.feeds($0, m)) }
+            if let evalOutput { try ExportCommand.checkOutputPath(evalOutput, outputs: m.outputs.count) }
             try QDQExport.write(qm, to: output, ties: ties)
             let g = try QDQExport.graph(qm, ties: ties)
             let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
             print("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)")
-            if let eval, let evalOutput {
-                let outs = try qm.run(try ExportCommand.feeds(eval, m))
+            if let outs, let eval, let evalOutput {
                 try ExportCommand.write(outs, names: m.outputs.map(\.name), to: evalOutput)
                 print("wrote \(evalOutput): quantized outputs on \(eval)")
             }
@@ -66,6 +68,22 @@ struct ExportCommand: ParsableCommand {
     /// archive with images), as `octet deploy` reads them.
     static func feeds(_ path: String, _ m: Model) throws -> [String: Tensor] {
         try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil })
+    }
+
+    /// Refuses an output path that `write` could not use: a `.npy` file for several outputs, or a
+    /// file in a directory that does not exist.
+    static func checkOutputPath(_ path: String, outputs: Int) throws {
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        if outputs > 1 && (path.hasSuffix(".npy") || (exists && !isDir.boolValue)) {
+            throw ValidationError("\(path): the model has \(outputs) outputs; give a directory (one .npy per output)")
+        }
+        if outputs == 1 && !(exists && isDir.boolValue) {
+            let dir = (path as NSString).deletingLastPathComponent
+            guard dir.isEmpty || FileManager.default.fileExists(atPath: dir) else {
+                throw ValidationError("\(path): directory \(dir) does not exist")
+            }
+        }
     }
 
     /// One output → `path` as .npy (unless `path` is a directory); several → one .npy per output in `path`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `octet` — quantize float ONNX models to power-of-two INT8 and run them on the DPU emulator.
 struct Octet: ParsableCommand {
@@ -10,6 +11,20 @@ struct Octet: ParsableCommand {
 
     /// With no subcommand, `octet` starts the interactive REPL.
     func run() throws { REPL.start() }
+
+    /// Names of the subcommands, for the unknown-command message.
+    static var subcommandNames: [String] {
+        configuration.subcommands.compactMap { $0.configuration.commandName }
+    }
 }
 
+// An unknown first word is a mistyped command: say so and list the commands (the parser
+// alone reports only "unexpected argument").
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let first = arguments.first, !first.hasPrefix("-"), !Octet.subcommandNames.contains(first), first != "help" {
+    var message = "error: unknown command '\(first)'; commands: \(Octet.subcommandNames.joined(separator: ", "))"
+    if first.hasSuffix(".octet") { message += " (to run a script: octet run \(first))" }
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    Octet.exit(withError: ExitCode(64))
+}
 Octet.main()

@@ -43,6 +43,11 @@ final class PTQPersistenceErrorTests: XCTestCase {
         XCTAssertThrowsError(try c.calibrate(["x": Tensor(zeros: [2, 1, 3, 3])])) {
             XCTAssertEqual($0 as? OctetQuantError, .calibrationShape(input: "x", expected: [1, 1, 2, 2], got: [2, 1, 3, 3]))
         }
+        // raw uint8 images: the dtype is the problem, not the shape
+        XCTAssertThrowsError(try c.calibrate(["x": Tensor(shape: [2, 1, 2, 2], uint8s: [UInt8](repeating: 7, count: 8))])) {
+            XCTAssertEqual($0 as? OctetQuantError, .calibrationDType(input: "x", got: .uint8))
+            XCTAssertTrue("\($0)".contains("expected float32 data, got uint8"), "\($0)")
+        }
         let relu = Graph(name: "just_relu", nodes: [Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])],
                          inputs: [PTQTestGraphs.info("x", [1, 4])], outputs: [PTQTestGraphs.info("y", [1, 4])])
         XCTAssertThrowsError(try Calibrator(model: model(relu))) { XCTAssertEqual($0 as? OctetQuantError, .nothingToQuantize(graph: "just_relu")) }

@@ -96,7 +96,11 @@ struct DataInput {
     static func outputPath(_ path: String, _ interp: Interpreter) throws -> String {
         let full = interp.resolvePath(path)
         let dir = (full as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw OctetTensorError.writeFailed(path: full, reason: "cannot create directory \(dir)")
+        }
         return full
     }
 }
