@@ -27,6 +27,9 @@ struct ExportCommand: ParsableCommand {
             guard (eval == nil) == (evalOutput == nil) else {
                 throw ValidationError("--eval and --eval-output go together")
             }
+            guard URL(fileURLWithPath: output).standardized.path != URL(fileURLWithPath: model).standardized.path else {
+                throw ValidationError("--output \(output) is the input model; choose another path")
+            }
             guard let ties = QDQExport.Ties(rawValue: ties) else {
                 throw ValidationError("--ties '\(ties)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
             }
@@ -34,12 +37,17 @@ struct ExportCommand: ParsableCommand {
             let m = try Model.load(path: model, batchSize: batch)
             let qm = try ExportCommand.quantize(m, calib: calib, options: option)
             // the evaluation runs before anything is written, so a bad --eval leaves no file behind
-            let outs = try eval.map { try qm.run(try ExportCommand.feeds($0, m)) }
+            let outs = try eval.map { path in
+                let feeds = try ExportCommand.feeds(path, m)
+                CLI.warnNonFinite(feeds, source: path)
+                return try qm.run(feeds)
+            }
             if let evalOutput { try ExportCommand.checkOutputPath(evalOutput, outputs: m.outputs.count) }
             try QDQExport.write(qm, to: output, ties: ties)
             let g = try QDQExport.graph(qm, ties: ties)
             let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
-            print("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)")
+            print("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)"
+                + (qm.isDPUDeployable ? "" : " (non-DPU configuration: not deployable)"))
             if let outs, let eval, let evalOutput {
                 try ExportCommand.write(outs, names: m.outputs.map(\.name), to: evalOutput)
                 print("wrote \(evalOutput): quantized outputs on \(eval)")

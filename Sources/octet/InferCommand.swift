@@ -21,6 +21,7 @@ struct InferCommand: ParsableCommand {
                 let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (m.inputs.first?.name ?? "", parts[0])
                 feeds[name] = try NPY.read(path: path)
             }
+            CLI.warnNonFinite(feeds, source: "infer")
             let outs = try m.run(feeds)
             try write(outs, outputs: m.outputs.map(\.name))
         }

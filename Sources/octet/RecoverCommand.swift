@@ -32,19 +32,23 @@ struct RecoverCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
+            if reference.isEmpty && labels == nil {
+                FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
+            }
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             let name = m.inputs[0].name
             var calibX = try load(calib)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
             let evalX = try load(eval)
+            CLI.warnNonFinite([name: evalX], source: eval)
             let t0 = Date()
             let (q, notes) = try quantize(m, [name: calibX])
             let seconds = Date().timeIntervalSince(t0)
             let out = try q.run([name: evalX])
             var row: [String: Any] = ["model": model, "method": method + (cle && method.hasPrefix("ada") ? "+cle" : ""),
                                       "seconds": seconds, "peak_rss_mb": ProcessMemory.peakMB(), "notes": notes,
-                                      "calib_samples": calibX.shape[0]]
+                                      "calib_samples": calibX.shape[0], "dpu_deployable": q.isDPUDeployable]
             try addMetrics(&row, m, out)
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
