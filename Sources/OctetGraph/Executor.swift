@@ -26,25 +26,9 @@ public final class Executor: @unchecked Sendable {
     ///   `.missingInput` for a tensor nobody produces.
     public init(graph: Graph) throws {
         self.graph = graph
-        var ks: [OpKernel] = []
-        var available = Set(graph.initializers.keys).union(graph.inputs.map(\.name))
-        for node in graph.nodes {
-            guard node.domain.isEmpty || node.domain == "ai.onnx", let k = OpRegistry.kernels[node.opType] else {
-                throw OctetGraphError.unsupportedOp(node: node.name, opType: node.opType, domain: node.domain, opset: graph.opset)
-            }
-            for i in node.inputs where !i.isEmpty && !available.contains(i) {
-                throw OctetGraphError.missingInput(node: node.label, tensor: i)
-            }
-            available.formUnion(node.outputs)
-            ks.append(k)
-        }
-        kernels = ks
-        var lastUse: [String: Int] = [:]
-        for (i, n) in graph.nodes.enumerated() { for t in n.inputs where !t.isEmpty { lastUse[t] = i } }
-        let keep = Set(graph.outputs.map(\.name)).union(graph.initializers.keys)
-        var release = Array(repeating: [String](), count: graph.nodes.count)
-        for (t, i) in lastUse where !keep.contains(t) { release[i].append(t) }
-        releaseAfter = release
+        let schedule = try ExecutionSchedule(graph)
+        kernels = schedule.kernels
+        releaseAfter = schedule.releaseAfter
         (fusedNodes, absorbed) = Executor.fuseActivations(graph)
     }
 

@@ -56,25 +56,15 @@ final class LayerwiseRunner {
         chunks = stride(from: 0, to: n, by: batchSize).map { s in
             feeds.mapValues { TensorBatch.slice($0, start: s, count: min(batchSize, n - s), padTo: batchSize) }
         }
-        kernels = try graph.nodes.map { node in
-            guard let k = OpRegistry.kernels[node.opType] else {
-                throw OctetGraphError.unsupportedOp(node: node.name, opType: node.opType, domain: node.domain, opset: graph.opset)
-            }
-            return k
-        }
-        var lastUse: [String: Int] = [:]
-        for (i, node) in graph.nodes.enumerated() { for t in node.inputs where !t.isEmpty { lastUse[t] = i } }
-        let keep = Set(graph.outputs.map(\.name)).union(graph.initializers.keys)
-        var release = Array(repeating: [String](), count: graph.nodes.count)
-        for (t, i) in lastUse where !keep.contains(t) { release[i].append(t) }
-        releaseAfter = release
+        let schedule = try ExecutionSchedule(graph)
+        kernels = schedule.kernels
+        releaseAfter = schedule.releaseAfter
     }
 
     /// Peak bytes of the two frontiers, from the tensor shapes at the model's batch size.
     static func estimatedFrontierBytes(_ prepared: PreparedGraph, chunks: Int) -> Int {
         let g = prepared.graph
-        var lastUse: [String: Int] = [:]
-        for (i, n) in g.nodes.enumerated() { for t in n.inputs where !t.isEmpty { lastUse[t] = i } }
+        let lastUse = ExecutionSchedule.lastUse(g)
         func bytes(_ t: String) -> Int { (prepared.info.shapes[t]?.reduce(1, *) ?? 0) * 4 }
         var live = g.inputs.reduce(0) { $0 + bytes($1.name) }, peak = live
         for (i, n) in g.nodes.enumerated() {

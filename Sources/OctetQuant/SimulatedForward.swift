@@ -25,18 +25,9 @@ final class SimulatedForward {
         self.graph = graph
         self.plan = plan
         constants = graph.initializers
-        kernels = try graph.nodes.map { n in
-            guard let k = OpRegistry.kernels[n.opType] else {
-                throw OctetGraphError.unsupportedOp(node: n.name, opType: n.opType, domain: n.domain, opset: graph.opset)
-            }
-            return k
-        }
-        var lastUse: [String: Int] = [:]
-        for (i, n) in graph.nodes.enumerated() { for t in n.inputs where !t.isEmpty { lastUse[t] = i } }
-        let keep = Set(graph.outputs.map(\.name)).union(graph.initializers.keys)
-        var release = Array(repeating: [String](), count: graph.nodes.count)
-        for (t, i) in lastUse where !keep.contains(t) { release[i].append(t) }
-        releaseAfter = release
+        let schedule = try ExecutionSchedule(graph)
+        kernels = schedule.kernels
+        releaseAfter = schedule.releaseAfter
     }
 
     /// Runs one batch; returns the graph outputs.
