@@ -141,37 +141,9 @@ final class LayerwiseRunner {
         try QuantMath.fakeQuantize(&t, params: q, rounding: config.activationRounding)
     }
 
-    /// One node with the DPU arithmetic `SimulatedForward` applies (LeakyRelu 26/256, DPU
-    /// hard-sigmoid / hard-swish, average pooling as sum · N / 2^M).
+    /// One node with the DPU arithmetic `SimulatedForward` applies.
     private func compute(_ i: Int, _ node: Node, _ ins: [Tensor?]) throws -> [Tensor] {
-        let a = plan.nodes[i]
-        switch a.kind {
-        case .fused where node.opType == "LeakyRelu", .activation where node.opType == "LeakyRelu":
-            var n = node
-            n.attributes["alpha"] = .float(DPUMath.dpuLeakyReluAlpha)
-            return try kernels[i](n, ins, graph.opset)
-        case .hardSigmoid:
-            return [try map(node, ins) { DPUMath.hardSigmoid($0) }]
-        case .hardSwish:
-            return [try map(node, ins) { x in x * QuantMath.fakeQuantize(DPUMath.hardSigmoid(x), fixPos: 7, rounding: .halfUp) }]
-        case .averagePool:
-            var n = node
-            if node.opType == "AveragePool" { n.attributes["count_include_pad"] = .int(1) }
-            var y = try kernels[i](n, ins, graph.opset)
-            let scale = try SimulatedForward.averageScale(node, a, inputShape: ins[0]!.shape)
-            y[0].withMutableFloats { p in for k in p.indices { p[k] *= scale } }
-            return y
-        default:
-            return try kernels[i](node, ins, graph.opset)
-        }
-    }
-
-    private func map(_ node: Node, _ ins: [Tensor?], _ f: (Float) -> Float) throws -> Tensor {
-        guard var x = ins.first ?? nil, x.dtype == .float32 else {
-            throw OctetGraphError.execution(node: node.label, reason: "missing float input")
-        }
-        x.withMutableFloats { p in for k in p.indices { p[k] = f(p[k]) } }
-        return x
+        try SimulatedForward.computeDPU(node, ins, annotation: plan.nodes[i], kernel: kernels[i], opset: graph.opset)
     }
 }
 

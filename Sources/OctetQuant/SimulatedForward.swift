@@ -60,12 +60,19 @@ final class SimulatedForward {
 
     /// One node with DPU arithmetic where the plan says the node is a DPU op.
     private func compute(_ i: Int, _ node: Node, _ ins: [Tensor?]) throws -> [Tensor] {
-        let a = plan.nodes[i]
+        try SimulatedForward.computeDPU(node, ins, annotation: plan.nodes[i], kernel: kernels[i], opset: graph.opset)
+    }
+
+    /// One node as the DPU computes it, in float: LeakyRelu with alpha 26/256, the DPU
+    /// hard-sigmoid / hard-swish (hard-sigmoid at fix_pos 7), average pooling as sum · N / 2^M;
+    /// every other node through its float `kernel`. Shared with `LayerwiseRunner`.
+    static func computeDPU(_ node: Node, _ ins: [Tensor?], annotation a: QuantNodeAnnotation, kernel: OpKernel,
+                           opset: Int) throws -> [Tensor] {
         switch a.kind {
         case .fused where node.opType == "LeakyRelu", .activation where node.opType == "LeakyRelu":
             var n = node
             n.attributes["alpha"] = .float(DPUMath.dpuLeakyReluAlpha)
-            return try kernels[i](n, ins, graph.opset)
+            return try kernel(n, ins, opset)
         case .hardSigmoid:
             return [try map(node, ins) { DPUMath.hardSigmoid($0) }]
         case .hardSwish:
@@ -75,12 +82,12 @@ final class SimulatedForward {
         case .averagePool:
             var n = node
             if node.opType == "AveragePool" { n.attributes["count_include_pad"] = .int(1) }
-            var y = try kernels[i](n, ins, graph.opset)
-            let scale = try SimulatedForward.averageScale(node, a, inputShape: ins[0]!.shape)
+            var y = try kernel(n, ins, opset)
+            let scale = try averageScale(node, a, inputShape: ins[0]!.shape)
             y[0].withMutableFloats { p in for k in p.indices { p[k] *= scale } }
             return y
         default:
-            return try kernels[i](node, ins, graph.opset)
+            return try kernel(node, ins, opset)
         }
     }
 
@@ -97,7 +104,7 @@ final class SimulatedForward {
         return Float(Double(k) * Double(f[0]) / Double(1 << f[1]))
     }
 
-    private func map(_ node: Node, _ ins: [Tensor?], _ f: (Float) -> Float) throws -> Tensor {
+    private static func map(_ node: Node, _ ins: [Tensor?], _ f: (Float) -> Float) throws -> Tensor {
         guard let x0 = ins.first ?? nil, x0.dtype == .float32 else {
             throw OctetGraphError.execution(node: node.label, reason: "missing float input")
         }
