@@ -25,6 +25,8 @@ struct BenchCommand: ParsableCommand {
             }
             guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
             guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
+            guard !(profile && mode == "ptq") else { throw ValidationError("--profile applies to float and int8") }
+            guard calib == nil || mode != "float" else { throw ValidationError("--calib applies to int8 and ptq") }
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             if mode == "int8" { return try benchInt8(m) }

@@ -14,8 +14,8 @@ struct RecoverCommand: ParsableCommand {
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "Method: ptq, cle, cle_bc, adaquant, adaround (adaquant/adaround run after CLE when --cle).")
     var method: String = "ptq"
-    @Option(help: "Calibration inputs (.npy, [N, ...]).") var calib: String
-    @Option(help: "Evaluation inputs (.npy).") var eval: String
+    @Option(help: "Calibration inputs (.npy [N, ...], or .npz as deploy reads it).") var calib: String
+    @Option(help: "Evaluation inputs (.npy or .npz).") var eval: String
     @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy.") var reference: [String] = []
     @Option(help: "Labels of the evaluation inputs (.npy), for accuracy.") var labels: String?
     @Option(help: "uint8 inputs: x = (u8 − offset) / scale, as 'offset,scale'.") var u8: String?
@@ -38,9 +38,9 @@ struct RecoverCommand: ParsableCommand {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             let name = m.inputs[0].name
-            var calibX = try load(calib)
+            var calibX = try load(calib, input: name)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
-            let evalX = try load(eval)
+            let evalX = try load(eval, input: name)
             CLI.warnNonFinite([name: evalX], source: eval)
             let t0 = Date()
             let (q, notes) = try quantize(m, [name: calibX])
@@ -55,8 +55,9 @@ struct RecoverCommand: ParsableCommand {
         }
     }
 
-    func load(_ path: String) throws -> Tensor {
-        let t = try NPY.read(path: path)
+    /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float.
+    func load(_ path: String, input: String) throws -> Tensor {
+        let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
         guard let u8 else { return t.converted(to: .float32) }
         let p = u8.split(separator: ",").compactMap { Float($0) }
         guard p.count == 2 else { throw ValidationError("--u8 expects 'offset,scale', got '\(u8)'") }
