@@ -5,11 +5,15 @@ import OctetScript
 ///
 /// On a terminal it uses libedit (history in ~/.octet_history, tab completion, multi-line
 /// input while brackets are open); otherwise it reads statements from stdin so it can be
-/// scripted. Ctrl-C stops running work at its next check; Ctrl-D leaves.
+/// scripted (then the exit code is 70 when any statement failed, as `octet run`). Ctrl-C
+/// stops running work at its next check; Ctrl-D leaves.
 final class REPL {
     let session: Session
     let interactive: Bool
     var editor: LineEditor?
+    /// Errors reported so far (a class so the session's reporter can count them).
+    final class ErrorCount { var value = 0 }
+    let errors = ErrorCount()
 
     init() {
         interactive = isatty(STDIN_FILENO) != 0
@@ -17,7 +21,9 @@ final class REPL {
                                       cancellation: Cancellation.global,
                                       progress: TerminalProgress.forTerminal(fd: STDOUT_FILENO))
         interpreter.maxCallDepth = 2000
+        let errors = self.errors
         session = Session(interpreter: interpreter) { message in
+            errors.value += 1
             fflush(stdout)
             fputs(message + "\n", stderr)
         }
@@ -25,10 +31,13 @@ final class REPL {
 
     /// Runs the REPL on a large-stack thread until :quit or end of input.
     static func start() {
-        Interpreter.onLargeStack {
+        let status: Int32 = Interpreter.onLargeStack {
             installInterruptHandler()
-            REPL().loop()
+            let repl = REPL()
+            repl.loop()
+            return !repl.interactive && repl.errors.value > 0 ? 70 : 0
         }
+        if status != 0 { exit(status) }
     }
 
     func loop() {

@@ -119,6 +119,6 @@ final class REPLPtyTests: XCTestCase {
         let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(out, "2\n[1, 2]\n")
         XCTAssertTrue(err.hasPrefix("<input-3>:1:7: error: unknown name 'nope'"), err)
-        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(p.terminationStatus, 70, "a failed statement makes a piped session exit 70, as `octet run`")
     }
 }
