@@ -24,15 +24,21 @@ from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
 
+def per_axis(x, scale, zero_point, axis):
+    """Scale and int64 zero point broadcast along `axis` (default 1) when they are 1-D."""
+    zp = np.zeros((), np.int64) if zero_point is None else zero_point.astype(np.int64)
+    if np.ndim(scale) == 1:
+        shape = [1] * x.ndim
+        shape[(axis if axis is not None else 1) % x.ndim] = -1
+        scale, zp = scale.reshape(shape), zp.reshape(shape)
+    return scale, zp
+
+
 class QuantizeLinear(OpRun):
     """QuantizeLinear rounding half up (the DPU's DPU_ROUND) instead of half to even."""
 
     def _run(self, x, scale, zero_point=None, axis=None, **kw):
-        zp = np.zeros((), np.int64) if zero_point is None else zero_point.astype(np.int64)
-        if np.ndim(scale) == 1:
-            shape = [1] * x.ndim
-            shape[(axis if axis is not None else 1) % x.ndim] = -1
-            scale, zp = scale.reshape(shape), zp.reshape(shape)
+        scale, zp = per_axis(x, scale, zero_point, axis)
         dtype = np.uint8 if zero_point is None or zero_point.dtype == np.uint8 else np.int8
         info = np.iinfo(dtype)
         q = np.floor(x.astype(np.float32) / scale + np.float32(0.5)) + zp
@@ -41,11 +47,7 @@ class QuantizeLinear(OpRun):
 
 class DequantizeLinear(OpRun):
     def _run(self, x, scale, zero_point=None, axis=None, **kw):
-        zp = np.zeros((), np.int64) if zero_point is None else zero_point.astype(np.int64)
-        if np.ndim(scale) == 1:
-            shape = [1] * x.ndim
-            shape[(axis if axis is not None else 1) % x.ndim] = -1
-            scale, zp = scale.reshape(shape), zp.reshape(shape)
+        scale, zp = per_axis(x, scale, zero_point, axis)
         return (((x.astype(np.int64) - zp).astype(np.float32) * scale).astype(np.float32),)
 
 

@@ -54,8 +54,6 @@ struct QuantPlanBuilder {
 
     init(_ p: PreparedGraph, _ c: QConfig) { g = p.graph; info = p.info; config = c }
 
-    static let passThroughOps: Set<String> = ["Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice",
-                                              "MaxPool", "GlobalMaxPool", "Identity", "Dropout", "Split"]
 
     func excluded(_ n: Node) -> Bool {
         config.excludedNodes.contains(QuantPlan.key(n)) || config.excludedOpTypes.contains(n.opType)
@@ -78,62 +76,13 @@ struct QuantPlanBuilder {
         order.append(t)
     }
 
-    /// Classifies a node before fusion.
+    /// Classifies a node before fusion: excluded layers, else the shared rules.
     func kind(of n: Node) throws -> QuantOpKind {
         if !n.outputs.contains(where: { info.isFloat($0) }) { return .nonFloat }
         if excluded(n) { return .excluded }
-        switch n.opType {
-        case "Conv", "ConvTranspose":
-            return g.constantFloat(n.inputs[1])?.rank == 4 && biasIsConstant(n) ? .conv : .float
-        case "Gemm":
-            let ok = try n.int("transA", default: 0) == 0 && n.int("transB", default: 0) == 1
-                && n.float("alpha", default: 1) == 1 && n.float("beta", default: 1) == 1
-            return ok && g.constantFloat(n.inputs[1])?.rank == 2 && biasIsConstant(n) && info.shapes[n.inputs[0]]?.count == 2 ? .conv : .float
-        case "Add", "Mul":
-            let consts = n.inputs.filter { g.initializers[$0] != nil }.count
-            return n.inputs.count == 2 && consts < 2 && n.inputs.allSatisfy({ info.isFloat($0) })
-                ? (n.opType == "Add" ? .add : .mul) : .float
-        case "Concat": return n.inputs.allSatisfy({ info.isFloat($0) }) ? .concat : .float
-        case "Relu", "LeakyRelu": return .activation
-        case "Clip": return activationOfClip(n) != nil ? .activation : .float
-        case "AveragePool", "GlobalAveragePool": return info.shapes[n.inputs[0]]?.count == 4 ? .averagePool : .float
-        case "ReduceMean": return try isSpatialMean(n) ? .averagePool : .float
-        case "HardSigmoid":
-            let a = try n.float("alpha", default: 0.2), beta = try n.float("beta", default: 0.5)
-            return abs(a - 1 / 6) < 1e-4 && beta == 0.5 ? .hardSigmoid : .float
-        case "HardSwish": return .hardSwish
-        case "Resize", "Upsample": return try n.string("mode", default: "nearest") == "nearest" ? .passThrough : .float
-        case "Pad":
-            let zeroValue = n.inputs.count < 3 || n.inputs[2].isEmpty || g.scalarConstant(n.inputs[2]) == 0
-            return try n.string("mode", default: "constant") == "constant" && zeroValue ? .passThrough : .float
-        default:
-            return QuantPlanBuilder.passThroughOps.contains(n.opType) ? .passThrough : .float
-        }
+        return try QuantOpClassifier.kind(g, info, n)
     }
 
-    func biasIsConstant(_ n: Node) -> Bool {
-        n.inputs.count < 3 || n.inputs[2].isEmpty || g.constantFloat(n.inputs[2]) != nil
-    }
-
-    /// relu for Relu / Clip(0, ∞), relu6 for Clip(0, 6), leaky for LeakyRelu; nil otherwise.
-    func activationOfClip(_ n: Node) -> FusedActivation? {
-        guard let (lo, hi) = g.clipBounds(n), lo == 0 else { return nil }
-        return hi == 6 ? .relu6 : hi == .infinity || hi == .greatestFiniteMagnitude ? .relu : nil
-    }
-
-    func activation(_ n: Node) -> FusedActivation? {
-        switch n.opType {
-        case "Relu": return .relu
-        case "LeakyRelu": return .leakyRelu
-        case "Clip": return activationOfClip(n)
-        default: return nil
-        }
-    }
-
-    func isSpatialMean(_ n: Node) throws -> Bool {
-        guard let s = info.shapes[n.inputs[0]], s.count == 4, try n.int("keepdims", default: 1) == 1 else { return false }
-        var axes = try n.ints("axes")
-        if axes == nil, n.inputs.count > 1, let t = g.initializers[n.inputs[1]] { axes = t.asInt64Array().map { Int($0) } }
-        return Set((axes ?? []).map { $0 < 0 ? $0 + 4 : $0 }) == [2, 3]
-    }
+    /// relu, relu6 or leakyRelu for an activation node (`QuantOpClassifier.activation`).
+    func activation(_ n: Node) -> FusedActivation? { QuantOpClassifier.activation(g, n) }
 }
