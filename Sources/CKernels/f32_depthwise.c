@@ -127,3 +127,40 @@ void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi) {
         y[i] = v < lo ? lo : (v > hi ? hi : v);
     }
 }
+
+/* First and one-past-last output column whose input column ox*s + k*d - pad lies in [0, in). */
+static void dw_valid_cols(long in, long out, long s, long pad, long k, long d, long *lo, long *hi) {
+    long off = k * d - pad;
+    long a = off >= 0 ? 0 : (-off + s - 1) / s;
+    long b = in - 1 - off < 0 ? 0 : (in - 1 - off) / s + 1;
+    *lo = a;
+    *hi = b < out ? b : out;
+}
+
+/* One row's dot product of dy with the strided input row (lanes reassociated). */
+static inline float dw_row_dot(const float *dy, const float *x, long n, long stride) {
+#pragma clang fp reassociate(on)
+    float acc = 0;
+    if (stride == 1) { for (long i = 0; i < n; i++) acc += dy[i] * x[i]; }
+    else if (stride == 2) { for (long i = 0; i < n; i++) acc += dy[i] * x[2 * i]; }
+    else { for (long i = 0; i < n; i++) acc += dy[i] * x[i * stride]; }
+    return acc;
+}
+
+void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_geometry *g, float *dw) {
+    for (long ky = 0; ky < g->kernel_h; ky++) {
+        for (long kx = 0; kx < g->kernel_w; kx++) {
+            long lo, hi;
+            dw_valid_cols(g->in_w, g->out_w, g->stride_w, g->pad_left, kx, g->dilation_w, &lo, &hi);
+            if (lo >= hi) continue;
+            double tap = 0;
+            for (long oy = 0; oy < g->out_h; oy++) {
+                long iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *xr = x + iy * g->in_w + lo * g->stride_w + kx * g->dilation_w - g->pad_left;
+                tap += dw_row_dot(dy + oy * g->out_w + lo, xr, hi - lo, g->stride_w);
+            }
+            dw[ky * g->kernel_w + kx] += (float)tap;
+        }
+    }
+}

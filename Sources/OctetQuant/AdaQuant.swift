@@ -37,9 +37,11 @@ public enum AdaQuant {
         var notes: [String] = []
         var (q, m, stats) = try RecoveryPipeline.run(model: model, config: config, feeds: feeds, maxMemoryMB: options.maxMemoryMB,
                                                      pass: "adaquant") { site in
+            let t0 = Date()
             let r = try optimize(site, options, &rng)
-            notes.append(String(format: "%@: loss %.4g → %.4g, %d epochs", site.annotation.node, r.before, r.after, r.epochs))
-            return (r.weight, r.bias)
+            notes.append(String(format: "%@: loss %.4g → %.4g, %d epochs, %.1f s", site.annotation.node, r.before, r.after, r.epochs,
+                                Date().timeIntervalSince(t0)))
+            return LayerUpdate(weight: r.weight, bias: r.bias)
         }
         stats.notes = notes
         return (q, m, stats)

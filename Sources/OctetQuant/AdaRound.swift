@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import OctetGraph
 import OctetTensor
@@ -12,8 +13,12 @@ import OctetTensor
 /// input — plus λ Σ (1 − |2h − 1|^β), added after a 20 % warm-up, β decaying from 20 to 2 (cosine,
 /// as AIMET does). Adam (lr 1e-2) on V over random minibatches (own seeded generator); at the end
 /// h is rounded to {0, 1}. Bias: the float bias at its fix_pos. The layer's weight fix_pos (scale
-/// s) is the calibrated one; the model is recalibrated afterwards (the hard-rounded weights lie on
-/// the grid, so their values survive). With `correctBias` (default) the per-channel mean output
+/// s) is, with `searchFixPos` (default), the one of fp − 1 … fp + 2 around the calibrated fp whose
+/// nearest-rounded weights give the smallest reconstruction loss (on up to 16 chunks): the weight
+/// observer minimizes the weight error, while a finer grid that clips a few large weights often
+/// reproduces the layer output better (depthwise layers with folded BatchNorm). The model is
+/// recalibrated afterwards; the hard-rounded weights lie on the chosen grid and within its range,
+/// so the weight observer finds that fix_pos again and their values survive. With `correctBias` (default) the per-channel mean output
 /// error of the rounded layer is then removed from its float bias (empirical bias correction,
 /// Nagel 2019 §4.2). Per-tensor weight scales only.
 public enum AdaRound {
@@ -29,6 +34,8 @@ public enum AdaRound {
         /// After rounding, remove the per-channel mean output error from the float bias
         /// (empirical bias correction with the rounded weights).
         public var correctBias = true
+        /// Choose the weight fix_pos among fp − 1 … fp + 2 by the layer's reconstruction loss.
+        public var searchFixPos = true
         public var maxMemoryMB: Int?
         public init() {}
     }
@@ -45,46 +52,76 @@ public enum AdaRound {
             guard RecoveryPipeline.perTensor(site.weightParams) else {
                 throw RecoveryError.unsupported(layer: site.annotation.node, reason: "AdaRound needs a per-tensor weight scale")
             }
+            let t0 = Date()
             let r = try optimize(site, options, &rng)
-            notes.append(String(format: "%@: loss %.4g → %.4g, %d of %d weights rounded up differently",
-                                site.annotation.node, r.before, r.after, r.flipped, r.weight.count))
-            return (r.weight, r.bias)
+            let moved = r.params.fixPos != site.weightParams.fixPos
+                ? String(format: ", weight fix_pos %d → %d", site.weightParams.fixPos ?? 0, r.params.fixPos ?? 0) : ""
+            notes.append(String(format: "%@: loss %.4g → %.4g%@, %d of %d weights rounded up differently, %.1f s",
+                                site.annotation.node, r.before, r.after, moved, r.flipped, r.weight.count, Date().timeIntervalSince(t0)))
+            return LayerUpdate(weight: r.weight, bias: r.bias, weightParams: r.params)
         }
         stats.notes = notes
         return (q, m, stats)
     }
 
-    struct LayerResult { var weight: Tensor; var bias: Tensor?; var before: Double; var after: Double; var flipped: Int }
+    struct LayerResult {
+        var weight: Tensor; var bias: Tensor?; var params: QuantParams; var before: Double; var after: Double; var flipped: Int
+    }
+
+    /// The weight parameters among fix_pos fp − 1 … fp + 2 (power-of-two only) whose nearest-rounded
+    /// weights give the smallest reconstruction loss on the first 16 chunks; the calibrated ones on ties.
+    static func searchWeightFixPos(_ p: LayerProblem, _ site: LayerSite, bias: Tensor?) throws -> QuantParams {
+        let wp = site.weightParams
+        guard let fp = wp.fixPos else { return wp }
+        let chunks = Array(0..<min(16, p.sampleChunks))
+        func loss(_ c: QuantParams) throws -> Double {
+            try p.evaluate(weight: ParameterQuantizer.fakeQuantized(p.floatWeight, c, config: site.config), bias: bias,
+                           chunks: chunks, gradients: false).loss
+        }
+        var best = (params: wp, loss: try loss(wp))
+        for d in [-1, 1, 2] where fp + d <= QuantMath.maxFixPos(bits: wp.bits) {
+            let c = try QuantParams(bits: wp.bits, signed: wp.signed, narrowRange: wp.narrowRange, fixPos: fp + d)
+            let l = try loss(c)
+            if l < best.loss { best = (c, l) }
+        }
+        return best.params
+    }
 
     static func optimize(_ site: LayerSite, _ o: Options, _ rng: inout SplitMix64) throws -> LayerResult {
         let p = try LayerProblem(site: site, graph: site.graph)
-        let wp = site.weightParams, s = wp.scale, qmin = Float(wp.qmin), qmax = Float(wp.qmax)
+        let bias = try p.floatBias.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b }
+        let before = try p.fullLoss(weight: try ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config),
+                                    bias: bias)
+        let wp = o.searchFixPos ? try searchWeightFixPos(p, site, bias: bias) : site.weightParams
+        let s = wp.scale, qmin = Float(wp.qmin), qmax = Float(wp.qmax)
         let w0 = p.floatWeight.floats
         let floorW = w0.map { Foundation.floor($0 / s) }
-        var v = Tensor(shape: p.floatWeight.shape, floats: zip(w0, floorW).map { w, f in
+        var v = zip(w0, floorW).map { w, f in
             let frac = min(max((w / s - f - gamma) / (zeta - gamma), 1e-4), 1 - 1e-4)
             return Foundation.log(frac / (1 - frac))
-        })
-        let bias = try p.floatBias.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b }
+        }
         let nearest = try ParameterQuantizer.fakeQuantized(p.floatWeight, wp, config: site.config)
-        let before = try p.fullLoss(weight: nearest, bias: bias)
-        var adam = Adam(count: v.count, lr: o.learningRate)
+        var soft = [Float](repeating: 0, count: v.count), m = soft, m2 = soft
+        octet_adaround_soft(v, floorW, &soft, v.count, s, qmin, qmax)
+        var step = octet_adaround_params(scale: s, qmin: qmin, qmax: qmax, lambda: o.lambda, beta: 0, lr: o.learningRate,
+                                         beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 0, c2: 0)
         let n = p.sampleChunks, per = max(1, (o.batchSize + site.quantInput[0].shape[0] - 1) / site.quantInput[0].shape[0])
         let warm = Int(Float(o.iterations) * o.warmup)
         for it in 0..<o.iterations {
             let idx = (0..<min(per, n)).map { _ in Int(rng.next() % UInt64(n)) }
-            let soft = softWeights(v, floorW, s, qmin, qmax)
-            let r = try p.evaluate(weight: soft, bias: bias, chunks: idx, gradients: true, perChannelSum: true)
-            var beta: Float? = nil
+            let r = try p.evaluate(weight: Tensor(shape: p.floatWeight.shape, floats: soft), bias: bias, chunks: idx,
+                                   gradients: true, perChannelSum: true)
+            step.beta = 0
             if it >= warm {
                 let t = Float(it - warm) / Float(max(1, o.iterations - warm))
-                beta = o.betaEnd + 0.5 * (o.betaStart - o.betaEnd) * (1 + Foundation.cos(Float.pi * t))
+                step.beta = o.betaEnd + 0.5 * (o.betaStart - o.betaEnd) * (1 + Foundation.cos(Float.pi * t))
             }
-            let g = gradientV(v, r.dW!, floorW, s, qmin, qmax, lambda: o.lambda, beta: beta)
-            adam.step(&v, g)
+            step.c1 = 1 - Float(Foundation.pow(0.9, Double(it + 1)))
+            step.c2 = 1 - Float(Foundation.pow(0.999, Double(it + 1)))
+            stepAll(&v, &m, &m2, floorW, r.dW!, &soft, step)
         }
-        let hard = Tensor(shape: v.shape, floats: v.floats.indices.map { i in
-            s * min(max(floorW[i] + (h(v.floats[i]) >= 0.5 ? 1 : 0), qmin), qmax)
+        let hard = Tensor(shape: p.floatWeight.shape, floats: v.indices.map { i in
+            s * min(max(floorW[i] + (h(v[i]) >= 0.5 ? 1 : 0), qmin), qmax)
         })
         let flipped = zip(hard.floats, nearest.floats).filter { $0 != $1 }.count
         var outBias = p.floatBias, qb = bias
@@ -92,37 +129,29 @@ public enum AdaRound {
             outBias = nb
             qb = try site.biasParams.map { try ParameterQuantizer.fakeQuantized(nb, $0, config: site.config) } ?? nb
         }
-        return LayerResult(weight: hard, bias: outBias, before: before, after: try p.fullLoss(weight: hard, bias: qb), flipped: flipped)
+        return LayerResult(weight: hard, bias: outBias, params: wp, before: before, after: try p.fullLoss(weight: hard, bias: qb),
+                           flipped: flipped)
+    }
+
+    /// `octet_adaround_step` over all weights, in fixed slices of 2^16 spread over the kernel threads
+    /// (element-wise, so the result does not depend on the thread count).
+    static func stepAll(_ v: inout [Float], _ m: inout [Float], _ m2: inout [Float], _ floorW: [Float], _ dW: Tensor,
+                        _ soft: inout [Float], _ params: octet_adaround_params) {
+        let n = v.count, slice = 1 << 16, slices = (n + slice - 1) / slice
+        var p = params
+        v.withUnsafeMutableBufferPointer { vp in m.withUnsafeMutableBufferPointer { mp in m2.withUnsafeMutableBufferPointer { m2p in
+            soft.withUnsafeMutableBufferPointer { sp in floorW.withUnsafeBufferPointer { fp in dW.withFloats { dp in
+                withUnsafePointer(to: &p) { pp in
+                    KernelConfig.parallelFor(slices) { k in
+                        let o = k * slice, len = min(slice, n - o)
+                        octet_adaround_step(vp.baseAddress! + o, mp.baseAddress! + o, m2p.baseAddress! + o, fp.baseAddress! + o,
+                                            dp.baseAddress! + o, sp.baseAddress! + o, len, pp)
+                    }
+                }
+            } } }
+        } } }
     }
 
     @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
     @inline(__always) static func h(_ v: Float) -> Float { min(max(sigmoid(v) * (zeta - gamma) + gamma, 0), 1) }
-
-    static func softWeights(_ v: Tensor, _ floorW: [Float], _ s: Float, _ qmin: Float, _ qmax: Float) -> Tensor {
-        var out = v
-        out.withMutableFloats { p in for i in p.indices { p[i] = s * min(max(floorW[i] + h(p[i]), qmin), qmax) } }
-        return out
-    }
-
-    /// ∂loss/∂V: the reconstruction part through W_soft (zero where the clamp or h saturates)
-    /// plus λ ∂/∂V Σ (1 − |2h − 1|^β) when `beta` is set.
-    static func gradientV(_ v: Tensor, _ dW: Tensor, _ floorW: [Float], _ s: Float, _ qmin: Float, _ qmax: Float,
-                          lambda: Float, beta: Float?) -> Tensor {
-        var g = dW
-        v.withFloats { vp in g.withMutableFloats { gp in
-            for i in gp.indices {
-                let sg = sigmoid(vp[i]), raw = sg * (zeta - gamma) + gamma
-                guard raw > 0, raw < 1 else { gp[i] = 0; continue }
-                let dh = (zeta - gamma) * sg * (1 - sg)
-                let q = floorW[i] + raw
-                var d = (q >= qmin && q <= qmax) ? gp[i] * s * dh : 0
-                if let beta {
-                    let u = 2 * raw - 1, au = abs(u)
-                    d += lambda * (-beta * Foundation.pow(au, beta - 1) * (u >= 0 ? 1 : -1) * 2) * dh
-                }
-                gp[i] = d
-            }
-        } }
-        return g
-    }
 }

@@ -25,11 +25,11 @@ public enum BiasCorrection {
     }
 
     /// Float weight and the corrected float bias of one layer.
-    static func correct(_ site: LayerSite) throws -> (weight: Tensor, bias: Tensor?)? {
+    static func correct(_ site: LayerSite) throws -> LayerUpdate? {
         let p = try LayerProblem(site: site, graph: site.graph)
         guard p.floatBias != nil else { return nil }
         let wq = try ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config)
-        return (p.floatWeight, try correctedBias(p, quantizedWeight: wq))
+        return LayerUpdate(weight: p.floatWeight, bias: try correctedBias(p, quantizedWeight: wq))
     }
 
     /// The float bias minus the per-channel mean of (layer with `quantizedWeight` and the quantized

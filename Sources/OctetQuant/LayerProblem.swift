@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import OctetGraph
 import OctetTensor
@@ -13,8 +14,11 @@ final class LayerProblem {
     /// Activation applied to the quantized output (DPU LeakyRelu slope) and its kind on the float side.
     let quantActivation: ActivationGradient.Kind?
     /// Float model's layer output after the activation, per chunk.
-    let targets: [Tensor]
-    let channels: Int
+    private(set) var targets: [Tensor]
+    private(set) var channels: Int
+
+    /// One copy of the layer per worker of `perChunk` (the first is `layer`).
+    private var workers: [LayerGradient]
 
     init(site: LayerSite, graph: Graph) throws {
         self.site = site
@@ -23,14 +27,38 @@ final class LayerProblem {
         floatBias = layer.bias
         let act = LayerProblem.fusedActivation(site, graph)
         quantActivation = act.quant
-        var t: [Tensor] = []
-        for x in site.floatInput {
-            var y = try layer.forward(x)
-            if let k = act.float { y.withMutableFloats { ActivationGradient(node: site.node, kind: k).apply($0) } }
-            t.append(y)
+        workers = [layer]
+        let count = max(1, min(KernelConfig.threads, site.floatInput.count))
+        for _ in 1..<count { workers.append(try Differentiable.layer(for: site.node, in: graph)) }
+        targets = []
+        channels = 1
+        let inputs = site.floatInput
+        targets = try perChunk(inputs.count, weight: floatWeight, bias: floatBias) { layer, k in
+            var y = try layer.forward(inputs[k])
+            if let f = act.float { y.withMutableFloats { ActivationGradient(node: site.node, kind: f).apply($0) } }
+            return y
         }
-        targets = t
-        channels = t.first.map { $0.rank >= 2 ? $0.shape[1] : 1 } ?? 1
+        channels = targets.first.map { $0.rank >= 2 ? $0.shape[1] : 1 } ?? 1
+    }
+
+    /// `body(layer, k)` for k in 0..<count: several chunks run in parallel, one layer copy (with
+    /// `weight`, `bias`) per worker and the kernels inside single-threaded; results in k order, so
+    /// they do not depend on the thread count. A single chunk runs on the calling thread with
+    /// threaded kernels.
+    private func perChunk<T>(_ count: Int, weight: Tensor, bias: Tensor?, _ body: (LayerGradient, Int) throws -> T) throws -> [T] {
+        for l in workers { l.weight = weight; l.bias = bias }
+        defer { for l in workers { l.weight = nil; l.bias = nil } }  // the caller may then update its buffers in place
+        let n = min(workers.count, count)
+        if n <= 1 { return try (0..<count).map { try body(layer, $0) } }
+        var results = [Result<T, Error>?](repeating: nil, count: count)
+        KernelConfig.withThreads(1) {
+            results.withUnsafeMutableBufferPointer { r in
+                DispatchQueue.concurrentPerform(iterations: n) { w in
+                    for k in stride(from: w, to: count, by: n) { r[k] = Result { try body(workers[w], k) } }
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
     }
 
     /// The fused activation (float kind, quantized kind) of the site's group.
@@ -52,38 +80,45 @@ final class LayerProblem {
     /// Reconstruction loss on the chunks `idx` with the given (already fake-quantized) parameters,
     /// and its gradients with respect to them when `gradients`.
     /// `perChannelSum`: Σ over channels, mean over the rest (AdaRound); otherwise the mean (MSE).
+    /// Each chunk is one forward, one fused loss and output-gradient pass through the activation
+    /// (`octet_f32_recon_loss`) and one backward; losses and gradients are summed in `idx` order.
     func evaluate(weight: Tensor, bias: Tensor?, chunks idx: [Int], gradients: Bool, perChannelSum: Bool = false)
         throws -> (loss: Double, dW: Tensor?, dB: Tensor?) {
-        let x = idx.count == 1 ? site.quantInput[idx[0]] : try TensorBatch.concat(idx.map { site.quantInput[$0] })
-        let target = idx.count == 1 ? targets[idx[0]] : try TensorBatch.concat(idx.map { targets[$0] })
-        layer.weight = weight
-        layer.bias = bias
-        let pre = try layer.forward(x)
-        var out = pre
-        if let k = quantActivation { out.withMutableFloats { ActivationGradient(node: site.node, kind: k).apply($0) } }
-        let norm = perChannelSum ? Double(channels) / Double(out.count) : 1 / Double(out.count)
-        var loss = 0.0
-        var dY = out
-        target.withFloats { tp in dY.withMutableFloats { d in
-            var acc = 0.0
-            for i in d.indices {
-                let e = d[i] - tp[i]
-                acc += Double(e * e)
-                d[i] = Float(2 * norm) * e
+        let (kind, lo, hi, alpha): (Int32, Float, Float, Float)
+        switch quantActivation {
+        case nil: (kind, lo, hi, alpha) = (0, 0, 0, 0)
+        case .clamp(let l, let h)?: (kind, lo, hi, alpha) = (1, l, h, 0)
+        case .leaky(let a)?: (kind, lo, hi, alpha) = (2, 0, 0, a)
+        }
+        let elements = targets[idx[0]].count * idx.count
+        let norm = perChannelSum ? Double(channels) / Double(elements) : 1 / Double(elements)
+        let parts = try perChunk(idx.count, weight: weight, bias: bias) { layer, k -> (Double, LayerGradients?) in
+            var out = try layer.forward(site.quantInput[idx[k]])
+            var sum = 0.0
+            out.withMutableFloats { o in
+                targets[idx[k]].withFloats { t in
+                    sum = octet_f32_recon_loss(o.baseAddress!, t.baseAddress!, gradients ? o.baseAddress! : nil, o.count,
+                                               kind, lo, hi, alpha, Float(2 * norm))
+                }
             }
-            loss = acc * norm
-        } }
+            return (sum, gradients ? try layer.backward(out, inputGradient: false) : nil)
+        }
+        let loss = parts.reduce(0) { $0 + $1.0 } * norm
         guard gradients else { return (loss, nil, nil) }
-        if let k = quantActivation { pre.withFloats { p in dY.withMutableFloats { ActivationGradient.mask($0, p, k) } } }
-        let g = try layer.backward(dY, inputGradient: false)
-        return (loss, g.weight, g.bias)
+        let grads = parts.map { $0.1! }
+        return (loss, LayerProblem.sum(grads.map { $0.weight! }), bias == nil ? nil : LayerProblem.sum(grads.map { $0.bias! }))
+    }
+
+    /// Element-wise sum of same-shape tensors, in order.
+    static func sum(_ ts: [Tensor]) -> Tensor {
+        var acc = ts[0]
+        for t in ts.dropFirst() { acc.withMutableFloats { a in t.withFloats { b in for i in a.indices { a[i] += b[i] } } } }
+        return acc
     }
 
     /// Loss over the whole calibration set.
     func fullLoss(weight: Tensor, bias: Tensor?) throws -> Double {
-        var s = 0.0
-        for c in 0..<sampleChunks { s += try evaluate(weight: weight, bias: bias, chunks: [c], gradients: false).loss }
-        return s / Double(sampleChunks)
+        try evaluate(weight: weight, bias: bias, chunks: Array(0..<sampleChunks), gradients: false).loss
     }
 }
 

@@ -32,6 +32,14 @@ struct LayerSite {
     var config: QConfig
 }
 
+/// What a pass returns for a visited layer: its new float weight and bias, and the weight's
+/// quantization parameters when the pass chose another fix_pos (the quantized stream then uses them).
+struct LayerUpdate {
+    var weight: Tensor
+    var bias: Tensor?
+    var weightParams: QuantParams? = nil
+}
+
 /// Streams the calibration set through the float and the fake-quantized prepared graph node by
 /// node, over the whole set at once, so each layer sees its input for every sample while only the
 /// live tensors (the frontier of the graph) are held — never all activations. Quantized nodes use
@@ -77,7 +85,7 @@ final class LayerwiseRunner {
 
     /// Runs the pass; `visit` is called at each quantized conv group before its output is computed.
     /// - Returns: the float initializers with every weight and bias `visit` replaced.
-    func run(_ visit: (LayerSite) throws -> (weight: Tensor, bias: Tensor?)?) throws -> [String: Tensor] {
+    func run(_ visit: (LayerSite) throws -> LayerUpdate?) throws -> [String: Tensor] {
         var floatVals: [String: [Tensor]] = [:], quantVals: [String: [Tensor]] = [:]
         var qconst = graph.initializers
         var result = graph.initializers
@@ -99,10 +107,10 @@ final class LayerwiseRunner {
                 let site = LayerSite(index: i, node: node, annotation: a, floatInput: floatVals[node.inputs[0]]!,
                                      quantInput: quantVals[node.inputs[0]]!, weightParams: wp, biasParams: a.bias.flatMap { params[$0] },
                                      graph: graph, config: config)
-                if let (nw, nb) = try visit(site) {
-                    result[w] = nw
-                    qconst[w] = try ParameterQuantizer.fakeQuantized(nw, wp, config: config)
-                    if let b = a.bias, let nb, let bp = params[b] {
+                if let u = try visit(site) {
+                    result[w] = u.weight
+                    qconst[w] = try ParameterQuantizer.fakeQuantized(u.weight, u.weightParams ?? wp, config: config)
+                    if let b = a.bias, let nb = u.bias, let bp = params[b] {
                         result[b] = nb
                         qconst[b] = try ParameterQuantizer.fakeQuantized(nb, bp, config: config)
                     }

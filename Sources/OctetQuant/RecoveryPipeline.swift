@@ -27,7 +27,7 @@ enum RecoveryPipeline {
     /// - Throws: `RecoveryError.memoryLimit` before any work when `maxMemoryMB` cannot be met;
     ///   calibration and execution errors naming the node.
     static func run(model: Model, config: QConfig, feeds: [String: Tensor], maxMemoryMB: Int?, pass: String,
-                    visit: (LayerSite) throws -> (weight: Tensor, bias: Tensor?)?) throws -> (QuantizedModel, Model, RecoveryStats) {
+                    visit: (LayerSite) throws -> LayerUpdate?) throws -> (QuantizedModel, Model, RecoveryStats) {
         let t0 = Date()
         let calibrator = try Calibrator(model: model, config: config)
         let n = try CalibrationData.validate(feeds, model: model)

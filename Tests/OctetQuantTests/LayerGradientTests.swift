@@ -81,6 +81,20 @@ final class LayerGradientTests: XCTestCase {
         try check(l, input: [2, 3, 6, 7], seed: 13)
     }
 
+    func testConvDepthwiseStrideOneDilatedAsymmetricPads() throws {
+        let l = conv(["group": .int(3), "dilations": .ints([2, 1]), "pads": .ints([0, 2, 1, 0])], w: [3, 1, 3, 2], seed: 21)
+        try check(l, input: [2, 3, 6, 7], seed: 22)
+    }
+
+    func testConvDepthwiseStrideThree() throws {
+        let l = conv(["group": .int(2), "strides": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])], w: [2, 1, 3, 3], seed: 23)
+        try check(l, input: [1, 2, 8, 10], seed: 24)
+    }
+
+    func testConvPointwiseGroups() throws {
+        try check(conv(["group": .int(2)], w: [6, 2, 1, 1], seed: 25), input: [2, 4, 3, 3], seed: 26)
+    }
+
     func testConvDepthwiseChannelMultiplier() throws {
         try check(conv(["group": .int(2)], w: [4, 1, 2, 2], seed: 4), input: [1, 2, 4, 4], seed: 14)
     }

@@ -79,6 +79,21 @@ final class RecoveryPassTests: XCTestCase {
         XCTAssertEqual(w.stats.layers, 2)
     }
 
+    func testThreadCountDoesNotChangeTheResult() throws {
+        // Minibatches of 2 chunks run on parallel workers; the sums are taken in chunk order.
+        let (m, feeds) = smallConvNet(seed: 5)
+        var r = AdaRound.Options(); r.iterations = 40; r.batchSize = 4
+        var a = AdaQuant.Options(); a.maxEpochs = 2; a.batchSize = 4
+        let saved = KernelConfig.threads
+        defer { KernelConfig.threads = saved }
+        KernelConfig.threads = 1
+        let r1 = try AdaRound.run(model: m, feeds: feeds, options: r), a1 = try AdaQuant.run(model: m, feeds: feeds, options: a)
+        KernelConfig.threads = 2
+        let r2 = try AdaRound.run(model: m, feeds: feeds, options: r), a2 = try AdaQuant.run(model: m, feeds: feeds, options: a)
+        XCTAssertEqual(r1.float.graph.initializers, r2.float.graph.initializers)
+        XCTAssertEqual(a1.float.graph.initializers, a2.float.graph.initializers)
+    }
+
     func testBiasCorrectionRemovesChannelMeanError() throws {
         let (m, feeds) = smallConvNet(seed: 13)
         let plain = try Calibrator(model: m).calibrate(feeds)

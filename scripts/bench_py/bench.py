@@ -132,12 +132,50 @@ def ptq_table(args):
             print(f"{name:<16}{o['median_ms'] / 1e3:>9.2f}{r:>9.2f}{o['median_ms'] / 1e3 / r:>8.2f}{o['peak_rss_mb']:>11.1f}")
 
 
+# Wall seconds of the power-of-two anchor's passes on effnet_lite0, 64 images (shared/README.md).
+ANCHOR_SECONDS = {"effnet_lite0": {"adaquant": 193.0, "adaround": 226.0}}
+
+
+def recovery_table(args):
+    """Wall time and peak memory of AdaQuant (after CLE) and AdaRound (`octet recover`), with the output quality."""
+    print("Accuracy recovery, %d calibration samples (octet recover, both cores): wall time of calibration + pass + "
+          "recalibration, process peak memory, output SQNR and top-1 agreement on the eval split; ratio against the "
+          "power-of-two anchor's time in shared/README.md where it gives one" % args.ptq_samples)
+    print(f"{'model':<16}{'method':<10}{'octet s':>9}{'anchor s':>10}{'ratio':>8}{'peak MiB':>10}{'SQNR dB':>9}{'top-1 %':>9}")
+    with open(os.path.join(args.shared, "data", "manifest.json")) as f:
+        manifest = json.load(f)
+    with tempfile.TemporaryDirectory() as work:
+        for name in args.recovery_models.split(","):
+            e = manifest[name]
+            calib, ev = os.path.join(work, f"{name}_calib.npy"), os.path.join(work, f"{name}_eval.npy")
+            np.save(calib, shared_input(args.shared, e["splits"]["calib"], args.ptq_samples))
+            np.save(ev, shared_input(args.shared, e["splits"]["eval"], None))
+            refs = [f"{k}={os.path.join(args.shared, v)}" for k, v in e["splits"]["eval"]["onnxruntime_float_outputs"].items()]
+            model = os.path.join(args.shared, e["model"])
+            for method in ("adaquant", "adaround"):
+                cmd = [args.octet, "recover", model, "--calib", calib, "--eval", ev, "--method", method, "--threads", "2"]
+                cmd += ["--cle"] if method == "adaquant" else []
+                for r in refs:
+                    cmd += ["--reference", r]
+                out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+                d = json.loads(out.strip().splitlines()[-1])
+                anchor = ANCHOR_SECONDS.get(name, {}).get(method)
+                sqnr = next(iter(d["sqnr_db"].values()))
+                top1 = d.get("top1_agreement")
+                anchor_s = f"{anchor:.0f}" if anchor else "-"
+                ratio = f"{d['seconds'] / anchor:.2f}" if anchor else "-"
+                top1_s = f"{top1:.0f}" if top1 is not None else "-"
+                print(f"{name:<16}{method:<10}{d['seconds']:>9.1f}{anchor_s:>10}{ratio:>8}{d['peak_rss_mb']:>10.0f}"
+                      f"{sqnr:>9.2f}{top1_s:>9}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--octet", required=True)
     p.add_argument("--shared", required=True)
     p.add_argument("--runs", type=int, default=50)
-    p.add_argument("--only", default="float", help="comma list of: float, qdq, ptq")
+    p.add_argument("--only", default="float", help="comma list of: float, qdq, ptq, recovery")
+    p.add_argument("--recovery-models", default="effnet_lite0", help="comma-separated manifest names for the recovery table")
     p.add_argument("--ptq-samples", type=int, default=64, help="calibration samples for the ptq table")
     p.add_argument("--calib-samples", type=int, default=16, help="calibration samples for the qdq table")
     args = p.parse_args()
@@ -148,6 +186,8 @@ def main():
         qdq_table(args)
     if "ptq" in parts:
         ptq_table(args)
+    if "recovery" in parts:
+        recovery_table(args)
 
 
 if __name__ == "__main__":

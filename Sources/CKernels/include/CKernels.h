@@ -72,6 +72,10 @@ void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, fl
 void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi);
 /* The kh*kw tap offsets into the phase buffer, computed once per geometry. */
 void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets);
+/* Weight gradient of one depthwise plane: dw[ky*kw + kx] += sum_{oy,ox} dy[oy*out_w + ox] *
+   x[oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft] (terms outside the input are 0); each row's
+   dot product in float, rows summed in double. */
+void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_geometry *g, float *dw);
 
 /* ---- calibration statistics ---- */
 
@@ -86,6 +90,31 @@ void octet_f32_fixpos_sse(const float *x, long n, const int *fixpos, int count, 
 /* x[i] = clamp(R(clamp(x[i]*2^fixpos, lo-1, hi+1)), lo, hi) * 2^-fixpos in place (NaN -> lo);
    R as in octet_f32_fixpos_sse. */
 void octet_f32_fake_quantize(float *x, long n, int fixpos, float lo, float hi, int mode);
+
+/* ---- layer reconstruction (AdaQuant / AdaRound) ---- */
+
+/* out = act(pre[i]) with act 0 identity, 1 clamp(lo, hi), 2 LeakyRelu (alpha below 0);
+   e = out - target[i]; returns sum e^2 (blocks of 4096 summed in float, then in double) and,
+   when dy is not NULL, dy[i] = grad_scale * e * act'(pre[i]) (clamp: 0 below lo or above hi,
+   1 at the bounds). dy may be pre. */
+double octet_f32_recon_loss(const float *pre, const float *target, float *dy, long n, int act,
+                            float lo, float hi, float alpha, float grad_scale);
+
+/* AdaRound (Nagel et al. 2020 §3.2): h(v) = clamp(sigmoid(v)*1.2 - 0.1, 0, 1);
+   soft[i] = scale * clamp(floor_w[i] + h(v[i]), qmin, qmax). */
+void octet_adaround_soft(const float *v, const float *floor_w, float *soft, long n,
+                         float scale, float qmin, float qmax);
+typedef struct {
+    float scale, qmin, qmax;
+    float lambda, beta;                     /* regularizer lambda * sum(1 - |2h - 1|^beta); beta <= 0: off */
+    float lr, beta1, beta2, eps, c1, c2;    /* Adam; c1 = 1 - beta1^t, c2 = 1 - beta2^t */
+} octet_adaround_params;
+/* One Adam step (Kingma & Ba 2015, Alg. 1) on the rounding variables v, given dw = dLoss/dsoft:
+   g = dw*scale*h'(v) where floor_w + raw h stays in [qmin, qmax], plus the regularizer's
+   derivative; g = 0 where h saturates. Then soft = octet_adaround_soft(new v). exp and log are
+   polynomials (relative error < 1e-6). */
+void octet_adaround_step(float *v, float *m, float *m2, const float *floor_w, const float *dw, float *soft,
+                         long n, const octet_adaround_params *p);
 
 /* ---- code-to-code table ---- */
 

@@ -54,8 +54,13 @@ public final class ConvGradient: LayerGradient {
         t.withFloats { p in
             for n in 0..<t.shape[0] { for ch in 0..<c {
                 let base = p.baseAddress! + (n * c + ch) * plane
-                var acc: Float = 0
-                for i in 0..<plane { acc += base[i] }
+                var lanes = SIMD8<Float>(), i = 0
+                while i + 8 <= plane {
+                    lanes += UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+                    i += 8
+                }
+                var acc = lanes.sum()
+                while i < plane { acc += base[i]; i += 1 }
                 s[ch] += Double(acc)
             } }
         }
@@ -67,43 +72,52 @@ public final class ConvGradient: LayerGradient {
         let icg = g.inChannelsPerGroup, ocg = g.outChannelsPerGroup
         let u = WindowUnfold.conv(g)
         let k = icg * u.rowsPerChannel, p = u.colPlane, inPlane = g.inH * g.inW
-        var cols = [Float](repeating: 0, count: k * p)
+        // A 1×1, stride-1, unpadded conv's cols are its input planes: no unfold, dX written directly.
+        let pointwise = u.rowsPerChannel == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
+            && g.outH == g.inH && g.outW == g.inW
+        var cols = [Float](repeating: 0, count: pointwise ? 0 : k * p)
         cols.withUnsafeMutableBufferPointer { cb in
-            let c = cb.baseAddress!
             for n in 0..<g.batch { for grp in 0..<g.groups {
                 let xg = x + (n * g.inChannels + grp * icg) * inPlane
                 let dyg = dy + (n * g.outChannels + grp * ocg) * p
                 let wg = w + grp * ocg * k
+                let dxg = dx.map { $0 + (n * g.inChannels + grp * icg) * inPlane }
+                if pointwise {
+                    GemmFloat.gemm(m: ocg, n: k, k: p, a: dyg, transA: false, b: xg, transB: true, c: dw + grp * ocg * k, beta: 1)
+                    if let dxg { GemmFloat.gemm(m: k, n: p, k: ocg, a: wg, transA: true, b: dyg, transB: false, c: dxg) }
+                    continue
+                }
+                let c = cb.baseAddress!
                 u.unfold(xg, c, channels: icg)
                 GemmFloat.gemm(m: ocg, n: k, k: p, a: dyg, transA: false, b: c, transB: true, c: dw + grp * ocg * k, beta: 1)
-                guard let dx else { continue }
+                guard let dxg else { continue }
                 GemmFloat.gemm(m: k, n: p, k: ocg, a: wg, transA: true, b: dyg, transB: false, c: c)
-                u.fold(c, dx + (n * g.inChannels + grp * icg) * inPlane, channels: icg)
+                u.fold(c, dxg, channels: icg)
             } }
         }
     }
 
-    /// One input and one output channel per group: direct loops per (sample, channel, tap).
+    /// One input and one output channel per group: dW by `Conv2DFloat.depthwiseWeightGradient`,
+    /// dX by direct loops per (sample, channel, tap).
     static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                           _ dw: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>?, _ g: ConvGeometry) {
+        Conv2DFloat.depthwiseWeightGradient(input: x, outputGradient: dy, geometry: g, weightGradient: dw)
+        guard let dx else { return }
         let kk = g.kernelH * g.kernelW, inPlane = g.inH * g.inW, outPlane = g.outH * g.outW
         for n in 0..<g.batch { for c in 0..<g.outChannels {
-            let xc = x + (n * g.inChannels + c) * inPlane, dyc = dy + (n * g.outChannels + c) * outPlane
-            let dxc = dx.map { $0 + (n * g.inChannels + c) * inPlane }
+            let dyc = dy + (n * g.outChannels + c) * outPlane
+            let dxc = dx + (n * g.inChannels + c) * inPlane
             for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
                 let xr = ConvGeometry.validRange(n: g.inW, out: g.outW, stride: g.strideW, pad: g.padLeft, tap: kx, dilation: g.dilationW)
                 if xr.isEmpty { continue }
                 let wv = w[c * kk + ky * g.kernelW + kx]
-                var acc: Float = 0
                 for oy in 0..<g.outH {
                     let iy = oy * g.strideH - g.padTop + ky * g.dilationH
                     if iy < 0 || iy >= g.inH { continue }
                     let off = iy * g.inW - g.padLeft + kx * g.dilationW
                     let dyr = dyc + oy * g.outW
-                    for ox in xr { acc += dyr[ox] * xc[off + ox * g.strideW] }
-                    if let dxc { for ox in xr { dxc[off + ox * g.strideW] += wv * dyr[ox] } }
+                    for ox in xr { dxc[off + ox * g.strideW] += wv * dyr[ox] }
                 }
-                dw[c * kk + ky * g.kernelW + kx] += acc
             } }
         } }
     }

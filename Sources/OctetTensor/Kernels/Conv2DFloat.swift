@@ -87,10 +87,7 @@ public enum Conv2DFloat {
     private static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                   _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry, clamp: (lo: Float, hi: Float)) {
         let planes = g.batch * g.outChannels
-        var geometry = octet_dw_geometry(in_h: g.inH, in_w: g.inW, out_h: g.outH, out_w: g.outW, kernel_h: g.kernelH,
-                                         kernel_w: g.kernelW, stride_h: g.strideH, stride_w: g.strideW,
-                                         dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop,
-                                         pad_left: g.padLeft, pad_bottom: g.padBottom, pad_right: g.padRight, plane_width: 0)
+        var geometry = dwGeometry(g)
         let scratch = octet_f32_dw_scratch(&geometry), taps = g.kernelH * g.kernelW
         var offsets = [Int](repeating: 0, count: taps)
         octet_f32_dw_offsets(&geometry, &offsets)
@@ -108,6 +105,31 @@ public enum Conv2DFloat {
                             p += workers
                         }
                     }
+                }
+            }
+        }
+    }
+
+    static func dwGeometry(_ g: ConvGeometry) -> octet_dw_geometry {
+        octet_dw_geometry(in_h: g.inH, in_w: g.inW, out_h: g.outH, out_w: g.outW, kernel_h: g.kernelH,
+                          kernel_w: g.kernelW, stride_h: g.strideH, stride_w: g.strideW,
+                          dilation_h: g.dilationH, dilation_w: g.dilationW, pad_top: g.padTop,
+                          pad_left: g.padLeft, pad_bottom: g.padBottom, pad_right: g.padRight, plane_width: 0)
+    }
+
+    /// Weight gradient of a depthwise convolution (one input and one output channel per group):
+    /// dW[c, ky, kx] += Σ over n, oy, ox of dY[n, c, oy, ox] · x[n, c, oy·sH + ky·dH − padTop, ox·sW + kx·dW − padLeft]
+    /// (zero outside the input). Channels in parallel; per channel the samples in order, so the
+    /// result does not depend on the thread count.
+    /// - Parameters: `input` [N, C, H, W], `outputGradient` [N, C, outH, outW], `weightGradient` [C, 1, KH, KW].
+    public static func depthwiseWeightGradient(input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+                                               geometry g: ConvGeometry, weightGradient dw: UnsafeMutablePointer<Float>) {
+        let geo = dwGeometry(g), inPlane = g.inH * g.inW, outPlane = g.outH * g.outW, taps = g.kernelH * g.kernelW
+        KernelConfig.parallelFor(g.outChannels) { c in
+            withUnsafePointer(to: geo) { gp in
+                for n in 0..<g.batch {
+                    octet_f32_dw_weight_grad(x + (n * g.inChannels + c) * inPlane, dy + (n * g.outChannels + c) * outPlane,
+                                             gp, dw + c * taps)
                 }
             }
         }

@@ -14,6 +14,15 @@ public enum KernelConfig {
         }
     }
 
+    /// Runs `body` with `threads` kernel threads and restores the previous count afterwards (for
+    /// callers that parallelize above the kernels and want each kernel call single-threaded).
+    public static func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        let saved = _threads
+        if saved != threads { self.threads = threads }
+        defer { if saved != threads { self.threads = saved } }
+        return try body()
+    }
+
     /// Runs `body(i)` for i in 0..<count on up to `threads` threads.
     @inlinable
     public static func parallelFor(_ count: Int, threads: Int = KernelConfig.threads, _ body: (Int) -> Void) {

@@ -1,0 +1,115 @@
+/* Per-layer reconstruction kernels of AdaQuant / AdaRound: the fused loss and output gradient, and
+   the AdaRound rounding-variable step. Plain loops over branch-free arithmetic that the compiler
+   vectorizes (exp and log are polynomial so no libm call blocks it). */
+#include "CKernels.h"
+#include <math.h>
+#include <string.h>
+
+#define RECON_BLOCK 4096
+
+static inline float as_float(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
+static inline int32_t as_int(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
+
+/* e^x for x in [-87, 88] (clamped): x = n ln2 + r, |r| <= ln2/2, e^r by its Taylor series to
+   degree 7 (relative error < 2e-7 there), times 2^n by exponent bits. */
+static inline float exp_poly(float x) {
+    x = fminf(fmaxf(x, -87.0f), 88.0f);
+    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * as_float(((int32_t)n + 127) << 23);
+}
+
+/* ln a for a > 0 normal (0 and subnormals give about -88): a = m 2^e with m in [√½, √2),
+   ln m = 2 atanh t, t = (m - 1)/(m + 1), |t| < 0.172, series to t^11. */
+static inline float log_poly(float a) {
+    int32_t bits = as_int(a);
+    float e = (float)(((bits >> 23) & 0xff) - 127);
+    float m = as_float((bits & 0x7fffff) | 0x3f800000);
+    int big = m > 1.41421356237f;
+    m = big ? m * 0.5f : m;
+    e = big ? e + 1.0f : e;
+    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+    float s = 1.0f / 11.0f;
+    s = s * t2 + 1.0f / 9.0f;
+    s = s * t2 + 1.0f / 7.0f;
+    s = s * t2 + 1.0f / 5.0f;
+    s = s * t2 + 1.0f / 3.0f;
+    s = s * t2 + 1.0f;
+    return e * 0.693147180559945f + 2.0f * t * s;
+}
+
+/* One block: sum of e^2 in float (lanes reassociated), dy written when wanted. */
+static inline float recon_block(const float *pre, const float *target, float *dy, long n, int act,
+                                float lo, float hi, float alpha, float grad_scale) {
+#pragma clang fp reassociate(on)
+    float acc = 0;
+    for (long i = 0; i < n; i++) {
+        float x = pre[i], out = x, d = 1.0f;
+        if (act == 1) { out = fminf(fmaxf(x, lo), hi); d = (x < lo || x > hi) ? 0.0f : 1.0f; }
+        else if (act == 2) { out = x < 0 ? x * alpha : x; d = x < 0 ? alpha : 1.0f; }
+        float e = out - target[i];
+        acc += e * e;
+        if (dy) dy[i] = grad_scale * e * d;
+    }
+    return acc;
+}
+
+double octet_f32_recon_loss(const float *pre, const float *target, float *dy, long n, int act,
+                            float lo, float hi, float alpha, float grad_scale) {
+    double total = 0;
+    for (long b = 0; b < n; b += RECON_BLOCK) {
+        long len = n - b < RECON_BLOCK ? n - b : RECON_BLOCK;
+        if (dy) total += recon_block(pre + b, target + b, dy + b, len, act, lo, hi, alpha, grad_scale);
+        else total += recon_block(pre + b, target + b, 0, len, act, lo, hi, alpha, grad_scale);
+    }
+    return total;
+}
+
+#define ADAROUND_ZETA 1.1f
+#define ADAROUND_GAMMA (-0.1f)
+
+static inline float adaround_sigmoid(float v) { return 1.0f / (1.0f + exp_poly(-v)); }
+
+void octet_adaround_soft(const float *v, const float *floor_w, float *soft, long n,
+                         float scale, float qmin, float qmax) {
+    for (long i = 0; i < n; i++) {
+        float h = fminf(fmaxf(adaround_sigmoid(v[i]) * (ADAROUND_ZETA - ADAROUND_GAMMA) + ADAROUND_GAMMA, 0.0f), 1.0f);
+        soft[i] = scale * fminf(fmaxf(floor_w[i] + h, qmin), qmax);
+    }
+}
+
+void octet_adaround_step(float *v, float *m, float *m2, const float *floor_w, const float *dw, float *soft,
+                         long n, const octet_adaround_params *p) {
+    const float width = ADAROUND_ZETA - ADAROUND_GAMMA;
+    const float scale = p->scale, qmin = p->qmin, qmax = p->qmax, lambda = p->lambda, beta = p->beta;
+    const float lr = p->lr, b1 = p->beta1, b2 = p->beta2, eps = p->eps, c1 = p->c1, c2 = p->c2;
+    const int reg = beta > 0;
+    for (long i = 0; i < n; i++) {
+        float sg = adaround_sigmoid(v[i]);
+        float raw = sg * width + ADAROUND_GAMMA;
+        float dh = width * sg * (1.0f - sg);
+        float q = floor_w[i] + raw;
+        float g = (q >= qmin && q <= qmax) ? dw[i] * scale * dh : 0.0f;
+        float u = 2.0f * raw - 1.0f, au = fabsf(u);
+        float pw = exp_poly((beta - 1.0f) * log_poly(au));
+        float greg = lambda * (-beta * pw * (u >= 0 ? 2.0f : -2.0f)) * dh;
+        g += reg ? greg : 0.0f;
+        g = (raw > 0.0f && raw < 1.0f) ? g : 0.0f;
+        float mi = b1 * m[i] + (1.0f - b1) * g;
+        float vi = b2 * m2[i] + (1.0f - b2) * g * g;
+        m[i] = mi;
+        m2[i] = vi;
+        float nv = v[i] - lr * (mi / c1) / (sqrtf(vi / c2) + eps);
+        v[i] = nv;
+        float h = fminf(fmaxf(adaround_sigmoid(nv) * width + ADAROUND_GAMMA, 0.0f), 1.0f);
+        soft[i] = scale * fminf(fmaxf(floor_w[i] + h, qmin), qmax);
+    }
+}
