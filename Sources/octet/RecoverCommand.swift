@@ -21,8 +21,11 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "uint8 inputs: x = (u8 − offset) / scale, as 'offset,scale'.") var u8: String?
     @Option(help: "ReLU6 in CLE: stop or relu.") var relu6: String = "stop"
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
+    @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
     @Option(help: "Calibration samples to use (first N).") var samples: Int?
     @Option(help: "AdaRound iterations per layer.") var iterations: Int = 1000
+    @Flag(inversion: .prefixedNo, help: "AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
+    var fixposSearch = true
     @Option(help: "AdaQuant maximum epochs per layer.") var epochs: Int = 10
     @Option(help: "Minibatch samples per optimizer step.") var batch: Int?
     @Option(help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
@@ -72,9 +75,17 @@ struct RecoverCommand: ParsableCommand {
             var o = CrossLayerEqualization.Options()
             guard let p = CrossLayerEqualization.ReLU6Policy(rawValue: relu6) else { throw ValidationError("--relu6 stop|relu") }
             o.relu6 = p
-            let (g, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph, options: o)
-            base = try Model(graph: g, batchSize: m.batchSize)
+            let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph, options: o)
+            var g = equalized
             notes.append(report.description)
+            if absorbBias {
+                let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.batchSize)
+                g = r.graph
+                notes.append(r.report.description)
+            }
+            base = try Model(graph: g, batchSize: m.batchSize)
+        } else if absorbBias {
+            throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
         switch method {
         case "ptq", "cle": return (try Calibrator(model: base, config: config).calibrate(feeds), notes)
@@ -88,6 +99,7 @@ struct RecoverCommand: ParsableCommand {
             return (r.quantized, notes + [r.stats.description])
         case "adaround":
             var o = AdaRound.Options(); o.iterations = iterations; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            o.searchFixPos = fixposSearch
             if let batch { o.batchSize = batch }
             let r = try AdaRound.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])

@@ -108,3 +108,65 @@ final class EqualizationTests: XCTestCase {
         }
     }
 }
+
+/// High-bias absorption (Nagel et al. 2019 §4.1, data-driven: c = max(0, calibration minimum)).
+final class HighBiasAbsorptionTests: XCTestCase {
+    /// c1: y = x + b with b = [5, −1] (1×1 identity weights), x ∈ {1, 2} → pre-activation minima [6, 0]:
+    /// c = [6, 0]; b1 = [5 − 6, −1] = [−1, −1]; c2 (W2 = [[1, 2]], b2 = 0.5) gains 1·6 + 2·0: b2 = 6.5.
+    func testHandWorkedShiftAndUnchangedOutputs() throws {
+        var t = TinyNet(seed: 4)
+        var y = t.conv("c1", "x", out: 2, in: 2, k: 1, weight: Tensor(shape: [2, 2, 1, 1], floats: [1, 0, 0, 1]))
+        t.inits["c1_b"] = Tensor(shape: [2], floats: [5, -1])
+        y = t.op("r", "Relu", y)
+        y = t.conv("c2", y, out: 1, in: 2, k: 1, weight: Tensor(shape: [1, 2, 1, 1], floats: [1, 2]))
+        t.inits["c2_b"] = Tensor(shape: [1], floats: [0.5])
+        let g0 = t.graph(input: [1, 2, 2, 2], output: y)
+        let x = Tensor(shape: [3, 2, 2, 2], floats: (0..<24).map { Float($0 % 2 + 1) })
+        let (g1, report) = try HighBiasAbsorption.run(g0, feeds: ["x": x], batchSize: 1)
+        XCTAssertEqual(report.absorbed, [.init(first: "c1", second: "c2", channels: 1, meanShift: 3)])
+        XCTAssertEqual(g1.initializers["c1_b"]!.floats, [-1, -1])
+        XCTAssertEqual(g1.initializers["c2_b"]!.floats, [6.5])
+        let a = try Model(graph: g0, batchSize: 1).run(["x": x])[y]!, b = try Model(graph: g1, batchSize: 1).run(["x": x])[y]!
+        XCTAssertEqual(a.floats, b.floats)
+    }
+
+    /// A chain through Relu, MaxPool, GlobalAveragePool and Flatten into a Gemm without bias keeps
+    /// its outputs on the calibration data; a padded second conv and a ReLU6 are skipped with a reason.
+    func testChainsAndSkips() throws {
+        var t = TinyNet(seed: 5)
+        var y = t.conv("c1", "x", out: 4, in: 3, k: 3, pad: 1)
+        t.inits["c1_b"] = Tensor(shape: [4], floats: [3, 4, -2, 5])
+        y = t.op("r1", "Relu", y)
+        y = t.conv("c2", y, out: 4, in: 4, k: 3, pad: 1)              // padded: skipped
+        y = t.op("r2", "Relu", y)
+        y = t.op("mp", "MaxPool", y, ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])])
+        var w3 = t.random([5, 4, 1, 1])
+        w3.withMutableFloats { p in for i in p.indices { p[i] = abs(p[i]) } }   // non-negative: pre-activations ≥ bias > 0
+        y = t.conv("c3", y, out: 5, in: 4, k: 1, weight: w3)
+        t.inits["c3_b"] = Tensor(shape: [5], floats: [4, 3, 6, 2, 5])
+        y = t.op("r3", "Relu", y)
+        y = t.op("gap", "GlobalAveragePool", y)
+        y = t.op("fl", "Flatten", y)
+        let fc = Node(name: "fc", opType: "Gemm", inputs: [y, "fc_w"], outputs: ["fc_y"], attributes: ["transB": .int(1)])
+        t.inits["fc_w"] = t.random([2, 5])
+        t.nodes.append(fc)
+        let g0 = t.graph(input: [2, 3, 6, 6], output: "fc_y")
+        let x = t.data([6, 3, 6, 6])
+        let (g1, report) = try HighBiasAbsorption.run(g0, feeds: ["x": x], batchSize: 2)
+        XCTAssertTrue(report.skipped.contains { $0.hasPrefix("c1 → c2: second layer pads") }, "\(report)")
+        XCTAssertEqual(report.absorbed.last?.second, "fc", "\(report)")
+        XCTAssertEqual(report.absorbed.last?.channels, 5)
+        XCTAssertNotNil(g1.initializers["fc_y_absorbed_bias"])
+        let a = try Model(graph: g0, batchSize: 2).run(["x": x])["fc_y"]!, b = try Model(graph: g1, batchSize: 2).run(["x": x])["fc_y"]!
+        XCTAssertLessThanOrEqual(maxRelativeError(a, b), 1e-5)
+    }
+
+    func testEmptyCalibrationSetIsAnError() throws {
+        var t = TinyNet(seed: 6)
+        var y = t.conv("c1", "x", out: 2, in: 2, k: 1)
+        y = t.op("r", "Relu", y)
+        y = t.conv("c2", y, out: 1, in: 2, k: 1)
+        XCTAssertThrowsError(try HighBiasAbsorption.run(t.graph(input: [1, 2, 2, 2], output: y),
+                                                        feeds: ["x": Tensor(shape: [0, 2, 2, 2], floats: [])], batchSize: 1))
+    }
+}

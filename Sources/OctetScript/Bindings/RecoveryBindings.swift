@@ -7,11 +7,20 @@ import OctetTensor
 /// recalibration with the default configuration.
 enum RecoveryBindings {
     static let table = BindingTable(domain: "recovery", [
-        Builtin("equalize", ["model"], doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; returns the equalized float Model (same function).") { a, _ in
+        Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)],
+                doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; with `calib`, then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data).") { a, interp in
             let m = try model(a)
-            let (g, report) = try CrossLayerEqualization.run(m.model.graph)
+            let (equalized, report) = try CrossLayerEqualization.run(m.model.graph)
+            var g = equalized, notes = report.description
+            if !Evaluation.isNull(a[1]) {
+                guard m.model.inputs.count == 1 else { throw BindingError.message("high-bias absorption supports single-input models") }
+                let x = try DataInput.from(a, 1, interp).all()
+                let r = try HighBiasAbsorption.run(g, feeds: [m.model.inputs[0].name: x], batchSize: m.model.batchSize)
+                g = r.graph
+                notes += "\n" + r.report.description
+            }
             let out = ModelValue(try Model(graph: g, path: m.model.path, batchSize: m.model.batchSize), displayPath: m.displayPath + " (equalized)")
-            out.notes = report.description
+            out.notes = notes
             return .object(out)
         },
         Builtin("bias_correct", ["model", "calib"], doc: "Quantizes with empirical bias correction: each layer's bias absorbs the mean output error per channel on the calibration data.") { a, interp in
@@ -32,12 +41,14 @@ enum RecoveryBindings {
             }
             return wrap(r.quantized, r.float, m, x, "adaquant")
         },
-        Builtin("adaround", ["model", "calib"], named: [ParameterSpec("iterations", .int(1000)), ParameterSpec("seed", .int(1705472343))],
+        Builtin("adaround", ["model", "calib"], named: [ParameterSpec("iterations", .int(1000)), ParameterSpec("seed", .int(1705472343)),
+                                                       ParameterSpec("fixpos_search", .bool(true))],
                 doc: "AdaRound: per layer, learns whether each weight rounds up or down to minimise the layer's output error; then recalibrates.") { a, interp in
             let (m, x) = try inputs(a, interp)
             var o = AdaRound.Options()
             o.iterations = try a.int("iterations")
             o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
+            o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("adaround", total: 1) { step in
                 let r = try AdaRound.run(model: m.model, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
             }
