@@ -102,10 +102,10 @@ public final class Calibrator {
 }
 
 /// Checks of calibration feeds.
-enum CalibrationData {
+public enum CalibrationData {
     /// Returns the common sample count N.
     /// - Throws: `OctetQuantError.emptyCalibrationSet`, `.calibrationDType`, `.calibrationShape`, `.nonFiniteCalibrationData`.
-    static func validate(_ feeds: [String: Tensor], model: Model) throws -> Int {
+    public static func validate(_ feeds: [String: Tensor], model: Model) throws -> Int {
         var n: Int?
         for input in model.inputs {
             guard let t = feeds[input.name] else {

@@ -7,11 +7,14 @@ public enum RecoveryError: Error, CustomStringConvertible, Equatable {
     /// The activations the pass must hold exceed the configured limit.
     case memoryLimit(neededMB: Int, limitMB: Int, what: String)
     case unsupported(layer: String, reason: String)
+    /// An option outside its range (name as the API spells it).
+    case invalidOption(name: String, reason: String)
     public var description: String {
         switch self {
         case .memoryLimit(let n, let l, let w):
             return "max_memory_mb = \(l) cannot be met: \(w) needs about \(n) MB (use fewer calibration samples or raise the limit)"
         case .unsupported(let l, let r): return "layer \(l): \(r)"
+        case .invalidOption(let n, let r): return "\(n): \(r)"
         }
     }
 }
@@ -152,6 +155,13 @@ final class LayerwiseRunner {
     /// One node with the DPU arithmetic `SimulatedForward` applies.
     private func compute(_ i: Int, _ node: Node, _ ins: [Tensor?]) throws -> [Tensor] {
         try SimulatedForward.computeDPU(node, ins, annotation: plan.nodes[i], kernel: kernels[i], opset: graph.opset)
+    }
+}
+
+extension RecoveryError {
+    /// Throws `.invalidOption` unless `value ≥ minimum`.
+    static func require(_ name: String, _ value: Int, atLeast minimum: Int) throws {
+        guard value >= minimum else { throw RecoveryError.invalidOption(name: name, reason: "must be at least \(minimum), got \(value)") }
     }
 }
 

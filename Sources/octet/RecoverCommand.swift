@@ -33,6 +33,16 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "Kernel threads.") var threads: Int = 2
     @Option(help: "Quantization option name=value (repeatable), e.g. bias_bits=16 (non-DPU experiments).") var option: [String] = []
 
+    func validate() throws {
+        for (name, value) in [("--samples", samples), ("--iterations", iterations), ("--epochs", epochs), ("--batch", batch),
+                              ("--threads", threads), ("--max-memory-mb", maxMemoryMB)] {
+            if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
+        }
+        if absorbBias && !(method == "cle" || method == "cle_bc" || cle) {
+            throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
+        }
+    }
+
     func run() throws {
         try CLI.guarded {
             if reference.isEmpty && labels == nil {
@@ -61,7 +71,13 @@ struct RecoverCommand: ParsableCommand {
     /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float.
     func load(_ path: String, input: String) throws -> Tensor {
         let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
-        guard let u8 else { return t.converted(to: .float32) }
+        guard let u8 else {
+            if t.dtype == .uint8 {
+                FileHandle.standardError.write(Data("warning: \(path) holds uint8 values; without --u8 they are used as floats 0…255\n".utf8))
+            }
+            return t.converted(to: .float32)
+        }
+        guard t.dtype == .uint8 else { throw ValidationError("--u8: \(path) holds \(t.dtype) values, not uint8") }
         let p = u8.split(separator: ",").compactMap { Float($0) }
         guard p.count == 2 else { throw ValidationError("--u8 expects 'offset,scale', got '\(u8)'") }
         return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - p[0]) / p[1] })
@@ -79,13 +95,12 @@ struct RecoverCommand: ParsableCommand {
             var g = equalized
             notes.append(report.description)
             if absorbBias {
+                _ = try CalibrationData.validate(feeds, model: m)
                 let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.batchSize)
                 g = r.graph
                 notes.append(r.report.description)
             }
             base = try Model(graph: g, batchSize: m.batchSize)
-        } else if absorbBias {
-            throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
         switch method {
         case "ptq", "cle": return (try Calibrator(model: base, config: config).calibrate(feeds), notes)
@@ -111,14 +126,24 @@ struct RecoverCommand: ParsableCommand {
         var sqnr: [String: Double] = [:]
         for spec in reference {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let o = out[parts[0]] else { throw ValidationError("--reference expects output=path, got '\(spec)'") }
+            guard parts.count == 2 else { throw ValidationError("--reference expects output=path, got '\(spec)'") }
+            guard let o = out[parts[0]] else {
+                throw ValidationError("--reference: no output named '\(parts[0])' (outputs: \(m.outputs.map(\.name).joined(separator: ", ")))")
+            }
             let r = try NPY.read(path: parts[1])
+            guard r.dtype == .float32, r.shape == o.shape else {
+                throw ValidationError("--reference \(parts[0]): \(parts[1]) must be float32 of shape \(o.shape), got \(r.dtype) \(r.shape)")
+            }
             sqnr[parts[0]] = Quality.sqnr(r, o)
             if parts[0] == m.outputs[0].name && r.rank == 2 { row["top1_agreement"] = Quality.agreement(r, o) }
         }
         row["sqnr_db"] = sqnr
         if let labels {
-            let l = try NPY.read(path: labels).asInt64Array().map { Int($0) }
+            let t = try NPY.read(path: labels), rows = out[m.outputs[0].name]!.shape[0]
+            guard t.dtype != .float32, t.shape == [rows] else {
+                throw ValidationError("--labels: \(labels) must be integer class indices of shape [\(rows)], got \(t.dtype) \(t.shape)")
+            }
+            let l = try t.asInt64Array().map { Int($0) }
             row["accuracy"] = Quality.accuracy(out[m.outputs[0].name]!, l)
         }
     }

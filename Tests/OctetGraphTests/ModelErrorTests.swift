@@ -29,6 +29,12 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertTrue(m.contains("not a valid ONNX model"), m)
     }
 
+    func testModelWithoutOutputs() throws {
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [])
+        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        XCTAssertTrue(m.contains("the model has no outputs"), m)
+    }
+
     func testUnsupportedOpNamesNodeOpAndOpset() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Det", ["x"], ["y"], name: "my_det")],
                                        inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1])])

@@ -5,16 +5,10 @@ import XCTest
 /// the loss and output gradient through each activation, and the AdaRound step, whose gradient
 /// (read back from Adam's first moment) is checked against central differences of the loss.
 final class ReconstructionKernelTests: XCTestCase {
-    struct RNG { var s: UInt64; mutating func next() -> Float {
-        s &+= 0x9E3779B97F4A7C15; var z = s
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return Float(Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)) * 2 - 1
-    } }
-
     func testReconstructionLossAndGradient() {
-        var r = RNG(s: 3)
+        var r = TinyNet(seed: 3)
         let n = 10_001  // three blocks of 4096, the last partial
-        let pre = (0..<n).map { _ in r.next() * 8 }, target = (0..<n).map { _ in r.next() * 4 }
+        let pre = (0..<n).map { _ in r.uniform() * 8 }, target = (0..<n).map { _ in r.uniform() * 4 }
         for (act, lo, hi, alpha) in [(Int32(0), Float(0), Float(0), Float(0)), (1, 0, 6, 0), (2, 0, 0, 26.0 / 256)] {
             var dy = [Float](repeating: 0, count: n)
             let loss = octet_f32_recon_loss(pre, target, &dy, n, act, lo, hi, alpha, 0.5)
@@ -35,13 +29,13 @@ final class ReconstructionKernelTests: XCTestCase {
 
     /// L(v) = Σ dw_i · soft_i(v) + λ Σ (1 − |2h(v_i) − 1|^β): dL/dv is the step's gradient.
     func testAdaRoundStepGradientMatchesFiniteDifferences() {
-        var r = RNG(s: 5)
+        var r = TinyNet(seed: 5)
         let n = 64, scale: Float = 0.25, qmin: Float = -128, qmax: Float = 127, lambda: Float = 0.01
-        var v = (0..<n).map { _ in r.next() * 3 }
+        var v = (0..<n).map { _ in r.uniform() * 3 }
         v[0] = 12; v[1] = -12                                  // h saturated: gradient 0
-        var floorW = (0..<n).map { _ in (r.next() * 100).rounded(.down) }
+        var floorW = (0..<n).map { _ in (r.uniform() * 100).rounded(.down) }
         floorW[2] = 127; floorW[3] = -129                       // soft weight clamped above / below
-        let dw = (0..<n).map { _ in r.next() }
+        let dw = (0..<n).map { _ in r.uniform() }
         for beta: Float in [0, 2, 10] {
             var vv = v, m = [Float](repeating: 0, count: n), m2 = m, soft = m
             var p = octet_adaround_params(scale: scale, qmin: qmin, qmax: qmax, lambda: lambda, beta: beta, lr: 1e-3,

@@ -79,6 +79,32 @@ final class RecoveryPassTests: XCTestCase {
         XCTAssertEqual(w.stats.layers, 2)
     }
 
+    func testOptionsOutOfRangeAreErrors() throws {
+        let (m, feeds) = smallConvNet()
+        var r = AdaRound.Options(); r.iterations = 0
+        XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: r)) {
+            XCTAssertEqual("\($0)", "iterations: must be at least 1, got 0")
+        }
+        r.iterations = 10; r.batchSize = -1
+        XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: r))
+        var a = AdaQuant.Options(); a.maxEpochs = -1
+        XCTAssertThrowsError(try AdaQuant.run(model: m, feeds: feeds, options: a)) {
+            XCTAssertEqual("\($0)", "epochs: must be at least 1, got -1")
+        }
+    }
+
+    func testAdaRoundNeverEndsAboveNearestRounding() throws {
+        // After very few iterations the rounding can be worse than nearest: that layer keeps nearest.
+        let (m, feeds) = smallConvNet(seed: 3)
+        for iterations in [1, 5, 200] {
+            var o = AdaRound.Options(); o.iterations = iterations
+            for line in try AdaRound.run(model: m, feeds: feeds, options: o).stats.notes {
+                let n = line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+                XCTAssertLessThanOrEqual(n[1], n[0], line)
+            }
+        }
+    }
+
     func testThreadCountDoesNotChangeTheResult() throws {
         // Minibatches of 2 chunks run on parallel workers; the sums are taken in chunk order.
         let (m, feeds) = smallConvNet(seed: 5)

@@ -10,12 +10,13 @@ enum RecoveryBindings {
         Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)],
                 doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; with `calib`, then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data).") { a, interp in
             let m = try model(a)
-            let (equalized, report) = try CrossLayerEqualization.run(m.model.graph)
+            let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.model.graph).graph)
             var g = equalized, notes = report.description
             if !Evaluation.isNull(a[1]) {
                 guard m.model.inputs.count == 1 else { throw BindingError.message("high-bias absorption supports single-input models") }
-                let x = try DataInput.from(a, 1, interp).all()
-                let r = try HighBiasAbsorption.run(g, feeds: [m.model.inputs[0].name: x], batchSize: m.model.batchSize)
+                let feeds = [m.model.inputs[0].name: try DataInput.from(a, 1, interp).all()]
+                _ = try CalibrationData.validate(feeds, model: m.model)
+                let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.model.batchSize)
                 g = r.graph
                 notes += "\n" + r.report.description
             }
