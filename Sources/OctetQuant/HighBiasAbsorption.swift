@@ -52,7 +52,10 @@ public enum HighBiasAbsorption {
         let minima = try channelMinima(g, tensors: chains.map { g.nodes[$0.firstIndex].outputs[0] }, feeds: feeds, batchSize: batchSize)
         for c in chains {
             let shift = minima[g.nodes[c.firstIndex].outputs[0]]!.map { max(0, $0) }
-            guard shift.contains(where: { $0 > 0 }) else { continue }
+            guard shift.contains(where: { $0 > 0 }) else {
+                report.skipped.append("\(c.pair.first) → \(c.pair.second): no channel's pre-activation minimum is positive")
+                continue
+            }
             absorb(&g, c, shift)
             report.absorbed.append(Absorbed(first: c.pair.first, second: c.pair.second, channels: shift.filter { $0 > 0 }.count,
                                             meanShift: shift.reduce(0, +) / Float(shift.count)))

@@ -38,6 +38,7 @@ struct RecoverCommand: ParsableCommand {
                               ("--threads", threads), ("--max-memory-mb", maxMemoryMB)] {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
+        guard CrossLayerEqualization.ReLU6Policy(rawValue: relu6) != nil else { throw ValidationError("--relu6 \(relu6): accepted: stop, relu") }
         if absorbBias && !(method == "cle" || method == "cle_bc" || cle) {
             throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
