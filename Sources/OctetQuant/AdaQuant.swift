@@ -25,6 +25,10 @@ public enum AdaQuant {
         public var batchSize = 8
         public var seed: UInt64 = 1705472343
         public var weightDrift = true
+        /// Choose the weight fix_pos among fp − 1 … fp + 2 by the layer's reconstruction loss
+        /// (as AdaRound does); when it moves, the finetuned weights are returned on its grid so the
+        /// recalibration keeps it.
+        public var searchFixPos = true
         public var maxMemoryMB: Int?
         public init() {}
     }
@@ -41,27 +45,33 @@ public enum AdaQuant {
                                                      pass: "adaquant") { site in
             let t0 = Date()
             let r = try optimize(site, options, &rng)
-            notes.append(String(format: "%@: loss %.4g → %.4g, %d epochs, %.1f s", site.annotation.node, r.before, r.after, r.epochs,
-                                Date().timeIntervalSince(t0)))
-            return LayerUpdate(weight: r.weight, bias: r.bias)
+            let moved = r.params.fixPos != site.weightParams.fixPos
+                ? String(format: ", weight fix_pos %d → %d", site.weightParams.fixPos ?? 0, r.params.fixPos ?? 0) : ""
+            notes.append(String(format: "%@: loss %.4g → %.4g%@, %d epochs, %.1f s", site.annotation.node, r.before, r.after, moved,
+                                r.epochs, Date().timeIntervalSince(t0)))
+            return LayerUpdate(weight: r.weight, bias: r.bias, weightParams: r.params)
         }
         stats.notes = notes
         return (q, m, stats)
     }
 
-    struct LayerResult { var weight: Tensor; var bias: Tensor?; var before: Double; var after: Double; var epochs: Int }
+    struct LayerResult {
+        var weight: Tensor; var bias: Tensor?; var params: QuantParams; var before: Double; var after: Double; var epochs: Int
+    }
 
     static func optimize(_ site: LayerSite, _ o: Options, _ rng: inout SplitMix64) throws -> LayerResult {
         let p = try LayerProblem(site: site, graph: site.graph)
-        let quantW = { (w: Tensor) in try ParameterQuantizer.fakeQuantized(w, site.weightParams, config: site.config) }
         let quantB = { (b: Tensor?) in try b.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b } }
+        let before = try p.fullLoss(weight: ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config),
+                                    bias: quantB(p.floatBias))
+        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: quantB(p.floatBias)) : site.weightParams
+        let quantW = { (w: Tensor) in try ParameterQuantizer.fakeQuantized(w, wp, config: site.config) }
         var w = p.floatWeight, b = p.floatBias
         var factor = o.lrFactor
         if RecoveryPipeline.sqnr(w, try quantW(w)) / 8 > 4.5 { factor *= 0.1 }
         var adamW = Adam(count: w.count, lr: factor * RecoveryPipeline.standardDeviation(w))
         var adamB = Adam(count: b?.count ?? 0, lr: (b?.count ?? 0) > 1 ? factor * RecoveryPipeline.standardDeviation(b!) : 0)
         var best = (w: w, b: b, loss: try p.fullLoss(weight: quantW(w), bias: quantB(b)))
-        let before = best.loss
         let per = max(1, (o.batchSize + site.quantInput[0].shape[0] - 1) / site.quantInput[0].shape[0])
         var epochs = 0
         while epochs < o.maxEpochs, adamW.lr >= 1e-5 || adamB.lr >= 1e-5 {
@@ -84,7 +94,12 @@ public enum AdaQuant {
                 if loss == best.loss { break }
             }
         }
-        return LayerResult(weight: best.w, bias: best.b, before: before, after: best.loss, epochs: epochs)
+        guard best.loss <= before else {  // the calibrated fix_pos with the float parameters is better
+            return LayerResult(weight: p.floatWeight, bias: p.floatBias, params: site.weightParams, before: before, after: before, epochs: epochs)
+        }
+        // On another fix_pos the weights are returned on its grid, so the recalibration finds it again.
+        return LayerResult(weight: wp == site.weightParams ? best.w : try quantW(best.w), bias: best.b, params: wp, before: before,
+                           after: best.loss, epochs: epochs)
     }
 }
 

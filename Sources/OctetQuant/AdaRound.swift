@@ -14,7 +14,7 @@ import OctetTensor
 /// as AIMET does). Adam (lr 1e-2) on V over random minibatches (own seeded generator); at the end
 /// h is rounded to {0, 1}. Bias: the float bias at its fix_pos. The layer's weight fix_pos (scale
 /// s) is, with `searchFixPos` (default), the one of fp − 1 … fp + 2 around the calibrated fp whose
-/// nearest-rounded weights give the smallest reconstruction loss (on up to 16 chunks): the weight
+/// nearest-rounded weights give the smallest reconstruction loss on the calibration set: the weight
 /// observer minimizes the weight error, while a finer grid that clips a few large weights often
 /// reproduces the layer output better (depthwise layers with folded BatchNorm). The model is
 /// recalibrated afterwards; the hard-rounded weights lie on the chosen grid and within its range,
@@ -76,31 +76,12 @@ public enum AdaRound {
         var kept: Bool
     }
 
-    /// The weight parameters among fix_pos fp − 1 … fp + 2 (power-of-two only) whose nearest-rounded
-    /// weights give the smallest reconstruction loss on the first 16 chunks; the calibrated ones on ties.
-    static func searchWeightFixPos(_ p: LayerProblem, _ site: LayerSite, bias: Tensor?) throws -> QuantParams {
-        let wp = site.weightParams
-        guard let fp = wp.fixPos else { return wp }
-        let chunks = Array(0..<min(16, p.sampleChunks))
-        func loss(_ c: QuantParams) throws -> Double {
-            try p.evaluate(weight: ParameterQuantizer.fakeQuantized(p.floatWeight, c, config: site.config), bias: bias,
-                           chunks: chunks, gradients: false).loss
-        }
-        var best = (params: wp, loss: try loss(wp))
-        for d in [-1, 1, 2] where fp + d <= QuantMath.maxFixPos(bits: wp.bits) {
-            let c = try QuantParams(bits: wp.bits, signed: wp.signed, narrowRange: wp.narrowRange, fixPos: fp + d)
-            let l = try loss(c)
-            if l < best.loss { best = (c, l) }
-        }
-        return best.params
-    }
-
     static func optimize(_ site: LayerSite, _ o: Options, _ rng: inout SplitMix64) throws -> LayerResult {
         let p = try LayerProblem(site: site, graph: site.graph)
         let bias = try p.floatBias.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b }
         let before = try p.fullLoss(weight: try ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config),
                                     bias: bias)
-        let wp = o.searchFixPos ? try searchWeightFixPos(p, site, bias: bias) : site.weightParams
+        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: bias) : site.weightParams
         let s = wp.scale, qmin = Float(wp.qmin), qmax = Float(wp.qmax)
         let w0 = p.floatWeight.floats
         let floorW = w0.map { Foundation.floor($0 / s) }

@@ -116,6 +116,27 @@ final class LayerProblem {
         return acc
     }
 
+    /// The weight parameters among fix_pos fp − 1 … fp + 2 (power-of-two, per tensor) whose
+    /// nearest-rounded weights give the smallest reconstruction loss on the calibration set; the
+    /// calibrated ones on ties. The weight observer minimizes the weight error; a finer grid that
+    /// clips a few large weights often reproduces the layer output better.
+    func searchWeightFixPos(bias: Tensor?) throws -> QuantParams {
+        let wp = site.weightParams
+        guard wp.channels == nil, let fp = wp.fixPos else { return wp }
+        let chunks = Array(0..<sampleChunks)
+        func loss(_ c: QuantParams) throws -> Double {
+            try evaluate(weight: ParameterQuantizer.fakeQuantized(floatWeight, c, config: site.config), bias: bias,
+                         chunks: chunks, gradients: false).loss
+        }
+        var best = (params: wp, loss: try loss(wp))
+        for d in [-1, 1, 2] where fp + d <= QuantMath.maxFixPos(bits: wp.bits) {
+            let c = try QuantParams(bits: wp.bits, signed: wp.signed, narrowRange: wp.narrowRange, fixPos: fp + d)
+            let l = try loss(c)
+            if l < best.loss { best = (c, l) }
+        }
+        return best.params
+    }
+
     /// Loss over the whole calibration set.
     func fullLoss(weight: Tensor, bias: Tensor?) throws -> Double {
         try evaluate(weight: weight, bias: bias, chunks: Array(0..<sampleChunks), gradients: false).loss

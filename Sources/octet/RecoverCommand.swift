@@ -24,7 +24,7 @@ struct RecoverCommand: ParsableCommand {
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
     @Option(help: "Calibration samples to use (first N).") var samples: Int?
     @Option(help: "AdaRound iterations per layer.") var iterations: Int = 1000
-    @Flag(inversion: .prefixedNo, help: "AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
+    @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
     var fixposSearch = true
     @Option(help: "AdaQuant maximum epochs per layer.") var epochs: Int = 10
     @Option(help: "Minibatch samples per optimizer step.") var batch: Int?
@@ -110,6 +110,7 @@ struct RecoverCommand: ParsableCommand {
             return (r.quantized, notes + [r.stats.description])
         case "adaquant":
             var o = AdaQuant.Options(); o.maxEpochs = epochs; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            o.searchFixPos = fixposSearch
             if let batch { o.batchSize = batch }
             let r = try AdaQuant.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])

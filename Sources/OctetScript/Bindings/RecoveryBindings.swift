@@ -31,12 +31,14 @@ enum RecoveryBindings {
             }
             return wrap(r.quantized, r.float, m, x, "bias_correct")
         },
-        Builtin("fast_finetune", ["model", "calib"], named: [ParameterSpec("epochs", .int(10)), ParameterSpec("seed", .int(1705472343))],
+        Builtin("fast_finetune", ["model", "calib"], named: [ParameterSpec("epochs", .int(10)), ParameterSpec("seed", .int(1705472343)),
+                                                            ParameterSpec("fixpos_search", .bool(true))],
                 doc: "AdaQuant: per layer, finetunes weights and bias so the quantized layer reproduces the float layer's output on the calibration data; then recalibrates.") { a, interp in
             let (m, x) = try inputs(a, interp)
             var o = AdaQuant.Options()
             o.maxEpochs = try a.int("epochs")
             o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
+            o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("fast finetune", total: 1) { step in
                 let r = try AdaQuant.run(model: m.model, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
             }
