@@ -27,7 +27,7 @@ public final class Model: @unchecked Sendable {
 
     public init(graph: Graph, path: String? = nil, batchSize: Int = 1, dims: [String: Int] = [:]) throws {
         guard batchSize >= 1 else { throw OctetGraphError.inputMismatch("batch size must be ≥ 1, got \(batchSize)") }
-        guard !graph.outputs.isEmpty else { throw OctetGraphError.badModel("the model has no outputs") }
+        guard !graph.outputs.isEmpty else { throw OctetGraphError.badModel("\(path.map { "\($0): " } ?? "")the model has no outputs") }
         var g = graph
         var batch = batchSize
         for (i, input) in g.inputs.enumerated() {

@@ -39,6 +39,8 @@ struct RecoverCommand: ParsableCommand {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
         guard CrossLayerEqualization.ReLU6Policy(rawValue: relu6) != nil else { throw ValidationError("--relu6 \(relu6): accepted: stop, relu") }
+        if cle && !method.hasPrefix("ada") { throw ValidationError("--cle applies to adaquant and adaround; use --method cle or cle_bc") }
+        _ = try u8Transform()
         if absorbBias && !(method == "cle" || method == "cle_bc" || cle) {
             throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
@@ -46,11 +48,11 @@ struct RecoverCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
+            KernelConfig.threads = threads
+            let m = try Model.load(path: model)
             if reference.isEmpty && labels == nil {
                 FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
             }
-            KernelConfig.threads = threads
-            let m = try Model.load(path: model)
             let name = m.inputs[0].name
             var calibX = try load(calib, input: name)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
@@ -60,7 +62,7 @@ struct RecoverCommand: ParsableCommand {
             let (q, notes) = try quantize(m, [name: calibX])
             let seconds = Date().timeIntervalSince(t0)
             let out = try q.run([name: evalX])
-            var row: [String: Any] = ["model": model, "method": method + (cle && method.hasPrefix("ada") ? "+cle" : ""),
+            var row: [String: Any] = ["model": model, "method": method + (cle ? "+cle" : ""),
                                       "seconds": seconds, "peak_rss_mb": ProcessMemory.peakMB(), "notes": notes,
                                       "calib_samples": calibX.shape[0], "dpu_deployable": q.isDPUDeployable]
             try addMetrics(&row, m, out)
@@ -72,16 +74,25 @@ struct RecoverCommand: ParsableCommand {
     /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float.
     func load(_ path: String, input: String) throws -> Tensor {
         let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
-        guard let u8 else {
+        guard let (offset, scale) = try u8Transform() else {
             if t.dtype == .uint8 {
                 FileHandle.standardError.write(Data("warning: \(path) holds uint8 values; without --u8 they are used as floats 0…255\n".utf8))
             }
             return t.converted(to: .float32)
         }
         guard t.dtype == .uint8 else { throw ValidationError("--u8: \(path) holds \(t.dtype) values, not uint8") }
+        return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - offset) / scale })
+    }
+
+    /// (offset, scale) of `--u8`, nil without it.
+    func u8Transform() throws -> (Float, Float)? {
+        guard let u8 else { return nil }
         let p = u8.split(separator: ",").compactMap { Float($0) }
         guard p.count == 2 else { throw ValidationError("--u8 expects 'offset,scale', got '\(u8)'") }
-        return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - p[0]) / p[1] })
+        guard p[0].isFinite, p[1].isFinite, p[1] != 0 else {
+            throw ValidationError("--u8 '\(u8)': the offset must be finite and the scale finite and non-zero")
+        }
+        return (p[0], p[1])
     }
 
     /// The quantized model of the chosen method, and the pass's report lines.
@@ -136,6 +147,7 @@ struct RecoverCommand: ParsableCommand {
             guard r.dtype == .float32, r.shape == o.shape else {
                 throw ValidationError("--reference \(parts[0]): \(parts[1]) must be float32 of shape \(o.shape), got \(r.dtype) \(r.shape)")
             }
+            guard r.floats.allSatisfy(\.isFinite) else { throw ValidationError("--reference \(parts[0]): \(parts[1]) has NaN/Inf values") }
             sqnr[parts[0]] = Quality.sqnr(r, o)
             if parts[0] == m.outputs[0].name && r.rank == 2 { row["top1_agreement"] = Quality.agreement(r, o) }
         }
@@ -145,7 +157,10 @@ struct RecoverCommand: ParsableCommand {
             guard t.dtype != .float32, t.shape == [rows] else {
                 throw ValidationError("--labels: \(labels) must be integer class indices of shape [\(rows)], got \(t.dtype) \(t.shape)")
             }
-            let l = try t.asInt64Array().map { Int($0) }
+            let l = try t.asInt64Array().map { Int($0) }, classes = out[m.outputs[0].name]!.count / rows
+            if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
+                throw ValidationError("--labels: \(labels) holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
+            }
             row["accuracy"] = Quality.accuracy(out[m.outputs[0].name]!, l)
         }
     }
