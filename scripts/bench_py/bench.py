@@ -62,15 +62,16 @@ def shared_input(root, split, limit):
     return ((u8.astype(np.float32) - np.float32(nums[-2])) / np.float32(nums[-1])).astype(np.float32)
 
 
-def shared_models(args, work, samples):
-    """(name, model path, calibration .npy of `samples` preprocessed inputs) for each manifest model."""
+def shared_models(args, work, samples, names=None):
+    """(name, model path, calibration .npy of `samples` preprocessed inputs, manifest entry) for each
+    manifest model, or for `names` only."""
     with open(os.path.join(args.shared, "data", "manifest.json")) as f:
         manifest = json.load(f)
-    for name in sorted(manifest):
+    for name in names or sorted(manifest):
         e = manifest[name]
         calib = os.path.join(work, f"{name}_calib.npy")
         np.save(calib, shared_input(args.shared, e["splits"]["calib"], samples))
-        yield name, os.path.join(args.shared, e["model"]), calib
+        yield name, os.path.join(args.shared, e["model"]), calib, e
 
 
 def qdq_table(args):
@@ -79,7 +80,7 @@ def qdq_table(args):
           "QDQ export of the same quantized model (all graph optimizations)" % args.runs)
     print(f"{'model':<16}{'thr':>4}{'emulator ms':>13}{'GMAC/s':>8}{'ort qdq ms':>12}{'ratio':>8}")
     with tempfile.TemporaryDirectory() as work:
-        for name, model, calib in shared_models(args, work, args.calib_samples):
+        for name, model, calib, _ in shared_models(args, work, args.calib_samples):
             qdq = os.path.join(work, f"{name}_qdq.onnx")
             subprocess.run([args.octet, "export", model, "--calib", calib, "--output", qdq],
                            check=True, capture_output=True)
@@ -126,7 +127,7 @@ def ptq_table(args):
           "onnxruntime quantize_static (MinMax, QDQ, one run)" % args.ptq_samples)
     print(f"{'model':<16}{'octet s':>9}{'ort s':>9}{'ratio':>8}{'octet MiB':>11}")
     with tempfile.TemporaryDirectory() as work:
-        for name, model, calib in shared_models(args, work, args.ptq_samples):
+        for name, model, calib, _ in shared_models(args, work, args.ptq_samples):
             o = octet(args.octet, "ptq", model, "--calib", calib, "--threads", "2", "--runs", "3")
             r = ort_quantize_static(model, calib, os.path.join(work, f"{name}_ort_qdq.onnx"))
             print(f"{name:<16}{o['median_ms'] / 1e3:>9.2f}{r:>9.2f}{o['median_ms'] / 1e3 / r:>8.2f}{o['peak_rss_mb']:>11.1f}")
@@ -142,16 +143,11 @@ def recovery_table(args):
           "recalibration, process peak memory, output SQNR and top-1 agreement on the eval split; ratio against the "
           "power-of-two anchor's time in shared/README.md where it gives one" % args.ptq_samples)
     print(f"{'model':<16}{'method':<10}{'octet s':>9}{'anchor s':>10}{'ratio':>8}{'peak MiB':>10}{'SQNR dB':>9}{'top-1 %':>9}")
-    with open(os.path.join(args.shared, "data", "manifest.json")) as f:
-        manifest = json.load(f)
     with tempfile.TemporaryDirectory() as work:
-        for name in args.recovery_models.split(","):
-            e = manifest[name]
-            calib, ev = os.path.join(work, f"{name}_calib.npy"), os.path.join(work, f"{name}_eval.npy")
-            np.save(calib, shared_input(args.shared, e["splits"]["calib"], args.ptq_samples))
+        for name, model, calib, e in shared_models(args, work, args.ptq_samples, args.recovery_models.split(",")):
+            ev = os.path.join(work, f"{name}_eval.npy")
             np.save(ev, shared_input(args.shared, e["splits"]["eval"], None))
             refs = [f"{k}={os.path.join(args.shared, v)}" for k, v in e["splits"]["eval"]["onnxruntime_float_outputs"].items()]
-            model = os.path.join(args.shared, e["model"])
             for method in ("adaquant", "adaround"):
                 cmd = [args.octet, "recover", model, "--calib", calib, "--eval", ev, "--method", method, "--threads", "2"]
                 cmd += ["--cle"] if method == "adaquant" else []
