@@ -62,9 +62,8 @@ public enum AdaQuant {
     static func optimize(_ site: LayerSite, _ o: Options, _ rng: inout SplitMix64) throws -> LayerResult {
         let p = try LayerProblem(site: site, graph: site.graph)
         let quantB = { (b: Tensor?) in try b.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b } }
-        let before = try p.fullLoss(weight: ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config),
-                                    bias: quantB(p.floatBias))
-        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: quantB(p.floatBias)) : site.weightParams
+        let before = try p.nearestLoss(site.weightParams, bias: quantB(p.floatBias))
+        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: quantB(p.floatBias), calibratedLoss: before) : site.weightParams
         let quantW = { (w: Tensor) in try ParameterQuantizer.fakeQuantized(w, wp, config: site.config) }
         var w = p.floatWeight, b = p.floatBias
         var factor = o.lrFactor

@@ -79,9 +79,8 @@ public enum AdaRound {
     static func optimize(_ site: LayerSite, _ o: Options, _ rng: inout SplitMix64) throws -> LayerResult {
         let p = try LayerProblem(site: site, graph: site.graph)
         let bias = try p.floatBias.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b }
-        let before = try p.fullLoss(weight: try ParameterQuantizer.fakeQuantized(p.floatWeight, site.weightParams, config: site.config),
-                                    bias: bias)
-        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: bias) : site.weightParams
+        let before = try p.nearestLoss(site.weightParams, bias: bias)
+        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: bias, calibratedLoss: before) : site.weightParams
         let s = wp.scale, qmin = Float(wp.qmin), qmax = Float(wp.qmax)
         let w0 = p.floatWeight.floats
         let floorW = w0.map { Foundation.floor($0 / s) }
@@ -110,7 +109,7 @@ public enum AdaRound {
             stepAll(&v, &m, &m2, floorW, r.dW!, &soft, step)
         }
         let hard = Tensor(shape: p.floatWeight.shape, floats: v.indices.map { i in
-            s * min(max(floorW[i] + (h(v[i]) >= 0.5 ? 1 : 0), qmin), qmax)
+            s * min(max(floorW[i] + (v[i] >= 0 ? 1 : 0), qmin), qmax)  // h(v) ≥ 0.5 ⇔ σ(v) ≥ 0.5 ⇔ v ≥ 0
         })
         let flipped = zip(hard.floats, nearest.floats).filter { $0 != $1 }.count
         var outBias = p.floatBias, qb = bias
@@ -144,7 +143,4 @@ public enum AdaRound {
             } } }
         } } }
     }
-
-    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
-    @inline(__always) static func h(_ v: Float) -> Float { min(max(sigmoid(v) * (zeta - gamma) + gamma, 0), 1) }
 }

@@ -120,21 +120,22 @@ final class LayerProblem {
     /// nearest-rounded weights give the smallest reconstruction loss on the calibration set; the
     /// calibrated ones on ties. The weight observer minimizes the weight error; a finer grid that
     /// clips a few large weights often reproduces the layer output better.
-    func searchWeightFixPos(bias: Tensor?) throws -> QuantParams {
+    /// `calibratedLoss`: `nearestLoss(site.weightParams, bias:)`, which the caller already has.
+    func searchWeightFixPos(bias: Tensor?, calibratedLoss: Double) throws -> QuantParams {
         let wp = site.weightParams
         guard wp.channels == nil, let fp = wp.fixPos else { return wp }
-        let chunks = Array(0..<sampleChunks)
-        func loss(_ c: QuantParams) throws -> Double {
-            try evaluate(weight: ParameterQuantizer.fakeQuantized(floatWeight, c, config: site.config), bias: bias,
-                         chunks: chunks, gradients: false).loss
-        }
-        var best = (params: wp, loss: try loss(wp))
+        var best = (params: wp, loss: calibratedLoss)
         for d in [-1, 1, 2] where fp + d <= QuantMath.maxFixPos(bits: wp.bits) {
             let c = try QuantParams(bits: wp.bits, signed: wp.signed, narrowRange: wp.narrowRange, fixPos: fp + d)
-            let l = try loss(c)
+            let l = try nearestLoss(c, bias: bias)
             if l < best.loss { best = (c, l) }
         }
         return best.params
+    }
+
+    /// Full-set loss of the float weight rounded to nearest with `params`.
+    func nearestLoss(_ params: QuantParams, bias: Tensor?) throws -> Double {
+        try fullLoss(weight: ParameterQuantizer.fakeQuantized(floatWeight, params, config: site.config), bias: bias)
     }
 
     /// Loss over the whole calibration set.
