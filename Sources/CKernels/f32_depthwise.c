@@ -1,118 +1,140 @@
-/* Float depthwise convolution of one plane (AVX2 + FMA). The zero-padded input is split
-   into its stride phases (phase (a, b) holds padded rows r*sH + a and columns c*sW + b,
-   ph x pw values), so output (oy, ox) reads tap (ky, kx) at flat index
-   base(ky, kx) + oy*pw + ox of the phase buffer: one long row per plane, processed 32 outputs
-   at a time with every tap's weight broadcast; columns ox >= out_w of the flat result are
-   discarded when bias and clamp are applied on the way out. */
+/* Float depthwise convolution of one plane (AVX2 + FMA). Each padded input row r is split
+   into its stride_w column phases (phase b holds padded columns c*sW + b, `pitch` values,
+   zero outside the input), so output (oy, ox) reads tap (ky, kx) at
+   oy*sH*sW*pitch + off(ky, kx) + ox of the row buffer, off = (ky*dH*sW + (kx*dW) % sW)*pitch
+   + (kx*dW) / sW. Outputs are computed four rows by eight columns at a time (one accumulator
+   per row, taps in order with FMA, every tap's weight broadcast once for the four rows), then
+   bias and clamp are applied and the block is stored straight into the output plane. */
 #include "CKernels.h"
+#include "f32_rows.h"
 #include <immintrin.h>
 #include <string.h>
 
-static void dims(const octet_dw_geometry *g, long *ph, long *pw) {
-    *ph = g->out_h + (g->kernel_h - 1) * g->dilation_h / g->stride_h;
-    *pw = g->out_w + (g->kernel_w - 1) * g->dilation_w / g->stride_w;
+/* Padded rows the outputs read, and the floats per phase row: the widest column read by
+   an 8-wide block, plus 8 floats of slack. */
+static void layout(const octet_dw_geometry *g, long *rows, long *pitch) {
+    *rows = (g->out_h - 1) * g->stride_h + (g->kernel_h - 1) * g->dilation_h + 1;
+    *pitch = (g->out_w + 7) / 8 * 8 + (g->kernel_w - 1) * g->dilation_w / g->stride_w + 8;
 }
 
 long octet_f32_dw_scratch(const octet_dw_geometry *g) {
-    long ph, pw;
-    dims(g, &ph, &pw);
-    /* phase planes + slack for the last 32-wide block, then the flat result */
-    return g->stride_h * g->stride_w * ph * pw + 64 + (g->out_h * pw + 64);
+    long rows, pitch;
+    layout(g, &rows, &pitch);
+    return rows * g->stride_w * pitch;
 }
 
-/* d[c] = s[2c] for c0 <= c < c1, eight at a time from sixteen consecutive floats. */
-static inline void gather2(float *d, const float *s, long c0, long c1) {
-    long c = c0;
-    for (; c + 8 < c1; c += 8) { /* reads s[2c .. 2c+15], within s[2(c1-1)] */
-        const __m256 a = _mm256_loadu_ps(s + 2 * c), b = _mm256_loadu_ps(s + 2 * c + 8);
-        const __m256 ev = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)); /* a0 a2 b0 b2 | a4 a6 b4 b6 */
-        _mm256_storeu_ps(d + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0))));
-    }
-    for (; c < c1; c++) d[c] = s[2 * c];
+/* Columns [c0, c1) of phase b hold input columns (those with 0 <= c*sW + b - pad_left < in_w). */
+static void phase_cols(const octet_dw_geometry *g, long b, long pitch, long *c0, long *c1) {
+    const long sw = g->stride_w;
+    long a = g->pad_left - b > 0 ? (g->pad_left - b + sw - 1) / sw : 0;
+    long e = g->in_w - 1 + g->pad_left - b < 0 ? 0 : (g->in_w - 1 + g->pad_left - b) / sw + 1;
+    if (e > pitch) e = pitch;
+    if (a > e) a = e;
+    *c0 = a;
+    *c1 = e;
 }
 
-static inline void copy_short(float *d, const float *s, long n) {
-    if (n > 16) { memcpy(d, s, (size_t)n * sizeof(float)); return; }
-    for (long i = 0; i < n; i++) d[i] = s[i];
+void octet_f32_dw_scratch_init(const octet_dw_geometry *g, float *scratch) {
+    memset(scratch, 0, (size_t)octet_f32_dw_scratch(g) * sizeof(float));
 }
 
-/* The whole buffer is zeroed once, then each phase row's valid columns are copied. */
-static void fill_phases(const float *x, const octet_dw_geometry *g, long ph, long pw, float *buf) {
-    const long sh = g->stride_h, sw = g->stride_w;
-    memset(buf, 0, (size_t)(sh * sw * ph * pw + 64) * sizeof(float));
-    for (long a = 0; a < sh; a++) for (long b = 0; b < sw; b++) {
-        float *plane = buf + (a * sw + b) * ph * pw;
-        /* columns c with 0 <= c*sw + b - pad_left < in_w */
-        long c0 = g->pad_left - b > 0 ? (g->pad_left - b + sw - 1) / sw : 0;
-        long c1 = g->in_w - 1 + g->pad_left - b < 0 ? 0 : (g->in_w - 1 + g->pad_left - b) / sw + 1;
-        if (c0 > pw) c0 = pw;
-        if (c1 > pw) c1 = pw;
-        if (c1 <= c0) continue;
-        for (long r = 0; r < ph; r++) {
-            const long iy = r * sh + a - g->pad_top;
-            if (iy < 0 || iy >= g->in_h) continue;
-            float *d = plane + r * pw;
-            const float *src = x + iy * g->in_w + b - g->pad_left;
-            if (sw == 1) copy_short(d + c0, src + c0, c1 - c0);
-            else if (sw == 2) gather2(d, src, c0, c1);
-            else for (long c = c0; c < c1; c++) d[c] = src[c * sw];
+/* Copies the plane's input into the phase rows. Only positions inside the input are written,
+   the same ones for every plane of a geometry, so the zeros of octet_f32_dw_scratch_init stay. */
+static void fill_rows(const float *x, const octet_dw_geometry *g, long rows, long pitch, float *buf) {
+    const long sw = g->stride_w;
+    long r0 = g->pad_top, r1 = g->pad_top + g->in_h;
+    if (r1 > rows) r1 = rows;
+    for (long b = 0; b < sw; b++) {
+        long c0, c1;
+        phase_cols(g, b, pitch, &c0, &c1);
+        if (c0 == c1) continue;
+        for (long r = r0; r < r1; r++) {
+            float *d = buf + (r * sw + b) * pitch;
+            const float *src = x + (r - g->pad_top) * g->in_w + b - g->pad_left;
+            gather_row(d + c0, src + c0 * sw, c1 - c0, sw);
         }
+    }
+}
+
+/* Stores bias + acc clamped to [lo, hi] at y (n valid lanes). A short block is stored whole
+   when that stays inside the plane: its extra lanes fall on outputs of later rows, which are
+   stored afterwards (blocks go right to left, rows top to bottom). */
+static inline void store_block(float *y, __m256 acc, __m256 b, __m256 l, __m256 h, long n, __m256i tail,
+                               const float *end) {
+    /* max_ps / min_ps return their second operand when one is NaN: NaN stays NaN */
+    const __m256 v = _mm256_min_ps(h, _mm256_max_ps(l, _mm256_add_ps(acc, b)));
+    if (n >= 8 || y + 8 <= end) _mm256_storeu_ps(y, v);
+    else _mm256_maskstore_ps(y, tail, v);
+}
+
+/* Output rows [oy, oy + nr) (nr <= 4), column blocks right to left. */
+static inline __attribute__((always_inline))
+void rows_block(const float *buf, const long *off, const float *w, const long taps, long nr, long row_step,
+                long out_w, __m256 b, __m256 l, __m256 h, __m256i tail, float *y, const float *end) {
+    for (long ox = (out_w - 1) / 8 * 8; ox >= 0; ox -= 8) {
+        const float *p = buf + ox;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        if (nr == 4) {
+            for (long t = 0; t < taps; t++) {
+                const __m256 wv = _mm256_broadcast_ss(w + t);
+                const float *q = p + off[t];
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q), wv, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + row_step), wv, a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 2 * row_step), wv, a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 3 * row_step), wv, a3);
+            }
+        } else {
+            for (long t = 0; t < taps; t++) {
+                const __m256 wv = _mm256_broadcast_ss(w + t);
+                const float *q = p + off[t];
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q), wv, a0);
+                if (nr > 1) a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + row_step), wv, a1);
+                if (nr > 2) a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 2 * row_step), wv, a2);
+            }
+        }
+        const long n = out_w - ox;
+        store_block(y + ox, a0, b, l, h, n, tail, end);
+        if (nr > 1) store_block(y + out_w + ox, a1, b, l, h, n, tail, end);
+        if (nr > 2) store_block(y + 2 * out_w + ox, a2, b, l, h, n, tail, end);
+        if (nr > 3) store_block(y + 3 * out_w + ox, a3, b, l, h, n, tail, end);
     }
 }
 
 static inline __attribute__((always_inline))
-void flat(const float *buf, const long *off, const float *w, const long taps, float *out, long n) {
-    long i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (long t = 0; t < taps; t++) {
-            const float *p = buf + off[t] + i;
-            const __m256 wv = _mm256_set1_ps(w[t]);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), wv, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8), wv, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 16), wv, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 24), wv, a3);
-        }
-        _mm256_storeu_ps(out + i, a0); _mm256_storeu_ps(out + i + 8, a1);
-        _mm256_storeu_ps(out + i + 16, a2); _mm256_storeu_ps(out + i + 24, a3);
-    }
-    for (; i < n; i += 8) {
-        __m256 a = _mm256_setzero_ps();
-        for (long t = 0; t < taps; t++) a = _mm256_fmadd_ps(_mm256_loadu_ps(buf + off[t] + i), _mm256_set1_ps(w[t]), a);
-        _mm256_storeu_ps(out + i, a);
-    }
-}
-
-void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets) {
-    long ph, pw;
-    dims(g, &ph, &pw);
-    for (long ky = 0; ky < g->kernel_h; ky++) for (long kx = 0; kx < g->kernel_w; kx++) {
-        const long ty = ky * g->dilation_h, tx = kx * g->dilation_w;
-        offsets[ky * g->kernel_w + kx] = ((ty % g->stride_h) * g->stride_w + tx % g->stride_w) * ph * pw
-                                       + (ty / g->stride_h) * pw + tx / g->stride_w;
-    }
+void plane(const float *buf, const long *off, const float *w, const long taps, const octet_dw_geometry *g,
+           long row_step, float bias, float lo, float hi, float *y) {
+    const __m256 b = _mm256_set1_ps(bias), l = _mm256_set1_ps(lo), h = _mm256_set1_ps(hi);
+    const long rem = g->out_w % 8;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), lane);
+    const float *end = y + g->out_h * g->out_w;
+    long oy = 0;
+    for (; oy + 4 <= g->out_h; oy += 4)
+        rows_block(buf + oy * row_step, off, w, taps, 4, row_step, g->out_w, b, l, h, tail, y + oy * g->out_w, end);
+    if (oy < g->out_h)
+        rows_block(buf + oy * row_step, off, w, taps, g->out_h - oy, row_step, g->out_w, b, l, h, tail,
+                   y + oy * g->out_w, end);
 }
 
 void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, float hi,
                         const octet_dw_geometry *g, float *scratch, const long *offsets, float *y) {
-    long ph, pw;
-    dims(g, &ph, &pw);
-    const long phases = g->stride_h * g->stride_w, taps = g->kernel_h * g->kernel_w;
-    float *buf = scratch, *out = scratch + phases * ph * pw + 64;
-    fill_phases(x, g, ph, pw, buf);
-    const long n = g->out_h * pw;
+    long rows, pitch;
+    layout(g, &rows, &pitch);
+    fill_rows(x, g, rows, pitch, scratch);
+    const long row_step = g->stride_h * g->stride_w * pitch, taps = g->kernel_h * g->kernel_w;
     switch (taps) { /* 3x3 and 5x5 get fully unrolled tap loops */
-    case 9: flat(buf, offsets, w, 9, out, n); break;
-    case 25: flat(buf, offsets, w, 25, out, n); break;
-    default: flat(buf, offsets, w, taps, out, n); break;
+    case 9: plane(scratch, offsets, w, 9, g, row_step, bias, lo, hi, y); break;
+    case 25: plane(scratch, offsets, w, 25, g, row_step, bias, lo, hi, y); break;
+    default: plane(scratch, offsets, w, taps, g, row_step, bias, lo, hi, y); break;
     }
-    for (long oy = 0; oy < g->out_h; oy++) {
-        const float *src = out + oy * pw;
-        float *dst = y + oy * g->out_w;
-        for (long ox = 0; ox < g->out_w; ox++) {
-            const float v = src[ox] + bias;
-            dst[ox] = v < lo ? lo : (v > hi ? hi : v);
-        }
+}
+
+void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets) {
+    long rows, pitch;
+    layout(g, &rows, &pitch);
+    for (long ky = 0; ky < g->kernel_h; ky++) for (long kx = 0; kx < g->kernel_w; kx++) {
+        const long tx = kx * g->dilation_w;
+        offsets[ky * g->kernel_w + kx] = (ky * g->dilation_h * g->stride_w + tx % g->stride_w) * pitch + tx / g->stride_w;
     }
 }
 
@@ -126,15 +148,6 @@ void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi) {
         const float v = y[i] + bias;
         y[i] = v < lo ? lo : (v > hi ? hi : v);
     }
-}
-
-/* First and one-past-last output column whose input column ox*s + k*d - pad lies in [0, in). */
-static void dw_valid_cols(long in, long out, long s, long pad, long k, long d, long *lo, long *hi) {
-    long off = k * d - pad;
-    long a = off >= 0 ? 0 : (-off + s - 1) / s;
-    long b = in - 1 - off < 0 ? 0 : (in - 1 - off) / s + 1;
-    *lo = a;
-    *hi = b < out ? b : out;
 }
 
 /* One row's dot product of dy with the strided input row (lanes reassociated). */
@@ -151,7 +164,7 @@ void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_ge
     for (long ky = 0; ky < g->kernel_h; ky++) {
         for (long kx = 0; kx < g->kernel_w; kx++) {
             long lo, hi;
-            dw_valid_cols(g->in_w, g->out_w, g->stride_w, g->pad_left, kx, g->dilation_w, &lo, &hi);
+            window_cols(g->in_w, g->out_w, g->stride_w, g->pad_left, kx, g->dilation_w, &lo, &hi);
             if (lo >= hi) continue;
             double tap = 0;
             for (long oy = 0; oy < g->out_h; oy++) {

@@ -1,3 +1,4 @@
+import Dispatch
 import OctetTensor
 
 /// Runs a `Graph` on float inputs, node by node in topological order.
@@ -64,10 +65,15 @@ public final class Executor: @unchecked Sendable {
         }
     }
 
+    /// Called after each executed node with the node as run (a fused Conv carries its clamp)
+    /// and its kernel's wall time in nanoseconds.
+    public typealias NodeTiming = (_ index: Int, _ node: Node, _ nanoseconds: UInt64) -> Void
+
     /// Runs the graph. `feeds` maps input names to tensors; returns every graph output.
+    /// `timing` sees the plan that actually runs (fused when there is no hook).
     /// - Throws: `OctetGraphError.inputMismatch` for a missing feed, `.execution` naming
     ///   the failing node.
-    public func run(_ feeds: [String: Tensor], hook: NodeHook? = nil) throws -> [String: Tensor] {
+    public func run(_ feeds: [String: Tensor], hook: NodeHook? = nil, timing: NodeTiming? = nil) throws -> [String: Tensor] {
         var values: [String: Tensor] = graph.initializers
         for input in graph.inputs where graph.initializers[input.name] == nil {
             guard let t = feeds[input.name] else {
@@ -84,7 +90,9 @@ public final class Executor: @unchecked Sendable {
             let ins = node.inputs.map { $0.isEmpty ? nil : values[$0] }
             var outs: [Tensor]
             do {
+                let start = timing == nil ? 0 : DispatchTime.now().uptimeNanoseconds
                 outs = try kernels[i](node, ins, graph.opset)
+                timing?(i, node, timing == nil ? 0 : DispatchTime.now().uptimeNanoseconds - start)
             } catch let e as OctetTensorError {
                 throw OctetGraphError.execution(node: node.label, reason: e.description)
             }

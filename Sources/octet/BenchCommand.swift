@@ -88,17 +88,12 @@ enum Bench {
         return times[times.count / 2]
     }
 
-    /// Milliseconds per op type (median run split by node), most expensive first.
+    /// Milliseconds per op type per run (mean over `runs` runs of the plan that executes: a Conv
+    /// with a fused Relu / Clip counts as Conv), most expensive first.
     static func profile(_ m: Model, _ feeds: [String: Tensor], runs: Int) throws -> String {
         var perOp: [String: Double] = [:]
-        var last = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<max(1, runs) {
-            last = DispatchTime.now().uptimeNanoseconds
-            _ = try m.executor.run(feeds) { _, node, _ in
-                let now = DispatchTime.now().uptimeNanoseconds
-                perOp[profileKey(node, m), default: 0] += Double(now - last) / 1e6
-                last = now
-            }
+            _ = try m.executor.run(feeds, timing: { _, node, ns in perOp[profileKey(node, m), default: 0] += Double(ns) / 1e6 })
         }
         return table(perOp, runs: runs)
     }

@@ -50,6 +50,15 @@ def linear_cases():
     case("gemm_bias_column", "Gemm", [a], consts={"b": bt, "c": f("gemmc4", 3, 1)}, attrs={"beta": -1.0},
          family=fam)
     case("gemm_opset9", "Gemm", [a], consts={"b": bt, "c": f("gemmc5", 3, 5)}, opset=9, family=fam)
+    # one row or one column: the matrix-vector path (batch-1 classifier heads)
+    case("gemm_row", "Gemm", [f("gemmr", 1, 4)], consts={"b": bt, "c": f("gemmc6", 5)}, family=fam)
+    case("gemm_row_transB_alpha_beta", "Gemm", [f("gemmr2", 1, 6)],
+         consts={"b": f("gemmbt2", 5, 6), "c": f("gemmc7", 1, 5)}, attrs={"transB": 1, "alpha": 0.5, "beta": 2.0},
+         family=fam)
+    case("gemm_row_transA", "Gemm", [f("gemmr3", 4, 1)], consts={"b": bt}, attrs={"transA": 1}, family=fam)
+    case("gemm_column", "Gemm", [a], consts={"b": f("gemmb1", 4, 1), "c": f("gemmc8", 1)}, family=fam)
+    case("gemm_column_transA_alpha", "Gemm", [f("gemmat2", 4, 3)], consts={"b": f("gemmb2", 1, 4)},
+         attrs={"transA": 1, "transB": 1, "alpha": -1.5}, family=fam)
     case("matmul_2d", "MatMul", [f("mm1", 3, 4), f("mm2", 4, 2)], family=fam)
     case("matmul_batched", "MatMul", [f("mm3", 2, 3, 4), f("mm4", 4, 5)], family=fam)
     case("matmul_broadcast_batch", "MatMul", [f("mm5", 2, 1, 3, 4), f("mm6", 3, 4, 2)], family=fam)

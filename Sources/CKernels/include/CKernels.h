@@ -60,15 +60,26 @@ long octet_i8_dw_flat_plane_size(const octet_dw_geometry *g);
 long octet_i8_dw_plane(const int8_t *x, const int8_t *w, const octet_dw_geometry *g,
                        int8_t *planes, const int8_t *zero, const int8_t **taps, int32_t *wpairs, int32_t *acc);
 
+/* ---- float im2col ---- */
+
+/* cols[(c*kh + ky)*kw + kx][oy*out_w + ox] = x[c][oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft]
+   (0 outside the input) for c < channels: the [C*KH*KW, out_h*out_w] GEMM operand of a
+   convolution over [C, in_h, in_w] (any window geometry; pad_bottom/right are implied by out_h/out_w). */
+void octet_f32_im2col(const float *x, long channels, const octet_dw_geometry *g, float *cols);
+
 /* ---- float depthwise plane ---- */
 
 /* Floats the scratch of octet_f32_dw_plane needs (plane_width is not used). */
 long octet_f32_dw_scratch(const octet_dw_geometry *g);
+/* Zeroes a scratch for `g`, once before the first octet_f32_dw_plane of that geometry. */
+void octet_f32_dw_scratch_init(const octet_dw_geometry *g, float *scratch);
 /* y[oy*out_w + ox] = clamp(bias + sum_{ky,kx} w[ky*kw+kx] * x[oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft], lo, hi)
-   (0 outside the input; taps accumulated in order with FMA). offsets: from octet_f32_dw_offsets. */
+   (0 outside the input; taps accumulated in order with FMA). offsets: from octet_f32_dw_offsets;
+   scratch: zeroed by octet_f32_dw_scratch_init for the same geometry (planes only overwrite
+   positions inside the input, so it can be reused for every plane of the layer). */
 void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, float hi,
                         const octet_dw_geometry *g, float *scratch, const long *offsets, float *y);
-/* y[i] = clamp(y[i] + bias, lo, hi) for i < n (a conv output plane after its GEMM). */
+/* y[i] = clamp(y[i] + bias, lo, hi) for i < n (a conv output plane after its GEMM; NaN stays NaN). */
 void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi);
 /* The kh*kw tap offsets into the phase buffer, computed once per geometry. */
 void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets);

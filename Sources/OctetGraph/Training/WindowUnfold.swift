@@ -29,12 +29,11 @@ struct WindowUnfold {
     var colPlane: Int { colH * colW }
 
     func unfold(_ src: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, channels: Int) {
-        visit(channels) { row, oy, xr, srcRow in
-            let d = cols + row * colPlane + oy * colW
-            d.update(repeating: 0, count: colW)
-            guard let srcRow else { return }
-            for ox in xr { d[ox] = src[srcRow + ox * strideW] }
-        }
+        let g = ConvGeometry(batch: 1, inChannels: channels, inH: srcH, inW: srcW, outChannels: channels,
+                             kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW,
+                             padTop: padTop, padLeft: padLeft, dilationH: dilationH, dilationW: dilationW,
+                             outH: colH, outW: colW)
+        Conv2DFloat.im2col(src, cols, channels: channels, g)
     }
 
     func fold(_ cols: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, channels: Int) {

@@ -36,7 +36,7 @@ public enum Conv2DFloat {
         let icg = g.inChannelsPerGroup, ocg = g.outChannelsPerGroup
         let k = icg * g.kernelH * g.kernelW
         let outPlane = g.outH * g.outW, inPlane = g.inH * g.inW
-        var cols = g.isPointwise ? [] : [Float](repeating: 0, count: k * outPlane)
+        var cols = g.isPointwise ? [] : [Float](unsafeUninitializedCapacity: k * outPlane) { $1 = k * outPlane }
         cols.withUnsafeMutableBufferPointer { colBuf in
             for n in 0..<g.batch {
                 for grp in 0..<g.groups {
@@ -55,35 +55,16 @@ public enum Conv2DFloat {
         }
     }
 
-    /// Unfolds [C, H, W] into [C·KH·KW, outH·outW] (zero where the window leaves the input).
-    static func im2col(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, channels: Int, _ g: ConvGeometry) {
-        let outPlane = g.outH * g.outW
-        var row = 0
-        for c in 0..<channels {
-            let xc = x + c * g.inH * g.inW
-            for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
-                let dst = cols + row * outPlane
-                let xr = ConvGeometry.validRange(n: g.inW, out: g.outW, stride: g.strideW, pad: g.padLeft, tap: kx, dilation: g.dilationW)
-                for oy in 0..<g.outH {
-                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                    let d = dst + oy * g.outW
-                    if iy < 0 || iy >= g.inH || xr.isEmpty { d.update(repeating: 0, count: g.outW); continue }
-                    if xr.lowerBound > 0 { d.update(repeating: 0, count: xr.lowerBound) }
-                    if xr.upperBound < g.outW { (d + xr.upperBound).update(repeating: 0, count: g.outW - xr.upperBound) }
-                    let src = xc + iy * g.inW - g.padLeft + kx * g.dilationW
-                    if g.strideW == 1 {
-                        (d + xr.lowerBound).update(from: src + xr.lowerBound, count: xr.count)
-                    } else {
-                        for ox in xr { d[ox] = src[ox * g.strideW] }
-                    }
-                }
-                row += 1
-            } }
-        }
+    /// Unfolds [C, H, W] into [C·KH·KW, outH·outW] (zero where the window leaves the input):
+    /// `octet_f32_im2col`. Every element of `cols` is written.
+    public static func im2col(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, channels: Int, _ g: ConvGeometry) {
+        var geometry = dwGeometry(g)
+        octet_f32_im2col(x, channels, &geometry, cols)
     }
 
-    /// Depthwise planes through `octet_f32_dw_plane` (C, AVX2 FMA over stride-phase planes read
-    /// as one long row), bias and clamp applied on the way out; planes spread over the threads.
+    /// Depthwise planes through `octet_f32_dw_plane` (C, AVX2 FMA over the stride-phase rows of
+    /// the zero-padded input, 4 output rows × 8 columns per step), bias and clamp applied on the
+    /// way out; planes spread over the threads, each thread zeroing its scratch once.
     private static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                   _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry, clamp: (lo: Float, hi: Float)) {
         let planes = g.batch * g.outChannels
@@ -97,6 +78,7 @@ public enum Conv2DFloat {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { buf in
                 offsets.withUnsafeBufferPointer { offsets in
                     withUnsafePointer(to: geo) { gp in
+                        octet_f32_dw_scratch_init(gp, buf.baseAddress!)
                         var p = t
                         while p < planes {
                             let c = p % g.outChannels

@@ -1,6 +1,7 @@
 import CBLAS
 
-/// Float matrix multiply through OpenBLAS `cblas_sgemm` (row-major).
+/// Float matrix multiply through OpenBLAS `cblas_sgemm` (row-major), or `cblas_sgemv` when
+/// one side is a vector (a Gemm at batch 1), which reads the matrix once without packing it.
 public enum GemmFloat {
     /// C[M,N] = alpha · op(A) · op(B) + beta · C, where op transposes when asked.
     /// `a` is [M,K] (or [K,M] when `transA`), `b` is [K,N] (or [N,K] when `transB`).
@@ -10,6 +11,16 @@ public enum GemmFloat {
         guard m > 0 && n > 0 else { return }
         if k == 0 {
             for i in 0..<(m * n) { c[i] *= beta }
+            return
+        }
+        if m == 1 {  // C[1,N] = op(B)ᵀ-applied to the K-vector a (a is contiguous either way)
+            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                        alpha, b, Int32(transB ? k : n), a, 1, beta, c, 1)
+            return
+        }
+        if n == 1 {  // C[M,1] = op(A) · b (b is contiguous either way)
+            cblas_sgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, Int32(transA ? k : m), Int32(transA ? m : k),
+                        alpha, a, Int32(transA ? m : k), b, 1, beta, c, 1)
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,

@@ -1,9 +1,10 @@
 import XCTest
 @testable import OctetTensor
 
-/// Float depthwise convolution (the C kernel over stride-phase planes) against a direct loop
-/// in Double, over strides 1–3, dilations, asymmetric pads and fused clamps.
-final class Conv2DFloatDepthwiseTests: XCTestCase {
+/// The float window kernels against direct loops: depthwise convolution (the C kernel over
+/// stride-phase rows) in Double over strides 1–3, dilations, asymmetric pads and fused clamps,
+/// and im2col against its index formula.
+final class Conv2DFloatWindowTests: XCTestCase {
     private func naive(_ x: [Float], _ w: [Float], _ b: [Float], _ g: ConvGeometry, lo: Float, hi: Float) -> [Float] {
         var y = [Float](repeating: 0, count: g.batch * g.outChannels * g.outH * g.outW)
         for n in 0..<g.batch { for c in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
@@ -47,6 +48,34 @@ final class Conv2DFloatDepthwiseTests: XCTestCase {
                 XCTAssertLessThan(worst, 1e-4, "\(g) threads \(threads)")
             }
             ran += 1
+        }
+    }
+
+    /// `im2col` against the index formula, over strides 1–3 (the stride-2 path gathers eight at a
+    /// time), dilations and pads wider than the kernel reach.
+    func testIm2colMatchesIndexFormula() {
+        var rng = SeededRNG(seed: 7)
+        for run in 0..<60 {
+            let k = [1, 2, 3, 5].randomElement(using: &rng)!, s = 1 + run % 3, d = run % 4 == 3 ? 2 : 1
+            let c = Int.random(in: 1...3, using: &rng)
+            let pads = (0..<4).map { _ in Int.random(in: 0...(k + 1), using: &rng) }
+            let g = ConvGeometry(batch: 1, inChannels: c, inH: Int.random(in: 1...13, using: &rng),
+                                 inW: Int.random(in: 1...45, using: &rng), outChannels: 1, kernelH: k, kernelW: k,
+                                 strideH: s, strideW: s, padTop: pads[0], padLeft: pads[1], padBottom: pads[2],
+                                 padRight: pads[3], dilationH: d, dilationW: d)
+            guard g.outH >= 1, g.outW >= 1 else { continue }
+            let x = (0..<(c * g.inH * g.inW)).map { _ in Float.random(in: -2...2, using: &rng) }
+            let plane = g.outH * g.outW
+            var cols = [Float](repeating: .nan, count: c * k * k * plane)
+            x.withUnsafeBufferPointer { xp in cols.withUnsafeMutableBufferPointer { cp in
+                Conv2DFloat.im2col(xp.baseAddress!, cp.baseAddress!, channels: c, g)
+            } }
+            for ch in 0..<c { for ky in 0..<k { for kx in 0..<k { for oy in 0..<g.outH { for ox in 0..<g.outW {
+                let iy = oy * s - g.padTop + ky * d, ix = ox * s - g.padLeft + kx * d
+                let want: Float = iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW ? x[(ch * g.inH + iy) * g.inW + ix] : 0
+                let got = cols[((ch * k + ky) * k + kx) * plane + oy * g.outW + ox]
+                if got != want { XCTFail("\(g) c \(ch) tap (\(ky),\(kx)) at (\(oy),\(ox)): \(got) vs \(want)"); return }
+            } } } } }
         }
     }
 }
