@@ -19,10 +19,18 @@ public protocol Observer: AnyObject {
     var histogram: Histogram { get }
 }
 
+/// An observer that also keeps the finite min / max of everything it saw (for reports).
+public protocol RangeObserving: Observer {
+    var observedMin: Float { get }
+    var observedMax: Float { get }
+}
+
 /// The calibration methods, by the names users type (vai_q_pytorch `method`, reference-quantizer §2.1).
 public enum ObserverKind: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// Power-of-two: non-overflow start, best of `scope` fix positions by SSE, mode over batches.
     case diffs
+    /// Power-of-two: best of `scope` fix positions by SSE over the whole calibration set (histogram).
+    case minmse
     /// Power-of-two non-overflow (scope 1), or float-scale min/max.
     case maxmin
     /// Float scale from a percentile of |x| (default 99.99 %).
@@ -42,13 +50,15 @@ public enum ObserverKind: String, Sendable, Codable, CaseIterable, CustomStringC
     }
 
     /// A new observer of this kind with default settings: `diffs` (scope 5, or 1 for a network
-    /// input) and `maxmin` give power-of-two signed parameters with `rounding` used by diffs'
-    /// candidate search; the others give float scales.
+    /// input, as vai_q_pytorch), `minmse` (scope 5 everywhere, as Quark) and `maxmin` give
+    /// power-of-two signed parameters (`rounding` is used by diffs' candidate search; minmse
+    /// scores half-up); the others give float scales.
     /// - Throws: `OctetQuantError.invalidParameter` for bits outside 2…16.
     public func makeObserver(name: String = "", bits: Int = 8, rounding: RoundingMode = .halfUp,
                              networkInput: Bool = false) throws -> Observer {
         switch self {
         case .diffs: return try DiffsObserver(name: name, bits: bits, rounding: rounding, scope: networkInput ? 1 : 5)
+        case .minmse: return try MinMSEObserver(name: name, bits: bits)
         case .maxmin: return try MaxMinObserver(name: name, scheme: .powerOfTwo, bits: bits)
         case .percentile: return try PercentileObserver(name: name, bits: bits)
         case .mse: return try MSEObserver(name: name, bits: bits)
@@ -57,7 +67,7 @@ public enum ObserverKind: String, Sendable, Codable, CaseIterable, CustomStringC
     }
 
     /// True when the method yields power-of-two fix positions (DPU-deployable).
-    public var isPowerOfTwo: Bool { self == .diffs || self == .maxmin }
+    public var isPowerOfTwo: Bool { self == .diffs || self == .minmse || self == .maxmin }
 
     public var description: String { rawValue }
 }

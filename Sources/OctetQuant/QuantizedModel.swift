@@ -73,8 +73,7 @@ public final class QuantizedModel: @unchecked Sendable {
     static func ranges(of observers: [String: Observer]) -> [String: (min: Float, max: Float)] {
         var ranges: [String: (min: Float, max: Float)] = [:]
         for (k, o) in observers {
-            if let d = o as? DiffsObserver { ranges[k] = (d.observedMin, d.observedMax) }
-            if let m = o as? MaxMinObserver { ranges[k] = (m.observedMin, m.observedMax) }
+            if let r = o as? RangeObserving { ranges[k] = (r.observedMin, r.observedMax) }
         }
         return ranges
     }

@@ -9,9 +9,11 @@ final class ObserverTests: XCTestCase {
         XCTAssertEqual(try ObserverKind(parsing: "Diffs"), .diffs)
         XCTAssertEqual(try ObserverKind(parsing: "entropy"), .entropy)
         XCTAssertThrowsError(try ObserverKind(parsing: "minmax")) { e in
-            XCTAssertEqual("\(e)", "unknown observer 'minmax'; accepted: diffs, maxmin, percentile, mse, entropy")
+            XCTAssertEqual("\(e)", "unknown observer 'minmax'; accepted: diffs, minmse, maxmin, percentile, mse, entropy")
         }
         XCTAssertTrue(ObserverKind.diffs.isPowerOfTwo)
+        XCTAssertTrue(ObserverKind.minmse.isPowerOfTwo)
+        XCTAssertEqual((try ObserverKind.minmse.makeObserver(networkInput: true) as? MinMSEObserver)?.scope, 5)
         for kind in ObserverKind.allCases {
             let o = try kind.makeObserver(name: "t", bits: 8)
             XCTAssertEqual(o.kind, kind)
@@ -37,6 +39,35 @@ final class ObserverTests: XCTestCase {
         XCTAssertEqual(try input.quantParams().fixPos, 5)
         XCTAssertEqual(DiffsObserver.weight().rounding, .halfAwayFromZero)
         XCTAssertEqual(DiffsObserver.activation().rounding, .halfUp)
+    }
+
+    /// Nine batches of eight 0.3 and one of eight 2.0. diffs: each 0.3-batch picks fp 8
+    /// (0.3·256 = 76.8 → 77; fp 9 saturates at 127/512), the 2.0-batch fp 5, so the mode is 8 and
+    /// 2.0 saturates to 127/256. minmse scores the whole set from fp0 = 5 (2.0·32 = 64 ≤ 127.5 < 128),
+    /// on histogram bin centres (≈ 0.2994 and ≈ 1.9998): fp 5 costs 72·(0.3 − 10/32)² ≈ 0.012,
+    /// fp 6 costs 72·(0.3 − 19/64)² + 8·(2.0 − 127/64)² ≈ 2.4e-3, fp 7 saturates 2.0 at 127/128
+    /// (8·1.015 ≈ 8.1) → 6.
+    func testMinMSEWeighsRareLargeValuesWhereDiffsModeDoesNot() throws {
+        let diffs = DiffsObserver.activation(name: "a"), minmse = try MinMSEObserver(name: "a")
+        for b in 0..<10 {
+            let batch = t(Array(repeating: b == 4 ? 2.0 : 0.3, count: 8))
+            try diffs.observe(batch)
+            try minmse.observe(batch)
+        }
+        XCTAssertEqual(try diffs.quantParams().fixPos, 8)
+        XCTAssertEqual(try minmse.quantParams().fixPos, 6)
+        let scored = try minmse.candidateErrors()
+        XCTAssertEqual(scored.map(\.fixPos), [5, 6, 7, 8, 9])
+        XCTAssertEqual(scored[0].error, 0.012, accuracy: 0.001)
+        XCTAssertEqual(scored[1].error, 2.4e-3, accuracy: 0.3e-3)
+        XCTAssertEqual(scored[2].error, 8.1, accuracy: 0.1)
+        XCTAssertEqual(minmse.observedMax, 2.0)
+        // Scope 1 is pure non-overflow.
+        let input = try MinMSEObserver(name: "x", scope: 1)
+        try input.observe(t([0.3, 2.0]))
+        XCTAssertEqual(try input.quantParams().fixPos, 5)
+        XCTAssertThrowsError(try MinMSEObserver(name: "e").quantParams())
+        XCTAssertThrowsError(try MinMSEObserver(name: "e", scope: 0))
     }
 
     func testAllZeroTensorGives12() throws {

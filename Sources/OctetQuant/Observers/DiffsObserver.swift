@@ -7,7 +7,7 @@ import OctetTensor
 /// (12 for ≤ 8 bits, 15 above). Final fix_pos: the mode over batches, ties to the smallest.
 /// Scope 5 is the default; 1 for network inputs (pure non-overflow). Rounding: half-up for
 /// activations and inputs, half-away-from-zero (`std_round`) for weights and bias.
-public final class DiffsObserver: Observer {
+public final class DiffsObserver: RangeObserving {
     public let kind = ObserverKind.diffs
     public let name: String
     public let bits: Int

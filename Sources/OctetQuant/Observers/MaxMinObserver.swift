@@ -7,7 +7,7 @@ import OctetTensor
 /// `.symmetric`: scale = max|x| / qmax over all batches, zero point 0.
 /// `.asymmetric`: range [min(x_min, 0), max(x_max, 0)] over all batches,
 /// scale = (max − min)/(qmax − qmin), zero point = qmin − round_half_even(min/scale) (torch.ao MinMaxObserver).
-public final class MaxMinObserver: Observer {
+public final class MaxMinObserver: RangeObserving {
     public enum Scheme: String, Sendable, Codable, CaseIterable {
         case powerOfTwo, symmetric, asymmetric
     }

@@ -1,0 +1,70 @@
+import OctetTensor
+
+/// Power-of-two calibration minimising the squared error over the whole calibration set
+/// (AMD Quark ONNX's `PowerOfTwoMethod.MinMSE`, the XINT8 configuration; reference-quantizer §2.3–2.4).
+///
+/// Every batch adds |x| to a fixed-size histogram (2048 bins, merged exactly when the range
+/// grows). fp0 is the non-overflowing fix_pos of the overall [min, max] (±0.5 LSB allowance,
+/// as `diffs`); the chosen fix_pos is the best of fp0 … fp0+scope−1 by
+/// Σ_bins count · (c − q(c))² over bin centres c, with q half-up power-of-two quantization
+/// saturating at qmax (ties keep the smaller fix_pos), clamped to `maxFixPos`. Unlike `diffs`,
+/// whose final fix_pos is the mode of per-batch choices, rare large values in a few batches
+/// count with their real weight. Network inputs use scope 5 too (Quark calibrates them
+/// like any activation); scope 1 would be pure non-overflow.
+public final class MinMSEObserver: RangeObserving {
+    public let kind = ObserverKind.minmse
+    public let name: String
+    public let bits: Int
+    public let scope: Int
+    public let maxFixPos: Int
+    public private(set) var histogram: Histogram
+    public private(set) var batchCount = 0
+    /// Finite min / max over all batches.
+    public private(set) var observedMin = Float.infinity
+    public private(set) var observedMax = -Float.infinity
+    private let range: QuantRange
+
+    /// - Throws: `OctetQuantError.invalidParameter` for bits outside 2…16, scope < 1 or < 2 bins.
+    public init(name: String = "", bits: Int = 8, scope: Int = 5, binCount: Int = 2048) throws {
+        guard scope >= 1 else { throw OctetQuantError.invalidParameter("minmse scope \(scope): must be ≥ 1") }
+        (range, histogram) = try histogramSetup(kind: .minmse, bits: bits, signed: true, binCount: binCount)
+        self.name = name
+        self.bits = bits
+        self.scope = scope
+        maxFixPos = QuantMath.maxFixPos(bits: bits)
+    }
+
+    public func observe(_ tensor: Tensor) throws {
+        let stats = try checkedStatistics(tensor, observer: self)
+        tensor.withFloats { histogram.add($0, maxAbs: stats.maxAbs) }
+        observedMin = min(observedMin, stats.min)
+        observedMax = max(observedMax, stats.max)
+        batchCount += 1
+    }
+
+    /// The candidates fp0 … fp0+scope−1 (clamped to `maxFixPos`) and their histogram SSE.
+    public func candidateErrors() throws -> [(fixPos: Int, error: Double)] {
+        guard batchCount > 0 else { throw OctetQuantError.noObservations(observer: kind.rawValue, tensor: name) }
+        let fp0 = min(QuantMath.nonOverflowFixPos(min: observedMin, max: observedMax, range: range), maxFixPos)
+        let candidates = Array(Set((fp0..<(fp0 + scope)).map { min($0, maxFixPos) })).sorted()
+        let centres = (0..<histogram.binCount).map { Double(histogram.center($0)) }
+        let qmax = Double(range.qmax)
+        return candidates.map { fp in
+            let a = Double(sign: .plus, exponent: fp, significand: 1)
+            var err = 0.0
+            for i in 0..<centres.count where histogram.counts[i] != 0 {
+                let q = min((centres[i] * a + 0.5).rounded(.down), qmax) / a
+                let d = centres[i] - q
+                err += histogram.counts[i] * d * d
+            }
+            return (fp, err)
+        }
+    }
+
+    public func quantParams() throws -> QuantParams {
+        let scored = try candidateErrors()
+        var best = scored[0]
+        for c in scored.dropFirst() where c.error < best.error { best = c }
+        return try QuantParams(bits: bits, signed: true, fixPos: best.fixPos)
+    }
+}
