@@ -22,6 +22,22 @@ struct ConstraintPass {
     func key(_ t: String) -> String { plan.canonical[t] ?? t }
     func position(_ t: String) -> TensorFixPos { TensorFixPos(key(t), fixPos[key(t)] ?? 0) }
 
+    /// The accumulator fix_pos fp_in + fp_w of every Conv / Gemm must lie in
+    /// `Int8Requant.accumulatorFixPos` (the integer pipeline's shifts); a tensor calibrated on
+    /// values of 1e30 or 1e-30 does not. - Throws: `OctetQuantError.fixPosOutOfRange` naming the
+    /// node, both fix positions and the input's observed range.
+    func checkAccumulatorRange(_ ranges: [String: (min: Float, max: Float)]) throws {
+        for (i, n) in graph.nodes.enumerated() where plan.nodes[i].kind == .conv {
+            guard let w = plan.nodes[i].weight, let fw = fixPos[w], let fin = fixPos[key(n.inputs[0])] else { continue }
+            guard !Int8Requant.accumulatorFixPos.contains(fin + fw) else { continue }
+            let seen = ranges[key(n.inputs[0])].map { " (its calibration data span [\($0.min), \($0.max)])" } ?? ""
+            throw OctetQuantError.fixPosOutOfRange(
+                node: plan.nodes[i].node,
+                detail: "input fix_pos \(fin)\(seen) + weight fix_pos \(fw) = \(fin + fw) is outside the "
+                    + "\(Int8Requant.accumulatorFixPos) the integer pipeline can shift; check the calibration data's scale")
+        }
+    }
+
     mutating func run() {
         for _ in 0..<16 {
             let before = adjustments.count

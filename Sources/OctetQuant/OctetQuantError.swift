@@ -32,6 +32,8 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
     case unreadableParameters(path: String, reason: String)
     /// Calibration was cancelled by the caller.
     case cancelled
+    /// A layer's fix positions leave the range the integer pipeline can shift (fp_in + fp_w).
+    case fixPosOutOfRange(node: String, detail: String)
 
     public var description: String {
         switch self {
@@ -65,6 +67,8 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
             return "\(p): cannot read quantization parameters: \(r)"
         case .cancelled:
             return "calibration cancelled"
+        case .fixPosOutOfRange(let n, let d):
+            return "node \(n): \(d)"
         }
     }
 

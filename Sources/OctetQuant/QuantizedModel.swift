@@ -42,6 +42,7 @@ public final class QuantizedModel: @unchecked Sendable {
             var pass = ConstraintPass(graph: c.prepared.graph, plan: c.plan, fixPos: p.compactMapValues(\.fixPos),
                                       alignPool: c.config.alignPool)
             pass.run()
+            try pass.checkAccumulatorRange(ranges)
             for (k, f) in pass.fixPos { p[k] = try QuantParams.dpu(fixPos: f) }
             adjustments = pass.adjustments
         }

@@ -1,7 +1,9 @@
 /// Classification metrics on logits [N, classes].
 public enum Accuracy {
-    /// Fraction of samples whose label is among the k largest logits. A row whose target
-    /// logit is NaN counts as wrong.
+    /// Fraction of samples whose label is among the k largest logits, ties going to the lower
+    /// class index (as arg-max takes the first maximum): the label's rank is the number of
+    /// logits above it, or equal to it at a lower index. A row whose target logit is NaN counts
+    /// as wrong, and NaN logits rank above every number.
     /// - Throws: `OctetTensorError.shapeMismatch` when logits are not [N, C] with N labels,
     ///   or a label is not a class index in 0..<C.
     public static func topK(logits: Tensor, labels: [Int], k: Int = 1) throws -> Double {
@@ -15,10 +17,14 @@ public enum Accuracy {
             guard labels[i] >= 0 && labels[i] < c else {
                 throw OctetTensorError.shapeMismatch("label \(labels[i]) of sample \(i) is not a class index in 0..<\(c)")
             }
-            let row = f[(i * c)..<((i + 1) * c)]
-            let target = row[row.startIndex + labels[i]]
-            let above = row.filter { $0 > target || $0.isNaN }.count
-            if !target.isNaN && above < k { hits += 1 }
+            let base = i * c, target = f[base + labels[i]]
+            guard !target.isNaN else { continue }
+            var rank = 0
+            for j in 0..<c {
+                let v = f[base + j]
+                if v > target || v.isNaN || (v == target && j < labels[i]) { rank += 1 }
+            }
+            if rank < k { hits += 1 }
         }
         return Double(hits) / Double(labels.count)
     }

@@ -18,15 +18,19 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also print time per op type.") var profile = false
     @Option(help: "Calibration batch for int8 (.npy or .npz).") var calib: String?
 
+    /// Argument errors exit 64 with the usage, as the other commands' do.
+    func validate() throws {
+        guard ["float", "int8", "ptq"].contains(mode) else {
+            throw ValidationError("unknown bench mode '\(mode)' (accepted: float, int8, ptq)")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
+        guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
+        guard !(profile && mode == "ptq") else { throw ValidationError("--profile applies to float and int8") }
+        guard calib == nil || mode != "float" else { throw ValidationError("--calib applies to int8 and ptq") }
+    }
+
     func run() throws {
         try CLI.guarded {
-            guard ["float", "int8", "ptq"].contains(mode) else {
-                throw ValidationError("unknown bench mode '\(mode)' (accepted: float, int8, ptq)")
-            }
-            guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
-            guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
-            guard !(profile && mode == "ptq") else { throw ValidationError("--profile applies to float and int8") }
-            guard calib == nil || mode != "float" else { throw ValidationError("--calib applies to int8 and ptq") }
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             if mode == "int8" { return try benchInt8(m) }

@@ -61,12 +61,16 @@ struct ExportCommand: ParsableCommand {
         return try c.calibrate(try feeds(calib, m))
     }
 
-    /// `--option name=value` list → configuration (unknown names list the accepted ones).
+    /// `--option name=value` list → configuration (unknown names list the accepted ones; one
+    /// name with two values is refused).
     static func config(_ options: [String]) throws -> QConfig {
         var opts: [String: String] = [:]
         for o in options {
             let kv = o.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw ValidationError("--option '\(o)': expected name=value") }
+            if let first = opts[kv[0]], first != kv[1] {
+                throw ValidationError("--option \(kv[0]) is given twice ('\(first)' and '\(kv[1])')")
+            }
             opts[kv[0]] = kv[1]
         }
         return try QConfig(options: opts)

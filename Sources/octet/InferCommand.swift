@@ -8,7 +8,7 @@ struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "infer", abstract: "Run the float model on a .npy batch.")
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "Input batch (.npy, first dimension = samples); for several inputs use name=path.") var input: [String]
-    @Option(help: "Output .npy (one output) or directory (one .npy per output name).") var output: String
+    @Option(help: "Output .npy (one output) or directory (one .npy per output name; a path ending in / is a directory).") var output: String
     @Option(help: "Kernel threads.") var threads: Int = 1
 
     func run() throws {
@@ -30,7 +30,8 @@ struct InferCommand: ParsableCommand {
     private func write(_ outs: [String: Tensor], outputs: [String]) throws {
         var isDir: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDir)
-        if outputs.count == 1 && !(exists && isDir.boolValue) {
+        // A trailing slash names a directory even when it does not exist yet.
+        if outputs.count == 1 && !(exists && isDir.boolValue) && !output.hasSuffix("/") {
             try NPY.write(outs[outputs[0]]!, path: output)
             return
         }

@@ -70,6 +70,22 @@ final class ObserverTests: XCTestCase {
         XCTAssertThrowsError(try MinMSEObserver(name: "e", scope: 0))
     }
 
+    /// −1 is exact at fix_pos 7 (−128 · 2^−7), so it must not count as clipped there. Forty −1,
+    /// twenty 0.30390625 and one 1.01: fp0 = 6 (1.01·128 > 127.5); fp 6 costs the 0.3039 values
+    /// 20·(0.3039 − 19/64)² ≈ 1.0e-3, fp 7 only (1.01 − 127/128)² ≈ 3.1e-4 (the 0.3039 values
+    /// round to 39/128, −1 is exact), fp 8 saturates −1 at −0.5 → 7. Scoring −1 as if it
+    /// saturated at +127 would add 40·(1/128)² ≈ 2.4e-3 to fp 7 and pick 6.
+    func testMinMSENegativeValuesSaturateAtQmin() throws {
+        let o = try MinMSEObserver(name: "x")
+        try o.observe(t(Array(repeating: -1, count: 40) + Array(repeating: 0.30390625, count: 20) + [1.01]))
+        XCTAssertEqual(try o.quantParams().fixPos, 7)
+        let scored = try o.candidateErrors()
+        XCTAssertEqual(scored[0].fixPos, 6)
+        XCTAssertEqual(scored[0].error, 1.06e-3, accuracy: 0.05e-3)
+        XCTAssertEqual(scored[1].error, 3.2e-4, accuracy: 0.2e-4)
+        XCTAssertEqual(o.negatives.total, 40)
+    }
+
     func testAllZeroTensorGives12() throws {
         let o = DiffsObserver.activation()
         try o.observe(Tensor(zeros: [2, 3]))

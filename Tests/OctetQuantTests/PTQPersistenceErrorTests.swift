@@ -48,6 +48,12 @@ final class PTQPersistenceErrorTests: XCTestCase {
             XCTAssertEqual($0 as? OctetQuantError, .calibrationDType(input: "x", got: .uint8))
             XCTAssertTrue("\($0)".contains("expected float32 data, got uint8"), "\($0)")
         }
+        // Inputs of 1e30 need fix_pos −93; with the weights' 6 the accumulator sits at −87, beyond
+        // the integer pipeline's shifts: refused at calibration, naming the node.
+        XCTAssertThrowsError(try c.calibrate(["x": Tensor(shape: [1, 1, 2, 2], floats: [1e30, 1e30, 1e30, 1e30])])) {
+            XCTAssertEqual("\($0)", "node conv: input fix_pos -93 (its calibration data span [1e+30, 1e+30]) + weight fix_pos 6 "
+                           + "= -87 is outside the -32...32 the integer pipeline can shift; check the calibration data's scale")
+        }
         let relu = Graph(name: "just_relu", nodes: [Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])],
                          inputs: [PTQTestGraphs.info("x", [1, 4])], outputs: [PTQTestGraphs.info("y", [1, 4])])
         XCTAssertThrowsError(try Calibrator(model: model(relu))) { XCTAssertEqual($0 as? OctetQuantError, .nothingToQuantize(graph: "just_relu")) }

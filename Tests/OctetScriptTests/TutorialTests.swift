@@ -116,14 +116,14 @@ extension TutorialTests {
 /// onnxruntime's). A change here is a change of quantization results and must be explained.
 enum TutorialExpectations {
     static let quickstartInt8 = "97.60 %"
-    static let sweep: [String: Double] = ["diffs": 97.60, "minmse": 98.00, "maxmin": 97.60, "percentile": 97.40, "mse": 97.60,
+    static let sweep: [String: Double] = ["diffs": 97.60, "minmse": 97.80, "maxmin": 97.60, "percentile": 97.40, "mse": 97.60,
                                           "entropy": 97.40]
     /// maxmin gives relu1 fix_pos 4 where diffs gives 5: conv1 (which writes relu1) differs first.
     static let firstDivergence = "conv1"
-    static let fourBit = "96.00 %"
+    static let fourBit = "94.40 %"
     static let worstLayer = "conv2"
-    static let excluded = "96.00 % after excluding conv2 95.80 %"
-    static let bestExcluded = "conv1 SQNR 12.94 dB, accuracy 98.40 %"
+    static let excluded = "94.40 % after excluding conv2 93.60 %"
+    static let bestExcluded = "conv1 SQNR 12.94 dB, accuracy 97.00 %"
     /// Output SQNR (dB) vs float of tutorial 05's variants (seeded AdaQuant/AdaRound).
     static let recovery: [String: Double] = ["PTQ (diffs)": 21.55, "CLE + PTQ": 22.47, "CLE + bias correction": 22.76,
                                              "CLE + AdaQuant": 22.77, "AdaRound": 21.75]

@@ -11,6 +11,19 @@ final class AccuracyTests: XCTestCase {
         XCTAssertEqual(try Accuracy.topK(logits: logits, labels: [1, 1, 2], k: 2), 1.0, accuracy: 1e-12)
     }
 
+    /// A collapsed model (every logit 0) is right only where the label is class 0, as arg-max
+    /// would say: 1 of the labels [0, 5, 9] → 1/3, not 3/3. Top-2 ties go to indices 0 and 1.
+    func testTiesGoToTheLowerClassIndex() throws {
+        let zeros = Tensor(shape: [3, 10], floats: Array(repeating: 0, count: 30))
+        XCTAssertEqual(try Accuracy.topK(logits: zeros, labels: [0, 5, 9], k: 1), 1.0 / 3.0, accuracy: 1e-12)
+        XCTAssertEqual(try Accuracy.topK(logits: zeros, labels: [1, 5, 9], k: 2), 1.0 / 3.0, accuracy: 1e-12)
+        // [0.5, 0.9, 0.9]: class 1 wins the tie, class 2 is second.
+        let tie = Tensor(shape: [1, 3], floats: [0.5, 0.9, 0.9])
+        XCTAssertEqual(try Accuracy.topK(logits: tie, labels: [1], k: 1), 1)
+        XCTAssertEqual(try Accuracy.topK(logits: tie, labels: [2], k: 1), 0)
+        XCTAssertEqual(try Accuracy.topK(logits: tie, labels: [2], k: 2), 1)
+    }
+
     func testAgreement() throws {
         let other = Tensor(shape: [3, 3], floats: [0, 1, 0, 0, 0, 1, 0, 0, 1])  // argmax 1, 2, 2
         XCTAssertEqual(try Accuracy.top1Agreement(logits, other), 2.0 / 3.0, accuracy: 1e-12)

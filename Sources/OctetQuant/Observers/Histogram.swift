@@ -28,10 +28,11 @@ public struct Histogram: Sendable, Equatable {
     /// Centre of bin i.
     public func center(_ i: Int) -> Float { Float(Double(upperBound) * (Double(i) + 0.5) / Double(binCount)) }
 
-    /// Adds |x| of every element; `maxAbs` is max |x| of `values` (finite).
-    public mutating func add(_ values: UnsafeBufferPointer<Float>, maxAbs: Float) {
+    /// Adds |x| of every element (`negativeOnly`: of the elements below 0); `maxAbs` is
+    /// max |x| of all of `values` (finite), so histograms fed the same batches keep equal bins.
+    public mutating func add(_ values: UnsafeBufferPointer<Float>, maxAbs: Float, negativeOnly: Bool = false) {
         grow(toCover: maxAbs)
-        guard upperBound > 0 else { counts[0] += Double(values.count); return }
+        guard upperBound > 0 else { if !negativeOnly { counts[0] += Double(values.count) }; return }
         let parts = values.count >= 1 << 17 ? 2 : 1
         var partial = [[Int]](repeating: [], count: parts)
         let n = binCount
@@ -39,7 +40,7 @@ public struct Histogram: Sendable, Equatable {
             DispatchQueue.concurrentPerform(iterations: parts) { p in
                 var local = [Int](repeating: 0, count: n)
                 let lo = values.count * p / parts, hi = values.count * (p + 1) / parts
-                for i in lo..<hi {
+                for i in lo..<hi where !negativeOnly || values[i] < 0 {
                     // Exact when |x|·n/upper is an integer, so values on an edge go to the upper bin.
                     let b = Int(Double(abs(values[i])) * Double(n) / Double(upperBound))
                     local[min(b, n - 1)] += 1

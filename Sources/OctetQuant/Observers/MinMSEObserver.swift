@@ -4,10 +4,11 @@ import OctetTensor
 /// (AMD Quark ONNX's `PowerOfTwoMethod.MinMSE`, the XINT8 configuration; reference-quantizer §2.3–2.4).
 ///
 /// Every batch adds |x| to a fixed-size histogram (2048 bins, merged exactly when the range
-/// grows). fp0 is the non-overflowing fix_pos of the overall [min, max] (±0.5 LSB allowance,
-/// as `diffs`); the chosen fix_pos is the best of fp0 … fp0+scope−1 by
-/// Σ_bins count · (c − q(c))² over bin centres c, with q half-up power-of-two quantization
-/// saturating at qmax (ties keep the smaller fix_pos), clamped to `maxFixPos`. Unlike `diffs`,
+/// grows), and the negative values also to a second one with the same bins. fp0 is the
+/// non-overflowing fix_pos of the overall [min, max] (±0.5 LSB allowance, as `diffs`); the
+/// chosen fix_pos is the best of fp0 … fp0+scope−1 by Σ_bins count · (v − q(v))² over bin
+/// centres v = ±c, with q half-up power-of-two quantization saturating at [qmin, qmax]
+/// (so −2^(b−1)·2^−fp is exact), ties keeping the smaller fix_pos, clamped to `maxFixPos`. Unlike `diffs`,
 /// whose final fix_pos is the mode of per-batch choices, rare large values in a few batches
 /// count with their real weight. Network inputs use scope 5 too (Quark calibrates them
 /// like any activation); scope 1 would be pure non-overflow.
@@ -18,6 +19,8 @@ public final class MinMSEObserver: RangeObserving {
     public let scope: Int
     public let maxFixPos: Int
     public private(set) var histogram: Histogram
+    /// |x| of the negative values, binned as `histogram`.
+    public private(set) var negatives: Histogram
     public private(set) var batchCount = 0
     /// Finite min / max over all batches.
     public private(set) var observedMin = Float.infinity
@@ -28,6 +31,7 @@ public final class MinMSEObserver: RangeObserving {
     public init(name: String = "", bits: Int = 8, scope: Int = 5, binCount: Int = 2048) throws {
         guard scope >= 1 else { throw OctetQuantError.invalidParameter("minmse scope \(scope): must be ≥ 1") }
         (range, histogram) = try histogramSetup(kind: .minmse, bits: bits, signed: true, binCount: binCount)
+        negatives = histogram
         self.name = name
         self.bits = bits
         self.scope = scope
@@ -36,7 +40,10 @@ public final class MinMSEObserver: RangeObserving {
 
     public func observe(_ tensor: Tensor) throws {
         let stats = try checkedStatistics(tensor, observer: self)
-        tensor.withFloats { histogram.add($0, maxAbs: stats.maxAbs) }
+        tensor.withFloats {
+            histogram.add($0, maxAbs: stats.maxAbs)
+            negatives.add($0, maxAbs: stats.maxAbs, negativeOnly: true)
+        }
         observedMin = min(observedMin, stats.min)
         observedMax = max(observedMax, stats.max)
         batchCount += 1
@@ -48,14 +55,18 @@ public final class MinMSEObserver: RangeObserving {
         let fp0 = min(QuantMath.nonOverflowFixPos(min: observedMin, max: observedMax, range: range), maxFixPos)
         let candidates = Array(Set((fp0..<(fp0 + scope)).map { min($0, maxFixPos) })).sorted()
         let centres = (0..<histogram.binCount).map { Double(histogram.center($0)) }
-        let qmax = Double(range.qmax)
+        let qmin = Double(range.qmin), qmax = Double(range.qmax)
         return candidates.map { fp in
             let a = Double(sign: .plus, exponent: fp, significand: 1)
+            func squaredError(_ v: Double) -> Double {
+                let d = v - min(max((v * a + 0.5).rounded(.down), qmin), qmax) / a
+                return d * d
+            }
             var err = 0.0
             for i in 0..<centres.count where histogram.counts[i] != 0 {
-                let q = min((centres[i] * a + 0.5).rounded(.down), qmax) / a
-                let d = centres[i] - q
-                err += histogram.counts[i] * d * d
+                let neg = negatives.counts[i], pos = histogram.counts[i] - neg
+                if pos != 0 { err += pos * squaredError(centres[i]) }
+                if neg != 0 { err += neg * squaredError(-centres[i]) }
             }
             return (fp, err)
         }

@@ -38,7 +38,8 @@ final class ObserverValue: DomainObject {
         if let p = params, let (lo, hi) = clipRange {
             s += p.fixPos.map { ", fix_pos \($0)" } ?? ""
             s += ", scale \(Format.real(Double(p.scale))), clip range [\(Format.fixed(lo, 4)), \(Format.fixed(hi, 4))]"
-            s += observer.kind.isPowerOfTwo ? " (power of two, DPU)" : " (float scale, not DPU-deployable)"
+            s += p.isDPUDeployable ? " (power of two, DPU)"
+                : p.fixPos != nil ? " (power of two, \(p.bits)-bit: not DPU-deployable)" : " (float scale, not DPU-deployable)"
         }
         return s
     }

@@ -36,7 +36,7 @@ enum Evaluation {
         return nil
     }
 
-    /// Top-k accuracy (0–1) of `model` on labelled data; ties count as hits (`Accuracy.topK`).
+    /// Top-k accuracy (0–1) of `model` on labelled data; ties go to the lower class index (`Accuracy.topK`).
     static func accuracy(_ model: RunnableModel, _ a: Arguments, _ interp: Interpreter) throws -> Value {
         let data = try DataInput.from(a, 1, interp)
         guard let labels = data.labels else {

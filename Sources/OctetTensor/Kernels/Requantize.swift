@@ -62,6 +62,9 @@ public struct Int8Requant: Sendable, Equatable {
     public let relu6Floor: Int64
     public let relu6Out: Int8
 
+    /// The accumulator fix positions (fp_in + fp_w) the requantization can shift.
+    public static let accumulatorFixPos = -32...32
+
     /// - Parameters: `shiftCut` in 0...16, `shiftBias` in −24...24, `accFixPos` (= fp_in + fp_w) in −32...32.
     /// - Throws: `OctetTensorError.unsupported` outside those ranges.
     public init(shiftCut: Int, shiftBias: Int = 0, accFixPos: Int = 0, activation: Int8Activation = .none) throws {
@@ -71,8 +74,8 @@ public struct Int8Requant: Sendable, Equatable {
         guard (-24...24).contains(shiftBias) else {
             throw OctetTensorError.unsupported("requantize: shift_bias \(shiftBias) outside -24...24")
         }
-        guard (-32...32).contains(accFixPos) else {
-            throw OctetTensorError.unsupported("requantize: fp_in + fp_w = \(accFixPos) outside -32...32")
+        guard Int8Requant.accumulatorFixPos.contains(accFixPos) else {
+            throw OctetTensorError.unsupported("requantize: fp_in + fp_w = \(accFixPos) outside \(Int8Requant.accumulatorFixPos)")
         }
         self.shiftCut = shiftCut; self.shiftBias = shiftBias
         self.activation = activation; self.accFixPos = accFixPos
