@@ -16,7 +16,8 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("eval-output"),
             help: "Where the evaluation outputs go: .npy (one output) or a directory (one .npy per output).") var evalOutput: String?
     @Option(help: "Output path of the QDQ model.") var output: String
-    @Option(help: "Quantization option name=value (repeatable), e.g. per_channel=true.") var option: [String] = []
+    @Option(help: ArgumentHelp("Quantization option name=value (repeatable), e.g. activation_observer=minmse or per_channel=true.",
+                               discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))) var option: [String] = []
     @Option(help: "Rounding of exact .5 ties: half-even (plain QDQ) or half-up (the DPU's, through a 2^-17 LSB Add before each activation QuantizeLinear).")
     var ties: String = QDQExport.Ties.halfEven.rawValue
     @Option(help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch).") var batch: Int = 1

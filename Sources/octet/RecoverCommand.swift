@@ -31,7 +31,8 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
     @Option(name: .customLong("max-memory-mb"), help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
     @Option(help: "Kernel threads.") var threads: Int = 2
-    @Option(help: "Quantization option name=value (repeatable), e.g. bias_bits=16 (non-DPU experiments).") var option: [String] = []
+    @Option(help: ArgumentHelp("Quantization option name=value (repeatable), e.g. activation_observer=minmse or bias_bits=16 (non-DPU experiments).",
+                               discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))) var option: [String] = []
 
     func validate() throws {
         for (name, value) in [("--samples", samples), ("--iterations", iterations), ("--epochs", epochs), ("--batch", batch),
@@ -57,6 +58,7 @@ struct RecoverCommand: ParsableCommand {
             var calibX = try load(calib, input: name)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
             let evalX = try load(eval, input: name)
+            guard evalX.rank > 0, evalX.shape[0] > 0 else { throw ValidationError("--eval \(eval): no samples") }
             CLI.warnNonFinite([name: evalX], source: eval)
             let t0 = Date()
             let (q, notes) = try quantize(m, [name: calibX])
