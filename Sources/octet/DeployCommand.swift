@@ -5,7 +5,7 @@ import OctetGraph
 import OctetQuant
 import OctetTensor
 
-/// `octet deploy MODEL.onnx --calib DATA.npy|.npz --output PROGRAM.octprog [--target T]`:
+/// `octet deploy MODEL.onnx --calib DATA.npy|.npz --output PROGRAM.octprog [--target T] [--option name=value]`:
 /// power-of-two calibration (OctetQuant), DPU compilation, atomic program file write.
 struct DeployCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Quantize, compile and save a DPU program.")
@@ -14,6 +14,8 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "Program file to write (.octprog).") var output: String
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
     @Option(help: "Kernel threads.") var threads: Int = 1
+    @Option(help: ArgumentHelp("Quantization option name=value (repeatable), e.g. activation_observer=minmse; the result must stay DPU-deployable.",
+                               discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))) var option: [String] = []
 
     func run() throws {
         try CLI.guarded {
@@ -21,7 +23,11 @@ struct DeployCommand: ParsableCommand {
             let t = try DPUTarget.named(target)
             let m = try Model.load(path: model)
             let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil })
-            let q = try Calibrator(model: m).calibrate(feeds)
+            let config = try ExportCommand.config(option)
+            guard config.isDPUDeployable else {
+                throw ValidationError("--option \(option.joined(separator: " ")): not DPU-deployable (power-of-two, 8-bit, per-tensor, signed activations only); use `octet export` for experiments")
+            }
+            let q = try Calibrator(model: m, config: config).calibrate(feeds)
             let program = try Compiler.compile(q.quantizedGraph, target: t)
             try ProgramFile.save(program, to: output)
             let cpu = program.instructions.filter { $0.device == .cpu && $0.kind != .fused }.count
