@@ -14,8 +14,7 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "Program file to write (.octprog).") var output: String
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
     @Option(help: "Kernel threads.") var threads: Int = 1
-    @Option(help: ArgumentHelp("Quantization option name=value (repeatable), e.g. activation_observer=minmse; the result must stay DPU-deployable.",
-                               discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))) var option: [String] = []
+    @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse; the result must stay DPU-deployable")) var option: [String] = []
 
     func run() throws {
         try CLI.guarded {

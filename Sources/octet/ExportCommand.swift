@@ -16,8 +16,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("eval-output"),
             help: "Where the evaluation outputs go: .npy (one output) or a directory (one .npy per output).") var evalOutput: String?
     @Option(help: "Output path of the QDQ model.") var output: String
-    @Option(help: ArgumentHelp("Quantization option name=value (repeatable), e.g. activation_observer=minmse or per_channel=true.",
-                               discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))) var option: [String] = []
+    @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or per_channel=true")) var option: [String] = []
     @Option(help: "Rounding of exact .5 ties: half-even (plain QDQ) or half-up (the DPU's, through a 2^-17 LSB Add before each activation QuantizeLinear).")
     var ties: String = QDQExport.Ties.halfEven.rawValue
     @Option(help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch).") var batch: Int = 1
@@ -60,6 +59,13 @@ struct ExportCommand: ParsableCommand {
     static func quantize(_ m: Model, calib: String, options: [String]) throws -> QuantizedModel {
         let c = try Calibrator(model: m, config: try config(options))
         return try c.calibrate(try feeds(calib, m))
+    }
+
+    /// Help of the `--option name=value` flag shared by export, recover and deploy: one example,
+    /// then every accepted name.
+    static func optionHelp(example: String) -> ArgumentHelp {
+        ArgumentHelp("Quantization option name=value (repeatable), e.g. \(example).",
+                     discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))
     }
 
     /// `--option name=value` list → configuration (unknown names list the accepted ones; one

@@ -31,8 +31,7 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
     @Option(name: .customLong("max-memory-mb"), help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
     @Option(help: "Kernel threads.") var threads: Int = 2
-    @Option(help: ArgumentHelp("Quantization option name=value (repeatable), e.g. activation_observer=minmse or bias_bits=16 (non-DPU experiments).",
-                               discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))) var option: [String] = []
+    @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or bias_bits=16 (non-DPU experiments)")) var option: [String] = []
 
     func validate() throws {
         for (name, value) in [("--samples", samples), ("--iterations", iterations), ("--epochs", epochs), ("--batch", batch),
