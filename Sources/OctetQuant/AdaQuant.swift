@@ -63,7 +63,7 @@ public enum AdaQuant {
         let p = try LayerProblem(site: site, graph: site.graph)
         let quantB = { (b: Tensor?) in try b.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b } }
         let before = try p.nearestLoss(site.weightParams, bias: quantB(p.floatBias))
-        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: quantB(p.floatBias), calibratedLoss: before) : site.weightParams
+        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: quantB(p.floatBias), calibratedLoss: before).params : site.weightParams
         let quantW = { (w: Tensor) in try ParameterQuantizer.fakeQuantized(w, wp, config: site.config) }
         var w = p.floatWeight, b = p.floatBias
         var factor = o.lrFactor

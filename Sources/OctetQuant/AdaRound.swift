@@ -21,9 +21,12 @@ import OctetTensor
 /// so the weight observer finds that fix_pos again and their values survive. With `correctBias`
 /// (off by default) the per-channel mean output error of the rounded layer is then removed from its
 /// float bias (empirical bias correction, Nagel 2019 §4.2). A layer whose full-set loss AdaRound does
-/// not lower keeps its nearest-rounded weights and float bias. Per-tensor weight scales only.
+/// not lower keeps its nearest-rounded weights and float bias. With `iterations` 0 the layer is
+/// rounded to nearest at the searched weight fix_pos: the paper's round-to-nearest baseline with
+/// the search alone. Per-tensor weight scales only.
 public enum AdaRound {
     public struct Options: Sendable {
+        /// Adam steps per layer; 0 rounds to nearest (at the searched fix_pos when `searchFixPos`).
         public var iterations = 1000
         public var batchSize = 2
         public var learningRate: Float = 1e-2
@@ -48,7 +51,7 @@ public enum AdaRound {
     ///   calibration/execution errors naming the node.
     public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options())
         throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
-        try RecoveryError.require("iterations", options.iterations, atLeast: 1)
+        try RecoveryError.require("iterations", options.iterations, atLeast: 0)
         try RecoveryError.require("batch size", options.batchSize, atLeast: 1)
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []
@@ -61,7 +64,8 @@ public enum AdaRound {
             let r = try optimize(site, options, &rng)
             let moved = r.params.fixPos != site.weightParams.fixPos
                 ? String(format: ", weight fix_pos %d → %d", site.weightParams.fixPos ?? 0, r.params.fixPos ?? 0) : ""
-            let what = r.kept ? "no lower loss: rounding to nearest kept" : String(format: "%d of %d weights rounded up differently", r.flipped, r.weight.count)
+            let what = options.iterations == 0 ? "rounded to nearest"
+                : r.kept ? "no lower loss: rounding to nearest kept" : String(format: "%d of %d weights rounded up differently", r.flipped, r.weight.count)
             notes.append(String(format: "%@: loss %.4g → %.4g%@, %@, %.1f s",
                                 site.annotation.node, r.before, r.after, moved, what, Date().timeIntervalSince(t0)))
             return LayerUpdate(weight: r.weight, bias: r.bias, weightParams: r.params)
@@ -80,7 +84,11 @@ public enum AdaRound {
         let p = try LayerProblem(site: site, graph: site.graph)
         let bias = try p.floatBias.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b }
         let before = try p.nearestLoss(site.weightParams, bias: bias)
-        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: bias, calibratedLoss: before) : site.weightParams
+        let (wp, searched) = o.searchFixPos ? try p.searchWeightFixPos(bias: bias, calibratedLoss: before) : (site.weightParams, before)
+        let nearest = try ParameterQuantizer.fakeQuantized(p.floatWeight, wp, config: site.config)
+        if o.iterations == 0 {
+            return LayerResult(weight: nearest, bias: p.floatBias, params: wp, before: before, after: searched, flipped: 0, kept: false)
+        }
         let s = wp.scale, qmin = Float(wp.qmin), qmax = Float(wp.qmax)
         let w0 = p.floatWeight.floats
         let floorW = w0.map { Foundation.floor($0 / s) }
@@ -88,7 +96,6 @@ public enum AdaRound {
             let frac = min(max((w / s - f - gamma) / (zeta - gamma), 1e-4), 1 - 1e-4)
             return Foundation.log(frac / (1 - frac))
         }
-        let nearest = try ParameterQuantizer.fakeQuantized(p.floatWeight, wp, config: site.config)
         var soft = [Float](repeating: 0, count: v.count), m = soft, m2 = soft
         octet_adaround_soft(v, floorW, &soft, v.count, s, qmin, qmax)
         var step = octet_adaround_params(scale: s, qmin: qmin, qmax: qmax, lambda: o.lambda, beta: 0, lr: o.learningRate,

@@ -121,16 +121,16 @@ final class LayerProblem {
     /// calibrated ones on ties. The weight observer minimizes the weight error; a finer grid that
     /// clips a few large weights often reproduces the layer output better.
     /// `calibratedLoss`: `nearestLoss(site.weightParams, bias:)`, which the caller already has.
-    func searchWeightFixPos(bias: Tensor?, calibratedLoss: Double) throws -> QuantParams {
+    func searchWeightFixPos(bias: Tensor?, calibratedLoss: Double) throws -> (params: QuantParams, loss: Double) {
         let wp = site.weightParams
-        guard wp.channels == nil, let fp = wp.fixPos else { return wp }
         var best = (params: wp, loss: calibratedLoss)
+        guard wp.channels == nil, let fp = wp.fixPos else { return best }
         for d in [-1, 1, 2] where fp + d <= QuantMath.maxFixPos(bits: wp.bits) {
             let c = try QuantParams(bits: wp.bits, signed: wp.signed, narrowRange: wp.narrowRange, fixPos: fp + d)
             let l = try nearestLoss(c, bias: bias)
             if l < best.loss { best = (c, l) }
         }
-        return best.params
+        return best
     }
 
     /// Full-set loss of the float weight rounded to nearest with `params`.

@@ -23,7 +23,7 @@ struct RecoverCommand: ParsableCommand {
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
     @Option(help: "Calibration samples to use (first N).") var samples: Int?
-    @Option(help: "AdaRound iterations per layer.") var iterations: Int = 1000
+    @Option(help: "AdaRound iterations per layer (0: round to nearest at the searched weight fix_pos).") var iterations: Int = 1000
     @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
     var fixposSearch = true
     @Option(help: "AdaQuant maximum epochs per layer.") var epochs: Int = 10
@@ -34,10 +34,11 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or bias_bits=16 (non-DPU experiments)")) var option: [String] = []
 
     func validate() throws {
-        for (name, value) in [("--samples", samples), ("--iterations", iterations), ("--epochs", epochs), ("--batch", batch),
+        for (name, value) in [("--samples", samples), ("--epochs", epochs), ("--batch", batch),
                               ("--threads", threads), ("--max-memory-mb", maxMemoryMB)] {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
+        if iterations < 0 { throw ValidationError("--iterations \(iterations): must be at least 0") }
         guard CrossLayerEqualization.ReLU6Policy(rawValue: relu6) != nil else { throw ValidationError("--relu6 \(relu6): accepted: stop, relu") }
         if cle && !method.hasPrefix("ada") { throw ValidationError("--cle applies to adaquant and adaround; use --method cle or cle_bc") }
         _ = try u8Transform()

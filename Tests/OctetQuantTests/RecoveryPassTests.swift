@@ -81,9 +81,9 @@ final class RecoveryPassTests: XCTestCase {
 
     func testOptionsOutOfRangeAreErrors() throws {
         let (m, feeds) = smallConvNet()
-        var r = AdaRound.Options(); r.iterations = 0
+        var r = AdaRound.Options(); r.iterations = -1
         XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: r)) {
-            XCTAssertEqual("\($0)", "iterations: must be at least 1, got 0")
+            XCTAssertEqual("\($0)", "iterations: must be at least 0, got -1")
         }
         r.iterations = 10; r.batchSize = -1
         XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: r))
@@ -102,6 +102,29 @@ final class RecoveryPassTests: XCTestCase {
                 let n = line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
                 XCTAssertLessThanOrEqual(n[1], n[0], line)
             }
+        }
+    }
+
+    func testZeroIterationsRoundToNearest() throws {
+        // Without the search, 0 iterations is plain calibration: the same fix positions and outputs.
+        let (m, feeds) = smallConvNet(seed: 3)
+        let plain = try Calibrator(model: m).calibrate(feeds)
+        var o = AdaRound.Options(); o.iterations = 0; o.searchFixPos = false
+        let nearest = try AdaRound.run(model: m, feeds: feeds, options: o)
+        XCTAssertEqual(nearest.quantized.annotations.tensors, plain.annotations.tensors)
+        XCTAssertEqual(try nearest.quantized.run(feeds["x"]!).floats, try plain.run(feeds["x"]!).floats)
+        // With the search each layer's loss is at most the calibrated one, and the weights are on its grid.
+        o.searchFixPos = true
+        let searched = try AdaRound.run(model: m, feeds: feeds, options: o)
+        XCTAssertEqual(searched.stats.notes.count, 2)
+        for line in searched.stats.notes {
+            XCTAssertTrue(line.contains("rounded to nearest"), line)
+            let n = line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+            XCTAssertLessThanOrEqual(n[1], n[0], line)
+        }
+        for (name, w) in searched.float.graph.initializers where name.hasSuffix("_w") {
+            let fp = try XCTUnwrap(searched.quantized.annotations.tensors[name]?.fixPos, name)
+            XCTAssertTrue(w.floats.allSatisfy { ($0 * Float(1 << fp)).rounded() == $0 * Float(1 << fp) }, name)
         }
     }
 
