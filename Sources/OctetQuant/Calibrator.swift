@@ -46,15 +46,17 @@ public final class Calibrator {
         let batches = CalibrationBatches(feeds: feeds, count: n, batchSize: model.batchSize)
         var all = params
         var ranges: [String: (min: Float, max: Float)] = [:]
+        let weights = try preluErrorWeights()
         if usesFastDiffs {
             let trackers = try plan.activations.map {
-                try DiffsTracker(name: $0, bits: config.activationBits, networkInput: plan.networkInputs.contains($0))
+                try DiffsTracker(name: $0, bits: config.activationBits, networkInput: plan.networkInputs.contains($0),
+                                 negativeWeights: weights[$0])
             }
             try runParallel(forward, batches, Dictionary(uniqueKeysWithValues: zip(plan.activations, trackers)),
                             progress: progress, shouldCancel: shouldCancel)
             for t in trackers { all[t.name] = try t.quantParams(); ranges[t.name] = (t.observedMin, t.observedMax) }
         } else {
-            let observers = try makeObservers()
+            let observers = try makeObservers(negativeWeights: weights)
             try runSequential(forward, batches, observers, progress: progress, shouldCancel: shouldCancel)
             for (name, o) in observers { all[name] = try o.quantParams() }
             ranges = QuantizedModel.ranges(of: observers)
@@ -83,8 +85,26 @@ public final class Calibrator {
         return out
     }
 
+    /// With `QConfig.scoreThroughPRelu`: slope² per channel for each activation quantizer whose
+    /// readers are all PRelu nodes with the same constant slope (`NegativeErrorWeights.prelu`);
+    /// graph outputs and other slope layouts are scored plainly.
+    func preluErrorWeights() throws -> [String: NegativeErrorWeights] {
+        guard config.scoreThroughPRelu else { return [:] }
+        let g = prepared.graph, shapes = prepared.info.shapes
+        var out: [String: NegativeErrorWeights] = [:]
+        for t in plan.activations where !g.outputs.contains(where: { $0.name == t }) {
+            let readers = g.consumers(of: t).map { g.nodes[$0] }
+            guard let slopeName = readers.first?.inputs.dropFirst().first,
+                  readers.allSatisfy({ $0.opType == "PRelu" && $0.inputs == [t, slopeName] }),
+                  let slope = g.constantFloat(slopeName), let rank = shapes[t]?.count,
+                  let w = NegativeErrorWeights.prelu(slope: slope, inputRank: rank) else { continue }
+            out[t] = w
+        }
+        return out
+    }
+
     /// One observer per activation quantizer (network inputs: diffs scope 1).
-    func makeObservers() throws -> [String: Observer] {
+    func makeObservers(negativeWeights: [String: NegativeErrorWeights] = [:]) throws -> [String: Observer] {
         var out: [String: Observer] = [:]
         for t in plan.activations {
             let bits = config.activationBits
@@ -94,7 +114,8 @@ public final class Calibrator {
                 out[t] = try MaxMinObserver(name: t, scheme: .symmetric, bits: bits)
             } else {
                 out[t] = try config.activationObserver.makeObserver(name: t, bits: bits, rounding: config.activationRounding,
-                                                                     networkInput: plan.networkInputs.contains(t))
+                                                                     networkInput: plan.networkInputs.contains(t),
+                                                                     negativeWeights: negativeWeights[t])
             }
         }
         return out

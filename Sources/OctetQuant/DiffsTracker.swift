@@ -9,16 +9,18 @@ final class DiffsTracker: @unchecked Sendable {
     let range: QuantRange
     let scope: Int
     let maxFixPos: Int
+    let negativeWeights: NegativeErrorWeights?
     private(set) var history = FixPosHistory()
     private(set) var observedMin = Float.infinity
     private(set) var observedMax = -Float.infinity
 
-    init(name: String, bits: Int, networkInput: Bool) throws {
+    init(name: String, bits: Int, networkInput: Bool, negativeWeights: NegativeErrorWeights? = nil) throws {
         self.name = name
         self.bits = bits
         range = try QuantRange(bits: bits)
         scope = networkInput ? 1 : 5
         maxFixPos = QuantMath.maxFixPos(bits: bits)
+        self.negativeWeights = negativeWeights
     }
 
     /// The fix_pos of one batch. - Throws: `OctetQuantError.nonFiniteValues` / `.emptyTensor`.
@@ -30,7 +32,8 @@ final class DiffsTracker: @unchecked Sendable {
                 throw OctetQuantError.nonFiniteValues(observer: "diffs", tensor: name, count: stats.nonFinite)
             }
             let found = try QuantMath.diffsFixPos(p, range: range, scope: scope, rounding: .halfUp, maxFixPos: maxFixPos,
-                                                  stats: stats, parallel: false)
+                                                  stats: stats, parallel: false,
+                                                  weighted: negativeWeights.map { (t.shape, $0) })
             return (found.fixPos, stats)
         }
     }

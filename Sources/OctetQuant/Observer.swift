@@ -52,13 +52,16 @@ public enum ObserverKind: String, Sendable, Codable, CaseIterable, CustomStringC
     /// A new observer of this kind with default settings: `diffs` (scope 5, or 1 for a network
     /// input, as vai_q_pytorch), `minmse` (scope 5 everywhere, as Quark) and `maxmin` give
     /// power-of-two signed parameters (`rounding` is used by diffs' candidate search; minmse
-    /// scores half-up); the others give float scales.
+    /// scores half-up); the others give float scales. `negativeWeights` weights the squared errors
+    /// of negative values in diffs' and minmse's candidate scores (the others have none).
     /// - Throws: `OctetQuantError.invalidParameter` for bits outside 2…16.
     public func makeObserver(name: String = "", bits: Int = 8, rounding: RoundingMode = .halfUp,
-                             networkInput: Bool = false) throws -> Observer {
+                             networkInput: Bool = false, negativeWeights: NegativeErrorWeights? = nil) throws -> Observer {
         switch self {
-        case .diffs: return try DiffsObserver(name: name, bits: bits, rounding: rounding, scope: networkInput ? 1 : 5)
-        case .minmse: return try MinMSEObserver(name: name, bits: bits)
+        case .diffs:
+            return try DiffsObserver(name: name, bits: bits, rounding: rounding, scope: networkInput ? 1 : 5,
+                                     negativeWeights: negativeWeights)
+        case .minmse: return try MinMSEObserver(name: name, bits: bits, negativeWeights: negativeWeights)
         case .maxmin: return try MaxMinObserver(name: name, scheme: .powerOfTwo, bits: bits)
         case .percentile: return try PercentileObserver(name: name, bits: bits)
         case .mse: return try MSEObserver(name: name, bits: bits)

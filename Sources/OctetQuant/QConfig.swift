@@ -27,6 +27,9 @@ public struct QConfig: Sendable, Codable, Equatable {
     public var quantizedCalibration = true
     /// Align AveragePool output fix_pos with its input (TF2 `align_pool`; PyTorch does not).
     public var alignPool = false
+    /// Score the fix_pos candidates of a tensor read only by PRelu with the error after the PRelu
+    /// (negative values' squared errors × slope²; diffs and minmse). Off: the reference's plain SSE.
+    public var scoreThroughPRelu = false
 
     public init() {}
 
@@ -34,7 +37,7 @@ public struct QConfig: Sendable, Codable, Equatable {
     public static let optionNames = ["weight_observer", "activation_observer", "weight_bits", "bias_bits",
                                      "activation_bits", "bits", "per_channel", "scale_type", "asymmetric",
                                      "weight_round", "activation_round", "exclude_nodes", "exclude_ops",
-                                     "quantized_calibration", "align_pool"]
+                                     "quantized_calibration", "align_pool", "score_through_prelu"]
 
     /// Builds a configuration from option name → value text (lists are comma-separated).
     /// - Throws: `OctetQuantError.unknownOption` listing `optionNames`, `.invalidParameter` for a bad value.
@@ -79,6 +82,7 @@ public struct QConfig: Sendable, Codable, Equatable {
         case "exclude_ops": excludedOpTypes = list()
         case "quantized_calibration": quantizedCalibration = try bool()
         case "align_pool": alignPool = try bool()
+        case "score_through_prelu": scoreThroughPRelu = try bool()
         default: throw OctetQuantError.unknownOption(name: key, accepted: QConfig.optionNames)
         }
     }
@@ -110,6 +114,7 @@ public struct QConfig: Sendable, Codable, Equatable {
          "per_channel": "\(perChannel)", "scale_type": scaleType.rawValue, "asymmetric": "\(asymmetricActivations)",
          "weight_round": weightRounding.rawValue, "activation_round": activationRounding.rawValue,
          "exclude_nodes": excludedNodes.joined(separator: ","), "exclude_ops": excludedOpTypes.joined(separator: ","),
-         "quantized_calibration": "\(quantizedCalibration)", "align_pool": "\(alignPool)"]
+         "quantized_calibration": "\(quantizedCalibration)", "align_pool": "\(alignPool)",
+         "score_through_prelu": "\(scoreThroughPRelu)"]
     }
 }

@@ -95,11 +95,14 @@ extension QuantMath {
     /// non-overflow fix_pos fp0 of [min, max], try fp0 … fp0+scope−1 by Σ(x − q(x))²
     /// (strict `<`, so a tie keeps the smaller fix_pos), then clamp to `maxFixPos`.
     /// `stats` is the buffer's `rangeStatistics` when already known; `parallel: false` keeps the
-    /// work on the calling thread (calibration searches batches concurrently).
+    /// work on the calling thread (calibration searches batches concurrently). With `weighted`
+    /// (the buffer's shape and `NegativeErrorWeights`), negative values' errors are weighted per
+    /// channel, as a consuming PRelu sees them.
     /// - Throws: `OctetTensorError.unsupported` for an empty buffer, NaN/±∞ values or scope < 1.
     public static func diffsFixPos(_ values: UnsafeBufferPointer<Float>, range: QuantRange = .int8,
                                    scope: Int, rounding: RoundingMode, maxFixPos: Int,
-                                   stats known: RangeStatistics? = nil, parallel: Bool = true) throws -> DiffsSearch {
+                                   stats known: RangeStatistics? = nil, parallel: Bool = true,
+                                   weighted: (shape: [Int], weights: NegativeErrorWeights)? = nil) throws -> DiffsSearch {
         guard scope >= 1 else { throw OctetTensorError.unsupported("diffs scope \(scope): must be ≥ 1") }
         guard values.count > 0 else { throw OctetTensorError.unsupported("diffs fix_pos of an empty tensor") }
         let stats = known ?? rangeStatistics(values)
@@ -111,7 +114,10 @@ extension QuantMath {
             return DiffsSearch(fixPos: Swift.min(fp0, maxFixPos), startFixPos: fp0, sse: [])
         }
         let candidates = Array(fp0..<(fp0 + scope))
-        let sse = sumSquaredErrors(values, fixPositions: candidates, range: range, rounding: rounding, parallel: parallel)
+        let sse = weighted.map {
+            sumSquaredErrors(values, shape: $0.shape, negativeWeights: $0.weights, fixPositions: candidates, range: range,
+                             rounding: rounding, parallel: parallel)
+        } ?? sumSquaredErrors(values, fixPositions: candidates, range: range, rounding: rounding, parallel: parallel)
         var best = 0
         for k in 1..<sse.count where sse[k] < sse[best] { best = k }
         return DiffsSearch(fixPos: Swift.min(candidates[best], maxFixPos), startFixPos: fp0, sse: sse)

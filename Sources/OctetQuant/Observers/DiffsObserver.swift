@@ -6,7 +6,8 @@ import OctetTensor
 /// fp0 … fp0+scope−1 by Σ(x − q(x))² (ties keep the smaller), clamped to `maxFixPos`
 /// (12 for ≤ 8 bits, 15 above). Final fix_pos: the mode over batches, ties to the smallest.
 /// Scope 5 is the default; 1 for network inputs (pure non-overflow). Rounding: half-up for
-/// activations and inputs, half-away-from-zero (`std_round`) for weights and bias.
+/// activations and inputs, half-away-from-zero (`std_round`) for weights and bias. With
+/// `negativeWeights` the SSE weights negative values per channel (the error a consuming PRelu sees).
 public final class DiffsObserver: RangeObserving {
     public let kind = ObserverKind.diffs
     public let name: String
@@ -14,6 +15,8 @@ public final class DiffsObserver: RangeObserving {
     public let rounding: RoundingMode
     public let scope: Int
     public let maxFixPos: Int
+    /// Per-channel weights of negative values' squared errors (nil: all 1).
+    public let negativeWeights: NegativeErrorWeights?
     /// Per-batch fix positions.
     public private(set) var history = FixPosHistory()
     /// The search of the most recent batch (candidate SSEs), for reports.
@@ -26,7 +29,7 @@ public final class DiffsObserver: RangeObserving {
 
     /// - Throws: `OctetQuantError.invalidParameter` for bits outside 2…16 or scope < 1.
     public init(name: String = "", bits: Int = 8, rounding: RoundingMode = .halfUp, scope: Int = 5,
-                maxFixPos: Int? = nil) throws {
+                maxFixPos: Int? = nil, negativeWeights: NegativeErrorWeights? = nil) throws {
         guard scope >= 1 else { throw OctetQuantError.invalidParameter("diffs scope \(scope): must be ≥ 1") }
         do { range = try QuantRange(bits: bits) } catch {
             throw OctetQuantError.invalidParameter("diffs observer bit width \(bits): supported 2–16")
@@ -36,6 +39,7 @@ public final class DiffsObserver: RangeObserving {
         self.rounding = rounding
         self.scope = scope
         self.maxFixPos = maxFixPos ?? QuantMath.maxFixPos(bits: bits)
+        self.negativeWeights = negativeWeights
     }
 
     /// Activation / node-output settings: 8-bit, half-up, scope 5.
@@ -60,7 +64,8 @@ public final class DiffsObserver: RangeObserving {
         let search = try tensor.withFloats { buf -> DiffsSearch in
             histogram.add(buf, maxAbs: stats.maxAbs)
             return try QuantMath.diffsFixPos(buf, range: range, scope: scope, rounding: rounding,
-                                             maxFixPos: maxFixPos, stats: stats)
+                                             maxFixPos: maxFixPos, stats: stats,
+                                             weighted: negativeWeights.map { (tensor.shape, $0) })
         }
         observedMin = min(observedMin, stats.min)
         observedMax = max(observedMax, stats.max)

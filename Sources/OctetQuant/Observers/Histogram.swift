@@ -30,9 +30,10 @@ public struct Histogram: Sendable, Equatable {
 
     /// Adds |x| of every element (`negativeOnly`: of the elements below 0); `maxAbs` is
     /// max |x| of all of `values` (finite), so histograms fed the same batches keep equal bins.
-    public mutating func add(_ values: UnsafeBufferPointer<Float>, maxAbs: Float, negativeOnly: Bool = false) {
+    /// Each element counts `weight` (default 1).
+    public mutating func add(_ values: UnsafeBufferPointer<Float>, maxAbs: Float, negativeOnly: Bool = false, weight: Double = 1) {
         grow(toCover: maxAbs)
-        guard upperBound > 0 else { if !negativeOnly { counts[0] += Double(values.count) }; return }
+        guard upperBound > 0 else { if !negativeOnly { counts[0] += weight * Double(values.count) }; return }
         let parts = values.count >= 1 << 17 ? 2 : 1
         var partial = [[Int]](repeating: [], count: parts)
         let n = binCount
@@ -48,7 +49,7 @@ public struct Histogram: Sendable, Equatable {
                 out[p] = local
             }
         }
-        for part in partial { for i in 0..<n where part[i] != 0 { counts[i] += Double(part[i]) } }
+        for part in partial { for i in 0..<n where part[i] != 0 { counts[i] += weight * Double(part[i]) } }
     }
 
     /// Widens the range to at least `maxAbs`: the first non-zero range is exactly `maxAbs`,

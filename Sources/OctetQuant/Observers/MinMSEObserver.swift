@@ -21,6 +21,10 @@ public final class MinMSEObserver: RangeObserving {
     public private(set) var histogram: Histogram
     /// |x| of the negative values, binned as `histogram`.
     public private(set) var negatives: Histogram
+    /// Per-channel weights of negative values' squared errors (nil: all 1).
+    public let negativeWeights: NegativeErrorWeights?
+    /// With `negativeWeights`: |x| of the negative values, each counted with its channel's weight.
+    public private(set) var weightedNegatives: Histogram
     public private(set) var batchCount = 0
     /// Finite min / max over all batches.
     public private(set) var observedMin = Float.infinity
@@ -28,10 +32,13 @@ public final class MinMSEObserver: RangeObserving {
     private let range: QuantRange
 
     /// - Throws: `OctetQuantError.invalidParameter` for bits outside 2…16, scope < 1 or < 2 bins.
-    public init(name: String = "", bits: Int = 8, scope: Int = 5, binCount: Int = 2048) throws {
+    public init(name: String = "", bits: Int = 8, scope: Int = 5, binCount: Int = 2048,
+                negativeWeights: NegativeErrorWeights? = nil) throws {
         guard scope >= 1 else { throw OctetQuantError.invalidParameter("minmse scope \(scope): must be ≥ 1") }
         (range, histogram) = try histogramSetup(kind: .minmse, bits: bits, signed: true, binCount: binCount)
         negatives = histogram
+        weightedNegatives = histogram
+        self.negativeWeights = negativeWeights
         self.name = name
         self.bits = bits
         self.scope = scope
@@ -43,6 +50,7 @@ public final class MinMSEObserver: RangeObserving {
         tensor.withFloats {
             histogram.add($0, maxAbs: stats.maxAbs)
             negatives.add($0, maxAbs: stats.maxAbs, negativeOnly: true)
+            if let w = negativeWeights { addWeightedNegatives($0, shape: tensor.shape, w.perChannel, maxAbs: stats.maxAbs) }
         }
         observedMin = min(observedMin, stats.min)
         observedMax = max(observedMax, stats.max)
@@ -65,10 +73,21 @@ public final class MinMSEObserver: RangeObserving {
             var err = 0.0
             for i in 0..<centres.count where histogram.counts[i] != 0 {
                 let neg = negatives.counts[i], pos = histogram.counts[i] - neg
+                let weightedNeg = negativeWeights == nil ? neg : weightedNegatives.counts[i]
                 if pos != 0 { err += pos * squaredError(centres[i]) }
-                if neg != 0 { err += neg * squaredError(-centres[i]) }
+                if weightedNeg != 0 { err += weightedNeg * squaredError(-centres[i]) }
             }
             return (fp, err)
+        }
+    }
+
+    /// Adds the negative values of each [n, c] plane with weight w[c] (one weight: the whole buffer).
+    private func addWeightedNegatives(_ values: UnsafeBufferPointer<Float>, shape: [Int], _ w: [Float], maxAbs: Float) {
+        let channels = w.count == 1 || shape.count < 2 ? 1 : shape[1]
+        let plane = channels == 1 ? values.count : shape.dropFirst(2).reduce(1, *)
+        for start in stride(from: 0, to: values.count, by: max(plane, 1)) {
+            let part = UnsafeBufferPointer(rebasing: values[start..<min(start + plane, values.count)])
+            weightedNegatives.add(part, maxAbs: maxAbs, negativeOnly: true, weight: Double(w[channels == 1 ? 0 : (start / plane) % channels]))
         }
     }
 

@@ -9,6 +9,7 @@ enum QuantBindings {
         ParameterSpec("method", .string("diffs")), ParameterSpec("bits", .int(8)), ParameterSpec("per_channel", .bool(false)),
         ParameterSpec("round", .string("half_up")), ParameterSpec("weight_round", .string("std_round")),
         ParameterSpec("exclude", .list([])), ParameterSpec("quantized_calibration", .bool(true)),
+        ParameterSpec("score_through_prelu", .bool(false)),
     ]
 
     static let table = BindingTable(domain: "quant", [
@@ -21,9 +22,10 @@ enum QuantBindings {
         Builtin("quantize", ["model", "calib"], named: quantizeParameters,
                 doc: """
                 Post-training quantization of a float Model on calibration data (Tensor, Dataset or path). method: activation \
-                observer (diffs, maxmin: power-of-two, DPU-deployable; percentile, mse, entropy: float scale, not deployable); \
+                observer (diffs, minmse, maxmin: power-of-two, DPU-deployable; percentile, mse, entropy: float scale, not deployable); \
                 bits (2–16, 8 for the DPU); per_channel weights (not deployable); round: activation rounding (half_up = DPU_ROUND); \
-                weight_round (std_round); exclude: node names or op types kept in float.
+                weight_round (std_round); exclude: node names or op types kept in float; quantized_calibration: observe with earlier \
+                quantizers active; score_through_prelu: score a tensor read only by PRelu by the error after the PRelu.
                 """) { a, interp in
             try quantize(a, interp)
         },
@@ -66,6 +68,7 @@ enum QuantBindings {
         (c.weightBits, c.biasBits, c.activationBits) = (bits, bits, bits)
         c.perChannel = try a.bool("per_channel")
         c.quantizedCalibration = try a.bool("quantized_calibration")
+        c.scoreThroughPRelu = try a.bool("score_through_prelu")
         for (key, keyPath) in [("round", \QConfig.activationRounding), ("weight_round", \QConfig.weightRounding)] {
             do { c[keyPath: keyPath] = try RoundingMode.parse(try a.string(key)) } catch let e as BindingError { throw e } catch {
                 throw BindingError.named(key, "\(error)")
