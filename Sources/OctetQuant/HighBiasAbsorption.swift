@@ -49,9 +49,10 @@ public enum HighBiasAbsorption {
             if let why = unsupported(c, g) { report.skipped.append("\(c.pair.first) → \(c.pair.second): \(why)") } else { chains.append(c) }
         }
         guard !chains.isEmpty else { return (g, report) }
-        let minima = try channelMinima(g, tensors: chains.map { g.nodes[$0.firstIndex].outputs[0] }, feeds: feeds, batchSize: batchSize)
+        let ranges = try ChannelStatistics.ranges(g, tensors: chains.map { g.nodes[$0.firstIndex].outputs[0] }, feeds: feeds,
+                                                  batchSize: batchSize)
         for c in chains {
-            let shift = minima[g.nodes[c.firstIndex].outputs[0]]!.map { max(0, $0) }
+            let shift = ranges[g.nodes[c.firstIndex].outputs[0]]!.min.map { max(0, $0) }
             guard shift.contains(where: { $0 > 0 }) else {
                 report.skipped.append("\(c.pair.first) → \(c.pair.second): no channel's pre-activation minimum is positive")
                 continue
@@ -111,32 +112,5 @@ public enum HighBiasAbsorption {
             for e in w.indices { p[Int(c.second.output[e])] += w[e] * shift[Int(c.second.input[e])] }
         } }
         g.initializers[b.inputs[2]] = bb
-    }
-
-    /// Per-channel minimum of each tensor over the calibration samples (batch padding excluded).
-    static func channelMinima(_ g: Graph, tensors: [String], feeds: [String: Tensor], batchSize: Int) throws -> [String: [Float]] {
-        let n = feeds.values.first?.shape.first ?? 0
-        guard n > 0 else { throw OctetQuantError.emptyCalibrationSet }
-        let wanted = Set(tensors)
-        var minima: [String: [Float]] = [:]
-        let executor = try Executor(graph: g)
-        for start in stride(from: 0, to: n, by: batchSize) {
-            let count = min(batchSize, n - start)
-            let chunk = feeds.mapValues { TensorBatch.slice($0, start: start, count: count, padTo: batchSize) }
-            _ = try executor.run(chunk) { _, node, outs in
-                for (k, name) in node.outputs.enumerated() where wanted.contains(name) && k < outs.count {
-                    let t = outs[k], ch = t.shape[1], plane = t.count / (t.shape[0] * ch)
-                    var m = minima[name] ?? [Float](repeating: .infinity, count: ch)
-                    t.withFloats { p in
-                        for s in 0..<count { for c in 0..<ch {
-                            let base = (s * ch + c) * plane
-                            for i in 0..<plane { m[c] = Swift.min(m[c], p[base + i]) }
-                        } }
-                    }
-                    minima[name] = m
-                }
-            }
-        }
-        return minima
     }
 }

@@ -19,7 +19,7 @@ struct RecoverCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy.") var reference: [String] = []
     @Option(help: "Labels of the evaluation inputs (.npy), for accuracy.") var labels: String?
     @Option(help: "uint8 inputs: x = (u8 − offset) / scale, as 'offset,scale'.") var u8: String?
-    @Option(help: "ReLU6 in CLE: stop or relu.") var relu6: String = "stop"
+    @Option(help: "ReLU6 in CLE: stop, relu (replace by Relu) or calibrated (equalize the channels that never reach the clip on the calibration data).") var relu6: String = "stop"
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
     @Option(help: "Calibration samples to use (first N).") var samples: Int?
@@ -39,7 +39,9 @@ struct RecoverCommand: ParsableCommand {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
         if iterations < 0 { throw ValidationError("--iterations \(iterations): must be at least 0") }
-        guard CrossLayerEqualization.ReLU6Policy(rawValue: relu6) != nil else { throw ValidationError("--relu6 \(relu6): accepted: stop, relu") }
+        guard CrossLayerEqualization.ReLU6Policy(rawValue: relu6) != nil else {
+            throw ValidationError("--relu6 \(relu6): accepted: " + CrossLayerEqualization.ReLU6Policy.allCases.map(\.rawValue).joined(separator: ", "))
+        }
         if cle && !method.hasPrefix("ada") { throw ValidationError("--cle applies to adaquant and adaround; use --method cle or cle_bc") }
         _ = try u8Transform()
         if absorbBias && !(method == "cle" || method == "cle_bc" || cle) {
@@ -103,9 +105,9 @@ struct RecoverCommand: ParsableCommand {
         let config = try ExportCommand.config(option)
         if method == "cle" || method == "cle_bc" || cle {
             var o = CrossLayerEqualization.Options()
-            guard let p = CrossLayerEqualization.ReLU6Policy(rawValue: relu6) else { throw ValidationError("--relu6 stop|relu") }
-            o.relu6 = p
-            let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph, options: o)
+            o.relu6 = CrossLayerEqualization.ReLU6Policy(rawValue: relu6)!   // checked in validate()
+            let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph, options: o,
+                                                                     feeds: feeds, batchSize: m.batchSize)
             var g = equalized
             notes.append(report.description)
             if absorbBias {

@@ -7,15 +7,27 @@ import OctetTensor
 /// recalibration with the default configuration.
 enum RecoveryBindings {
     static let table = BindingTable(domain: "recovery", [
-        Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)],
-                doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; with `calib`, then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data).") { a, interp in
+        Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)], named: [ParameterSpec("relu6", .string("stop"))],
+                doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; relu6: \"stop\" (chains end at ReLU6), \"relu\" (ReLU6 replaced by Relu) or \"calibrated\" (through ReLU6 for the channels that stay below 3 on `calib`); with `calib`, then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data).") { a, interp in
             let m = try model(a)
-            let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.model.graph).graph)
-            var g = equalized, notes = report.description
+            var o = CrossLayerEqualization.Options()
+            let policy = try a.string("relu6")
+            guard let p = CrossLayerEqualization.ReLU6Policy(rawValue: policy) else {
+                throw BindingError.named("relu6", "unknown relu6 '\(policy)'; accepted: " + CrossLayerEqualization.ReLU6Policy.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            o.relu6 = p
+            var feeds: [String: Tensor]?
             if !Evaluation.isNull(a[1]) {
-                guard m.model.inputs.count == 1 else { throw BindingError.message("high-bias absorption supports single-input models") }
-                let feeds = [m.model.inputs[0].name: try DataInput.from(a, 1, interp).all()]
-                _ = try CalibrationData.validate(feeds, model: m.model)
+                guard m.model.inputs.count == 1 else { throw BindingError.message("calibration data for equalize supports single-input models") }
+                feeds = [m.model.inputs[0].name: try DataInput.from(a, 1, interp).all()]
+                _ = try CalibrationData.validate(feeds!, model: m.model)
+            } else if p == .calibrated {
+                throw BindingError.named("relu6", "relu6: \"calibrated\" needs calibration data: equalize(model, calib, relu6: \"calibrated\")")
+            }
+            let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.model.graph).graph, options: o,
+                                                                     feeds: feeds, batchSize: m.model.batchSize)
+            var g = equalized, notes = report.description
+            if let feeds {
                 let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.model.batchSize)
                 g = r.graph
                 notes += "\n" + r.report.description
