@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
         guard ["float", "int8", "ptq"].contains(mode) else {
             throw ValidationError("unknown bench mode '\(mode)' (accepted: float, int8, ptq)")
         }
-        guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
+        try CLI.checkThreads(threads)
         guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
         guard !(profile && mode == "ptq") else { throw ValidationError("--profile applies to float and int8") }
         guard calib == nil || mode != "float" else { throw ValidationError("--calib applies to int8 and ptq") }

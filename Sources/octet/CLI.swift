@@ -4,6 +4,16 @@ import OctetTensor
 
 /// Shared CLI plumbing: domain errors become one `error:` line on stderr and exit code 1.
 enum CLI {
+    /// Upper bound of `--threads` (kernel threads; OpenBLAS is built for at most 64 of its own).
+    static let maxThreads = 256
+
+    /// - Throws: `ValidationError` unless 1 ≤ threads ≤ `maxThreads`.
+    static func checkThreads(_ threads: Int) throws {
+        guard (1...maxThreads).contains(threads) else {
+            throw ValidationError("--threads \(threads): must be between 1 and \(maxThreads)")
+        }
+    }
+
     static func guarded<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

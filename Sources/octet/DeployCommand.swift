@@ -16,6 +16,8 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse; the result must stay DPU-deployable")) var option: [String] = []
 
+    func validate() throws { try CLI.checkThreads(threads) }
+
     func run() throws {
         try CLI.guarded {
             KernelConfig.threads = threads

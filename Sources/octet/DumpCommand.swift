@@ -10,6 +10,8 @@ struct DumpCommand: ParsableCommand {
     @Option(help: "Dump folder to write.") var output: String
     @Option(help: "Kernel threads.") var threads: Int = 1
 
+    func validate() throws { try CLI.checkThreads(threads) }
+
     func run() throws {
         try CLI.guarded {
             KernelConfig.threads = threads

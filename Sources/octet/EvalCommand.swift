@@ -11,6 +11,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Top-k.") var topK: Int = 1
     @Option(help: "Kernel threads.") var threads: Int = 2
 
+    func validate() throws { try CLI.checkThreads(threads) }
+
     func run() throws {
         try CLI.guarded {
             KernelConfig.threads = threads

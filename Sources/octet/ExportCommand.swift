@@ -22,6 +22,8 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch).") var batch: Int = 1
     @Option(help: "Kernel threads.") var threads: Int = 1
 
+    func validate() throws { try CLI.checkThreads(threads) }
+
     func run() throws {
         try CLI.guarded {
             guard (eval == nil) == (evalOutput == nil) else {

@@ -11,6 +11,8 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Output .npy (one output) or directory (one .npy per output name; a path ending in / is a directory).") var output: String
     @Option(help: "Kernel threads.") var threads: Int = 1
 
+    func validate() throws { try CLI.checkThreads(threads) }
+
     func run() throws {
         try CLI.guarded {
             KernelConfig.threads = threads

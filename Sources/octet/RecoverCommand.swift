@@ -35,9 +35,10 @@ struct RecoverCommand: ParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--samples", samples), ("--epochs", epochs), ("--batch", batch),
-                              ("--threads", threads), ("--max-memory-mb", maxMemoryMB)] {
+                              ("--max-memory-mb", maxMemoryMB)] {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
+        try CLI.checkThreads(threads)
         if iterations < 0 { throw ValidationError("--iterations \(iterations): must be at least 0") }
         guard CrossLayerEqualization.ReLU6Policy(rawValue: relu6) != nil else {
             throw ValidationError("--relu6 \(relu6): accepted: " + CrossLayerEqualization.ReLU6Policy.allCases.map(\.rawValue).joined(separator: ", "))
