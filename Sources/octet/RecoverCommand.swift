@@ -19,14 +19,14 @@ struct RecoverCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy.") var reference: [String] = []
     @Option(help: "Labels of the evaluation inputs (.npy), for accuracy.") var labels: String?
     @Option(help: "uint8 inputs: x = (u8 − offset) / scale, as 'offset,scale'.") var u8: String?
-    @Option(help: "ReLU6 in CLE: stop, relu (replace by Relu) or calibrated (equalize the channels that never reach the clip on the calibration data).") var relu6: String = "stop"
+    @Option(help: "ReLU6 in CLE: stop, relu (replace by Relu) or calibrated (equalize the channels that never reach the clip on the calibration data).") var relu6: String?
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
     @Option(help: "Calibration samples to use (first N).") var samples: Int?
-    @Option(help: "AdaRound iterations per layer (0: round to nearest at the searched weight fix_pos).") var iterations: Int = 1000
+    @Option(help: "AdaRound iterations per layer (0: round to nearest at the searched weight fix_pos; default 1000).") var iterations: Int?
     @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
     var fixposSearch = true
-    @Option(help: "AdaQuant maximum epochs per layer.") var epochs: Int = 10
+    @Option(help: "AdaQuant maximum epochs per layer (default 10).") var epochs: Int?
     @Option(help: "Minibatch samples per optimizer step.") var batch: Int?
     @Option(help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
     @Option(name: .customLong("max-memory-mb"), help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
@@ -39,16 +39,25 @@ struct RecoverCommand: ParsableCommand {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
         try CLI.checkThreads(threads)
-        if iterations < 0 { throw ValidationError("--iterations \(iterations): must be at least 0") }
-        guard CrossLayerEqualization.ReLU6Policy(rawValue: relu6) != nil else {
+        guard Self.methods.contains(method) else {
+            throw ValidationError("--method \(method): accepted: " + Self.methods.joined(separator: ", "))
+        }
+        if let iterations, iterations < 0 { throw ValidationError("--iterations \(iterations): must be at least 0") }
+        if iterations != nil && method != "adaround" { throw ValidationError("--iterations applies to --method adaround") }
+        if epochs != nil && method != "adaquant" { throw ValidationError("--epochs applies to --method adaquant") }
+        if let relu6, CrossLayerEqualization.ReLU6Policy(rawValue: relu6) == nil {
             throw ValidationError("--relu6 \(relu6): accepted: " + CrossLayerEqualization.ReLU6Policy.allCases.map(\.rawValue).joined(separator: ", "))
         }
         if cle && !method.hasPrefix("ada") { throw ValidationError("--cle applies to adaquant and adaround; use --method cle or cle_bc") }
+        if relu6 != nil && !runsCLE { throw ValidationError("--relu6 applies to CLE: use --method cle or cle_bc, or --cle") }
         _ = try u8Transform()
-        if absorbBias && !(method == "cle" || method == "cle_bc" || cle) {
+        if absorbBias && !runsCLE {
             throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
     }
+
+    static let methods = ["ptq", "cle", "cle_bc", "adaquant", "adaround"]
+    var runsCLE: Bool { method == "cle" || method == "cle_bc" || cle }
 
     func run() throws {
         try CLI.guarded {
@@ -104,15 +113,15 @@ struct RecoverCommand: ParsableCommand {
     func quantize(_ m: Model, _ feeds: [String: Tensor]) throws -> (QuantizedModel, [String]) {
         var base = m, notes: [String] = []
         let config = try ExportCommand.config(option)
-        if method == "cle" || method == "cle_bc" || cle {
+        if runsCLE {
+            _ = try CalibrationData.validate(feeds, model: m)
             var o = CrossLayerEqualization.Options()
-            o.relu6 = CrossLayerEqualization.ReLU6Policy(rawValue: relu6)!   // checked in validate()
+            o.relu6 = CrossLayerEqualization.ReLU6Policy(rawValue: relu6 ?? "stop")!   // checked in validate()
             let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph, options: o,
                                                                      feeds: feeds, batchSize: m.batchSize)
             var g = equalized
             notes.append(report.description)
             if absorbBias {
-                _ = try CalibrationData.validate(feeds, model: m)
                 let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.batchSize)
                 g = r.graph
                 notes.append(r.report.description)
@@ -125,13 +134,13 @@ struct RecoverCommand: ParsableCommand {
             let r = try BiasCorrection.empirical(model: base, config: config, feeds: feeds, maxMemoryMB: maxMemoryMB)
             return (r.quantized, notes + [r.stats.description])
         case "adaquant":
-            var o = AdaQuant.Options(); o.maxEpochs = epochs; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            var o = AdaQuant.Options(); o.maxEpochs = epochs ?? 10; o.seed = seed; o.maxMemoryMB = maxMemoryMB
             o.searchFixPos = fixposSearch
             if let batch { o.batchSize = batch }
             let r = try AdaQuant.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])
         case "adaround":
-            var o = AdaRound.Options(); o.iterations = iterations; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            var o = AdaRound.Options(); o.iterations = iterations ?? 1000; o.seed = seed; o.maxMemoryMB = maxMemoryMB
             o.searchFixPos = fixposSearch
             if let batch { o.batchSize = batch }
             let r = try AdaRound.run(model: base, config: config, feeds: feeds, options: o)

@@ -19,9 +19,10 @@ enum ModelBindings {
         Builtin("summary", ["self"], doc: "Shows inputs, outputs, op histogram, parameters, MACs and the layer table (a Markdown table in notebooks).") { a, interp in
             try interp.show(a[0]); return .null
         },
-        Builtin("run", ["self", "x"], doc: "Runs a batch (Tensor [N, ...], Dataset or data path) and returns the first output [N, ...].") { a, interp in
+        Builtin("run", ["self", "x"], named: [ParameterSpec("output", .null)],
+                doc: "Runs a batch (Tensor [N, ...], Dataset or data path) and returns the output named `output` (default: the first) [N, ...].") { a, interp in
             let m = try receiver(a)
-            return .object(TensorValue(try m.outputs(try DataInput.from(a, 1, interp), interp)))
+            return .object(TensorValue(try m.outputs(try DataInput.from(a, 1, interp), interp, output: try RunnableFeeds.outputName(a))))
         },
         Builtin("activation", ["self", "name", "x"],
                 doc: "The float tensor `name` (a node name for its first output, or a tensor name) when running batch `x`, [N, ...].") { a, interp in
@@ -51,7 +52,8 @@ final class ModelValue: RunnableModel {
 
     var typeName: String { "Model" }
     var runLabel: String { "float" }
-    func forward(_ x: Tensor) throws -> Tensor { try model.run(x) }
+    func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try model.run(try RunnableFeeds.single(model.graph, x)) }
+    var outputNames: [String] { model.graph.outputs.map(\.name) }
 
     /// The float values of tensor `name` (or node `name`'s first output) for batch `x`.
     func activation(_ name: String, _ x: Tensor) throws -> Tensor {

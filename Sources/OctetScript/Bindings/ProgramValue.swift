@@ -32,7 +32,8 @@ final class ProgramValue: RunnableModel {
         return e
     }
 
-    func forward(_ x: Tensor) throws -> Tensor { try emulator().run(x) }
+    func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try emulator().run([try inputName(): x]).outputs }
+    var outputNames: [String] { program.graph.outputs.map(\.name) }
 
     func inputName() throws -> String {
         guard let i = program.graph.inputs.first(where: { program.graph.initializers[$0.name] == nil }) else {
@@ -78,9 +79,10 @@ final class ProgramValue: RunnableModel {
     var methods: BindingTable { ProgramValue.methodTable }
 
     static let methodTable = BindingTable(domain: "dpu", owner: "Program", [
-        Builtin("run", ["self", "x"], doc: "Runs a batch on the bit-exact DPU emulator; returns the first output as real values (code · 2^−fix_pos).") { a, interp in
+        Builtin("run", ["self", "x"], named: [ParameterSpec("output", .null)],
+                doc: "Runs a batch on the bit-exact DPU emulator; returns the output named `output` (default: the first) as real values (code · 2^−fix_pos).") { a, interp in
             let p = try receiver(a)
-            return .object(TensorValue(try p.outputs(try DataInput.from(a, 1, interp), interp)))
+            return .object(TensorValue(try p.outputs(try DataInput.from(a, 1, interp), interp, output: try RunnableFeeds.outputName(a))))
         },
         Builtin("save", ["self", "path"], doc: "Writes the program file (atomic; format checked on load).") { a, interp in
             let p = try receiver(a)

@@ -26,7 +26,8 @@ final class QuantizedModelValue: RunnableModel {
 
     var typeName: String { "QuantizedModel" }
     var runLabel: String { "int8 (\(method))" }
-    func forward(_ x: Tensor) throws -> Tensor { try q.run(x) }
+    func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try q.run(try RunnableFeeds.single(q.graph, x)) }
+    var outputNames: [String] { q.graph.outputs.map(\.name) }
 
     /// Activation tensors with their own quantizer, in graph order.
     var activationNames: [String] { q.plan.activations }
@@ -96,9 +97,10 @@ final class QuantizedModelValue: RunnableModel {
 /// Methods of QuantizedModel.
 enum QuantizedModelMethods {
     static let table = BindingTable(domain: "quant", owner: "QuantizedModel", [
-        Builtin("run", ["self", "x"], doc: "Runs a batch through the quantized model (integer kernels for DPU configurations) and returns the first output.") { a, interp in
+        Builtin("run", ["self", "x"], named: [ParameterSpec("output", .null)],
+                doc: "Runs a batch through the quantized model (integer kernels for DPU configurations) and returns the output named `output` (default: the first).") { a, interp in
             let q = try QuantizedModelValue.receiver(a)
-            return .object(TensorValue(try q.outputs(try DataInput.from(a, 1, interp), interp)))
+            return .object(TensorValue(try q.outputs(try DataInput.from(a, 1, interp), interp, output: try RunnableFeeds.outputName(a))))
         },
         Builtin("report", [ParameterSpec("self"), ParameterSpec("data", .null)], named: [ParameterSpec("samples", .int(16))],
                 doc: "Per-tensor fix_pos, range, clipped % and SQNR vs the float model, and per-layer sensitivity, on `data` (default: the calibration data; at most `samples` samples).") { a, interp in

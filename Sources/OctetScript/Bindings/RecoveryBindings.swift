@@ -36,36 +36,40 @@ enum RecoveryBindings {
             out.notes = notes
             return .object(out)
         },
-        Builtin("bias_correct", ["model", "calib"], doc: "Quantizes with empirical bias correction: each layer's bias absorbs the mean output error per channel on the calibration data.") { a, interp in
+        Builtin("bias_correct", ["model", "calib"], named: [ParameterSpec("options", .null)],
+                doc: "Quantizes with empirical bias correction: each layer's bias absorbs the mean output error per channel on the calibration data. `options`: quantization options as a record, e.g. {activation_observer: \"minmse\"}.") { a, interp in
             let (m, x) = try inputs(a, interp)
+            let c = try config(a)
             let r = try interp.withProgress("bias correction", total: 1) { step in
-                let r = try BiasCorrection.empirical(model: m.model, feeds: [m.model.inputs[0].name: x]); try step(); return r
+                let r = try BiasCorrection.empirical(model: m.model, config: c, feeds: [m.model.inputs[0].name: x]); try step(); return r
             }
             return wrap(r.quantized, r.float, m, x, "bias_correct")
         },
         Builtin("fast_finetune", ["model", "calib"], named: [ParameterSpec("epochs", .int(10)), ParameterSpec("seed", .int(1705472343)),
-                                                            ParameterSpec("fixpos_search", .bool(true))],
-                doc: "AdaQuant: per layer, finetunes weights and bias so the quantized layer reproduces the float layer's output on the calibration data; then recalibrates.") { a, interp in
+                                                            ParameterSpec("fixpos_search", .bool(true)), ParameterSpec("options", .null)],
+                doc: "AdaQuant: per layer, finetunes weights and bias so the quantized layer reproduces the float layer's output on the calibration data; then recalibrates. `options`: quantization options as a record.") { a, interp in
             let (m, x) = try inputs(a, interp)
+            let c = try config(a)
             var o = AdaQuant.Options()
             o.maxEpochs = try a.int("epochs")
             o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
             o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("fast finetune", total: 1) { step in
-                let r = try AdaQuant.run(model: m.model, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
+                let r = try AdaQuant.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
             }
             return wrap(r.quantized, r.float, m, x, "adaquant")
         },
         Builtin("adaround", ["model", "calib"], named: [ParameterSpec("iterations", .int(1000)), ParameterSpec("seed", .int(1705472343)),
-                                                       ParameterSpec("fixpos_search", .bool(true))],
-                doc: "AdaRound: per layer, learns whether each weight rounds up or down to minimise the layer's output error; then recalibrates.") { a, interp in
+                                                       ParameterSpec("fixpos_search", .bool(true)), ParameterSpec("options", .null)],
+                doc: "AdaRound: per layer, learns whether each weight rounds up or down to minimise the layer's output error; then recalibrates. iterations: 0 rounds to nearest at the searched weight fix_pos. `options`: quantization options as a record, e.g. {score_through_prelu: true}.") { a, interp in
             let (m, x) = try inputs(a, interp)
+            let c = try config(a)
             var o = AdaRound.Options()
             o.iterations = try a.int("iterations")
             o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
             o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("adaround", total: 1) { step in
-                let r = try AdaRound.run(model: m.model, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
+                let r = try AdaRound.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
             }
             return wrap(r.quantized, r.float, m, x, "adaround")
         },
@@ -83,6 +87,28 @@ enum RecoveryBindings {
     }
 
     static func wrap(_ q: QuantizedModel, _ f: Model, _ m: ModelValue, _ x: Tensor, _ pass: String) -> Value {
-        .object(QuantizedModelValue(q, float: ModelValue(f, displayPath: "\(m.displayPath) (\(pass))"), calib: x, method: "diffs+\(pass)"))
+        .object(QuantizedModelValue(q, float: ModelValue(f, displayPath: "\(m.displayPath) (\(pass))"), calib: x,
+                                    method: "\(q.config.activationObserver.rawValue)+\(pass)"))
+    }
+
+    /// The quantization configuration from the `options` record (names as `QConfig.optionNames`;
+    /// values as text, numbers, booleans or lists of names).
+    static func config(_ a: Arguments) throws -> QConfig {
+        switch a["options"] {
+        case .null: return QConfig()
+        case .record(let r):
+            var text: [String: String] = [:]
+            for (k, v) in r.pairs {
+                switch v {
+                case .string(let s): text[k] = s
+                case .bool(let b): text[k] = "\(b)"
+                case .int(let i): text[k] = "\(i)"
+                case .list(let l): text[k] = l.items.map { if case .string(let s) = $0 { return s } else { return "\($0)" } }.joined(separator: ",")
+                default: throw BindingError.named("options", "option \(k) must be text, a number, a boolean or a list, got \(v.typeName)")
+                }
+            }
+            do { return try QConfig(options: text) } catch { throw BindingError.named("options", "\(error)") }
+        default: throw BindingError.named("options", "options must be a record like {activation_observer: \"minmse\"}")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import OctetGraph
 import OctetTensor
 
 /// A script value that maps an input batch to output logits: float Model, QuantizedModel,
@@ -5,25 +6,56 @@ import OctetTensor
 protocol RunnableModel: DomainObject {
     /// Short description for progress labels and tables: `float`, `int8 (diffs)`, `DPU emulator`.
     var runLabel: String { get }
-    /// Runs one batch `[N, ...]` and returns the first output `[N, ...]`.
-    func forward(_ x: Tensor) throws -> Tensor
+    /// Runs one batch `[N, ...]` and returns every output by name `[N, ...]`.
+    func forwardAll(_ x: Tensor) throws -> [String: Tensor]
+    /// Output names in graph order.
+    var outputNames: [String] { get }
 }
 
 extension RunnableModel {
+    /// Runs one batch and returns the output `name` (nil: the first).
+    /// - Throws: `BindingError` naming the outputs when `name` is not one of them.
+    func forward(_ x: Tensor, output name: String? = nil) throws -> Tensor {
+        let wanted = name ?? outputNames[0]
+        guard outputNames.contains(wanted) else {
+            throw BindingError.named("output", "no output named '\(wanted)'; outputs: " + outputNames.joined(separator: ", "))
+        }
+        return try forwardAll(x)[wanted]!
+    }
+
     /// Outputs for every sample of `data`, run in chunks of `chunk` samples with progress and
-    /// cancellation between chunks; concatenated along axis 0.
-    func outputs(_ data: DataInput, _ interp: Interpreter, chunk: Int = 100) throws -> Tensor {
+    /// cancellation between chunks; concatenated along axis 0. `output` names the output (nil: the first).
+    func outputs(_ data: DataInput, _ interp: Interpreter, chunk: Int = 100, output: String? = nil) throws -> Tensor {
         let n = data.count
         let steps = (n + chunk - 1) / chunk
-        if steps == 1 { return try forward(try data.all()) }
+        if steps == 1 { return try forward(try data.all(), output: output) }
         return try interp.withProgress("run \(runLabel)", total: steps) { step in
             var parts: [Tensor] = []
             for s in 0..<steps {
                 let lo = s * chunk
-                parts.append(try forward(try data.samples(lo..<min(n, lo + chunk))))
+                parts.append(try forward(try data.samples(lo..<min(n, lo + chunk)), output: output))
                 try step()
             }
             return try TensorBatch.concat(parts)
+        }
+    }
+}
+
+/// Feeds and output selection shared by the `run` methods.
+enum RunnableFeeds {
+    /// `[input: x]` for a graph with one input. - Throws: `BindingError` for several inputs.
+    static func single(_ g: Graph, _ x: Tensor) throws -> [String: Tensor] {
+        let inputs = g.inputs.filter { g.initializers[$0.name] == nil }
+        guard inputs.count == 1 else { throw BindingError.message("model has \(inputs.count) inputs; run supports single-input models") }
+        return [inputs[0].name: x]
+    }
+
+    /// The `output` named argument: nil or an output name.
+    static func outputName(_ a: Arguments) throws -> String? {
+        switch a["output"] {
+        case .null: return nil
+        case .string(let s): return s
+        default: throw BindingError.named("output", "output must be an output name (text)")
         }
     }
 }
