@@ -32,3 +32,28 @@ enum CLI {
         }
     }
 }
+
+/// `--u8 offset,scale`: uint8 samples become x = (u8 − offset) / scale (how the shared data's
+/// images are preprocessed), for `recover`, `deploy` and `export`.
+struct U8Transform {
+    var offset: Float
+    var scale: Float
+    static let help: ArgumentHelp = "uint8 inputs: x = (u8 − offset) / scale, as 'offset,scale'."
+
+    /// nil without the option. - Throws: `ValidationError` for a malformed or degenerate value.
+    static func parse(_ text: String?) throws -> U8Transform? {
+        guard let text else { return nil }
+        let p = text.split(separator: ",").compactMap { Float($0) }
+        guard p.count == 2 else { throw ValidationError("--u8 expects 'offset,scale', got '\(text)'") }
+        guard p[0].isFinite, p[1].isFinite, p[1] != 0 else {
+            throw ValidationError("--u8 '\(text)': the offset must be finite and the scale finite and non-zero")
+        }
+        return U8Transform(offset: p[0], scale: p[1])
+    }
+
+    /// - Throws: `ValidationError` when `t` (read from `path`) is not uint8.
+    func apply(_ t: Tensor, path: String) throws -> Tensor {
+        guard t.dtype == .uint8 else { throw ValidationError("--u8: \(path) holds \(t.dtype) values, not uint8") }
+        return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - offset) / scale })
+    }
+}

@@ -13,17 +13,22 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "Calibration batch: .npy, or .npz with one array per input name (or a dataset .npz with images).") var calib: String
     @Option(help: "Program file to write (.octprog).") var output: String
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
+    @Option(help: U8Transform.help) var u8: String?
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse; the result must stay DPU-deployable")) var option: [String] = []
 
-    func validate() throws { try CLI.checkThreads(threads) }
+    func validate() throws {
+        try CLI.checkThreads(threads)
+        _ = try U8Transform.parse(u8)
+    }
 
     func run() throws {
         try CLI.guarded {
             KernelConfig.threads = threads
             let t = try DPUTarget.named(target)
             let m = try Model.load(path: model)
-            let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil })
+            let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil },
+                                       u8: try U8Transform.parse(u8))
             let config = try ExportCommand.config(option)
             guard config.isDPUDeployable else {
                 throw ValidationError("--option \(option.joined(separator: " ")): not DPU-deployable (power-of-two, 8-bit, per-tensor, signed activations only); use `octet export` for experiments")
@@ -37,7 +42,14 @@ struct DeployCommand: ParsableCommand {
         }
     }
 
-    /// .npy → the single input; .npz → arrays by input name (or the only array for one input).
+    /// .npy → the single input; .npz → arrays by input name (or the only array for one input);
+    /// with `u8`, uint8 arrays become float (`U8Transform`).
+    static func feeds(_ path: String, inputs: [String], u8: U8Transform?) throws -> [String: Tensor] {
+        let raw = try feeds(path, inputs: inputs)
+        guard let u8 else { return raw }
+        return try raw.mapValues { try u8.apply($0, path: path) }
+    }
+
     static func feeds(_ path: String, inputs: [String]) throws -> [String: Tensor] {
         if path.hasSuffix(".npz") {
             let arrays = try NPY.readArchive(path: path)

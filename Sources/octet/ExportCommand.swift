@@ -20,9 +20,13 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Rounding of exact .5 ties: half-even (plain QDQ) or half-up (the DPU's, through a 2^-17 LSB Add before each activation QuantizeLinear).")
     var ties: String = QDQExport.Ties.halfEven.rawValue
     @Option(help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch).") var batch: Int = 1
+    @Option(help: U8Transform.help) var u8: String?
     @Option(help: "Kernel threads.") var threads: Int = 1
 
-    func validate() throws { try CLI.checkThreads(threads) }
+    func validate() throws {
+        try CLI.checkThreads(threads)
+        _ = try U8Transform.parse(u8)
+    }
 
     func run() throws {
         try CLI.guarded {
@@ -37,10 +41,11 @@ struct ExportCommand: ParsableCommand {
             }
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch)
-            let qm = try ExportCommand.quantize(m, calib: calib, options: option)
+            let transform = try U8Transform.parse(u8)
+            let qm = try ExportCommand.quantize(m, calib: calib, options: option, u8: transform)
             // the evaluation runs before anything is written, so a bad --eval leaves no file behind
             let outs = try eval.map { path in
-                let feeds = try ExportCommand.feeds(path, m)
+                let feeds = try ExportCommand.feeds(path, m, u8: transform)
                 CLI.warnNonFinite(feeds, source: path)
                 return try qm.run(feeds)
             }
@@ -58,9 +63,9 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// Calibrates `m` on the batch at `calib` with the given `name=value` options.
-    static func quantize(_ m: Model, calib: String, options: [String]) throws -> QuantizedModel {
+    static func quantize(_ m: Model, calib: String, options: [String], u8: U8Transform? = nil) throws -> QuantizedModel {
         let c = try Calibrator(model: m, config: try config(options))
-        return try c.calibrate(try feeds(calib, m))
+        return try c.calibrate(try feeds(calib, m, u8: u8))
     }
 
     /// Help of the `--option name=value` flag shared by export, recover and deploy: one example,
@@ -87,8 +92,8 @@ struct ExportCommand: ParsableCommand {
 
     /// Inputs from a .npy (single-input model) or a .npz (arrays by input name, or a dataset
     /// archive with images), as `octet deploy` reads them.
-    static func feeds(_ path: String, _ m: Model) throws -> [String: Tensor] {
-        try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil })
+    static func feeds(_ path: String, _ m: Model, u8: U8Transform? = nil) throws -> [String: Tensor] {
+        try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil }, u8: u8)
     }
 
     /// Refuses an output path that `write` could not use: a `.npy` file for several outputs, or a

@@ -18,7 +18,7 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "Evaluation inputs (.npy or .npz).") var eval: String
     @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy.") var reference: [String] = []
     @Option(help: "Labels of the evaluation inputs (.npy), for accuracy.") var labels: String?
-    @Option(help: "uint8 inputs: x = (u8 − offset) / scale, as 'offset,scale'.") var u8: String?
+    @Option(help: U8Transform.help) var u8: String?
     @Option(help: "ReLU6 in CLE: stop, relu (replace by Relu) or calibrated (equalize the channels that never reach the clip on the calibration data).") var relu6: String?
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
@@ -50,7 +50,7 @@ struct RecoverCommand: ParsableCommand {
         }
         if cle && !method.hasPrefix("ada") { throw ValidationError("--cle applies to adaquant and adaround; use --method cle or cle_bc") }
         if relu6 != nil && !runsCLE { throw ValidationError("--relu6 applies to CLE: use --method cle or cle_bc, or --cle") }
-        _ = try u8Transform()
+        _ = try U8Transform.parse(u8)
         if absorbBias && !runsCLE {
             throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
@@ -88,25 +88,13 @@ struct RecoverCommand: ParsableCommand {
     /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float.
     func load(_ path: String, input: String) throws -> Tensor {
         let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
-        guard let (offset, scale) = try u8Transform() else {
+        guard let transform = try U8Transform.parse(u8) else {
             if t.dtype == .uint8 {
                 FileHandle.standardError.write(Data("warning: \(path) holds uint8 values; without --u8 they are used as floats 0…255\n".utf8))
             }
             return t.converted(to: .float32)
         }
-        guard t.dtype == .uint8 else { throw ValidationError("--u8: \(path) holds \(t.dtype) values, not uint8") }
-        return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - offset) / scale })
-    }
-
-    /// (offset, scale) of `--u8`, nil without it.
-    func u8Transform() throws -> (Float, Float)? {
-        guard let u8 else { return nil }
-        let p = u8.split(separator: ",").compactMap { Float($0) }
-        guard p.count == 2 else { throw ValidationError("--u8 expects 'offset,scale', got '\(u8)'") }
-        guard p[0].isFinite, p[1].isFinite, p[1] != 0 else {
-            throw ValidationError("--u8 '\(u8)': the offset must be finite and the scale finite and non-zero")
-        }
-        return (p[0], p[1])
+        return try transform.apply(t, path: path)
     }
 
     /// The quantized model of the chosen method, and the pass's report lines.
