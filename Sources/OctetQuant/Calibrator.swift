@@ -96,8 +96,9 @@ public final class Calibrator {
             let readers = g.consumers(of: t).map { g.nodes[$0] }
             guard let slopeName = readers.first?.inputs.dropFirst().first,
                   readers.allSatisfy({ $0.opType == "PRelu" && $0.inputs == [t, slopeName] }),
-                  let slope = g.constantFloat(slopeName), let rank = shapes[t]?.count,
-                  let w = NegativeErrorWeights.prelu(slope: slope, inputRank: rank) else { continue }
+                  let slope = g.constantFloat(slopeName), let shape = shapes[t],
+                  let w = NegativeErrorWeights.prelu(slope: slope, inputRank: shape.count),
+                  w.perChannel.count == 1 || w.perChannel.count == shape[1] else { continue }
             out[t] = w
         }
         return out
