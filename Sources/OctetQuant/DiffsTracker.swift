@@ -26,6 +26,7 @@ final class DiffsTracker: @unchecked Sendable {
     /// The fix_pos of one batch. - Throws: `OctetQuantError.nonFiniteValues` / `.emptyTensor`.
     func search(_ t: Tensor) throws -> (fixPos: Int, stats: RangeStatistics) {
         guard t.count > 0 else { throw OctetQuantError.emptyTensor(observer: "diffs", tensor: name) }
+        try negativeWeights?.check(shape: t.shape)
         return try t.withFloats { p in
             let stats = QuantMath.rangeStatistics(p)
             guard stats.nonFinite == 0 else {

@@ -30,11 +30,21 @@ public struct NegativeErrorWeights: Sendable, Equatable {
     }
 }
 
+extension NegativeErrorWeights {
+    /// - Throws: `OctetTensorError.shapeMismatch` unless there is one weight or one per channel of `shape`.
+    public func check(shape: [Int]) throws {
+        guard perChannel.count == 1 || (shape.count >= 2 && shape[1] == perChannel.count) else {
+            throw OctetTensorError.shapeMismatch("\(perChannel.count) negative-value weights for a tensor of shape \(shape)")
+        }
+    }
+}
+
 extension QuantMath {
     /// Σ over elements of w(x) · (x − q_fp(x))² for each candidate fix_pos, with w = 1 for x ≥ 0
     /// and `weights` of the element's channel for x < 0 (`sumSquaredErrors` on the non-negative
     /// part, then per [n, c] plane on the negative part; zero quantizes exactly).
-    /// - Precondition: `values.count` is the product of `shape`.
+    /// - Precondition: `values.count` is the product of `shape`; `weights` has 1 or `shape[1]` entries
+    ///   (`NegativeErrorWeights.check(shape:)`).
     public static func sumSquaredErrors(_ values: UnsafeBufferPointer<Float>, shape: [Int], negativeWeights weights: NegativeErrorWeights,
                                         fixPositions: [Int], range: QuantRange = .int8, rounding: RoundingMode,
                                         parallel: Bool = true) -> [Double] {

@@ -26,6 +26,10 @@ final class PReluScoringTests: XCTestCase {
         XCTAssertEqual(same[0], plain[0], accuracy: 1e-6)
         XCTAssertEqual(same[1], plain[1], accuracy: 1e-6)
         XCTAssertThrowsError(try NegativeErrorWeights(perChannel: [-1]))
+        // Three weights for two channels: observing is an error, not a crash.
+        let three = try NegativeErrorWeights(perChannel: [1, 2, 3])
+        XCTAssertThrowsError(try DiffsObserver(negativeWeights: three).observe(Tensor(shape: [1, 2, 1, 2], floats: x)))
+        XCTAssertThrowsError(try MinMSEObserver(negativeWeights: three).observe(Tensor(shape: [1, 2, 1, 2], floats: x)))
         XCTAssertThrowsError(try NegativeErrorWeights(perChannel: []))
     }
 

@@ -61,6 +61,7 @@ public final class DiffsObserver: RangeObserving {
 
     public func observe(_ tensor: Tensor) throws {
         let stats = try checkedStatistics(tensor, observer: self)
+        try negativeWeights?.check(shape: tensor.shape)
         let search = try tensor.withFloats { buf -> DiffsSearch in
             histogram.add(buf, maxAbs: stats.maxAbs)
             return try QuantMath.diffsFixPos(buf, range: range, scope: scope, rounding: rounding,

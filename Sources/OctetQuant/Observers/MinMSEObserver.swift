@@ -47,6 +47,7 @@ public final class MinMSEObserver: RangeObserving {
 
     public func observe(_ tensor: Tensor) throws {
         let stats = try checkedStatistics(tensor, observer: self)
+        try negativeWeights?.check(shape: tensor.shape)
         tensor.withFloats {
             histogram.add($0, maxAbs: stats.maxAbs)
             negatives.add($0, maxAbs: stats.maxAbs, negativeOnly: true)
