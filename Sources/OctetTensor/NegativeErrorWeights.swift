@@ -37,6 +37,18 @@ extension NegativeErrorWeights {
             throw OctetTensorError.shapeMismatch("\(perChannel.count) negative-value weights for a tensor of shape \(shape)")
         }
     }
+
+    /// Calls `body(elements, weight)` for each [n, c] plane of a buffer of `count` elements with
+    /// `shape` (the whole buffer at once when there is one weight).
+    /// - Precondition: `check(shape:)` holds.
+    public func forEachPlane(count: Int, shape: [Int], _ body: (Range<Int>, Float) -> Void) {
+        let channels = perChannel.count == 1 || shape.count < 2 ? 1 : shape[1]
+        precondition(channels == 1 || channels == perChannel.count, "\(perChannel.count) channel weights for shape \(shape)")
+        let plane = Swift.max(channels == 1 ? count : shape.dropFirst(2).reduce(1, *), 1)
+        for start in stride(from: 0, to: count, by: plane) {
+            body(start..<Swift.min(start + plane, count), perChannel[channels == 1 ? 0 : (start / plane) % channels])
+        }
+    }
 }
 
 extension QuantMath {
@@ -52,16 +64,11 @@ extension QuantMath {
         var sse = positive.withUnsafeBufferPointer {
             sumSquaredErrors($0, fixPositions: fixPositions, range: range, rounding: rounding, parallel: parallel)
         }
-        let w = weights.perChannel
-        let channels = w.count == 1 || shape.count < 2 ? 1 : shape[1]
-        let plane = channels == 1 ? values.count : shape.dropFirst(2).reduce(1, *)
-        precondition(channels == 1 || channels == w.count, "\(w.count) channel weights for shape \(shape)")
         negative.withUnsafeBufferPointer { neg in
-            for start in stride(from: 0, to: values.count, by: Swift.max(plane, 1)) {
-                let part = UnsafeBufferPointer(rebasing: neg[start..<Swift.min(start + plane, neg.count)])
-                let c = channels == 1 ? 0 : (start / plane) % channels
-                let s = sumSquaredErrors(part, fixPositions: fixPositions, range: range, rounding: rounding, parallel: parallel)
-                for k in sse.indices { sse[k] += Double(w[c]) * s[k] }
+            weights.forEachPlane(count: values.count, shape: shape) { part, w in
+                let s = sumSquaredErrors(UnsafeBufferPointer(rebasing: neg[part]), fixPositions: fixPositions, range: range,
+                                         rounding: rounding, parallel: parallel)
+                for k in sse.indices { sse[k] += Double(w) * s[k] }
             }
         }
         return sse

@@ -51,7 +51,13 @@ public final class MinMSEObserver: RangeObserving {
         tensor.withFloats {
             histogram.add($0, maxAbs: stats.maxAbs)
             negatives.add($0, maxAbs: stats.maxAbs, negativeOnly: true)
-            if let w = negativeWeights { addWeightedNegatives($0, shape: tensor.shape, w.perChannel, maxAbs: stats.maxAbs) }
+            if let w = negativeWeights {
+                let values = $0
+                w.forEachPlane(count: values.count, shape: tensor.shape) { part, weight in
+                    weightedNegatives.add(UnsafeBufferPointer(rebasing: values[part]), maxAbs: stats.maxAbs, negativeOnly: true,
+                                          weight: Double(weight))
+                }
+            }
         }
         observedMin = min(observedMin, stats.min)
         observedMax = max(observedMax, stats.max)
@@ -79,16 +85,6 @@ public final class MinMSEObserver: RangeObserving {
                 if weightedNeg != 0 { err += weightedNeg * squaredError(-centres[i]) }
             }
             return (fp, err)
-        }
-    }
-
-    /// Adds the negative values of each [n, c] plane with weight w[c] (one weight: the whole buffer).
-    private func addWeightedNegatives(_ values: UnsafeBufferPointer<Float>, shape: [Int], _ w: [Float], maxAbs: Float) {
-        let channels = w.count == 1 || shape.count < 2 ? 1 : shape[1]
-        let plane = channels == 1 ? values.count : shape.dropFirst(2).reduce(1, *)
-        for start in stride(from: 0, to: values.count, by: max(plane, 1)) {
-            let part = UnsafeBufferPointer(rebasing: values[start..<min(start + plane, values.count)])
-            weightedNegatives.add(part, maxAbs: maxAbs, negativeOnly: true, weight: Double(w[channels == 1 ? 0 : (start / plane) % channels]))
         }
     }
 
