@@ -2,9 +2,12 @@
    into its stride_w column phases (phase b holds padded columns c*sW + b, `pitch` values,
    zero outside the input), so output (oy, ox) reads tap (ky, kx) at
    oy*sH*sW*pitch + off(ky, kx) + ox of the row buffer, off = (ky*dH*sW + (kx*dW) % sW)*pitch
-   + (kx*dW) / sW. Outputs are computed four rows by eight columns at a time (one accumulator
-   per row, taps in order with FMA, every tap's weight broadcast once for the four rows), then
-   bias and clamp are applied and the block is stored straight into the output plane. */
+   + (kx*dW) / sW. Stride 2 splits each input row into both phases in one pass. Outputs are
+   computed eight rows by eight columns at a time (one accumulator per row, so eight FMA chains
+   are in flight; taps in order with FMA, every tap's weight broadcast once for the eight rows),
+   then bias and clamp are applied and the block is stored straight into the output plane.
+   Partial vectors at row ends are loaded under masks and stored whole where the row has room
+   (a masked store is microcoded and slow on some cores). */
 #include "CKernels.h"
 #include "f32_rows.h"
 #include <immintrin.h>
@@ -38,12 +41,42 @@ void octet_f32_dw_scratch_init(const octet_dw_geometry *g, float *scratch) {
     memset(scratch, 0, (size_t)octet_f32_dw_scratch(g) * sizeof(float));
 }
 
-/* Copies the plane's input into the phase rows. Only positions inside the input are written,
-   the same ones for every plane of a geometry, so the zeros of octet_f32_dw_scratch_init stay. */
+/* Stride 2: each input row read once, its even and odd padded columns split into the two phase
+   rows sixteen floats at a time. Lanes outside the input are loaded as zeros and stored as such
+   (they are padding), so every block is stored whole except one that would leave the row. */
+static void fill_rows_s2(const float *x, const octet_dw_geometry *g, long r0, long r1, long pitch, float *buf) {
+    const long pl = g->pad_left, w = g->in_w;
+    const long c_begin = pl / 2, c_end = (pl + w + 1) / 2 < pitch ? (pl + w + 1) / 2 : pitch;
+    for (long r = r0; r < r1; r++) {
+        const float *src = x + (r - g->pad_top) * w;
+        float *p0 = buf + 2 * r * pitch, *p1 = p0 + pitch;
+        for (long c = c_begin; c < c_end; c += 8) {
+            const long k = 2 * c - pl; /* input column of lane 0 */
+            __m256 a, b;
+            if (k >= 0 && k + 16 <= w) {
+                a = _mm256_loadu_ps(src + k);
+                b = _mm256_loadu_ps(src + k + 8);
+            } else {
+                a = _mm256_maskload_ps(src + k, lanes_within(k, w));
+                b = _mm256_maskload_ps(src + k + 8, lanes_within(k + 8, w));
+            }
+            store_tail(p0 + c, even_lanes(a, b), pitch - c, pitch - c);
+            store_tail(p1 + c, odd_lanes(a, b), pitch - c, pitch - c);
+        }
+    }
+}
+
+/* Copies the plane's input into the phase rows. Only positions inside the input (and, for
+   stride 2, padding positions with zeros) are written, the same ones for every plane of a
+   geometry, so the zeros of octet_f32_dw_scratch_init stay. */
 static void fill_rows(const float *x, const octet_dw_geometry *g, long rows, long pitch, float *buf) {
     const long sw = g->stride_w;
     long r0 = g->pad_top, r1 = g->pad_top + g->in_h;
     if (r1 > rows) r1 = rows;
+    if (sw == 2) {
+        fill_rows_s2(x, g, r0, r1, pitch, buf);
+        return;
+    }
     for (long b = 0; b < sw; b++) {
         long c0, c1;
         phase_cols(g, b, pitch, &c0, &c1);
@@ -51,7 +84,7 @@ static void fill_rows(const float *x, const octet_dw_geometry *g, long rows, lon
         for (long r = r0; r < r1; r++) {
             float *d = buf + (r * sw + b) * pitch;
             const float *src = x + (r - g->pad_top) * g->in_w + b - g->pad_left;
-            gather_row(d + c0, src + c0 * sw, c1 - c0, sw);
+            gather_row(d + c0, src + c0 * sw, c1 - c0, sw, pitch - c0); /* zeros past c1 stay in the row */
         }
     }
 }
@@ -67,53 +100,48 @@ static inline void store_block(float *y, __m256 acc, __m256 b, __m256 l, __m256 
     else _mm256_maskstore_ps(y, tail, v);
 }
 
-/* Output rows [oy, oy + nr) (nr <= 4), column blocks right to left. */
+/* Output rows [oy, oy + nr), column blocks right to left: one accumulator per row, so eight
+   rows keep eight FMA chains in flight. `nr` and `taps` are constants where this is inlined. */
 static inline __attribute__((always_inline))
-void rows_block(const float *buf, const long *off, const float *w, const long taps, long nr, long row_step,
+void rows_block(const float *buf, const long *off, const float *w, const long taps, const long nr, long row_step,
                 long out_w, __m256 b, __m256 l, __m256 h, __m256i tail, float *y, const float *end) {
     for (long ox = (out_w - 1) / 8 * 8; ox >= 0; ox -= 8) {
         const float *p = buf + ox;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        if (nr == 4) {
-            for (long t = 0; t < taps; t++) {
-                const __m256 wv = _mm256_broadcast_ss(w + t);
-                const float *q = p + off[t];
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q), wv, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + row_step), wv, a1);
-                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 2 * row_step), wv, a2);
-                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 3 * row_step), wv, a3);
-            }
-        } else {
-            for (long t = 0; t < taps; t++) {
-                const __m256 wv = _mm256_broadcast_ss(w + t);
-                const float *q = p + off[t];
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q), wv, a0);
-                if (nr > 1) a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + row_step), wv, a1);
-                if (nr > 2) a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 2 * row_step), wv, a2);
-            }
+        __m256 a[8];
+        for (long i = 0; i < nr; i++) a[i] = _mm256_setzero_ps();
+        for (long t = 0; t < taps; t++) {
+            const __m256 wv = _mm256_broadcast_ss(w + t);
+            const float *q = p + off[t];
+            for (long i = 0; i < nr; i++) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i * row_step), wv, a[i]);
         }
         const long n = out_w - ox;
-        store_block(y + ox, a0, b, l, h, n, tail, end);
-        if (nr > 1) store_block(y + out_w + ox, a1, b, l, h, n, tail, end);
-        if (nr > 2) store_block(y + 2 * out_w + ox, a2, b, l, h, n, tail, end);
-        if (nr > 3) store_block(y + 3 * out_w + ox, a3, b, l, h, n, tail, end);
+        for (long i = 0; i < nr; i++) store_block(y + i * out_w + ox, a[i], b, l, h, n, tail, end);
     }
 }
 
+/* Eight output rows at a time, then the remaining one to seven. */
 static inline __attribute__((always_inline))
 void plane(const float *buf, const long *off, const float *w, const long taps, const octet_dw_geometry *g,
            long row_step, float bias, float lo, float hi, float *y) {
     const __m256 b = _mm256_set1_ps(bias), l = _mm256_set1_ps(lo), h = _mm256_set1_ps(hi);
-    const long rem = g->out_w % 8;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), lane);
+    const __m256i tail = first_lanes(g->out_w % 8);
     const float *end = y + g->out_h * g->out_w;
+    const long ow = g->out_w;
     long oy = 0;
-    for (; oy + 4 <= g->out_h; oy += 4)
-        rows_block(buf + oy * row_step, off, w, taps, 4, row_step, g->out_w, b, l, h, tail, y + oy * g->out_w, end);
-    if (oy < g->out_h)
-        rows_block(buf + oy * row_step, off, w, taps, g->out_h - oy, row_step, g->out_w, b, l, h, tail,
-                   y + oy * g->out_w, end);
+    for (; oy + 8 <= g->out_h; oy += 8)
+        rows_block(buf + oy * row_step, off, w, taps, 8, row_step, ow, b, l, h, tail, y + oy * ow, end);
+    const float *rb = buf + oy * row_step;
+    float *ry = y + oy * ow;
+    switch (g->out_h - oy) {
+    case 1: rows_block(rb, off, w, taps, 1, row_step, ow, b, l, h, tail, ry, end); break;
+    case 2: rows_block(rb, off, w, taps, 2, row_step, ow, b, l, h, tail, ry, end); break;
+    case 3: rows_block(rb, off, w, taps, 3, row_step, ow, b, l, h, tail, ry, end); break;
+    case 4: rows_block(rb, off, w, taps, 4, row_step, ow, b, l, h, tail, ry, end); break;
+    case 5: rows_block(rb, off, w, taps, 5, row_step, ow, b, l, h, tail, ry, end); break;
+    case 6: rows_block(rb, off, w, taps, 6, row_step, ow, b, l, h, tail, ry, end); break;
+    case 7: rows_block(rb, off, w, taps, 7, row_step, ow, b, l, h, tail, ry, end); break;
+    default: break;
+    }
 }
 
 void octet_f32_dw_plane(const float *x, const float *w, float bias, float lo, float hi,

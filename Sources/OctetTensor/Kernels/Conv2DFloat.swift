@@ -63,7 +63,7 @@ public enum Conv2DFloat {
     }
 
     /// Depthwise planes through `octet_f32_dw_plane` (C, AVX2 FMA over the stride-phase rows of
-    /// the zero-padded input, 4 output rows × 8 columns per step), bias and clamp applied on the
+    /// the zero-padded input, 8 output rows × 8 columns per step), bias and clamp applied on the
     /// way out; planes spread over the threads, each thread zeroing its scratch once.
     private static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                   _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry, clamp: (lo: Float, hi: Float)) {
