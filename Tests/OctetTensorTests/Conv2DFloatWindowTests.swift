@@ -1,9 +1,9 @@
 import XCTest
 @testable import OctetTensor
 
-/// The float window kernels against direct loops: depthwise convolution (the C kernel over
-/// stride-phase rows) in Double over strides 1–3, dilations, asymmetric pads and fused clamps,
-/// and im2col against its index formula.
+/// The float window kernels against direct loops: depthwise convolution and the short-reduction
+/// direct convolution (C kernels over stride-phase rows) in Double over strides 1–3, dilations,
+/// asymmetric pads and fused clamps, and im2col against its index formula.
 final class Conv2DFloatWindowTests: XCTestCase {
     private func naive(_ x: [Float], _ w: [Float], _ b: [Float], _ g: ConvGeometry, lo: Float, hi: Float) -> [Float] {
         var y = [Float](repeating: 0, count: g.batch * g.outChannels * g.outH * g.outW)
@@ -76,6 +76,62 @@ final class Conv2DFloatWindowTests: XCTestCase {
                 let got = cols[((ch * k + ky) * k + kx) * plane + oy * g.outW + ox]
                 if got != want { XCTFail("\(g) c \(ch) tap (\(ky),\(kx)) at (\(oy),\(ox)): \(got) vs \(want)"); return }
             } } } } }
+        }
+    }
+
+    /// Ungrouped convolution in Double: y[n, o] = b[o] + Σ x[n, c, window] · w[o, c, ky, kx], clamped.
+    private func naiveDense(_ x: [Float], _ w: [Float], _ b: [Float]?, _ g: ConvGeometry, lo: Float, hi: Float) -> [Float] {
+        var y = [Float](repeating: 0, count: g.batch * g.outChannels * g.outH * g.outW)
+        for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
+            var s = Double(b?[o] ?? 0)
+            for c in 0..<g.inChannels { for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+                let iy = oy * g.strideH + ky * g.dilationH - g.padTop, ix = ox * g.strideW + kx * g.dilationW - g.padLeft
+                guard iy >= 0, iy < g.inH, ix >= 0, ix < g.inW else { continue }
+                s += Double(x[((n * g.inChannels + c) * g.inH + iy) * g.inW + ix])
+                    * Double(w[((o * g.inChannels + c) * g.kernelH + ky) * g.kernelW + kx])
+            } } }
+            y[((n * g.outChannels + o) * g.outH + oy) * g.outW + ox] = min(max(Float(s), lo), hi)
+        } } } }
+        return y
+    }
+
+    /// Ungrouped convolutions with IC·KH·KW ≤ 64 (the direct kernel: blocks of four output channels
+    /// and their remainders, two rows at a time and the odd last row, one phase buffer per input
+    /// channel) and one just above the bound (im2col + SGEMM), with and without bias and clamp.
+    func testShortReductionConvolutionsMatchDirectLoop() throws {
+        var rng = SeededRNG(seed: 77)
+        var ran = 0
+        while ran < 60 {
+            let k = [2, 3, 5].randomElement(using: &rng)!, s = Int.random(in: 1...3, using: &rng)
+            let d = ran % 5 == 4 ? 2 : 1
+            let ic = ran == 59 ? 8 : Int.random(in: 1...(64 / (k * k)), using: &rng)  // 8·3·3 = 72: the GEMM path
+            let kk = ran == 59 ? 3 : k
+            let pads = (0..<4).map { _ in Int.random(in: 0...(kk / 2 + 1), using: &rng) }
+            let g = ConvGeometry(batch: 1 + ran % 2, inChannels: ic, inH: Int.random(in: 1...25, using: &rng),
+                                 inW: Int.random(in: 1...37, using: &rng), outChannels: Int.random(in: 1...11, using: &rng),
+                                 kernelH: kk, kernelW: kk, strideH: s, strideW: s, padTop: pads[0], padLeft: pads[1],
+                                 padBottom: pads[2], padRight: pads[3], dilationH: d, dilationW: d)
+            guard g.outH >= 1, g.outW >= 1 else { continue }
+            let x = (0..<(g.batch * ic * g.inH * g.inW)).map { _ in Float.random(in: -2...2, using: &rng) }
+            let w = (0..<(g.outChannels * ic * kk * kk)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let b: [Float]? = ran % 4 == 1 ? nil : (0..<g.outChannels).map { _ in Float.random(in: -1...1, using: &rng) }
+            let clamp: (lo: Float, hi: Float)? = ran % 3 == 0 ? (0, 1.5) : nil
+            let want = naiveDense(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
+            for threads in [1, 2] {
+                let saved = KernelConfig.threads
+                KernelConfig.threads = threads
+                defer { KernelConfig.threads = saved }
+                let got = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
+                    let run = { (bp: UnsafePointer<Float>?) in
+                        Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp, geometry: g, clamp: clamp)
+                    }
+                    return b.map { b in b.withUnsafeBufferPointer { run($0.baseAddress!) } } ?? run(nil)
+                } }
+                XCTAssertEqual(got.count, want.count)
+                let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-4, "\(g) threads \(threads)")
+            }
+            ran += 1
         }
     }
 }

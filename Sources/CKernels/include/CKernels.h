@@ -88,6 +88,22 @@ void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets);
    dot product in float, rows summed in double. */
 void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_geometry *g, float *dw);
 
+/* ---- float direct convolution (few input channels) ---- */
+
+/* Longest reduction (channels * kh * kw) octet_f32_conv_direct takes. */
+#define OCTET_F32_DIRECT_MAX_TAPS 64
+/* Floats the scratch of octet_f32_conv_direct needs: one phase buffer per input channel. */
+long octet_f32_conv_direct_scratch(const octet_dw_geometry *g, long channels);
+/* Zeroes a scratch for `g` and `channels`, once before the first octet_f32_conv_direct of that geometry. */
+void octet_f32_conv_direct_scratch_init(const octet_dw_geometry *g, long channels, float *scratch);
+/* y[oc][oy*out_w + ox] = clamp(bias[oc] + sum_{c,ky,kx} w[((oc*channels + c)*kh + ky)*kw + kx] *
+   x[c][oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft], lo, hi) for oc0 <= oc < oc1 (0 outside the
+   input; taps accumulated in (c, ky, kx) order with FMA). One sample: x [channels, in_h, in_w],
+   w [OC, channels, kh, kw], bias [OC] or NULL, y [OC, out_h, out_w]. channels*kh*kw <=
+   OCTET_F32_DIRECT_MAX_TAPS (else nothing is written); scratch from octet_f32_conv_direct_scratch_init. */
+void octet_f32_conv_direct(const float *x, long channels, const float *w, const float *bias, long oc0, long oc1,
+                           float lo, float hi, const octet_dw_geometry *g, float *scratch, float *y);
+
 /* ---- calibration statistics ---- */
 
 /* Finite min and max of x[0..<n] (+inf / -inf when none) and the count of NaN / +-inf. */

@@ -4,8 +4,10 @@ import CKernels
 /// Float 2-D convolution on NCHW (ONNX Conv semantics: groups, strides, pads, dilations).
 ///
 /// Pointwise convolutions are one SGEMM per sample on the NCHW data itself, depthwise
-/// convolutions a direct AVX2 kernel (`octet_f32_dw_plane`) with bias and clamp fused,
-/// everything else im2col + SGEMM (OpenBLAS). Weights are [OC, IC/groups, KH, KW].
+/// convolutions a direct AVX2 kernel (`octet_f32_dw_plane`) with bias and clamp fused, ungrouped
+/// convolutions with a short reduction (IC·KH·KW ≤ 64, a stem) a direct kernel
+/// (`octet_f32_conv_direct`), everything else im2col + SGEMM (OpenBLAS). Weights are
+/// [OC, IC/groups, KH, KW].
 public enum Conv2DFloat {
     /// - Parameters: `input` [N, C, H, W], `weight` [OC, C/groups, KH, KW], `bias` [OC] or nil;
     ///   `clamp` optionally applies min/max to the result (a fused Relu or Clip).
@@ -18,6 +20,11 @@ public enum Conv2DFloat {
             let ob = o.baseAddress!
             if g.isDepthwise && g.outChannels == g.inChannels {
                 depthwise(input, weight, bias, ob, g, clamp: clamp ?? (-.infinity, .infinity))
+                initialized = total
+                return
+            }
+            if g.groups == 1 && !g.isPointwise && g.inChannels * g.kernelH * g.kernelW <= Int(OCTET_F32_DIRECT_MAX_TAPS) {
+                direct(input, weight, bias, ob, g, clamp: clamp ?? (-.infinity, .infinity))
                 initialized = total
                 return
             }
@@ -86,6 +93,31 @@ public enum Conv2DFloat {
                                                gp, buf.baseAddress!, offsets.baseAddress!, y + p * g.outH * g.outW)
                             p += workers
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Short-reduction convolutions through `octet_f32_conv_direct` (C, AVX2 FMA over one
+    /// stride-phase buffer per input channel, 2 output rows × 8 columns × 4 output channels per
+    /// step), bias and clamp applied on the way out; blocks of four output channels spread over
+    /// the threads, each thread zeroing its scratch once.
+    private static func direct(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                               _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry, clamp: (lo: Float, hi: Float)) {
+        var geometry = dwGeometry(g)
+        let scratch = octet_f32_conv_direct_scratch(&geometry, g.inChannels)
+        let blocks = (g.outChannels + 3) / 4, workers = max(1, min(KernelConfig.threads, blocks))
+        let geo = geometry, inSample = g.inChannels * g.inH * g.inW, outSample = g.outChannels * g.outH * g.outW
+        KernelConfig.parallelFor(workers, threads: workers) { t in
+            let oc0 = min(g.outChannels, blocks * t / workers * 4), oc1 = min(g.outChannels, blocks * (t + 1) / workers * 4)
+            guard oc0 < oc1 else { return }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { buf in
+                withUnsafePointer(to: geo) { gp in
+                    octet_f32_conv_direct_scratch_init(gp, g.inChannels, buf.baseAddress!)
+                    for n in 0..<g.batch {
+                        octet_f32_conv_direct(x + n * inSample, g.inChannels, w, bias, oc0, oc1, clamp.lo, clamp.hi,
+                                              gp, buf.baseAddress!, y + n * outSample)
                     }
                 }
             }
