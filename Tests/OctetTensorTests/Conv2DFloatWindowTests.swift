@@ -134,4 +134,23 @@ final class Conv2DFloatWindowTests: XCTestCase {
             ran += 1
         }
     }
+
+    /// A pointwise convolution on a 7×7 plane whose GEMM is split along the output channels
+    /// (40 channels, 49 · 600 multiply-adds per channel: calls of 30 and 10 channels).
+    func testSmallPlaneGEMMSplitAlongOutputChannels() {
+        let g = ConvGeometry(batch: 2, inChannels: 600, inH: 7, inW: 7, outChannels: 40, kernelH: 1, kernelW: 1,
+                             strideH: 1, strideW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0,
+                             dilationH: 1, dilationW: 1)
+        XCTAssertEqual(Conv2DFloat.rowsPerSGEMM(outChannels: 40, outPlane: 49, depth: 600), 30)
+        XCTAssertEqual(Conv2DFloat.rowsPerSGEMM(outChannels: 40, outPlane: 64, depth: 600), 40)
+        var rng = SeededRNG(seed: 5)
+        let x = (0..<(2 * 600 * 49)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let w = (0..<(40 * 600)).map { _ in Float.random(in: -0.1...0.1, using: &rng) }
+        let b = (0..<40).map { _ in Float.random(in: -1...1, using: &rng) }
+        let want = naiveDense(x, w, b, g, lo: 0, hi: 6)
+        let got = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+            Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, geometry: g, clamp: (0, 6))
+        } } }
+        XCTAssertLessThan(zip(got, want).map { abs($0 - $1) }.max() ?? 1, 1e-4)
+    }
 }

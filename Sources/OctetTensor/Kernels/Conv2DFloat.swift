@@ -55,11 +55,27 @@ public enum Conv2DFloat {
                     }
                     let wg = w + grp * ocg * k
                     let yg = y + (n * g.outChannels + grp * ocg) * outPlane
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(ocg), Int32(outPlane), Int32(k),
-                                1, wg, Int32(k), b, Int32(outPlane), 0, yg, Int32(outPlane))
+                    let rows = rowsPerSGEMM(outChannels: ocg, outPlane: outPlane, depth: k)
+                    for r0 in stride(from: 0, to: ocg, by: rows) {
+                        let m = min(rows, ocg - r0)
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(outPlane), Int32(k),
+                                    1, wg + r0 * k, Int32(k), b, Int32(outPlane), 0, yg + r0 * outPlane, Int32(outPlane))
+                    }
                 }
             }
         }
+    }
+
+    /// Output channels per SGEMM call. A small output plane (under 64 positions: the 7×7 stages
+    /// of an ImageNet network) makes the GEMM mostly the packing of its weights, which OpenBLAS
+    /// does on every call; OpenBLAS multiplies small products (about 10⁶ multiply-adds, AVX-512
+    /// builds) straight from the operands instead. Such GEMMs are split along the output
+    /// channels into products of at most 900 000 multiply-adds: measured with OpenBLAS 0.3.21
+    /// on 1152×192 weights and 49 positions, 0.35 → 0.28 ms with the weights out of cache.
+    /// Each output row is still one dot product over the same operands.
+    static func rowsPerSGEMM(outChannels: Int, outPlane: Int, depth: Int) -> Int {
+        guard outPlane < 64 else { return outChannels }
+        return max(1, min(outChannels, 900_000 / max(1, outPlane * depth)))
     }
 
     /// Unfolds [C, H, W] into [C·KH·KW, outH·outW] (zero where the window leaves the input):
