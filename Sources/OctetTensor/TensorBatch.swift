@@ -37,4 +37,21 @@ public enum TensorBatch {
         case .int64: return Tensor(shape: shape, int64s: parts.flatMap { $0.int64s })
         }
     }
+
+    /// `t` [N, C, H, W] (float32) with the samples whose flag is set mirrored left to right
+    /// (each row's W values reversed); the others are copied unchanged.
+    /// - Throws: `OctetTensorError.shapeMismatch` unless `t` is float32 of rank 4 with one flag per sample.
+    public static func mirroringWidth(_ t: Tensor, where flags: [Bool]) throws -> Tensor {
+        guard t.dtype == .float32, t.rank == 4, flags.count == t.shape[0] else {
+            throw OctetTensorError.shapeMismatch("mirroring needs float32 images [N, C, H, W] with one flag per sample; got \(t.shape) \(t.dtype), \(flags.count) flags")
+        }
+        let w = t.shape[3], rows = t.shape[1] * t.shape[2]
+        var out = t.floats
+        out.withUnsafeMutableBufferPointer { o in
+            for (n, flip) in flags.enumerated() where flip {
+                for r in 0..<rows { o[(n * rows + r) * w..<(n * rows + r + 1) * w].reverse() }
+            }
+        }
+        return Tensor(shape: t.shape, floats: out)
+    }
 }

@@ -23,6 +23,8 @@ struct RecoverCommand: ParsableCommand {
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
     @Option(help: "Calibration samples to use (first N).") var samples: Int?
+    @Flag(help: "Append the calibration images mirrored left to right (twice the samples; helps AdaRound on ImageNet-type models).")
+    var mirror = false
     @Option(help: "AdaRound iterations per layer (0: round to nearest at the searched weight fix_pos; default 1000).") var iterations: Int?
     @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
     var fixposSearch = true
@@ -69,6 +71,7 @@ struct RecoverCommand: ParsableCommand {
             let name = m.inputs[0].name
             var calibX = try load(calib, input: name)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
+            if mirror { calibX = try Self.withMirrors(calibX, path: calib) }
             let evalX = try load(eval, input: name)
             guard evalX.rank > 0, evalX.shape[0] > 0 else { throw ValidationError("--eval \(eval): no samples") }
             CLI.warnNonFinite([name: evalX], source: eval)
@@ -83,6 +86,12 @@ struct RecoverCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// `x` [N, C, H, W] followed by its samples mirrored left to right.
+    static func withMirrors(_ x: Tensor, path: String) throws -> Tensor {
+        guard x.rank == 4 else { throw ValidationError("--mirror needs images [N, C, H, W]; \(path) holds \(x.shape)") }
+        return try TensorBatch.concat([x, TensorBatch.mirroringWidth(x, where: [Bool](repeating: true, count: x.shape[0]))])
     }
 
     /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float.

@@ -59,6 +59,48 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(Array(batches).map { $0.labels! }, [[101, 102, 103, 104], [105, 106, 107, 108], [109]])
     }
 
+    // MARK: mirroring
+
+    /// Three 1×2×3 images 0…5, 6…11, 12…17 with labels 7, 8, 9.
+    func images() throws -> Dataset {
+        try Dataset(samples: Tensor(shape: [3, 1, 2, 3], floats: (0..<18).map(Float.init)), labels: [7, 8, 9])
+    }
+
+    func testMirroringWidthReversesEachRowOfFlaggedSamples() throws {
+        let t = Tensor(shape: [2, 1, 2, 3], floats: (1...12).map(Float.init))
+        XCTAssertEqual(try TensorBatch.mirroringWidth(t, where: [false, true]).floats, [1, 2, 3, 4, 5, 6, 9, 8, 7, 12, 11, 10])
+        XCTAssertThrowsError(try TensorBatch.mirroringWidth(Tensor(shape: [2, 3], floats: Array(repeating: 0, count: 6)), where: [true, true]))
+        XCTAssertThrowsError(try TensorBatch.mirroringWidth(t, where: [true]))
+    }
+
+    func testMirroredAppendsMirrorsThroughTakeSkipShuffleAndBatches() throws {
+        let m = try images().mirrored()
+        XCTAssertEqual(m.count, 6)
+        XCTAssertEqual(m.labels, [7, 8, 9, 7, 8, 9])
+        XCTAssertEqual(try m.skip(3).take(1).allSamples().floats, [2, 1, 0, 5, 4, 3])
+        XCTAssertEqual(try m.take(2).allSamples().floats, (0..<12).map(Float.init))
+        // A batch straddling originals and mirrors.
+        let parts = try m.batches(of: 4).map { try $0.samples().floats }
+        XCTAssertEqual(parts[0], (0..<18).map(Float.init) + [2, 1, 0, 5, 4, 3])
+        XCTAssertEqual(parts[1], [8, 7, 6, 11, 10, 9, 14, 13, 12, 17, 16, 15])
+        // The shuffled view keeps each sample's flag: every sample is one image, as is or mirrored.
+        let s = m.shuffled(seed: 3)
+        let rows = try s.allSamples().floats
+        var seen: [[Float]] = []
+        for k in 0..<6 {
+            let x = Array(rows[(k * 6)..<(k * 6 + 6)]), label = s.labels![k], base = Float((label - 7) * 6)
+            let plain = (0..<6).map { base + Float($0) }, flipped = [2, 1, 0, 5, 4, 3].map { base + Float($0) }
+            XCTAssertTrue(x == plain || x == flipped, "sample \(k): \(x)")
+            seen.append(x)
+        }
+        XCTAssertEqual(Set(seen.map { $0.map(Int.init) }).count, 6)
+        // Mirroring twice: the mirrors of the mirrors are the originals.
+        XCTAssertEqual(try m.mirrored().skip(9).allSamples().floats, (0..<18).map(Float.init))
+        XCTAssertThrowsError(try ramp(3).mirrored()) { e in
+            XCTAssertTrue("\(e)".contains("[C, H, W]"), "\(e)")
+        }
+    }
+
     // MARK: arrays
 
     func testNPZUint8ImagesWithLabels() throws {

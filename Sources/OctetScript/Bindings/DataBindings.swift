@@ -2,7 +2,7 @@ import Foundation
 import OctetTensor
 
 /// Datasets: `dataset(path, ...preprocessing)`, `d.take(n)`, `d.batch(n)`, `d.split(0.8, seed:)`,
-/// `d.shuffle(seed:)`, `d.labels`, `d.images`.
+/// `d.shuffle(seed:)`, `d.mirrored()`, `d.labels`, `d.images`.
 enum DataBindings {
     static let preprocessing = [
         ParameterSpec("labels", .null), ParameterSpec("preset", .null), ParameterSpec("resize", .null),
@@ -55,6 +55,11 @@ enum DataBindings {
                 doc: "The samples in a seeded random order (SplitMix64 permutation; same seed, same order on every machine).") { a, _ in
             let d = try receiver(a), seed = try a.int("seed")
             return d.derived(d.dataset.shuffled(seed: UInt64(bitPattern: Int64(seed))), "shuffle(seed: \(seed))")
+        },
+        Builtin("mirrored", ["self"],
+                doc: "The samples followed by their left-right mirrors (labels repeated): twice the calibration images for AdaRound (docs/accuracy-recovery.md). Needs image samples [C, H, W].") { a, _ in
+            let d = try receiver(a)
+            do { return d.derived(try d.dataset.mirrored(), "mirrored()") } catch let e as DatasetError { throw a.fail(0, e.description) }
         },
         Builtin("split", ["self", "fraction"], named: [ParameterSpec("seed", .int(0))],
                 doc: "Shuffles with `seed`, then cuts after round(fraction × count): a list [first, rest].") { a, _ in

@@ -6,14 +6,18 @@
 /// arrays are decoded and normalized per batch, so memory stays flat while iterating.
 ///
 /// Load with `Dataset.load(path:)` (`.npy`, `.npz`, image folder) or build from a tensor with
-/// `init(samples:labels:preprocessing:name:)`.
+/// `init(samples:labels:preprocessing:name:)`. `mirrored()` appends left-right mirrored copies
+/// (calibration augmentation), applied when a batch is produced.
 public struct Dataset: Sendable {
     let source: DatasetSource
     let order: [Int]
+    /// Per position of `order`: that sample comes out mirrored left to right. Empty when none does.
+    let mirror: [Bool]
 
-    init(source: DatasetSource, order: [Int]) {
+    init(source: DatasetSource, order: [Int], mirror: [Bool] = []) {
         self.source = source
         self.order = order
+        self.mirror = mirror
     }
 
     /// Number of samples in this view.
@@ -32,19 +36,31 @@ public struct Dataset: Sendable {
 
     /// The first `n` samples (all of them when `n >= count`; none when `n <= 0`).
     public func take(_ n: Int) -> Dataset {
-        Dataset(source: source, order: Array(order.prefix(max(n, 0))))
+        Dataset(source: source, order: Array(order.prefix(max(n, 0))), mirror: Array(mirror.prefix(max(n, 0))))
     }
 
     /// All samples but the first `n`.
     public func skip(_ n: Int) -> Dataset {
-        Dataset(source: source, order: Array(order.dropFirst(max(n, 0))))
+        Dataset(source: source, order: Array(order.dropFirst(max(n, 0))), mirror: Array(mirror.dropFirst(max(n, 0))))
     }
 
     /// The samples in a seeded random order: `SplitMix64.permutation(count, seed:)` applied to
     /// this view. The same seed gives the same order on every machine.
     public func shuffled(seed: UInt64) -> Dataset {
         let perm = SplitMix64.permutation(order.count, seed: seed)
-        return Dataset(source: source, order: perm.map { order[$0] })
+        return Dataset(source: source, order: perm.map { order[$0] }, mirror: mirror.isEmpty ? [] : perm.map { mirror[$0] })
+    }
+
+    /// This view followed by the same samples mirrored left to right (labels repeated): twice the
+    /// samples, for calibration and AdaRound on natural images (docs/accuracy-recovery.md). A
+    /// mirrored sample mirrored again is the original.
+    /// - Throws: `DatasetError.badArgument` unless samples are images [C, H, W].
+    public func mirrored() throws -> Dataset {
+        guard sampleShape.count == 3 else {
+            throw DatasetError.badArgument("mirroring needs image samples [C, H, W]; \(name) has samples of shape \(sampleShape)")
+        }
+        let flags = mirror.isEmpty ? [Bool](repeating: false, count: count) : mirror
+        return Dataset(source: source, order: order + order, mirror: flags + flags.map { !$0 })
     }
 
     /// Shuffles with `seed`, then cuts after `round(fraction × count)` samples (ties away from zero).
@@ -72,7 +88,9 @@ public struct Dataset: Sendable {
         guard range.lowerBound >= 0, range.upperBound <= count else {
             throw DatasetError.badArgument("sample range \(range) outside 0..<\(count) of \(name)")
         }
-        return try source.gather(order[range])
+        let t = try source.gather(order[range])
+        guard !mirror.isEmpty, mirror[range].contains(true) else { return t }
+        return try TensorBatch.mirroringWidth(t, where: Array(mirror[range]))
     }
 
     /// Every sample as one float32 tensor `[count] + sampleShape`.
