@@ -45,40 +45,45 @@ public struct DumpManifest: Codable, Sendable, Equatable {
 /// output, raw bytes and NumPy); `params/<tensor>.bin` + `.npy` (int8 weights and biases);
 /// `float/<node>.bin` + `.npy` (float32 outputs of the float model, the program's prepared graph).
 public enum GoldenDump {
-    /// Runs `program` on `feeds` and writes the dump to `dir` (created if needed).
-    /// - Throws: emulator errors, `OctetTensorError.writeFailed`.
+    /// Runs `program` on `feeds` and writes the dump to `dir`: the whole folder or nothing (it is
+    /// written beside `dir` and renamed; a previous dump there is replaced).
+    /// - Throws: emulator errors (before anything is written), `OctetTensorError.writeFailed`
+    ///   (also when `dir` is an existing file).
     @discardableResult
     public static func write(_ program: Program, feeds: [String: Tensor], to dir: String,
                              threads: Int = KernelConfig.threads) throws -> DumpManifest {
-        let fm = FileManager.default
-        for sub in ["int8", "params", "float"] { try fm.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true) }
         let run = try Emulator(program: program, threads: threads).run(feeds, capture: true)
         let floats = try floatOutputs(program, feeds)
-        var names = FileNames(), manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
-        for ins in program.instructions {
-            let tensors = ins.output.map { [$0] } ?? (ins.kind == .fused ? [] : program.graph.nodes[ins.nodeIndex].outputs)
-            for t in tensors {
-                guard let v = run.tensors[t] else { continue }
-                let base = names.unique(ins.node)
-                try writeInt8(v.codes, "\(dir)/int8/\(base)")
-                var e = DumpEntry(node: ins.node, tensor: t, kind: ins.kind.rawValue, device: ins.device.rawValue,
-                                  shape: v.codes.shape, fixPos: v.fixPos, file: "int8/\(base).bin", floatFile: nil)
-                if let f = floats[t] {
-                    try writeRaw(f, "\(dir)/float/\(base)")
-                    e.floatFile = "float/\(base).bin"
+        var manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
+        try AtomicFile.writeDirectory(at: dir) { tmp in
+            let fm = FileManager.default
+            for sub in ["int8", "params", "float"] { try fm.createDirectory(atPath: "\(tmp)/\(sub)", withIntermediateDirectories: true) }
+            var names = FileNames()
+            for ins in program.instructions {
+                let tensors = ins.output.map { [$0] } ?? (ins.kind == .fused ? [] : program.graph.nodes[ins.nodeIndex].outputs)
+                for t in tensors {
+                    guard let v = run.tensors[t] else { continue }
+                    let base = names.unique(ins.node)
+                    try writeInt8(v.codes, "\(tmp)/int8/\(base)")
+                    var e = DumpEntry(node: ins.node, tensor: t, kind: ins.kind.rawValue, device: ins.device.rawValue,
+                                      shape: v.codes.shape, fixPos: v.fixPos, file: "int8/\(base).bin", floatFile: nil)
+                    if let f = floats[t] {
+                        try writeRaw(f, "\(tmp)/float/\(base)")
+                        e.floatFile = "float/\(base).bin"
+                    }
+                    manifest.nodes.append(e)
                 }
-                manifest.nodes.append(e)
             }
+            for (name, codes) in program.constants.sorted(by: { $0.key < $1.key }) {
+                let base = names.unique("param_" + name)
+                try writeInt8(codes, "\(tmp)/params/\(base)")
+                manifest.parameters.append(DumpEntry(node: name, tensor: name, kind: "parameter", device: "dpu", shape: codes.shape,
+                                                     fixPos: program.fixPos[name] ?? 0, file: "params/\(base).bin", floatFile: nil))
+            }
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try enc.encode(manifest), to: "\(tmp)/manifest.json")
         }
-        for (name, codes) in program.constants.sorted(by: { $0.key < $1.key }) {
-            let base = names.unique("param_" + name)
-            try writeInt8(codes, "\(dir)/params/\(base)")
-            manifest.parameters.append(DumpEntry(node: name, tensor: name, kind: "parameter", device: "dpu", shape: codes.shape,
-                                                 fixPos: program.fixPos[name] ?? 0, file: "params/\(base).bin", floatFile: nil))
-        }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try enc.encode(manifest), to: "\(dir)/manifest.json")
         return manifest
     }
 

@@ -24,4 +24,49 @@ public enum AtomicFile {
             throw OctetTensorError.writeFailed(path: path, reason: reason)
         }
     }
+
+    /// Fills a new folder at `path` through `fill`, which writes into a temporary sibling folder;
+    /// on success that folder replaces `path` (a previous folder there is removed), on failure it
+    /// is removed and no output is left behind. Missing parent folders are created, and removed
+    /// again when nothing was written.
+    /// - Throws: `OctetTensorError.writeFailed` when `path` exists and is not a folder, or the
+    ///   folders cannot be created or renamed; errors of `fill` unchanged.
+    public static func writeDirectory(at path: String, _ fill: (String) throws -> Void) throws {
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue {
+            throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder")
+        }
+        var created: [URL] = []  // missing parents, outermost last
+        var parent = url.deletingLastPathComponent()
+        while !fm.fileExists(atPath: parent.path) { created.append(parent); parent = parent.deletingLastPathComponent() }
+        let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(tag)")
+        let old = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).old-\(tag)")
+        func cleanUp() {
+            try? fm.removeItem(at: tmp)
+            for dir in created where ((try? fm.contentsOfDirectory(atPath: dir.path)) ?? ["?"]).isEmpty { try? fm.removeItem(at: dir) }
+        }
+        do {
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        } catch {
+            cleanUp()
+            throw OctetTensorError.writeFailed(path: path, reason: error.localizedDescription)
+        }
+        do { try fill(tmp.path) } catch { cleanUp(); throw error }
+        let replacing = fm.fileExists(atPath: url.path)
+        if replacing, rename(url.path, old.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            cleanUp()
+            throw OctetTensorError.writeFailed(path: path, reason: reason)
+        }
+        if rename(tmp.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            if replacing { _ = rename(old.path, url.path) }
+            cleanUp()
+            throw OctetTensorError.writeFailed(path: path, reason: reason)
+        }
+        if replacing { try? fm.removeItem(at: old) }
+    }
 }

@@ -13,8 +13,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure latency (used by scripts/bench).")
     @Argument(help: "What to measure: float (latency), int8 (DPU emulator latency), ptq (calibration wall time).") var mode: String
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Option(help: "Kernel threads.") var threads: Int = 1
-    @Option(help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
+    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
     @Flag(help: "Also print time per op type.") var profile = false
     @Option(help: "Calibration batch for int8 (.npy or .npz).") var calib: String?
 
@@ -27,6 +27,7 @@ struct BenchCommand: ParsableCommand {
         guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
         guard !(profile && mode == "ptq") else { throw ValidationError("--profile applies to float and int8") }
         guard calib == nil || mode != "float" else { throw ValidationError("--calib applies to int8 and ptq") }
+        guard calib != nil || mode == "float" else { throw ValidationError("bench \(mode) needs --calib X.npy|.npz") }
     }
 
     func run() throws {
@@ -117,9 +118,12 @@ enum Bench {
         return "\(base) \(s[2])x\(s[3])"
     }
 
+    /// One line per key, most expensive first, names padded to the longest.
     static func table(_ ms: [String: Double], runs: Int) -> String {
-        ms.sorted { $0.value > $1.value }
-            .map { String(format: "%-20@ %8.3f ms", $0.key as NSString, $0.value / Double(max(1, runs))) }.joined(separator: "\n")
+        let width = ms.keys.map(\.count).max() ?? 0
+        return ms.sorted { $0.value > $1.value }
+            .map { $0.key.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: " %8.3f ms", $0.value / Double(max(1, runs))) }
+            .joined(separator: "\n")
     }
 
     /// Op type, with Conv split into depthwise, pointwise and general.

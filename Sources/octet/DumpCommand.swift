@@ -8,7 +8,7 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "Program file (.octprog).") var program: String
     @Option(help: "Input (.npy, or .npz with one array per input name).") var input: String
     @Option(help: "Dump folder to write.") var output: String
-    @Option(help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
     func validate() throws { try CLI.checkThreads(threads) }
 
@@ -17,7 +17,12 @@ struct DumpCommand: ParsableCommand {
             KernelConfig.threads = threads
             let p = try ProgramFile.load(path: program)
             let names = p.graph.inputs.map(\.name).filter { p.graph.initializers[$0] == nil }
-            let m = try GoldenDump.write(p, feeds: try DeployCommand.feeds(input, inputs: names), to: output, threads: threads)
+            let feeds = try DeployCommand.feeds(input, inputs: names)
+            for (name, t) in feeds where t.rank > 0 && t.shape[0] == 0 {
+                throw ValidationError("--input \(input): '\(name)' is an empty batch")
+            }
+            CLI.warnNonFinite(feeds, source: input)
+            let m = try GoldenDump.write(p, feeds: feeds, to: output, threads: threads)
             print("wrote \(output): \(m.nodes.count) node outputs, \(m.parameters.count) parameters")
         }
     }

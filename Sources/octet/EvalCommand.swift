@@ -8,8 +8,8 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Float accuracy of a model on a labelled .npz (keys images, labels).")
     @Argument(help: "Path to an .onnx model.") var model: String
     @Argument(help: "A .npz with 'images' [N, ...] and 'labels' [N].") var data: String
-    @Option(help: "Top-k.") var topK: Int = 1
-    @Option(help: "Kernel threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Top-k.") var topK: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
 
     func validate() throws { try CLI.checkThreads(threads) }
 

@@ -9,7 +9,7 @@ struct InferCommand: ParsableCommand {
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "Input batch (.npy, first dimension = samples); for several inputs use name=path.") var input: [String]
     @Option(help: "Output .npy (one output) or directory (one .npy per output name; a path ending in / is a directory).") var output: String
-    @Option(help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
     func validate() throws { try CLI.checkThreads(threads) }
 

@@ -5,7 +5,7 @@ import OctetGraph
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe an ONNX model: I/O, opset, ops, parameters, MACs.")
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Option(help: "Value for a symbolic batch dimension.") var batch: Int = 1
+    @Option(parsing: .unconditional, help: "Value for a symbolic batch dimension.") var batch: Int = 1
     @Flag(help: "List every compute layer.") var layers = false
 
     func run() throws {

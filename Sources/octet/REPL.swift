@@ -135,6 +135,8 @@ final class REPL {
             print(b.signature + "\n  " + b.doc)
         } else if case .closure(let c)? = interp.global(name) {
             print("fn \(c.decl.displayName)(" + c.decl.parameters.map(\.name).joined(separator: ", ") + ")  (defined in this session)")
+        } else if name.contains("."), !name.contains(where: { $0 == "(" || $0 == ";" || $0 == "\n" }) {
+            _ = session.execute("help(\(name))", record: false)  // a member, e.g. `d.mirrored`
         } else if let (c, d) = REPL.commandHelp.first(where: { $0.0.hasPrefix(":" + name) || $0.0.hasPrefix(name) }) {
             print("\(c)  \(d)")
         } else {

@@ -22,17 +22,17 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "ReLU6 in CLE: stop, relu (replace by Relu) or calibrated (equalize the channels that never reach the clip on the calibration data).") var relu6: String?
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false
-    @Option(help: "Calibration samples to use (first N).") var samples: Int?
+    @Option(parsing: .unconditional, help: "Calibration samples to use (first N).") var samples: Int?
     @Flag(help: "Append the calibration images mirrored left to right (twice the samples; helps AdaRound on ImageNet-type models).")
     var mirror = false
-    @Option(help: "AdaRound iterations per layer (0: round to nearest at the searched weight fix_pos; default 1000).") var iterations: Int?
+    @Option(parsing: .unconditional, help: "AdaRound iterations per layer (0: round to nearest at the searched weight fix_pos; default 1000).") var iterations: Int?
     @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
     var fixposSearch = true
-    @Option(help: "AdaQuant maximum epochs per layer (default 10).") var epochs: Int?
-    @Option(help: "Minibatch samples per optimizer step.") var batch: Int?
-    @Option(help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
-    @Option(name: .customLong("max-memory-mb"), help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
-    @Option(help: "Kernel threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "AdaQuant maximum epochs per layer (default 10).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Minibatch samples per optimizer step.") var batch: Int?
+    @Option(parsing: .unconditional, help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
+    @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
+    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or bias_bits=16 (non-DPU experiments)")) var option: [String] = []
 
     func validate() throws {
@@ -71,7 +71,10 @@ struct RecoverCommand: ParsableCommand {
             let name = m.inputs[0].name
             var calibX = try load(calib, input: name)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
-            if mirror { calibX = try Self.withMirrors(calibX, path: calib) }
+            if mirror {
+                _ = try CalibrationData.validate([name: calibX], model: m)  // errors name the file's own shape
+                calibX = try Self.withMirrors(calibX, path: calib)
+            }
             let evalX = try load(eval, input: name)
             guard evalX.rank > 0, evalX.shape[0] > 0 else { throw ValidationError("--eval \(eval): no samples") }
             CLI.warnNonFinite([name: evalX], source: eval)
@@ -98,6 +101,9 @@ struct RecoverCommand: ParsableCommand {
     func load(_ path: String, input: String) throws -> Tensor {
         let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
         guard let transform = try U8Transform.parse(u8) else {
+            guard t.dtype == .float32 || t.dtype == .uint8 else {
+                throw ValidationError("\(path): expected float32 data (or uint8 images with --u8), got \(t.dtype)")
+            }
             if t.dtype == .uint8 {
                 FileHandle.standardError.write(Data("warning: \(path) holds uint8 values; without --u8 they are used as floats 0…255\n".utf8))
             }
@@ -168,7 +174,7 @@ struct RecoverCommand: ParsableCommand {
             guard t.dtype != .float32, t.shape == [rows] else {
                 throw ValidationError("--labels: \(labels) must be integer class indices of shape [\(rows)], got \(t.dtype) \(t.shape)")
             }
-            let l = try t.asInt64Array().map { Int($0) }, classes = out[m.outputs[0].name]!.count / rows
+            let l = t.asInt64Array().map { Int($0) }, classes = out[m.outputs[0].name]!.count / rows
             if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
                 throw ValidationError("--labels: \(labels) holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
             }

@@ -11,7 +11,7 @@ struct RunCommand: ParsableCommand {
 
     @Argument(help: "The script to run (.octet).") var file: String
     @Option(help: "Write a Markdown notebook (cells, output, SVG plots beside it).") var notebook: String?
-    @Option(help: "Seed for the random generator (default 0).") var seed: Int = 0
+    @Option(parsing: .unconditional, help: "Seed for the random generator (default 0).") var seed: Int = 0
 
     func run() throws {
         var isDir: ObjCBool = false

@@ -1,0 +1,44 @@
+import Foundation
+@testable import OctetTensor
+import XCTest
+
+/// `AtomicFile.writeDirectory`: all of the folder or nothing.
+final class AtomicFileTests: XCTestCase {
+    func tmp() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("octet-atomic-\(UUID())").path }
+
+    struct Boom: Error {}
+
+    func testFailureLeavesNothingNotEvenCreatedParents() throws {
+        let root = tmp()
+        let target = root + "/a/b/dump"
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: target) { dir in
+            try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/part.bin"))
+            throw Boom()
+        }) { XCTAssertTrue($0 is Boom) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root))
+    }
+
+    func testSuccessReplacesAPreviousFolderWhole() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let target = root + "/dump"
+        try AtomicFile.writeDirectory(at: target) { dir in try Data("1".utf8).write(to: URL(fileURLWithPath: dir + "/old.txt")) }
+        try AtomicFile.writeDirectory(at: target) { dir in try Data("2".utf8).write(to: URL(fileURLWithPath: dir + "/new.txt")) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target), ["new.txt"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["dump"])  // no temporary left
+        // A failed rewrite keeps the previous folder.
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: target) { _ in throw Boom() })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target), ["new.txt"])
+    }
+
+    func testAnExistingFileIsRefused() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/f"))
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root + "/f") { _ in XCTFail("must not be called") }) { e in
+            XCTAssertTrue("\(e)".contains("exists and is not a folder"), "\(e)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: root + "/f", encoding: .utf8), "keep")
+    }
+}
