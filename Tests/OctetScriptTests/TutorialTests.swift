@@ -22,8 +22,8 @@ final class TutorialTests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
         let saved = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(saved) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir.path), "cannot enter \(dir.path)")
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(saved) }
         let result = Interpreter.onLargeStack { () -> (Int32, String, String) in
             var printed = "", errors = ""
             let interp = Interpreter(seed: 0, output: { printed += $0 })

@@ -22,7 +22,7 @@ final class FixPosMathTests: XCTestCase {
     func testDegenerateRangeGives18(){
         XCTAssertEqual(QuantMath.nonOverflowFixPos(min: 0, max: 0), 18)
         // step = 1e−40/127.5 is below FLT_MIN (1.18e−38).
-        XCTAssertEqual(QuantMath.nonOverflowFixPos(min: 0, max: 1e-40), 18)
+        XCTAssertEqual(QuantMath.nonOverflowFixPos(min: 0, max: Float(1e-40 as Double)), 18)
     }
 
     func testAllZeroTensorClampsTo12() throws {
