@@ -72,7 +72,7 @@ public enum Conv2DFloat {
     /// builds) straight from the operands instead. Such GEMMs are split along the output
     /// channels into products of at most 900 000 multiply-adds: measured with OpenBLAS 0.3.21
     /// on 1152×192 weights and 49 positions, 0.35 → 0.28 ms with the weights out of cache.
-    /// Each output row is still one dot product over the same operands.
+    /// The product is the same; OpenBLAS's two paths may sum in a different order (last ulps).
     static func rowsPerSGEMM(outChannels: Int, outPlane: Int, depth: Int) -> Int {
         guard outPlane < 64 else { return outChannels }
         return max(1, min(outChannels, 900_000 / max(1, outPlane * depth)))
