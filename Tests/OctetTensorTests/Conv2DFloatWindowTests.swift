@@ -5,16 +5,21 @@ import XCTest
 /// direct convolution (C kernels over stride-phase rows) in Double over strides 1–3, dilations,
 /// asymmetric pads and fused clamps, and im2col against its index formula.
 final class Conv2DFloatWindowTests: XCTestCase {
-    private func naive(_ x: [Float], _ w: [Float], _ b: [Float], _ g: ConvGeometry, lo: Float, hi: Float) -> [Float] {
+    /// Grouped convolution in Double: y[n, o] = b[o] + Σ over the input channels c of o's group and
+    /// the window of x[n, c, …] · w[o, c − group start, ky, kx] (zero outside the input), clamped.
+    private func reference(_ x: [Float], _ w: [Float], _ b: [Float]?, _ g: ConvGeometry, lo: Float, hi: Float) -> [Float] {
+        let icg = g.inChannelsPerGroup, ocg = g.outChannelsPerGroup
         var y = [Float](repeating: 0, count: g.batch * g.outChannels * g.outH * g.outW)
-        for n in 0..<g.batch { for c in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
-            var s = Double(b[c])
-            for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+        for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
+            var s = Double(b?[o] ?? 0)
+            for j in 0..<icg { for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
                 let iy = oy * g.strideH + ky * g.dilationH - g.padTop, ix = ox * g.strideW + kx * g.dilationW - g.padLeft
                 guard iy >= 0, iy < g.inH, ix >= 0, ix < g.inW else { continue }
-                s += Double(x[((n * g.inChannels + c) * g.inH + iy) * g.inW + ix]) * Double(w[(c * g.kernelH + ky) * g.kernelW + kx])
-            } }
-            y[((n * g.outChannels + c) * g.outH + oy) * g.outW + ox] = min(max(Float(s), lo), hi)
+                let c = o / ocg * icg + j
+                s += Double(x[((n * g.inChannels + c) * g.inH + iy) * g.inW + ix])
+                    * Double(w[((o * icg + j) * g.kernelH + ky) * g.kernelW + kx])
+            } } }
+            y[((n * g.outChannels + o) * g.outH + oy) * g.outW + ox] = min(max(Float(s), lo), hi)
         } } } }
         return y
     }
@@ -35,7 +40,7 @@ final class Conv2DFloatWindowTests: XCTestCase {
             let w = (0..<(c * k * k)).map { _ in Float.random(in: -1...1, using: &rng) }
             let b = (0..<c).map { _ in Float.random(in: -1...1, using: &rng) }
             let clamp: (lo: Float, hi: Float)? = ran % 3 == 0 ? (0, 1.5) : nil
-            let want = naive(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
+            let want = reference(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
             for threads in [1, 2] {
                 let saved = KernelConfig.threads
                 KernelConfig.threads = threads
@@ -79,22 +84,6 @@ final class Conv2DFloatWindowTests: XCTestCase {
         }
     }
 
-    /// Ungrouped convolution in Double: y[n, o] = b[o] + Σ x[n, c, window] · w[o, c, ky, kx], clamped.
-    private func naiveDense(_ x: [Float], _ w: [Float], _ b: [Float]?, _ g: ConvGeometry, lo: Float, hi: Float) -> [Float] {
-        var y = [Float](repeating: 0, count: g.batch * g.outChannels * g.outH * g.outW)
-        for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
-            var s = Double(b?[o] ?? 0)
-            for c in 0..<g.inChannels { for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
-                let iy = oy * g.strideH + ky * g.dilationH - g.padTop, ix = ox * g.strideW + kx * g.dilationW - g.padLeft
-                guard iy >= 0, iy < g.inH, ix >= 0, ix < g.inW else { continue }
-                s += Double(x[((n * g.inChannels + c) * g.inH + iy) * g.inW + ix])
-                    * Double(w[((o * g.inChannels + c) * g.kernelH + ky) * g.kernelW + kx])
-            } } }
-            y[((n * g.outChannels + o) * g.outH + oy) * g.outW + ox] = min(max(Float(s), lo), hi)
-        } } } }
-        return y
-    }
-
     /// Ungrouped convolutions with IC·KH·KW ≤ 64 (the direct kernel: blocks of four output channels
     /// and their remainders, two rows at a time and the odd last row, one phase buffer per input
     /// channel) and one just above the bound (im2col + SGEMM), with and without bias and clamp.
@@ -116,7 +105,7 @@ final class Conv2DFloatWindowTests: XCTestCase {
             let w = (0..<(g.outChannels * ic * kk * kk)).map { _ in Float.random(in: -1...1, using: &rng) }
             let b: [Float]? = ran % 4 == 1 ? nil : (0..<g.outChannels).map { _ in Float.random(in: -1...1, using: &rng) }
             let clamp: (lo: Float, hi: Float)? = ran % 3 == 0 ? (0, 1.5) : nil
-            let want = naiveDense(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
+            let want = reference(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
             for threads in [1, 2] {
                 let saved = KernelConfig.threads
                 KernelConfig.threads = threads
@@ -147,7 +136,7 @@ final class Conv2DFloatWindowTests: XCTestCase {
         let x = (0..<(2 * 600 * 49)).map { _ in Float.random(in: -1...1, using: &rng) }
         let w = (0..<(40 * 600)).map { _ in Float.random(in: -0.1...0.1, using: &rng) }
         let b = (0..<40).map { _ in Float.random(in: -1...1, using: &rng) }
-        let want = naiveDense(x, w, b, g, lo: 0, hi: 6)
+        let want = reference(x, w, b, g, lo: 0, hi: 6)
         let got = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
             Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, geometry: g, clamp: (0, 6))
         } } }
