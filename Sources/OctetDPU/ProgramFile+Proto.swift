@@ -27,6 +27,9 @@ enum ProgramProtoCoding {
         let subs = try m.subgraphs.map { s in
             ProgramSubgraph(device: try device(s.device), instructions: s.instructions.map { Int($0) }, inputs: s.inputs, outputs: s.outputs)
         }
+        guard (1...Model.maxBatchSize).contains(Int(m.batchSize)) else {
+            throw OctetDPUError.inputMismatch("batch size \(m.batchSize) is outside 1...\(Model.maxBatchSize)")
+        }
         let g = try graph(m.graph)
         let ins = try m.instructions.map(instruction)
         for i in ins where i.nodeIndex < 0 || i.nodeIndex >= g.nodes.count {

@@ -40,8 +40,10 @@ extension ProgramProtoCoding {
 
     static func tensor(_ o: Octet_Dpu_TensorProto) throws -> Tensor {
         let d = try dtype(o.dtype), shape = o.shape.map { Int($0) }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw OctetDPUError.inputMismatch("negative tensor dimension in \(shape)") }
-        let count = shape.reduce(1, *)
+        guard Tensor.checkedByteCount(shape, bytesPerElement: d.byteSize) != nil else {
+            throw OctetDPUError.inputMismatch("tensor shape \(shape) is negative or too large")
+        }
+        let count = Tensor.elementCount(shape)
         guard o.raw.count == count * d.byteSize else {
             throw OctetDPUError.inputMismatch("tensor of shape \(shape) \(d) holds \(o.raw.count) bytes, expected \(count * d.byteSize)")
         }

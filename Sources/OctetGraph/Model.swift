@@ -25,8 +25,13 @@ public final class Model: @unchecked Sendable {
         return try Model(graph: g, path: path, batchSize: batchSize, dims: dims)
     }
 
+    /// The largest batch a model is run at (each run is cut into chunks of it).
+    public static let maxBatchSize = 65_536
+
     public init(graph: Graph, path: String? = nil, batchSize: Int = 1, dims: [String: Int] = [:]) throws {
-        guard batchSize >= 1 else { throw OctetGraphError.inputMismatch("batch size must be ≥ 1, got \(batchSize)") }
+        guard (1...Model.maxBatchSize).contains(batchSize) else {
+            throw OctetGraphError.inputMismatch("batch size must be in 1...\(Model.maxBatchSize), got \(batchSize)")
+        }
         guard !graph.outputs.isEmpty else { throw OctetGraphError.badModel("\(path.map { "\($0): " } ?? "")the model has no outputs") }
         var g = graph
         var batch = batchSize

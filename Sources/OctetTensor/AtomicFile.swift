@@ -3,9 +3,24 @@ import Foundation
 /// Writes files so that a reader never sees a half-written one: the bytes go to a
 /// temporary file in the same directory, which is then renamed over the target.
 public enum AtomicFile {
-    /// - Throws: `OctetTensorError.writeFailed` naming the path and the cause.
+    /// A symbolic link is followed (its target is replaced, the link stays); an existing device or
+    /// FIFO (e.g. /dev/null) is written to directly, as no rename can replace it.
+    /// - Throws: `OctetTensorError.writeFailed` naming the path and the cause (a folder at `path`,
+    ///   a missing parent folder, a failed write or rename).
     public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
+        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        var info = stat()
+        if stat(url.path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: throw OctetTensorError.writeFailed(path: path, reason: "it is a folder")
+            case S_IFREG: break
+            default:
+                do { try writeThrough(data, to: url.path) } catch {
+                    throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
+                }
+                return
+            }
+        }
         let dir = url.deletingLastPathComponent()
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
@@ -23,6 +38,15 @@ public enum AtomicFile {
             try? FileManager.default.removeItem(at: tmp)
             throw OctetTensorError.writeFailed(path: path, reason: reason)
         }
+    }
+
+    /// Writes `data` into an existing non-regular file (device, FIFO) without replacing it.
+    private static func writeThrough(_ data: Data, to path: String) throws {
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw OctetTensorError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { try? h.close() }
+        try h.write(contentsOf: data)
     }
 
     /// Fills a new folder at `path` through `fill`, which writes into a temporary sibling folder;

@@ -20,7 +20,9 @@ public enum NPY {
 
     /// Reads every array of a `.npz` archive, keyed by name without the `.npy` suffix.
     public static func readArchive(path: String) throws -> [String: Tensor] {
-        guard FileManager.default.fileExists(atPath: path) else { throw OctetTensorError.fileNotFound(path) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw OctetTensorError.fileNotFound(path) }
+        guard !isDirectory.boolValue else { throw OctetTensorError.badFile(path: path, reason: "is a directory, not a .npz archive") }
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw OctetTensorError.badFile(path: path, reason: "not a zip (.npz) archive")
@@ -66,8 +68,11 @@ public enum NPY {
         let n = Tensor.elementCount(shape)
         let body = headerStart + headerLen
         let dtype = try dtypeFor(descr, name: name)
-        guard bytes.count - body >= n * dtype.byteSize else {
-            throw OctetTensorError.badFile(path: name, reason: "truncated data: expected \(n * dtype.byteSize) bytes for shape \(shape), found \(bytes.count - body)")
+        guard let size = Tensor.checkedByteCount(shape, bytesPerElement: dtype.byteSize) else {
+            throw OctetTensorError.badFile(path: name, reason: "shape \(shape) is too large")
+        }
+        guard bytes.count - body >= size else {
+            throw OctetTensorError.badFile(path: name, reason: "truncated data: expected \(size) bytes for shape \(shape), found \(bytes.count - body)")
         }
         return bytes.withUnsafeBytes { raw -> Tensor in
             let p = raw.baseAddress!.advanced(by: body)

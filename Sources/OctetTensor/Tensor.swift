@@ -72,6 +72,19 @@ public struct Tensor: Sendable, Equatable {
 
     public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// Elements of `shape` × `bytesPerElement`, or nil when a dimension is negative or the product
+    /// does not fit in an `Int` (shapes read from files are checked with it before any allocation).
+    public static func checkedByteCount(_ shape: [Int], bytesPerElement: Int = 1) -> Int? {
+        var n = bytesPerElement
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (m, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = m
+        }
+        return n
+    }
+
     /// Same elements, new shape with the same element count.
     /// - Throws: `OctetTensorError.shapeMismatch` when the counts differ.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {

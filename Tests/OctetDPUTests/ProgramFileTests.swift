@@ -79,4 +79,16 @@ final class ProgramFileTests: XCTestCase {
         XCTAssertEqual(c.nodes.map(\.mismatches), [0, 1, 0])
         XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/none")) { XCTAssertTrue("\($0)".contains("no manifest.json"), "\($0)") }
     }
+
+    /// A batch size outside 1...Model.maxBatchSize in an otherwise valid file (checksum intact)
+    /// is refused before anything is allocated.
+    func testBatchSizeOutOfRangeIsCorrupt() throws {
+        for bad in [0, Model.maxBatchSize + 1, 1 << 31] {
+            var p = try program()
+            p.batchSize = bad
+            XCTAssertThrowsError(try ProgramFile.decode(try ProgramFile.encode(p), path: "p")) {
+                XCTAssertEqual("\($0)", "p: corrupt program file: batch size \(bad) is outside 1...\(Model.maxBatchSize)")
+            }
+        }
+    }
 }

@@ -73,7 +73,7 @@ final class ModelErrorTests: XCTestCase {
         let proto = ModelBuilder.model(nodes: [conv], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
                                        outputs: [ModelBuilder.valueInfo("y", [1, 1, 2, 2])], initializers: [w])
         let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
-        XCTAssertEqual(m, "node bad_conv (Conv): attribute 'strides': expected two values ≥ 1, got [0, 1]")
+        XCTAssertEqual(m, "node bad_conv (Conv): attribute 'strides': expected two values in 1...1048576, got [0, 1]")
     }
 
     func testTensorDataShorterThanShape() throws {
@@ -89,5 +89,27 @@ final class ModelErrorTests: XCTestCase {
                                        inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])])
         let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
         XCTAssertEqual(m, "node add (Add): input tensor 'ghost' is not produced by any node, input or initializer")
+    }
+
+    /// Sizes from attributes that would allocate absurd outputs are errors naming the node, and a
+    /// negative input dimension is an unknown one.
+    func testHugeOutputsAndNegativeDimensions() throws {
+        let w = ModelBuilder.tensor("w", [1, 1, 1, 1], [2])
+        let conv = ModelBuilder.node("Conv", ["x", "w"], ["y"], name: "big_pads", attrs: [ModelBuilder.ints("pads", [1 << 40, 0, 0, 0])])
+        let proto = ModelBuilder.model(nodes: [conv], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 1, 2, 2])], initializers: [w])
+        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(proto)) },
+                       "node big_pads (Conv): attribute 'pads': expected four values in 0...1048576, got [1099511627776, 0, 0, 0]")
+        let wide = ModelBuilder.node("Conv", ["x", "w"], ["y"], name: "wide", attrs: [ModelBuilder.ints("pads", [0, 1 << 20, 0, 1 << 20])])
+        let big = ModelBuilder.model(nodes: [wide], inputs: [ModelBuilder.valueInfo("x", [4096, 1, 2, 2])],
+                                     outputs: [ModelBuilder.valueInfo("y", [1, 1, 2, 2])], initializers: [w])
+        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(big)) },
+                       "node wide (Conv): output shape [4096, 1, 2, 2097154] is negative or larger than 2147483648 elements")
+        let relu = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, -3, 8, 8])],
+                                      outputs: [ModelBuilder.valueInfo("y", [1, 3, 8, 8])])
+        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(relu)) },
+                       "input 'x': dimension 'axis 1' is symbolic; give it a value (e.g. --batch) at load")
+        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(relu), batchSize: Model.maxBatchSize + 1) },
+                       "batch size must be in 1...65536, got 65537")
     }
 }

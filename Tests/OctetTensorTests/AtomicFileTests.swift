@@ -41,4 +41,22 @@ final class AtomicFileTests: XCTestCase {
         }
         XCTAssertEqual(try String(contentsOfFile: root + "/f", encoding: .utf8), "keep")
     }
+
+    /// `write` follows a symbolic link (the link stays, its target gets the bytes), writes into a
+    /// device such as /dev/null without replacing it, and refuses a folder.
+    func testWriteFollowsLinksWritesDevicesRefusesFolders() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: URL(fileURLWithPath: root + "/target"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "target")
+        try AtomicFile.write(Data("new".utf8), to: root + "/link")
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/link"), "target")
+        XCTAssertEqual(try String(contentsOfFile: root + "/target", encoding: .utf8), "new")
+        try AtomicFile.write(Data("discarded".utf8), to: "/dev/null")
+        let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
+        XCTAssertEqual(type, .typeCharacterSpecial)
+        XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: root)) { XCTAssertTrue("\($0)".contains("it is a folder"), "\($0)") }
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root)), ["target", "link"])  // no temporary left
+    }
 }

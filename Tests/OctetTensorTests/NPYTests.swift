@@ -80,4 +80,28 @@ final class NPYTests: XCTestCase {
     func msg(_ body: () throws -> Void) -> String {
         do { try body(); return "no error" } catch { return "\(error)" }
     }
+
+    /// A header whose shape overflows the byte count (2⁵⁶ + 4 samples of 64 floats: the product
+    /// wraps to a small number) is refused instead of read past the data.
+    func testShapeTooLargeForItsBytesIsRefused() throws {
+        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (72057594037927940, 1, 8, 8), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        d.append(contentsOf: [UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+        d.append(contentsOf: Array(header.utf8))
+        d.append(contentsOf: [UInt8](repeating: 0, count: 1024))
+        XCTAssertEqual(msg { _ = try NPY.decode(d, name: "w.npy") }, "w.npy: shape [72057594037927940, 1, 8, 8] is too large")
+        XCTAssertNil(Tensor.checkedByteCount([1 << 40, 1 << 30]))
+        XCTAssertNil(Tensor.checkedByteCount([2, -1]))
+        XCTAssertEqual(Tensor.checkedByteCount([2, 3], bytesPerElement: 4), 24)
+    }
+
+    /// A folder given as a .npz archive is refused (the zip reader would loop on it).
+    func testFolderIsNotAnArchive() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-npz-\(UUID()).npz").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(msg { _ = try NPY.readArchive(path: dir) }, "\(dir): is a directory, not a .npz archive")
+    }
 }

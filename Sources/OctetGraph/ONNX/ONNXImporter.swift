@@ -83,7 +83,8 @@ public enum ONNXImporter {
         let dtype = ONNXTensor.dtype(fromONNX: tt.elemType) ?? .float32
         let dims: [Dim] = tt.shape.dim.map { d in
             switch d.value {
-            case .dimValue(let x)?: return .fixed(Int(x))
+            case .dimValue(let x)? where x >= 0: return .fixed(Int(x))
+            case .dimValue?: return .symbolic("")  // a negative size (some exporters write -1) is unknown
             case .dimParam(let s)?: return .symbolic(s)
             case nil: return .symbolic("")
             }

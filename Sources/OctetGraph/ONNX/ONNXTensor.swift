@@ -10,6 +10,9 @@ enum ONNXTensor {
     static func decode(_ p: Onnx_TensorProto, baseDir: String?) throws -> Tensor {
         let shape = p.dims.map { Int($0) }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw OctetGraphError.badModel("tensor '\(p.name)' has a negative dimension \(shape)") }
+        guard Tensor.checkedByteCount(shape, bytesPerElement: 8) != nil else {
+            throw OctetGraphError.badModel("tensor '\(p.name)': shape \(shape) is too large")
+        }
         let n = Tensor.elementCount(shape)
         let raw = try rawBytes(p, baseDir: baseDir)
         typealias DT = Onnx_TensorProto.DataType

@@ -12,6 +12,9 @@ struct WindowAttributes {
     /// Reads the attributes of `node` for an input of spatial size `spatial` ([H, W]).
     /// - Throws: `OctetGraphError.badAttribute` for non-positive strides/dilations/kernels,
     ///   wrong list lengths or an unknown auto_pad.
+    /// Largest kernel, stride, dilation or pad accepted (2²⁰), so window arithmetic cannot overflow.
+    static let maxExtent = 1 << 20
+
     init(node: Node, spatial: [Int], kernel kernelFromWeight: [Int]?) throws {
         guard let k = try node.ints("kernel_shape") ?? kernelFromWeight, k.count == 2 else {
             throw OctetGraphError.badAttribute(node: node.label, attribute: "kernel_shape", reason: "a 2-D kernel is required (only 2-D NCHW windows are supported)")
@@ -21,16 +24,18 @@ struct WindowAttributes {
         dilations = try node.ints("dilations") ?? [1, 1]
         ceilMode = try node.int("ceil_mode", default: 0) != 0
         for (name, v) in [("kernel_shape", kernel), ("strides", strides), ("dilations", dilations)] {
-            guard v.count == 2, v.allSatisfy({ $0 >= 1 }) else {
-                throw OctetGraphError.badAttribute(node: node.label, attribute: name, reason: "expected two values ≥ 1, got \(v)")
+            guard v.count == 2, v.allSatisfy({ (1...WindowAttributes.maxExtent).contains($0) }) else {
+                throw OctetGraphError.badAttribute(node: node.label, attribute: name,
+                                                   reason: "expected two values in 1...\(WindowAttributes.maxExtent), got \(v)")
             }
         }
         let autoPad = try node.string("auto_pad", default: "NOTSET")
         switch autoPad {
         case "NOTSET":
             let p = try node.ints("pads") ?? [0, 0, 0, 0]
-            guard p.count == 4, p.allSatisfy({ $0 >= 0 }) else {
-                throw OctetGraphError.badAttribute(node: node.label, attribute: "pads", reason: "expected four values ≥ 0, got \(p)")
+            guard p.count == 4, p.allSatisfy({ (0...WindowAttributes.maxExtent).contains($0) }) else {
+                throw OctetGraphError.badAttribute(node: node.label, attribute: "pads",
+                                                   reason: "expected four values in 0...\(WindowAttributes.maxExtent), got \(p)")
             }
             pads = [p[0], p[1], p[2], p[3]]
         case "VALID":

@@ -14,6 +14,7 @@ enum ConvOps {
         let attrs = try WindowAttributes(node: node, spatial: [x.shape[2], x.shape[3]], kernel: [w.shape[2], w.shape[3]])
         guard attrs.kernel == [w.shape[2], w.shape[3]] else { throw node.fail("kernel_shape \(attrs.kernel) does not match weight \(w.shape)") }
         let g = attrs.geometry(batch: x.shape[0], channels: x.shape[1], spatial: [x.shape[2], x.shape[3]], outChannels: w.shape[0], groups: groups)
+        try node.requireOutputSize([g.batch, g.outChannels, g.outH, g.outW])
         guard g.outH > 0, g.outW > 0 else { throw node.fail("output would be empty for input \(x.shape)") }
         let b = node.optional(inputs, 2)
         let clamp = try node.floats(Executor.fusedClampAttribute).map { (lo: $0[0], hi: $0[1]) }
@@ -51,6 +52,7 @@ enum ConvOps {
                              padBottom: pads[2], padRight: pads[3], dilationH: d[0], dilationW: d[1], groups: groups,
                              outH: outHW[0], outW: outHW[1])
         guard g.outH > 0, g.outW > 0 else { throw node.fail("output would be empty") }
+        try node.requireOutputSize([g.batch, oc, g.outH, g.outW])
         let b = node.optional(inputs, 2)
         let out = x.withFloats { xp in w.withFloats { wp in
             withOptionalFloats(b) { bp in ConvTransposeFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp, geometry: g) }

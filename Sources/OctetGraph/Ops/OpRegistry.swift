@@ -38,4 +38,15 @@ extension Node {
     }
     func optional(_ inputs: [Tensor?], _ i: Int) -> Tensor? { i < inputs.count ? inputs[i] : nil }
     func fail(_ reason: String) -> OctetGraphError { .execution(node: label, reason: reason) }
+
+    /// The most elements an op's output may have (2³¹: 8 GiB of float32).
+    static let maxOutputElements = 1 << 31
+
+    /// Throws unless an output of `shape` is non-negative and at most `maxOutputElements`
+    /// (sizes computed from attributes: pads, strides, scales), before anything is allocated.
+    func requireOutputSize(_ shape: [Int]) throws {
+        guard let n = Tensor.checkedByteCount(shape), n <= Node.maxOutputElements else {
+            throw fail("output shape \(shape) is negative or larger than \(Node.maxOutputElements) elements")
+        }
+    }
 }

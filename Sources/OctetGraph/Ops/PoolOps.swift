@@ -22,6 +22,7 @@ enum PoolOps {
         let g = attrs.geometry(batch: x.shape[0], channels: x.shape[1], spatial: [x.shape[2], x.shape[3]],
                                outChannels: x.shape[1], groups: x.shape[1])
         guard g.outH > 0, g.outW > 0 else { throw node.fail("window larger than the padded input \(x.shape)") }
+        try node.requireOutputSize([g.batch, g.inChannels, g.outH, g.outW])
         let out = x.withFloats { PoolFloat.forward(input: $0.baseAddress!, geometry: g, kind: kind) }
         return [Tensor(shape: [g.batch, g.inChannels, g.outH, g.outW], floats: out)]
     }

@@ -57,6 +57,7 @@ enum ResizeOps {
             guard sizes.count == x.rank, sizes.allSatisfy({ $0 >= 0 }) else {
                 throw node.fail("sizes \(sizes) must have one non-negative value per input axis (rank \(x.rank))")
             }
+            try node.requireOutputSize(sizes)
             return x.shape.indices.map { k in
                 AxisPlan(inSize: x.shape[k], outSize: sizes[k], scale: Float(sizes[k]) / Float(x.shape[k]))
             }
@@ -65,9 +66,15 @@ enum ResizeOps {
         guard scales.count == x.rank, scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw node.fail("scales \(scales) must have one positive value per input axis (rank \(x.rank))")
         }
-        return x.shape.indices.map { k in
+        let outSizes = x.shape.indices.map { k in Double(x.shape[k]) * Double(scales[k]) }
+        guard outSizes.allSatisfy({ $0 < Double(Node.maxOutputElements) }) else {
+            throw node.fail("scales \(scales) make an output larger than \(Node.maxOutputElements) elements")
+        }
+        let plans = x.shape.indices.map { k in
             AxisPlan(inSize: x.shape[k], outSize: Int(Float(x.shape[k]) * scales[k]), scale: scales[k])
         }
+        try node.requireOutputSize(plans.map(\.outSize))
+        return plans
     }
 
     /// Source coordinate of output coordinate `i` (ONNX `coordinate_transformation_mode`).

@@ -13,6 +13,12 @@ extension ShapeOps {
             throw OctetGraphError.badAttribute(node: node.label, attribute: "mode", reason: "unknown mode '\(mode)'")
         }
         let (begin, end, value) = try padAmounts(node, inputs, opset, x)
+        let outShape = try x.shape.indices.map { k -> Int in
+            let (a, o1) = x.shape[k].addingReportingOverflow(begin[k]), (b, o2) = a.addingReportingOverflow(end[k])
+            guard !o1, !o2 else { throw node.fail("pads \(begin + end) overflow axis \(k)") }
+            return b
+        }
+        if outShape.allSatisfy({ $0 >= 0 }) { try node.requireOutputSize(outShape) }
         let strides = Shape.strides(x.shape)
         var tables: [[Int]] = []
         for k in 0..<x.rank {
