@@ -22,9 +22,17 @@ public final class Calibrator {
     public let prepared: PreparedGraph
     public let plan: QuantPlan
 
-    /// - Throws: preparation errors naming the node; `OctetQuantError.nothingToQuantize`.
+    /// - Throws: preparation errors naming the node; `OctetQuantError.nothingToQuantize`;
+    ///   `.invalidParameter` for an excluded node or op type the model does not have.
     public init(model: Model, config: QConfig = QConfig()) throws {
         try config.validate()
+        let names = Set(model.graph.nodes.map(QuantPlan.key)), ops = Set(model.graph.nodes.map(\.opType))
+        if let n = config.excludedNodes.first(where: { !names.contains($0) }) {
+            throw OctetQuantError.invalidParameter("exclude_nodes: no node named '\(n)' in the model")
+        }
+        if let o = config.excludedOpTypes.first(where: { !ops.contains($0) }) {
+            throw OctetQuantError.invalidParameter("exclude_ops: no \(o) node in the model")
+        }
         self.model = model
         self.config = config
         prepared = try QuantPreparation.prepare(model.graph)

@@ -24,7 +24,7 @@ public enum AtomicFile {
         let dir = url.deletingLastPathComponent()
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-            throw OctetTensorError.writeFailed(path: path, reason: "directory \(dir.path) does not exist")
+            throw OctetTensorError.writeFailed(path: path, reason: "\(dir.path) is not an existing directory")
         }
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {

@@ -11,7 +11,10 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Top-k.") var topK: Int = 1
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
 
-    func validate() throws { try CLI.checkThreads(threads) }
+    func validate() throws {
+        try CLI.checkThreads(threads)
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1, got \(topK)") }
+    }
 
     func run() throws {
         try CLI.guarded {

@@ -106,8 +106,9 @@ struct ExportCommand: ParsableCommand {
         }
         if outputs == 1 && !(exists && isDir.boolValue) {
             let dir = (path as NSString).deletingLastPathComponent
-            guard dir.isEmpty || FileManager.default.fileExists(atPath: dir) else {
-                throw ValidationError("\(path): directory \(dir) does not exist")
+            var parentIsDir: ObjCBool = false
+            guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &parentIsDir) && parentIsDir.boolValue) else {
+                throw ValidationError("\(path): \(dir) is not an existing directory")
             }
         }
     }
