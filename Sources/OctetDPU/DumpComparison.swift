@@ -37,7 +37,7 @@ extension GoldenDump {
             throw OctetDPUError.badDump(path: dir, reason: "no manifest.json (not a golden dump folder)")
         }
         do { return try JSONDecoder().decode(DumpManifest.self, from: data) } catch {
-            throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "unreadable manifest: \(error)")
+            throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "unreadable manifest: \(DecodingErrorText.summary(error))")
         }
     }
 

@@ -112,4 +112,15 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(relu), batchSize: Model.maxBatchSize + 1) },
                        "batch size must be in 1...65536, got 65537")
     }
+
+    /// ConvTranspose's output_padding must stay below the stride or the dilation (ONNX spec).
+    func testConvTransposeOutputPaddingBelowStride() throws {
+        let w = ModelBuilder.tensor("w", [1, 1, 2, 2], [1, 2, 3, 4])
+        let t = ModelBuilder.node("ConvTranspose", ["x", "w"], ["y"], name: "up",
+                                  attrs: [ModelBuilder.ints("strides", [2, 2]), ModelBuilder.ints("output_padding", [2, 0])])
+        let proto = ModelBuilder.model(nodes: [t], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 1, 6, 4])], initializers: [w])
+        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(proto)) },
+                       "node up (ConvTranspose): output_padding [2, 0] must be ≥ 0 and below the stride or the dilation per axis")
+    }
 }

@@ -81,4 +81,28 @@ final class PTQPersistenceErrorTests: XCTestCase {
         XCTAssertEqual(q.evaluation, .dequantized)
         XCTAssertEqual(try q.run(PTQTestGraphs.oneConvInput).floats[0], 1.19375, accuracy: 0.02)
     }
+
+    /// A file that is JSON but not saved parameters, or not JSON, gets a one-line reason; excluded
+    /// names the model does not have are refused by the calibrator.
+    func testNonParameterFilesAndUnknownExclusions() throws {
+        let path = NSTemporaryDirectory() + "ptq-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(#"{"format": 1}"#.utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try QuantPersistence.load(path, model: model())) { e in
+            XCTAssertEqual(e as? OctetQuantError, .unreadableParameters(path: path, reason: "not a parameter file: wrong type at 'format'"))
+        }
+        try Data("plain text".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try QuantPersistence.load(path, model: model())) { e in
+            XCTAssertEqual(e as? OctetQuantError, .unreadableParameters(path: path, reason: "not a parameter file: not valid JSON"))
+        }
+        var c = QConfig()
+        c.excludedNodes = ["nope"]
+        XCTAssertThrowsError(try Calibrator(model: model(), config: c)) { e in
+            XCTAssertEqual(e as? OctetQuantError, .invalidParameter("exclude_nodes: no node named 'nope' in the model"))
+        }
+        c.excludedNodes = []; c.excludedOpTypes = ["LSTM"]
+        XCTAssertThrowsError(try Calibrator(model: model(), config: c)) { e in
+            XCTAssertEqual(e as? OctetQuantError, .invalidParameter("exclude_ops: no LSTM node in the model"))
+        }
+    }
 }

@@ -38,6 +38,9 @@ enum ConvOps {
         let s = try node.ints("strides") ?? [1, 1], d = try node.ints("dilations") ?? [1, 1]
         let op = try node.ints("output_padding") ?? [0, 0]
         var pads = try node.ints("pads") ?? [0, 0, 0, 0]
+        if op.count == 2, s.count == 2, d.count == 2, (0..<2).contains(where: { op[$0] < 0 || op[$0] >= max(s[$0], d[$0]) }) {
+            throw node.fail("output_padding \(op) must be ≥ 0 and below the stride or the dilation per axis")
+        }
         guard k.count == 2, s.count == 2, d.count == 2, op.count == 2, pads.count == 4 else {
             throw node.fail("only 2-D ConvTranspose is supported")
         }
