@@ -19,9 +19,12 @@ struct InferCommand: ParsableCommand {
             let m = try Model.load(path: model)
             var feeds: [String: Tensor] = [:]
             for spec in input {
-                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+                let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (m.inputs.first?.name ?? "", parts[0])
-                feeds[name] = try NPY.read(path: path)
+                guard !path.isEmpty else { throw ValidationError("--input '\(spec)': expected a path (or name=path)") }
+                let t = try NPY.read(path: path)
+                guard t.rank >= 1, t.shape[0] > 0 else { throw ValidationError("\(path): empty input batch (shape \(t.shape))") }
+                feeds[name] = t
             }
             CLI.warnNonFinite(feeds, source: "infer")
             let outs = try m.run(feeds)
