@@ -37,10 +37,25 @@ struct ScriptHarness {
 
     /// Runs `url` with its directory as base and its file name as display name.
     static func run(_ url: URL) -> Result {
+        run(base: url.deletingLastPathComponent().path) { try $0.runFile(url.path, displayName: url.lastPathComponent) }
+    }
+
+    /// Runs script text shown as `name` (snippets written inside a test).
+    static func run(source: String, name: String) -> Result {
+        run(base: FileManager.default.temporaryDirectory.path) { interpreter in
+            let (program, diagnostics) = interpreter.parse(source, file: name)
+            if diagnostics.isEmpty { try interpreter.run(program) }
+            return diagnostics
+        }
+    }
+
+    /// Runs `body` on a fresh interpreter (seed 0, `base` for imports) in a scratch
+    /// directory, collecting what it printed and its diagnostics.
+    static func run(base: String, _ body: @escaping (Interpreter) throws -> [Diagnostic]) -> Result {
         Interpreter.onLargeStack {
             var printed = ""
             let interpreter = Interpreter(seed: 0, output: { printed += $0 })
-            interpreter.baseDirectory = url.deletingLastPathComponent().path
+            interpreter.baseDirectory = base
             var result = Result()
             let saved = FileManager.default.currentDirectoryPath
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("octet-script-\(getpid())")
@@ -48,7 +63,7 @@ struct ScriptHarness {
             _ = FileManager.default.changeCurrentDirectoryPath(scratch.path)
             defer { _ = FileManager.default.changeCurrentDirectoryPath(saved) }
             do {
-                let diagnostics = try interpreter.runFile(url.path, displayName: url.lastPathComponent)
+                let diagnostics = try body(interpreter)
                 result.errors = diagnostics.map(\.header)
             } catch let e as RuntimeError {
                 result.errors = [e.diagnostic.header]
@@ -65,8 +80,16 @@ struct ScriptHarness {
     /// Mismatch descriptions for one script (empty when it passes).
     static func check(_ url: URL) throws -> [String] {
         let text = try String(contentsOf: url, encoding: .utf8)
-        let want = expectations(in: text)
-        let got = run(url)
+        return compare(expectations(in: text), run(url))
+    }
+
+    /// Mismatch descriptions for script text shown as `name`, checked against its own
+    /// `# expect` comments (empty when it passes).
+    static func check(source: String, name: String = "snippet.octet") -> [String] {
+        compare(expectations(in: source), run(source: source, name: name))
+    }
+
+    static func compare(_ want: Expectations, _ got: Result) -> [String] {
         var problems: [String] = []
         compare("output", want.output, got.output, &problems)
         compare("errors", want.errors, got.errors, &problems)
