@@ -23,7 +23,16 @@ public final class TensorValue: OperandObject, IndexableObject, IterableObject, 
         }
     }
 
+    /// Deepest list nesting `coerce` accepts (far above any tensor rank in practice);
+    /// it also stops lists that contain themselves.
+    static let maxNesting = 64
+
+    /// Appends the numbers of `v` to `out`, recording the list lengths per depth in `shape`.
+    /// Throws for ragged lists and for nesting deeper than `maxNesting` (cyclic lists).
     private static func flatten(_ v: Value, depth: Int, shape: inout [Int], into out: inout [Float]) throws -> Bool {
+        guard depth <= maxNesting else {
+            throw BindingError.message("nested list is more than \(maxNesting) levels deep (or contains itself): cannot make a tensor")
+        }
         switch v {
         case .int, .real:
             if depth != shape.count { throw BindingError.message("ragged nested list: cannot make a tensor") }

@@ -8,16 +8,42 @@ public enum Format {
         return repr(v)
     }
 
+    /// A list or record that contains itself shows the inner occurrence as `[...]` or
+    /// `{...}` (like Python), so cyclic values print instead of recursing forever.
     public static func repr(_ v: Value) -> String {
+        var open: Set<ObjectIdentifier> = []
+        return repr(v, open: &open)
+    }
+
+    /// `repr` with the containers currently being printed (the path from the root).
+    private static func repr(_ v: Value, open: inout Set<ObjectIdentifier>) -> String {
+        switch v {
+        case .list(let l):
+            guard open.insert(ObjectIdentifier(l)).inserted else { return "[...]" }
+            defer { open.remove(ObjectIdentifier(l)) }
+            var parts: [String] = []
+            for item in l.items { parts.append(repr(item, open: &open)) }
+            return "[" + parts.joined(separator: ", ") + "]"
+        case .record(let r):
+            guard open.insert(ObjectIdentifier(r)).inserted else { return "{...}" }
+            defer { open.remove(ObjectIdentifier(r)) }
+            var parts: [String] = []
+            for (k, item) in r.pairs { parts.append("\(key(k)): \(repr(item, open: &open))") }
+            return "{" + parts.joined(separator: ", ") + "}"
+        default:
+            return scalarRepr(v)
+        }
+    }
+
+    /// `repr` of a value that holds no other values.
+    private static func scalarRepr(_ v: Value) -> String {
         switch v {
         case .null: return "nil"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .real(let r): return real(r)
         case .string(let s): return quote(s)
-        case .list(let l): return "[" + l.items.map(repr).joined(separator: ", ") + "]"
-        case .record(let r):
-            return "{" + r.pairs.map { "\(key($0.0)): \(repr($0.1))" }.joined(separator: ", ") + "}"
+        case .list, .record: return repr(v)
         case .range(let r):
             if r.step != 1 { return "range(\(r.lower), \(r.upper), \(r.step))" }
             return r.wasClosed ? "\(r.lower)...\(r.upper - 1)" : "\(r.lower)..<\(r.upper)"

@@ -117,8 +117,22 @@ extension Interpreter {
     }
 
     /// Structural equality: numbers by value (3 == 3.0), lists and records element-wise,
-    /// domain objects and functions by identity.
+    /// domain objects and functions by identity. Cyclic lists and records compare without
+    /// recursing forever: a pair of containers met again while it is still being compared
+    /// is taken as equal (so two lists built the same way around a cycle are equal).
     public static func equal(_ a: Value, _ b: Value) -> Bool {
+        var open: Set<ContainerPair> = []
+        return equal(a, b, open: &open)
+    }
+
+    /// Two containers being compared, by identity.
+    struct ContainerPair: Hashable {
+        let left: ObjectIdentifier
+        let right: ObjectIdentifier
+    }
+
+    /// `equal` with the container pairs currently being compared (the path from the root).
+    private static func equal(_ a: Value, _ b: Value, open: inout Set<ContainerPair>) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -126,9 +140,21 @@ extension Interpreter {
         case (.int, .real), (.real, .int), (.real, .real): return a.number! == b.number!
         case (.string(let x), .string(let y)): return x == y
         case (.list(let x), .list(let y)):
-            return x === y || (x.items.count == y.items.count && zip(x.items, y.items).allSatisfy { equal($0, $1) })
+            if x === y { return true }
+            guard x.items.count == y.items.count else { return false }
+            let pair = ContainerPair(left: ObjectIdentifier(x), right: ObjectIdentifier(y))
+            guard open.insert(pair).inserted else { return true }
+            defer { open.remove(pair) }
+            for (p, q) in zip(x.items, y.items) where !equal(p, q, open: &open) { return false }
+            return true
         case (.record(let x), .record(let y)):
-            return x === y || (Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { equal(x[$0]!, y[$0]!) })
+            if x === y { return true }
+            guard Set(x.keys) == Set(y.keys) else { return false }
+            let pair = ContainerPair(left: ObjectIdentifier(x), right: ObjectIdentifier(y))
+            guard open.insert(pair).inserted else { return true }
+            defer { open.remove(pair) }
+            for k in x.keys where !equal(x[k]!, y[k]!, open: &open) { return false }
+            return true
         case (.range(let x), .range(let y)): return x.lower == y.lower && x.upper == y.upper && x.step == y.step
         case (.closure(let x), .closure(let y)): return x === y
         case (.builtin(let x), .builtin(let y)): return x === y
