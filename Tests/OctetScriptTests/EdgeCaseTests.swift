@@ -16,4 +16,56 @@ final class EdgeCaseTests: XCTestCase {
         # expect error: snippet.octet:3:1: error: sum: nested list is more than 64 levels deep (or contains itself): cannot make a tensor
         """)
     }
+
+    func testRunawaySizesAreErrors() {
+        expect("""
+        list(range(1000000000000))
+        # expect error: snippet.octet:1:1: error: list would have 1000000000000 items, more than the limit of 67108864
+        """)
+        expect("""
+        let s = "ab" * 1000000
+        while true { s = s + s }
+        # expect error: snippet.octet:2:20: error: string would have 256000000 bytes, more than the limit of 134217728
+        """)
+        expect("""
+        let l = [1]
+        while true { l = l + l }
+        # expect error: snippet.octet:2:20: error: list would have 134217728 items, more than the limit of 67108864
+        """)
+        expect("""
+        let s = "ab" * 1000000
+        while true { s = "\\(s)\\(s)" }
+        # expect error: snippet.octet:2:18: error: string would have 256000000 bytes, more than the limit of 134217728
+        """)
+        expect("""
+        min(range(1000000000000))
+        # expect error: snippet.octet:1:5: error: min: list would have 1000000000000 items, more than the limit of 67108864
+        """)
+    }
+
+    func testRangesTooLongToCountAreErrors() {
+        expect("""
+        len(range(0, -9223372036854775807 - 1, -1))
+        # expect error: snippet.octet:1:5: error: range: range(0, -9223372036854775808, -1) has 9223372036854775808 elements, more than 9223372036854775807
+        """)
+        expect("""
+        len(-5..<9223372036854775807)
+        # expect error: snippet.octet:1:7: error: -5..<9223372036854775807 has 9223372036854775812 elements, more than 9223372036854775807
+        """)
+        expect("""
+        arange(0, 9223372036854775807)
+        # expect error: snippet.octet:1:1: error: arange: arange would create 9223372036854775807 elements
+        """)
+        expect("""
+        arange(0, 1e300, 1.0)
+        # expect error: snippet.octet:1:1: error: arange: arange would create 1e+300 elements
+        """)
+    }
+
+    func testIterationErrorsOfObjectsHaveALocation() {
+        expect("""
+        for x in tensor(5) {}
+        # expect error: snippet.octet:1:10: error: cannot iterate over a rank-0 tensor
+        """)
+    }
 }

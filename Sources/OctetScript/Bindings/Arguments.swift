@@ -66,7 +66,8 @@ public struct Arguments {
     public func list(_ i: Int) throws -> [Value] {
         switch self[i] {
         case .list(let l): return l.items
-        case .range(let r): return (0..<r.count).map { .int(r.element($0)) }
+        case .range(let r):
+            do { return try r.values() } catch { throw fail(i, "\(error)") }
         default: throw typeError(i, "a list")
         }
     }

@@ -27,7 +27,7 @@ enum CoreBindings {
             if case .null = a[1] {} else { lo = hi; hi = try a.int(1) }
             let step = try a.int(2)
             guard step != 0 else { throw a.fail(2, "step must not be zero") }
-            return .range(RangeValue(lower: lo, upper: hi, step: step))
+            return .range(try RangeValue.checked(lower: lo, upper: hi, step: step))
         },
         Builtin("list", ["iterable"], doc: "A new list of the items of a list, range, string, record (keys) or tensor (first axis).") { a, interp in
             .list(ListObject(try interp.elements(of: a[0], at: a.callLocation)))

@@ -17,7 +17,10 @@ enum CoreMath {
                     let fs = t.tensor.asFloatArray()
                     return .real(Double(fs.dropFirst().reduce(fs[0]) { pick(Double($1), Double($0)) ? $1 : $0 }))
                 }
-                if let list = try? a.list(0) { items = list }
+                switch items[0] {
+                case .list, .range: items = try a.list(0)
+                default: break
+                }
             }
             guard var best = items.first else { throw BindingError.message("\(name) of nothing") }
             for (i, v) in items.enumerated() {

@@ -112,15 +112,35 @@ enum TensorBindings {
         }
     }
 
+    /// Most elements `arange` creates.
+    static let maxArange = 1 << 28
+
+    /// `arange(end)` / `arange(start, end, step)`: int64 from integer arguments (counted
+    /// exactly, like a range), else float32. Errors: a zero or non-finite step, non-finite
+    /// bounds, more than `maxArange` elements.
     static func arange(_ a: Arguments) throws -> Value {
+        let allInts = [a[0], a[1], a[2]].allSatisfy {
+            switch $0 { case .int, .null: return true; default: return false }
+        }
+        if allInts {
+            var lo = 0, hi = try a.int(0)
+            if case .null = a[1] {} else { lo = hi; hi = try a.int(1) }
+            let step = try a.int(2)
+            guard step != 0 else { throw a.fail(2, "step must be a non-zero number") }
+            let r = RangeValue(lower: lo, upper: hi, step: step)
+            guard r.exactCount <= UInt(maxArange) else { throw BindingError.message("arange would create \(r.exactCount) elements") }
+            return .object(TensorValue(Tensor(shape: [r.count], int64s: (0..<r.count).map { Int64(r.element($0)) })))
+        }
         var lo = 0.0, hi = try a.double(0)
         if case .null = a[1] {} else { lo = hi; hi = try a.double(1) }
         let step = try a.double(2)
         guard step != 0, step.isFinite else { throw a.fail(2, "step must be a non-zero number") }
-        let n = max(0, Int(((hi - lo) / step).rounded(.up)))
-        guard n <= 1 << 28 else { throw BindingError.message("arange would create \(n) elements") }
-        let allInts = [a[0], a[1], a[2]].allSatisfy { if case .real = $0 { return false }; return true }
-        if allInts { return .object(TensorValue(Tensor(shape: [n], int64s: (0..<n).map { Int64(lo + Double($0) * step) }))) }
+        guard lo.isFinite, hi.isFinite else { throw BindingError.message("arange bounds must be finite numbers") }
+        let exact = ((hi - lo) / step).rounded(.up)
+        guard exact <= Double(maxArange) else {
+            throw BindingError.message("arange would create \(exact < 1e18 ? String(Int(exact)) : Format.real(exact)) elements")
+        }
+        let n = max(0, Int(exact))
         return .object(TensorValue(Tensor(shape: [n], floats: (0..<n).map { Float(lo + Double($0) * step) })))
     }
 }

@@ -39,6 +39,7 @@ extension Interpreter {
                 case .text(let t): s += t
                 case .expr(let e): s += Format.display(try evaluate(e, frame))
                 }
+                try checkLimit(at: expr.location) { try Limits.checkString(s.utf8.count) }
             }
             return .string(s)
         case .list(let items):
@@ -51,7 +52,9 @@ extension Interpreter {
             let a = try integer(try evaluate(lo, frame), lo.location, "range start")
             let b = try integer(try evaluate(hi, frame), hi.location, "range end")
             if inclusive && b == Int.max { throw error("range end too large", at: hi.location) }
-            return .range(RangeValue(lower: a, upper: inclusive ? b + 1 : b, wasClosed: inclusive))
+            return .range(try checkLimit(at: expr.location) {
+                try RangeValue.checked(lower: a, upper: inclusive ? b + 1 : b, wasClosed: inclusive)
+            })
         case .function(let decl):
             return .closure(Closure(decl: decl, frame: frame))
         }

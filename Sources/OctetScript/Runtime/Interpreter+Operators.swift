@@ -27,10 +27,15 @@ extension Interpreter {
         default: break
         }
         switch (op, a, b) {
-        case (.add, .string(let x), .string(let y)): return .string(x + y)
-        case (.add, .list(let x), .list(let y)): return .list(ListObject(x.items + y.items))
+        case (.add, .string(let x), .string(let y)):
+            try checkLimit(at: loc) { try Limits.checkString(x.utf8.count + y.utf8.count) }
+            return .string(x + y)
+        case (.add, .list(let x), .list(let y)):
+            try checkLimit(at: loc) { try Limits.checkList(x.items.count + y.items.count) }
+            return .list(ListObject(x.items + y.items))
         case (.multiply, .string(let s), .int(let n)), (.multiply, .int(let n), .string(let s)):
             guard n >= 0, n <= 1_000_000 else { throw error("string repeat count \(n) out of range", at: loc) }
+            try checkLimit(at: loc) { try Limits.checkString(s.utf8.count * n) }
             return .string(String(repeating: s, count: n))
         case (.less, .string(let x), .string(let y)): return .bool(x < y)
         case (.lessEqual, .string(let x), .string(let y)): return .bool(x <= y)
@@ -42,6 +47,12 @@ extension Interpreter {
             if op == .add, case .string = b { hint = "; convert with str() or use \"\\(...)\" interpolation" }
             throw error("cannot apply '\(op.rawValue)' to \(a.typeName) and \(b.typeName)\(hint)", at: loc)
         }
+    }
+
+    /// Runs a size check (`Limits`, `RangeValue.checked`) and reports its failure at `loc`.
+    @discardableResult
+    func checkLimit<T>(at loc: SourceLocation, _ check: () throws -> T) throws -> T {
+        do { return try check() } catch { throw wrap(error, loc) }
     }
 
     func wrap(_ e: Error, _ loc: SourceLocation) -> Error {

@@ -89,16 +89,25 @@ extension Interpreter {
     }
 
     /// The items a `for` loop visits: list items, range numbers, string characters,
-    /// record keys, or an iterable domain object's elements.
+    /// record keys, or an iterable domain object's elements. Errors (at `loc`): a value
+    /// that cannot be iterated, a range or string longer than `Limits.maxListItems`, and
+    /// whatever the domain object reports.
     public func elements(of value: Value, at loc: SourceLocation) throws -> [Value] {
-        switch value {
-        case .list(let l): return l.items
-        case .range(let r): return (0..<r.count).map { .int(r.element($0)) }
-        case .string(let s): return s.map { .string(String($0)) }
-        case .record(let r): return r.keys.map { .string($0) }
-        case .object(let o as IterableObject): return try o.elements()
-        default: throw error("cannot iterate over \(value.typeName)", at: loc)
+        do {
+            switch value {
+            case .list(let l): return l.items
+            case .range(let r): return try r.values()
+            case .string(let s):
+                try Limits.checkList(s.count)
+                return s.map { .string(String($0)) }
+            case .record(let r): return r.keys.map { .string($0) }
+            case .object(let o as IterableObject): return try o.elements()
+            default: break
+            }
+        } catch {
+            throw wrap(error, loc)
         }
+        throw error("cannot iterate over \(value.typeName)", at: loc)
     }
 
     func assign(_ target: Expr, _ op: AssignOp, _ valueExpr: Expr, _ frame: Frame, at loc: SourceLocation) throws {

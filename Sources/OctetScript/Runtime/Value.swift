@@ -92,12 +92,39 @@ public struct RangeValue: Equatable {
         self.wasClosed = wasClosed
     }
 
-    public var count: Int {
-        if step > 0 { return upper > lower ? (upper - lower + step - 1) / step : 0 }
-        return lower > upper ? (lower - upper - step - 1) / -step : 0
+    /// A range whose number of elements fits in an `Int` (as `count` requires).
+    /// Throws `BindingError.message` for a zero step or a range with more elements.
+    public static func checked(lower: Int, upper: Int, step: Int = 1, wasClosed: Bool = false) throws -> RangeValue {
+        let r = RangeValue(lower: lower, upper: upper, step: step, wasClosed: wasClosed)
+        guard step != 0 else { throw BindingError.message("range step must not be zero") }
+        guard r.exactCount <= UInt(Int.max) else {
+            throw BindingError.message("\(Format.repr(.range(r))) has \(r.exactCount) elements, more than \(Int.max)")
+        }
+        return r
     }
 
-    public func element(_ i: Int) -> Int { lower + i * step }
+    /// The number of elements, computed without overflow (it can reach 2^64 - 1).
+    public var exactCount: UInt {
+        if step == 0 { return 0 }
+        let forward = step > 0
+        guard forward ? upper > lower : lower > upper else { return 0 }
+        // The distance between two Ints is below 2^64, so it fits in a UInt.
+        let distance = forward ? UInt(bitPattern: upper &- lower) : UInt(bitPattern: lower &- upper)
+        return (distance - 1) / step.magnitude + 1
+    }
+
+    /// The number of elements; ranges made by `checked` (all script ranges) always fit.
+    public var count: Int { Int(clamping: exactCount) }
+
+    /// Element `i` (0 ≤ i < count). The result lies between `lower` and `upper`, so the
+    /// wrapping arithmetic gives the exact value even when `i * step` alone would overflow.
+    public func element(_ i: Int) -> Int { lower &+ i &* step }
+
+    /// The elements as script values; throws when there are more than `Limits.maxListItems`.
+    public func values() throws -> [Value] {
+        try Limits.checkList(count)
+        return (0..<count).map { .int(element($0)) }
+    }
 }
 
 /// A script function with the frame it was created in.

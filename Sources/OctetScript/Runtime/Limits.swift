@@ -1,0 +1,24 @@
+/// Size limits that stop runaway scripts (`list(range(10**12))`, `s = s + s` in a loop)
+/// with a runtime error before they exhaust memory and abort the process. Tensors have
+/// their own limits (`Arguments.shape`, `arange`).
+public enum Limits {
+    /// Most items a list may hold (also ranges and strings turned into lists).
+    public static let maxListItems = 1 << 26
+    /// Most bytes (UTF-8) a string may hold.
+    public static let maxStringBytes = 1 << 27
+
+    /// Throws `BindingError.message` when a list of `count` items would exceed `maxListItems`.
+    public static func checkList(_ count: Int) throws {
+        guard count <= maxListItems else {
+            throw BindingError.message("list would have \(count) items, more than the limit of \(maxListItems)")
+        }
+    }
+
+    /// Throws `BindingError.message` when a string of `bytes` UTF-8 bytes would exceed
+    /// `maxStringBytes`.
+    public static func checkString(_ bytes: Int) throws {
+        guard bytes <= maxStringBytes else {
+            throw BindingError.message("string would have \(bytes) bytes, more than the limit of \(maxStringBytes)")
+        }
+    }
+}
