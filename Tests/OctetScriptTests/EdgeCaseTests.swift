@@ -62,6 +62,31 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    func testIntegerCastsRefuseValuesOutOfRange() {
+        expect("""
+        print(tensor([1.9, -1.9, 127.5, -128.9], dtype: "int8").to_list())   # expect: [1, -1, 127, -128]
+        print(tensor([255, 0], dtype: "int32").astype("uint8").to_list())   # expect: [255, 0]
+        tensor(300, dtype: "int8")
+        # expect error: snippet.octet:3:1: error: tensor: cannot convert 300.0 to int8 (range -128...127)
+        """)
+        expect("""
+        tensor(1e30).astype("int64")
+        # expect error: snippet.octet:1:14: error: Tensor.astype: cannot convert 1e+30 to int64 (range -9223372036854775808...9223372036854775807)
+        """)
+        expect("""
+        tensor(1e30).astype("int8")
+        # expect error: snippet.octet:1:14: error: Tensor.astype: cannot convert 1e+30 to int8 (range -128...127)
+        """)
+        expect("""
+        tensor(float("nan")).astype("int32")
+        # expect error: snippet.octet:1:22: error: Tensor.astype: cannot convert nan to int32 (range -2147483648...2147483647)
+        """)
+        expect("""
+        tensor([256, 1], dtype: "int32").astype("uint8")
+        # expect error: snippet.octet:1:34: error: Tensor.astype: cannot convert 256 to uint8 (range 0...255)
+        """)
+    }
+
     func testIterationErrorsOfObjectsHaveALocation() {
         expect("""
         for x in tensor(5) {}

@@ -7,9 +7,9 @@ enum TensorBindings {
 
     static let table = BindingTable(domain: "tensor", [
         Builtin("tensor", ["data"], named: [ParameterSpec("dtype", .string("float32"))],
-                doc: "A tensor from a number or nested list of numbers; dtype float32, int8, uint8, int32 or int64.") { a, _ in
+                doc: "A tensor from a number or nested list of numbers; dtype float32, int8, uint8, int32 or int64 (values an integer dtype cannot hold are errors).") { a, _ in
             let t = try a.tensor(0)
-            return .object(TensorValue(t.converted(to: try dtype(a))))
+            return .object(TensorValue(try converted(t, to: try dtype(a))))
         },
         Builtin("zeros", ["shape"], named: [ParameterSpec("dtype", .string("float32"))], doc: "A tensor of zeros with `shape`.") { a, _ in
             .object(TensorValue(Tensor(zeros: try a.shape(0), dtype: try dtype(a))))
@@ -75,6 +75,37 @@ enum TensorBindings {
             throw BindingError.named("dtype", "unknown dtype '\(name)'; accepted: " + DType.allCases.map(\.rawValue).joined(separator: ", "))
         }
         return d
+    }
+
+    /// `t` converted to `target`, truncating toward zero for integer dtypes. Throws
+    /// `BindingError.message` naming the first value the integer dtype cannot hold (out of
+    /// range, nan, infinite), where `Tensor.converted` would wrap around.
+    static func converted(_ t: Tensor, to target: DType) throws -> Tensor {
+        guard let (lo, hi) = integerRange(target) else { return t.converted(to: target) }
+        func refuse(_ value: String) -> BindingError {
+            .message("cannot convert \(value) to \(target) (range \(lo)...\(hi))")
+        }
+        if case .float32(let xs) = t.storage {
+            // Double(hi) + 1 is exact (2^63 for int64, where Double(hi) already rounds up).
+            for x in xs {
+                let v = Double(x).rounded(.towardZero)
+                guard v >= Double(lo), v < Double(hi) + 1 else { throw refuse(x.description) }
+            }
+        } else {
+            for v in t.asInt64Array() where v < lo || v > hi { throw refuse(String(v)) }
+        }
+        return t.converted(to: target)
+    }
+
+    /// The values an integer dtype holds; nil for float32.
+    static func integerRange(_ d: DType) -> (Int64, Int64)? {
+        switch d {
+        case .float32: return nil
+        case .int8: return (Int64(Int8.min), Int64(Int8.max))
+        case .uint8: return (0, Int64(UInt8.max))
+        case .int32: return (Int64(Int32.min), Int64(Int32.max))
+        case .int64: return (Int64.min, Int64.max)
+        }
     }
 
     static func reduce(_ a: Arguments, _ kind: TensorMath.Reduction) throws -> Value {

@@ -28,10 +28,10 @@ extension TensorBindings {
             let t = receiver(a)
             return .object(TensorValue(try t.reshaped([t.count])))
         },
-        Builtin("astype", ["self", "dtype"], doc: "Converted copy; float to integer truncates toward zero like ONNX Cast.") { a, _ in
+        Builtin("astype", ["self", "dtype"], doc: "Converted copy; float to integer truncates toward zero like ONNX Cast; values the integer dtype cannot hold (out of range, nan) are errors.") { a, _ in
             let name = try a.string(1)
             guard let d = DType(rawValue: name) else { throw a.fail(1, "unknown dtype '\(name)'") }
-            return .object(TensorValue(receiver(a).converted(to: d)))
+            return .object(TensorValue(try converted(receiver(a), to: d)))
         },
         Builtin("to_list", ["self"], doc: "The elements as (nested) lists of numbers.") { a, _ in toList(receiver(a)) },
         Builtin("item", ["self"], doc: "The single element of a one-element tensor as a number.") { a, _ in
