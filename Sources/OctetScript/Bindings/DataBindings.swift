@@ -43,13 +43,13 @@ enum DataBindings {
     }
 
     static let methods = BindingTable(domain: "data", owner: "Dataset", [
-        Builtin("take", ["self", "n"], doc: "The first n samples (a view; no copy).") { a, _ in
-            let d = try receiver(a)
-            return d.derived(d.dataset.take(try a.int(1)), "take(\(try a.int(1)))")
+        Builtin("take", ["self", "n"], doc: "The first n samples (a view; no copy); n must not be negative.") { a, _ in
+            let d = try receiver(a), n = try count(a, 1)
+            return d.derived(d.dataset.take(n), "take(\(n))")
         },
-        Builtin("skip", ["self", "n"], doc: "All samples but the first n.") { a, _ in
-            let d = try receiver(a)
-            return d.derived(d.dataset.skip(try a.int(1)), "skip(\(try a.int(1)))")
+        Builtin("skip", ["self", "n"], doc: "All samples but the first n; n must not be negative.") { a, _ in
+            let d = try receiver(a), n = try count(a, 1)
+            return d.derived(d.dataset.skip(n), "skip(\(n))")
         },
         Builtin("shuffle", ["self"], named: [ParameterSpec("seed", .int(0))],
                 doc: "The samples in a seeded random order (SplitMix64 permutation; same seed, same order on every machine).") { a, _ in
@@ -80,6 +80,13 @@ enum DataBindings {
     static func receiver(_ a: Arguments) throws -> DatasetValue {
         guard case .object(let d as DatasetValue) = a[0] else { throw a.typeError(0, "a Dataset") }
         return d
+    }
+
+    /// A sample count argument (`take`, `skip`); throws when it is negative.
+    static func count(_ a: Arguments, _ i: Int) throws -> Int {
+        let n = try a.int(i)
+        guard n >= 0 else { throw a.fail(i, "sample count \(n) must not be negative") }
+        return n
     }
 }
 

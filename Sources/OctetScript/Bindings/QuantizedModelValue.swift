@@ -106,7 +106,7 @@ enum QuantizedModelMethods {
                 doc: "Per-tensor fix_pos, range, clipped % and SQNR vs the float model, and per-layer sensitivity, on `data` (default: the calibration data; at most `samples` samples).") { a, interp in
             let q = try QuantizedModelValue.receiver(a)
             let x = try data(a, q, interp)
-            let samples = try a.int("samples")
+            let samples = try sampleCount(a)
             let report = try interp.withProgress("report", total: 1) { step in
                 let r = try QuantReport.make(q.q, feeds: [q.q.graph.inputs[0].name: x], samples: samples)
                 try step()
@@ -118,7 +118,7 @@ enum QuantizedModelMethods {
                 doc: "Table of layers ranked worst first: network-output SQNR (dB) when only that layer is quantized.") { a, interp in
             let q = try QuantizedModelValue.receiver(a)
             let x = try data(a, q, interp)
-            let r = try QuantReport.make(q.q, feeds: [q.q.graph.inputs[0].name: x], samples: try a.int("samples"))
+            let r = try QuantReport.make(q.q, feeds: [q.q.graph.inputs[0].name: x], samples: try sampleCount(a))
             return .object(ReportValue(r, model: q.float.displayPath, method: q.method).sensitivityTable)
         },
         Builtin("save", ["self", "path"], doc: "Saves the quantization parameters as JSON (octet-quant-params/1); load_quant(model, path) reads them back.") { a, interp in
@@ -132,6 +132,13 @@ enum QuantizedModelMethods {
             return .object(TensorValue(try q.captured(try a.string(1), x).codes))
         },
     ])
+
+    /// The `samples:` argument of `report` and `sensitivity`; throws unless it is at least 1.
+    static func sampleCount(_ a: Arguments) throws -> Int {
+        let n = try a.int("samples")
+        guard n >= 1 else { throw BindingError.named("samples", "samples must be at least 1, got \(n)") }
+        return n
+    }
 
     /// Argument 1 (data) or the calibration samples.
     static func data(_ a: Arguments, _ q: QuantizedModelValue, _ interp: Interpreter) throws -> Tensor {
