@@ -87,6 +87,20 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    func testErrorsInCallbacksOfBuiltinsPointAtTheScript() {
+        expect("""
+        [1, 2].map(fn(a, b) { 1 })
+        # expect error: snippet.octet:1:8: error: <closure>: missing argument 'b'
+        """)
+        expect("""
+        let xs = [1, 2]
+        xs.map(fn(x) { x / 0 })
+        # expect error: snippet.octet:2:18: error: division by zero
+        # expect stack: in <closure> at snippet.octet:2:18
+        # expect stack: in <script> at snippet.octet:2:4
+        """)
+    }
+
     func testIterationErrorsOfObjectsHaveALocation() {
         expect("""
         for x in tensor(5) {}

@@ -74,6 +74,9 @@ extension Interpreter {
     func callBuiltin(_ b: Builtin, _ positional: [Value], _ named: [(String, Value, SourceLocation)],
                      at loc: SourceLocation, argumentLocations: [SourceLocation], isMethod: Bool = false) throws -> Value {
         let args = try bindArguments(b, positional, named, at: loc, argumentLocations: argumentLocations, isMethod: isMethod)
+        let outerSite = builtinCallSite
+        builtinCallSite = loc
+        defer { builtinCallSite = outerSite }
         do {
             return try b.body(args, self)
         } catch let e as RuntimeError {

@@ -27,6 +27,9 @@ public final class Interpreter {
     var globalIndex: [String: Int] = [:]
     var builtinCount = 0
     var callStack: [CallRecord] = []
+    /// Where the innermost running builtin was called: callbacks it makes through
+    /// `call(_:_:at:)` report errors (and their stack) against it.
+    var builtinCallSite: SourceLocation?
     var importing: [String] = []
     var imported: Set<String> = []
     /// Directory used to resolve `import` and relative paths at top level.
@@ -108,8 +111,9 @@ public final class Interpreter {
     }
 
     /// Calls a script or builtin function from Swift (e.g. a builtin applying a callback).
+    /// Without `location`, errors point at the call of the running builtin (`xs.map(f)`).
     public func call(_ function: Value, _ args: [Value], at location: SourceLocation? = nil) throws -> Value {
-        let loc = location ?? callStack.last?.callSite ?? SourceLocation(file: "<host>", line: 0, column: 0)
+        let loc = location ?? builtinCallSite ?? callStack.last?.callSite ?? SourceLocation(file: "<host>", line: 0, column: 0)
         return try call(function, positional: args, named: [], at: loc, argumentLocations: [])
     }
 
