@@ -101,6 +101,26 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    func testBuiltinPositionalParametersByName() {
+        expect("""
+        print(sqrt(x: 4), len(value: [1, 2]))   # expect: 2.0 2
+        let l = [1]
+        l.append(item: 3)
+        print(l)                                # expect: [1, 3]
+        print(range(1, end: 4), "abc".split(separator: "b"))   # expect: 1..<4 ["a", "c"]
+        sqrt(4, x: 3)
+        # expect error: snippet.octet:6:9: error: sqrt: argument 'x' given twice
+        """)
+        expect("""
+        sqrt(y: 4)
+        # expect error: snippet.octet:1:6: error: sqrt: unknown argument 'y'; accepted: x
+        """)
+        expect("""
+        [1].append(3, item: 4)
+        # expect error: snippet.octet:1:15: error: list.append: argument 'item' given twice
+        """)
+    }
+
     func testIterationErrorsOfObjectsHaveALocation() {
         expect("""
         for x in tensor(5) {}

@@ -91,33 +91,52 @@ extension Interpreter {
     }
 
     /// Checks counts and names and fills defaults, producing the builtin's `Arguments`.
+    /// Positional parameters not given by position may be given by name (`sqrt(x: 4)`).
+    /// Errors: too many positional arguments, an unknown name (listing the accepted ones),
+    /// an argument given twice, a missing required argument.
     func bindArguments(_ b: Builtin, _ positional: [Value], _ named: [(String, Value, SourceLocation)],
                        at loc: SourceLocation, argumentLocations: [SourceLocation], isMethod: Bool) throws -> Arguments {
         let shown = isMethod ? 1 : 0
-        let required = b.positional.filter { $0.defaultValue == nil }.count
-        if positional.count < required {
-            let missing = b.positional[positional.count].name
-            throw error("\(b.displayName): missing argument '\(missing)' (expected \(required - shown)\(b.positional.count > required ? "+" : ""), got \(positional.count - shown))", at: loc)
-        }
         if positional.count > b.positional.count && !b.variadic {
             throw error("\(b.displayName): expected at most \(b.positional.count - shown) positional argument\(b.positional.count - shown == 1 ? "" : "s"), got \(positional.count - shown)",
                         at: argumentLocations.indices.contains(b.positional.count) ? argumentLocations[b.positional.count] : loc)
         }
-        var values = positional
-        for p in b.positional.dropFirst(positional.count) { values.append(p.defaultValue!) }
+        let positionalNames = b.positional.dropFirst(shown).map(\.name)
         var namedValues: [String: Value] = [:]
         var namedLocations: [String: SourceLocation] = [:]
         for p in b.named { namedValues[p.name] = p.defaultValue ?? .null }
+        var byName: [String: (Value, SourceLocation)] = [:]
         for (n, v, nloc) in named {
+            if positionalNames.contains(n) {
+                if b.positional.firstIndex(where: { $0.name == n })! < positional.count {
+                    throw error("\(b.displayName): argument '\(n)' given twice", at: nloc)
+                }
+                byName[n] = (v, nloc)
+                continue
+            }
             guard namedValues[n] != nil else {
-                let accepted = b.named.map(\.name)
+                let accepted = b.positional.dropFirst(max(shown, positional.count)).map(\.name) + b.named.map(\.name)
                 let detail = accepted.isEmpty ? "\(b.displayName) takes no named arguments" : "accepted: " + accepted.joined(separator: ", ")
                 throw error("\(b.displayName): unknown argument '\(n)'; \(detail)", at: nloc)
             }
             namedValues[n] = v
             namedLocations[n] = nloc
         }
+        var values = positional
+        var locations = argumentLocations
+        for (i, p) in b.positional.enumerated() where i >= positional.count {
+            if let (v, nloc) = byName[p.name] {
+                values.append(v)
+                if locations.count == i { locations.append(nloc) }
+            } else if let d = p.defaultValue {
+                values.append(d)
+                if locations.count == i { locations.append(loc) }
+            } else {
+                let required = b.positional.filter { $0.defaultValue == nil }.count
+                throw error("\(b.displayName): missing argument '\(p.name)' (expected \(required - shown)\(b.positional.count > required ? "+" : ""), got \(positional.count - shown))", at: loc)
+            }
+        }
         return Arguments(callee: b.displayName, values: values, named: namedValues, callLocation: loc,
-                         locations: argumentLocations, namedLocations: namedLocations, firstShown: shown)
+                         locations: locations, namedLocations: namedLocations, firstShown: shown)
     }
 }
