@@ -23,8 +23,8 @@ public struct Arguments {
     func location(of e: BindingError) -> SourceLocation {
         switch e {
         case .argument(let i, _):
-            let k = i - firstShown
-            return k >= 0 && k < locations.count ? locations[k] : callLocation
+            // `locations` has one entry per value, the receiver's (the call) included.
+            return i >= 0 && i < locations.count ? locations[i] : callLocation
         case .named(let n, _): return namedLocations[n] ?? callLocation
         case .message: return callLocation
         }
