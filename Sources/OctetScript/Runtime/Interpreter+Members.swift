@@ -58,6 +58,7 @@ extension Interpreter {
         case (.string(let s), _):
             let chars = Array(s)
             return .string(String(chars[try position(i, count: chars.count, base, at: loc)]))
+        case (.range(let r), .range(let s)): return .range(try sliceRange(r, s, at: loc))
         case (.range(let r), _): return .int(r.element(try position(i, count: r.count, base, at: loc)))
         case (.record(let r), .string(let k)):
             guard let v = r[k] else {
@@ -78,11 +79,29 @@ extension Interpreter {
         return p
     }
 
+    /// The positions a slice `r` selects from a sequence of `count` items.
     func slice(_ r: RangeValue, count: Int, at loc: SourceLocation) throws -> [Int] {
+        try checkSlice(r, count: count, at: loc)
+        return Array(r.lower..<r.upper)
+    }
+
+    /// Throws unless `r` is a step-1 range within `0...count`.
+    func checkSlice(_ r: RangeValue, count: Int, at loc: SourceLocation) throws {
         guard r.step == 1, r.lower >= 0, r.upper <= count, r.lower <= r.upper else {
             throw error("slice \(Format.repr(.range(r))) out of range for length \(count)", at: loc)
         }
-        return Array(r.lower..<r.upper)
+    }
+
+    /// `r[s]`: the elements of range `r` at positions `s` (a step-1 slice), as a range
+    /// with `r`'s step (`(0..<10)[2..<5]` is `2..<5`, `range(0, 10, 3)[1..<3]` is `range(3, 9, 3)`).
+    /// Errors as `slice`.
+    func sliceRange(_ r: RangeValue, _ s: RangeValue, at loc: SourceLocation) throws -> RangeValue {
+        let n = r.count
+        try checkSlice(s, count: n, at: loc)
+        // Positions equal to the count map to `r.upper`: r.element(n) could overflow.
+        let lower = s.lower == n ? r.upper : r.element(s.lower)
+        let upper = s.upper == n ? r.upper : r.element(s.upper)
+        return RangeValue(lower: lower, upper: upper, step: r.step)
     }
 
     func setIndex(_ base: Value, _ indices: [Value], _ value: Value, at loc: SourceLocation) throws {
