@@ -127,4 +127,21 @@ final class EdgeCaseTests: XCTestCase {
         # expect error: snippet.octet:1:10: error: cannot iterate over a rank-0 tensor
         """)
     }
+
+    func testInvisibleCharactersAreEscapedInDiagnostics() {
+        expect("""
+        let a = 1 \u{0} + 2
+        let b = 1 \u{A0}+ 2
+        # expect error: snippet.octet:1:11: error: unexpected character '\\0'
+        # expect error: snippet.octet:2:11: error: unexpected character 'U+00A0'
+        """)
+    }
+
+    func testCRLFLineEndsAreNewlines() {
+        let result = ScriptHarness.run(source: "let a = 1\r\nprint(a + 1)\r\nprint(a +)\r\n", name: "crlf.octet")
+        XCTAssertEqual(result.output, [])
+        XCTAssertEqual(result.errors, ["crlf.octet:3:10: error: expected expression, found ')'"])
+        XCTAssertEqual(ScriptHarness.run(source: "let a = 1\r\nprint(a + 1)\r\n", name: "crlf.octet").output, ["2"])
+        XCTAssertEqual(SourceFile(name: "x", text: "a\r\nb\r\n").lines, ["a", "b", ""])
+    }
 }

@@ -13,8 +13,10 @@ public struct Lexer {
     private var brackets: [Character] = []
     public private(set) var diagnostics: [Diagnostic] = []
 
+    /// CRLF line ends count as LF (Swift keeps `\r\n` as one `Character`, which would
+    /// otherwise be neither whitespace nor a newline).
     public init(_ text: String, file: String, line: Int = 1, column: Int = 1) {
-        self.chars = Array(text)
+        self.chars = text.map { $0 == "\r\n" ? "\n" : $0 }
         self.file = file
         self.line = line
         self.column = column
@@ -167,7 +169,35 @@ public struct Lexer {
         if let kind = TokenKind(rawValue: String(c)) {
             return Token(kind: kind, text: String(c), location: start)
         }
-        error("unexpected character '\(c)'", at: start)
+        error("unexpected character '\(Lexer.shown(c))'", at: start)
         return nextToken()
     }
+
+    /// A character as messages show it: printable ones as they are, control and other
+    /// invisible ones escaped (`\r`, `\t`, `\0`, else `U+XXXX`), so diagnostics never
+    /// carry raw control bytes to the terminal.
+    static func shown(_ c: Character) -> String {
+        var out = ""
+        for scalar in c.unicodeScalars {
+            switch scalar {
+            case "\0": out += "\\0"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+                    out += "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+                default:
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+}
+
+private extension String {
+    /// The string with leading zeros up to `width` characters.
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

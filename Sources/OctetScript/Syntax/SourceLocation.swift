@@ -24,8 +24,10 @@ public struct SourceFile: Sendable {
     public init(name: String, text: String) {
         self.name = name
         self.text = text
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        // Split on scalars: a CRLF pair is one Character and would not match "\n".
+        self.lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+            let line = String(String.UnicodeScalarView($0))
+            return line.hasSuffix("\r") ? String(line.dropLast()) : line
         }
     }
 
