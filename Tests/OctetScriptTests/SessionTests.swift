@@ -30,6 +30,16 @@ final class SessionTests: XCTestCase {
         XCTAssertFalse(Session.needsMoreInput("fn f(x) {\n  x\n}"))
     }
 
+    func testUnclosedBlockAtEndOfInputIsReported() {
+        let (s, out, err) = makeSession()
+        XCTAssertTrue(s.finish(pending: "  \n"))
+        XCTAssertEqual(err(), "")
+        XCTAssertFalse(s.finish(pending: "fn f() {\n return 1"))
+        XCTAssertTrue(err().contains("error:"), err())
+        XCTAssertEqual(out(), "")
+        XCTAssertEqual(s.script, "")
+    }
+
     func testCompletion() {
         let (s, _, _) = makeSession()
         s.execute("let model = {bits: 8, method: \"mse\"}")

@@ -84,6 +84,15 @@ public final class Session {
         return ok
     }
 
+    /// Ends the input: `pending` is what was still buffered because a bracket or block was
+    /// open (`fn f() {` without its `}`). Reports it as the syntax error `octet run` gives for
+    /// the same text and returns false; returns true when nothing was pending.
+    @discardableResult
+    public func finish(pending: String) -> Bool {
+        if pending.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return true }
+        return execute(pending)
+    }
+
     /// Runs a script file in the session (`:load`).
     @discardableResult
     public func load(_ path: String) -> Bool {
