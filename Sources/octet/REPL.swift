@@ -52,6 +52,7 @@ final class REPL {
             fflush(stdout)
             guard let line = read(prompt: buffer.isEmpty ? "octet> " : "  ...> ") else {
                 if interactive { print("") }
+                session.finish(pending: buffer)  // an unclosed block at end of input is a syntax error
                 return
             }
             buffer += buffer.isEmpty ? line : "\n" + line
