@@ -142,44 +142,4 @@ final class Conv2DFloatWindowTests: XCTestCase {
         } } }
         XCTAssertLessThan(zip(got, want).map { abs($0 - $1) }.max() ?? 1, 1e-4)
     }
-
-    /// The SGEMM calls of a convolution cover its product exactly once, for one and several
-    /// threads: output positions split for planes of 64 or more, output channels below.
-    func testGemmTilesCoverTheProductOnce() {
-        for (oc, plane, depth) in [(40, 49, 600), (8, 49, 16), (3, 49, 5), (96, 12544, 16), (24, 100, 144), (1, 64, 9), (1152, 49, 192)] {
-            for threads in [1, 2, 3] {
-                let t = Conv2DFloat.gemmTiles(outChannels: oc, outPlane: plane, depth: depth, threads: threads)
-                var hits = [Int](repeating: 0, count: oc * plane)
-                for tile in t.list { for r in tile.rows { for c in tile.cols { hits[r * plane + c] += 1 } } }
-                XCTAssertEqual(Set(hits), [1], "\(oc)×\(plane) threads \(threads)")
-                XCTAssertEqual(t.parallel, threads > 1)
-                if threads > 1 && (oc > 1 || plane >= 64) { XCTAssertGreaterThan(t.list.count, 1, "\(oc)×\(plane) threads \(threads)") }
-                if plane >= 64 && threads > 1 { XCTAssertTrue(t.list.allSatisfy { $0.rows == 0..<oc }) }
-            }
-        }
-        XCTAssertEqual(Conv2DFloat.gemmTiles(outChannels: 40, outPlane: 49, depth: 600, threads: 1).list.map(\.rows.count), [30, 10])
-        XCTAssertEqual(Conv2DFloat.gemmTiles(outChannels: 40, outPlane: 49, depth: 600, threads: 2).list.map(\.rows.count), [20, 20])
-    }
-
-    /// Pointwise and im2col convolutions on planes split across two threads, against the Double loop.
-    func testThreadedGEMMTilesMatchDirectLoop() {
-        var rng = SeededRNG(seed: 8)
-        for (c, oc, k, h, w) in [(16, 24, 1, 20, 23), (5, 7, 3, 17, 9), (600, 40, 1, 7, 7), (9, 3, 3, 5, 5)] {
-            let g = ConvGeometry(batch: 2, inChannels: c, inH: h, inW: w, outChannels: oc, kernelH: k, kernelW: k,
-                                 strideH: 1, strideW: 1, padTop: k / 2, padLeft: k / 2, padBottom: k / 2, padRight: k / 2,
-                                 dilationH: 1, dilationW: 1)
-            let x = (0..<(2 * c * h * w)).map { _ in Float.random(in: -1...1, using: &rng) }
-            let wt = (0..<(oc * c * k * k)).map { _ in Float.random(in: -0.2...0.2, using: &rng) }
-            let b = (0..<oc).map { _ in Float.random(in: -1...1, using: &rng) }
-            let want = reference(x, wt, b, g, lo: -.infinity, hi: .infinity)
-            let saved = KernelConfig.threads
-            KernelConfig.threads = 2
-            defer { KernelConfig.threads = saved }
-            let got = x.withUnsafeBufferPointer { xp in wt.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-                Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, geometry: g)
-            } } }
-            XCTAssertLessThan(zip(got, want).map { abs($0 - $1) }.max() ?? 1, 1e-4, "\(g)")
-            XCTAssertEqual(KernelConfig.threads, 2)
-        }
-    }
 }

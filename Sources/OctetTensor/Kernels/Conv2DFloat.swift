@@ -55,44 +55,15 @@ public enum Conv2DFloat {
                     }
                     let wg = w + grp * ocg * k
                     let yg = y + (n * g.outChannels + grp * ocg) * outPlane
-                    let tiles = gemmTiles(outChannels: ocg, outPlane: outPlane, depth: k, threads: KernelConfig.threads)
-                    let run = { (t: GemmTile) in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t.rows.count), Int32(t.cols.count), Int32(k),
-                                    1, wg + t.rows.lowerBound * k, Int32(k), b + t.cols.lowerBound, Int32(outPlane), 0,
-                                    yg + t.rows.lowerBound * outPlane + t.cols.lowerBound, Int32(outPlane))
-                    }
-                    if tiles.parallel {
-                        let threads = KernelConfig.threads
-                        KernelConfig.withThreads(1) { KernelConfig.parallelFor(tiles.list.count, threads: threads) { run(tiles.list[$0]) } }
-                    } else {
-                        for t in tiles.list { run(t) }
+                    let rows = rowsPerSGEMM(outChannels: ocg, outPlane: outPlane, depth: k)
+                    for r0 in stride(from: 0, to: ocg, by: rows) {
+                        let m = min(rows, ocg - r0)
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(outPlane), Int32(k),
+                                    1, wg + r0 * k, Int32(k), b, Int32(outPlane), 0, yg + r0 * outPlane, Int32(outPlane))
                     }
                 }
             }
         }
-    }
-
-    /// One SGEMM of a convolution: output channels `rows`, output positions `cols`.
-    struct GemmTile { var rows: Range<Int>; var cols: Range<Int> }
-
-    /// The SGEMM calls of one convolution product [outChannels × depth]·[depth × outPlane]. One
-    /// thread: output-channel slices of `rowsPerSGEMM`. Several threads: each call single-threaded
-    /// and the calls spread over the threads (`parallel`), split along the output positions for a
-    /// plane of 64 or more (each thread packs the weights and its share of the input once) and along
-    /// the output channels below (the slices of `rowsPerSGEMM`, cut further until every thread has one).
-    static func gemmTiles(outChannels: Int, outPlane: Int, depth: Int, threads: Int) -> (list: [GemmTile], parallel: Bool) {
-        let rows = rowsPerSGEMM(outChannels: outChannels, outPlane: outPlane, depth: depth)
-        let parallel = threads > 1
-        if parallel && outPlane >= 64 {
-            let step = ((outPlane + threads - 1) / threads + 15) / 16 * 16
-            return (stride(from: 0, to: outPlane, by: step).map { GemmTile(rows: 0..<outChannels, cols: $0..<min($0 + step, outPlane)) }, true)
-        }
-        var perCall = rows
-        if parallel {  // a multiple of `threads` calls of (nearly) equal size
-            let calls = ((outChannels + rows - 1) / rows + threads - 1) / threads * threads
-            perCall = (outChannels + calls - 1) / calls
-        }
-        return (stride(from: 0, to: outChannels, by: perCall).map { GemmTile(rows: $0..<min($0 + perCall, outChannels), cols: 0..<outPlane) }, parallel)
     }
 
     /// Output channels per SGEMM call. A small output plane (under 64 positions: the 7×7 stages
