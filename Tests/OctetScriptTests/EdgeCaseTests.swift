@@ -144,4 +144,16 @@ final class EdgeCaseTests: XCTestCase {
         XCTAssertEqual(ScriptHarness.run(source: "let a = 1\r\nprint(a + 1)\r\n", name: "crlf.octet").output, ["2"])
         XCTAssertEqual(SourceFile(name: "x", text: "a\r\nb\r\n").lines, ["a", "b", ""])
     }
+
+    /// Chains of operators or calls are limited (each link is a level the interpreter walks
+    /// recursively): 2 000 000 terms crashed the process, 100 000 still run.
+    func testOverlongChainsAreSyntaxErrors() {
+        let ok = ScriptHarness.run(source: "print(" + Array(repeating: "1", count: 100_000).joined(separator: " + ") + ")", name: "ok.octet")
+        XCTAssertEqual(ok.output, ["100000"])
+        XCTAssertEqual(ok.errors, [])
+        let long = ScriptHarness.run(source: "let x = " + Array(repeating: "1", count: 100_002).joined(separator: " + "), name: "long.octet")
+        XCTAssertEqual(long.errors.first?.hasSuffix("error: expression chains more than 100000 operators or calls; split it"), true, "\(long.errors)")
+        let calls = ScriptHarness.run(source: "let s = \"a\"" + String(repeating: ".upper()", count: 100_001), name: "calls.octet")
+        XCTAssertEqual(calls.errors.count, 1, "\(calls.errors)")
+    }
 }

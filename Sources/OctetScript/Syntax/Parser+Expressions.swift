@@ -8,7 +8,9 @@ extension Parser {
     /// `a |> f(b)` is `f(a, b)`; `a |> f` is `f(a)`.
     mutating func pipe() throws -> Expr {
         var left = try or()
+        var links = 0
         while check(.pipe) || (check(.newline) && checkNext(.pipe)) {
+            try chainLink(&links)
             skipNewlines()
             let op = advance()
             skipNewlines()
@@ -26,7 +28,9 @@ extension Parser {
 
     mutating func or() throws -> Expr {
         var left = try and()
+        var links = 0
         while check(.kwOr) {
+            try chainLink(&links)
             let op = advance(); skipContinuation()
             left = Expr(.logical(.or, left, try and()), at: op.location)
         }
@@ -35,7 +39,9 @@ extension Parser {
 
     mutating func and() throws -> Expr {
         var left = try not()
+        var links = 0
         while check(.kwAnd) {
+            try chainLink(&links)
             let op = advance(); skipContinuation()
             left = Expr(.logical(.and, left, try not()), at: op.location)
         }
@@ -56,7 +62,9 @@ extension Parser {
         let ops: [TokenKind: BinaryOp] = [.equalEqual: .equal, .bangEqual: .notEqual, .less: .less,
                                           .lessEqual: .lessEqual, .greater: .greater, .greaterEqual: .greaterEqual]
         var left = try range()
+        var links = 0
         while let op = ops[peek.kind] {
+            try chainLink(&links)
             let tok = advance(); skipContinuation()
             left = Expr(.binary(op, left, try range()), at: tok.location)
         }
@@ -74,7 +82,9 @@ extension Parser {
 
     mutating func additive() throws -> Expr {
         var left = try multiplicative()
+        var links = 0
         while check(.plus) || check(.minus) {
+            try chainLink(&links)
             let tok = advance(); skipContinuation()
             left = Expr(.binary(tok.kind == .plus ? .add : .subtract, left, try multiplicative()), at: tok.location)
         }
@@ -84,7 +94,9 @@ extension Parser {
     mutating func multiplicative() throws -> Expr {
         let ops: [TokenKind: BinaryOp] = [.star: .multiply, .slash: .divide, .percent: .modulo]
         var left = try unary()
+        var links = 0
         while let op = ops[peek.kind] {
+            try chainLink(&links)
             let tok = advance(); skipContinuation()
             left = Expr(.binary(op, left, try unary()), at: tok.location)
         }
@@ -106,7 +118,9 @@ extension Parser {
 
     mutating func postfix() throws -> Expr {
         var expr = try primary()
+        var links = 0
         while true {
+            try chainLink(&links)
             if check(.leftParen) {
                 advance()
                 expr = Expr(.call(callee: expr, arguments: try arguments()), at: expr.location)

@@ -167,6 +167,18 @@ public struct Parser {
         return VariableRef(name: name, resolution: .global, visibleLocals: locals)
     }
 
+    /// Most operators, calls or member accesses chained in one expression: each adds a level
+    /// to the tree the interpreter walks recursively.
+    static let maxChain = 100_000
+
+    /// Counts one more link of an operator or postfix chain; throws past `maxChain`.
+    mutating func chainLink(_ links: inout Int) throws {
+        links += 1
+        if links > Parser.maxChain {
+            throw fail("expression chains more than \(Parser.maxChain) operators or calls; split it", at: peek.location)
+        }
+    }
+
     mutating func enterNesting() throws {
         depth += 1
         if depth > Parser.maxDepth {
