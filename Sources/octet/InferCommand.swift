@@ -22,6 +22,9 @@ struct InferCommand: ParsableCommand {
                 let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (m.inputs.first?.name ?? "", parts[0])
                 guard !path.isEmpty else { throw ValidationError("--input '\(spec)': expected a path (or name=path)") }
+                guard URL(fileURLWithPath: path).standardized.path != URL(fileURLWithPath: output).standardized.path else {
+                    throw ValidationError("--output \(output) is the input \(path); choose another path")
+                }
                 let t = try NPY.read(path: path)
                 guard t.rank >= 1, t.shape[0] > 0 else { throw ValidationError("\(path): empty input batch (shape \(t.shape))") }
                 feeds[name] = t

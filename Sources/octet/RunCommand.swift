@@ -19,6 +19,10 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("octet: no such script '\(file)'\n".utf8))
             throw ExitCode(ScriptRunner.ExitCode.usage)
         }
+        if let notebook, notebook.hasSuffix("/") || (FileManager.default.fileExists(atPath: notebook, isDirectory: &isDir) && isDir.boolValue) {
+            FileHandle.standardError.write(Data("octet: --notebook \(notebook) is a folder; give the Markdown file's path\n".utf8))
+            throw ExitCode(ScriptRunner.ExitCode.usage)
+        }
         let file = self.file, notebook = self.notebook, seed = UInt64(bitPattern: Int64(self.seed))
         let code = Interpreter.onLargeStack { () -> Int32 in
             let interpreter = Interpreter(seed: seed, progress: TerminalProgress.forTerminal())
