@@ -156,4 +156,13 @@ final class EdgeCaseTests: XCTestCase {
         let calls = ScriptHarness.run(source: "let s = \"a\"" + String(repeating: ".upper()", count: 100_001), name: "calls.octet")
         XCTAssertEqual(calls.errors.count, 1, "\(calls.errors)")
     }
+
+    /// `break` / `continue` outside a loop (also inside a function defined in a loop) are syntax
+    /// errors found before anything runs, not runtime errors when the function is called.
+    func testBreakOutsideALoopIsASyntaxError() {
+        let r = ScriptHarness.run(source: "print(1)\nfn f() { break }\nwhile true { fn g() { continue }\n break }\n", name: "b.octet")
+        XCTAssertEqual(r.output, [])
+        XCTAssertEqual(r.errors, ["b.octet:2:10: error: 'break' outside a loop", "b.octet:3:23: error: 'continue' outside a loop"])
+        XCTAssertEqual(ScriptHarness.run(source: "for i in 0..<3 { if i == 1 { continue }\n print(i) }", name: "ok.octet").output, ["0", "2"])
+    }
 }

@@ -27,9 +27,13 @@ extension Parser {
         case .kwWhile:
             advance()
             let cond = try expression()
+            loops += 1
+            defer { loops -= 1 }
             return Stmt(.whileLoop(condition: cond, body: try block()), at: start)
-        case .kwBreak: advance(); return Stmt(.breakLoop, at: start)
-        case .kwContinue: advance(); return Stmt(.continueLoop, at: start)
+        case .kwBreak, .kwContinue:
+            let word = advance().text
+            guard loops > 0 else { throw fail("'\(word)' outside a loop", at: start) }
+            return Stmt(word == "break" ? .breakLoop : .continueLoop, at: start)
         case .kwReturn:
             advance()
             if check(.newline) || check(.semicolon) || check(.rightBrace) || check(.eof) {
@@ -72,7 +76,9 @@ extension Parser {
     mutating func functionRest(name: String?, isClosure: Bool, at start: SourceLocation) throws -> FunctionDecl {
         try expect(.leftParen, "to start the parameter list")
         scopes.append(FunctionScope(isTopLevel: false))
-        defer { scopes.removeLast() }
+        let outerLoops = loops
+        loops = 0  // a loop around the function does not make `break` inside it valid
+        defer { scopes.removeLast(); loops = outerLoops }
         var params: [Parameter] = []
         var sawDefault = false
         while !check(.rightParen) {
@@ -120,6 +126,8 @@ extension Parser {
         beginBlock()
         defer { endBlock() }
         let target = declare(name.text, at: name.location)
+        loops += 1
+        defer { loops -= 1 }
         let body = try block()
         return Stmt(.forIn(name: name.text, target: target, iterable: iterable, body: body), at: start)
     }

@@ -18,6 +18,9 @@ public struct Parser {
     let file: String
     var scopes: [FunctionScope] = [FunctionScope(isTopLevel: true)]
     var depth = 0
+    /// Loops enclosing the statement being parsed within the current function (`break` and
+    /// `continue` need one).
+    var loops = 0
     public private(set) var diagnostics: [Diagnostic] = []
     static let maxDepth = 200
     static let maxDiagnostics = 50
