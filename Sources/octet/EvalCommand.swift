@@ -24,6 +24,9 @@ struct EvalCommand: ParsableCommand {
             guard let images = arrays["images"], let labels = arrays["labels"] else {
                 throw ValidationError("\(data): needs arrays 'images' and 'labels' (found: \(arrays.keys.sorted().joined(separator: ", ")))")
             }
+            guard labels.dtype != .float32, labels.rank == 1, images.rank >= 1, labels.count == images.shape[0] else {
+                throw ValidationError("\(data): 'labels' must be integer class indices, one per image: \(images.rank >= 1 ? images.shape[0] : 0) images, labels \(labels.dtype) \(labels.shape)")
+            }
             let logits = try m.run(images.converted(to: .float32))
             let acc = try Accuracy.topK(logits: logits, labels: labels.asInt64Array().map { Int($0) }, k: topK)
             print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labels.count))
