@@ -42,10 +42,21 @@ public final class Model: @unchecked Sendable {
                     if axis == 0 { batch = v }
                     return .fixed(v)
                 case .symbolic(let name):
-                    if let v = dims[name] { return .fixed(v) }
+                    if let v = dims[name] {
+                        guard v >= 0 else { throw OctetGraphError.inputMismatch("input '\(input.name)': dimension \(name) = \(v) is negative") }
+                        return .fixed(v)
+                    }
                     if axis == 0 { return .fixed(batchSize) }
                     throw OctetGraphError.symbolicDim(input: input.name, dim: name.isEmpty ? "axis \(axis)" : name)
                 }
+            }
+        }
+        for input in g.inputs where graph.initializers[input.name] == nil {
+            guard let shape = input.shape, let n = Tensor.checkedByteCount(shape), n <= Node.maxOutputElements else {
+                throw OctetGraphError.inputMismatch("input '\(input.name)': shape \(input.dims) is larger than \(Node.maxOutputElements) elements")
+            }
+            if let b = shape.first, !(1...Model.maxBatchSize).contains(b) {
+                throw OctetGraphError.inputMismatch("input '\(input.name)': batch dimension \(b) is outside 1...\(Model.maxBatchSize)")
             }
         }
         let prepared = try ShapeFolding.prepare(g)

@@ -88,7 +88,7 @@ public struct Tensor: Sendable, Equatable {
     /// Same elements, new shape with the same element count.
     /// - Throws: `OctetTensorError.shapeMismatch` when the counts differ.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
-        guard Tensor.elementCount(newShape) == count else {
+        guard Tensor.checkedByteCount(newShape) == count else {
             throw OctetTensorError.shapeMismatch("cannot reshape \(shape) (\(count) elements) to \(newShape)")
         }
         var t = self

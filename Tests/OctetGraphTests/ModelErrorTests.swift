@@ -111,6 +111,13 @@ final class ModelErrorTests: XCTestCase {
                        "input 'x': dimension 'axis 1' is symbolic; give it a value (e.g. --batch) at load")
         XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(relu), batchSize: Model.maxBatchSize + 1) },
                        "batch size must be in 1...65536, got 65537")
+        // A fixed batch of 0 (runs would never advance) or beyond the limit is refused at load.
+        for b in [0, 100_000] {
+            let fixed = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [b, 1, 4, 4])],
+                                           outputs: [ModelBuilder.valueInfo("y", [b, 1, 4, 4])])
+            XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(fixed)) },
+                           "input 'x': batch dimension \(b) is outside 1...65536")
+        }
     }
 
     /// ConvTranspose's output_padding must stay below the stride or the dilation (ONNX spec).

@@ -87,4 +87,31 @@ final class ShapeOpTests: XCTestCase {
         XCTAssertEqual(try run1("Shape", [x], ["start": .int(1), "end": .int(-1)], opset: 15).int64s, [3, 4])
         XCTAssertEqual(try run1("Shape", [x], ["start": .int(-10)], opset: 15).int64s, [2, 3, 4, 5])
     }
+
+    /// Sizes and steps at the int64 limits: refused before allocating, or computed without
+    /// overflow (expected shapes and values from onnxruntime 1.32).
+    func testInt64ExtremesAreRefusedOrExact() throws {
+        let x = floats([1, 1, 4, 4], (0..<16).map(Float.init))
+        let (mx, mn) = (Int64.max, Int64.min)
+        assertClose(try run1("Slice", [x, int64s([0]), int64s([mx]), int64s([3]), int64s([mx])]), [1, 1, 4, 1], [0, 4, 8, 12])
+        assertClose(try run1("Slice", [x, int64s([mx]), int64s([mn]), int64s([3]), int64s([mn])]), [1, 1, 4, 1], [3, 7, 11, 15])
+        assertClose(try run1("Slice", [x, int64s([0]), int64s([10]), int64s([3]), int64s([mx - 5])]), [1, 1, 4, 1], [0, 4, 8, 12])
+        let r = try run1("Range", [Tensor(shape: [], int64s: [mn]), Tensor(shape: [], int64s: [mx]), Tensor(shape: [], int64s: [mx])])
+        XCTAssertEqual(r.int64s, [mn, -1, mx - 1])
+        assertOpThrows("more than 2147483648") {
+            try run1("Range", [Tensor(shape: [], int64s: [0]), Tensor(shape: [], int64s: [mx]), Tensor(shape: [], int64s: [1])])
+        }
+        assertOpThrows("larger than 2147483648 elements") { try run1("Expand", [x, int64s([1 << 40, 1, 4, 4])]) }
+        assertOpThrows("negative dimension") { try run1("Expand", [x, int64s([-3, 1, 4, 4])]) }
+        assertOpThrows("larger than 2147483648 elements") { try run1("Tile", [x, int64s([1, 1, 1, 1 << 40])]) }
+        assertOpThrows("overflow axis 3") { try run1("Tile", [x, int64s([1, 1, 1, 1 << 62])]) }
+        assertOpThrows("larger than 2147483648 elements") { try run1("ConstantOfShape", [int64s([1 << 40])]) }
+        assertOpThrows("must equal the node's 2 outputs") {
+            try runOp("Split", [x], attributes: ["axis": .int(3), "num_outputs": .int(Int(mx))], opset: 18, outputs: 2)
+        }
+        assertOpThrows("3 parts for 2 outputs") { try runOp("Split", [x, int64s([1, 1, 2])], attributes: ["axis": .int(3)], outputs: 2) }
+        assertOpThrows("cannot reshape") { try run1("Reshape", [floats([1], [5]), int64s([mx, mx])]) }
+        let w = floats([2, 1, 5, 5], [Float](repeating: 1, count: 50))
+        assertOpThrows("larger than the padded input") { try run1("Conv", [x, w], ["strides": .ints([2, 2])]) }
+    }
 }

@@ -80,6 +80,14 @@ final class DatasetErrorTests: XCTestCase {
         assertThrows(try Dataset.load(path: path("images/mixed")), contains: ["mixed/b.png", "2×3", "2×2", "mixed/a.png", "resize"])
     }
 
+    /// Output sizes beyond 16 384 per side are refused before any image is decoded or resampled.
+    func testResizeBeyondTheLargestSideIsRefused() {
+        let huge = ImagePreprocessing(resize: .direct(height: 100_000, width: 100_000))
+        assertThrows(try Dataset.imageFolder(path: path("images/flat"), preprocessing: huge), contains: ["100000×100000", "1...16384"])
+        let short = ImagePreprocessing(resize: .shorterSide(Int.max, cropHeight: 2, cropWidth: 2))
+        assertThrows(try Dataset.imageFolder(path: path("images/flat"), preprocessing: short), contains: ["shorter side", "1...16384"])
+    }
+
     func testCropLargerThanImage() {
         let p = ImagePreprocessing(resize: .centerCrop(height: 3, width: 3))
         assertThrows(try Dataset.imageFolder(path: path("images/flat"), preprocessing: p), contains: ["flat/a.png", "larger than the image"])

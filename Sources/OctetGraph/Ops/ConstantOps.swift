@@ -27,6 +27,7 @@ enum ConstantOps {
     static func constantOfShape(_ node: Node, _ inputs: [Tensor?]) throws -> Tensor {
         let shape = ShapeOps.intList(try node.required(inputs, 0))
         guard shape.allSatisfy({ $0 >= 0 }) else { throw node.fail("negative dimension in shape \(shape)") }
+        try node.requireOutputSize(shape)
         let value = try node.tensor("value") ?? Tensor(shape: [1], floats: [0])
         guard value.count == 1 else {
             throw OctetGraphError.badAttribute(node: node.label, attribute: "value", reason: "must hold exactly one element")
@@ -83,9 +84,15 @@ enum ConstantOps {
         }
         let start = s.asInt64Array()[0], limit = l.asInt64Array()[0], delta = d.asInt64Array()[0]
         guard delta != 0 else { throw node.fail("delta must not be 0") }
-        let span = limit - start
-        let n = Swift.max(Int((span + delta + (delta > 0 ? -1 : 1)) / delta), 0)
-        let values = (0..<n).map { start + Int64($0) * delta }
+        // Element count ceil((limit − start) / delta) in 128-bit arithmetic (the span of two int64s
+        // need not fit in one), then the usual output-size limit.
+        let span = Int128(limit) - Int128(start), d128 = Int128(delta)
+        let count = span == 0 || (span > 0) != (d128 > 0) ? Int128(0) : (span + d128 - (d128 > 0 ? 1 : -1)) / d128
+        guard count <= Int128(Node.maxOutputElements) else {
+            throw node.fail("range \(start)..<\(limit) step \(delta) has \(count) elements, more than \(Node.maxOutputElements)")
+        }
+        let n = Int(count)
+        let values = (0..<n).map { start &+ Int64($0) &* delta }  // within [start, limit): wrapping is exact
         return Tensor(shape: [n], int64s: values).converted(to: s.dtype)
     }
 }

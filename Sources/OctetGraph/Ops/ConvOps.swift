@@ -13,6 +13,9 @@ enum ConvOps {
         }
         let attrs = try WindowAttributes(node: node, spatial: [x.shape[2], x.shape[3]], kernel: [w.shape[2], w.shape[3]])
         guard attrs.kernel == [w.shape[2], w.shape[3]] else { throw node.fail("kernel_shape \(attrs.kernel) does not match weight \(w.shape)") }
+        for i in 0..<2 where x.shape[2 + i] + attrs.pads[i] + attrs.pads[i + 2] < attrs.dilations[i] * (attrs.kernel[i] - 1) + 1 {
+            throw node.fail("the \(attrs.kernel[0])×\(attrs.kernel[1]) kernel (dilations \(attrs.dilations)) is larger than the padded input \(x.shape)")
+        }
         let g = attrs.geometry(batch: x.shape[0], channels: x.shape[1], spatial: [x.shape[2], x.shape[3]], outChannels: w.shape[0], groups: groups)
         try node.requireOutputSize([g.batch, g.outChannels, g.outH, g.outW])
         guard g.outH > 0, g.outW > 0 else { throw node.fail("output would be empty for input \(x.shape)") }

@@ -39,7 +39,9 @@ extension ShapeOps {
     static func expand(_ node: Node, _ inputs: [Tensor?]) throws -> Tensor {
         let x = try node.required(inputs, 0)
         let target = intList(try node.required(inputs, 1))
+        guard target.allSatisfy({ $0 >= 0 }) else { throw node.fail("negative dimension in shape \(target)") }
         let out = try Shape.broadcast(x.shape, target)
+        try node.requireOutputSize(out)
         let padded = Array(repeating: 1, count: out.count - x.rank) + x.shape
         let strides = Shape.strides(padded)
         let tables = out.indices.map { k in
@@ -55,6 +57,12 @@ extension ShapeOps {
         guard repeats.count == x.rank, repeats.allSatisfy({ $0 >= 0 }) else {
             throw node.fail("repeats \(repeats) must have one non-negative value per input axis (rank \(x.rank))")
         }
+        let out = try x.shape.indices.map { k -> Int in
+            let (n, overflow) = repeats[k].multipliedReportingOverflow(by: x.shape[k])
+            guard !overflow else { throw node.fail("repeats \(repeats) overflow axis \(k)") }
+            return n
+        }
+        try node.requireOutputSize(out)
         let strides = Shape.strides(x.shape)
         let tables = x.shape.indices.map { k in
             (0..<(repeats[k] * x.shape[k])).map { ($0 % x.shape[k]) * strides[k] }

@@ -52,8 +52,9 @@ extension ShapeOps {
         } else if opset >= 13, let t = node.optional(inputs, 1) {
             sizes = intList(t)
         } else if let num = try node.int("num_outputs") {
-            guard num > 0 else {
-                throw OctetGraphError.badAttribute(node: node.label, attribute: "num_outputs", reason: "must be positive")
+            guard num > 0, num == node.outputs.count else {
+                throw OctetGraphError.badAttribute(node: node.label, attribute: "num_outputs",
+                                                   reason: "must equal the node's \(node.outputs.count) outputs, got \(num)")
             }
             let chunk = (dim + num - 1) / num
             sizes = Array(repeating: chunk, count: num - 1) + [dim - chunk * (num - 1)]
@@ -62,7 +63,10 @@ extension ShapeOps {
             guard n > 0, dim % n == 0 else { throw node.fail("cannot split size \(dim) into \(n) equal parts") }
             sizes = Array(repeating: dim / n, count: n)
         }
-        guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == dim else {
+        guard sizes.count == node.outputs.count else {
+            throw node.fail("split sizes \(sizes) give \(sizes.count) parts for \(node.outputs.count) outputs")
+        }
+        guard sizes.allSatisfy({ (0...dim).contains($0) }), sizes.reduce(0, +) == dim else {
             throw node.fail("split sizes \(sizes) do not sum to dimension \(dim) of axis \(k)")
         }
         let strides = Shape.strides(x.shape)
@@ -115,10 +119,11 @@ extension ShapeOps {
         if step > 0 {
             s = Swift.min(Swift.max(s, 0), dim)
             e = Swift.min(Swift.max(e, 0), dim)
-            return (s, e > s ? (e - s + step - 1) / step : 0)
+            return (s, e > s ? (e - s - 1) / step + 1 : 0)
         }
         s = Swift.min(Swift.max(s, 0), dim - 1)
         e = Swift.min(Swift.max(e, -1), dim - 1)
-        return (s, s > e ? (s - e - step - 1) / -step : 0)
+        // |step| as UInt: −Int.min does not fit in an Int
+        return (s, s > e ? Int(UInt(s - e - 1) / step.magnitude) + 1 : 0)
     }
 }

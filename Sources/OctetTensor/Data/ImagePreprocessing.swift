@@ -75,14 +75,20 @@ public struct ImagePreprocessing: Sendable, Equatable {
         }
     }
 
+    /// Largest output side (and shorter side), as for decoded images (`OCTET_IMG_MAX_SIDE`).
+    public static let maxSide = 16_384
+
     /// Checks sizes and normalization constants; `source` names the data in errors.
-    /// - Throws: `DatasetError.badPreprocessing` for non-positive sizes, a mean/std count that is
+    /// - Throws: `DatasetError.badPreprocessing` for sizes outside 1...`maxSide`, a mean/std count that is
     ///   neither 1 nor the channel count, a zero or non-finite std/scale, a non-finite mean/offset.
     public func validate(source: String, channels outChannels: Int? = nil) throws {
         let c = outChannels ?? channels
         func fail(_ r: String) -> DatasetError { .badPreprocessing(source: source, reason: r) }
-        if let s = fixedSize, s.height <= 0 || s.width <= 0 { throw fail("resize/crop size \(s.height)×\(s.width) must be positive") }
-        if case .shorterSide(let side, _, _) = resize, side <= 0 { throw fail("shorter side \(side) must be positive") }
+        let side = ImagePreprocessing.maxSide
+        if let s = fixedSize, !(1...side).contains(s.height) || !(1...side).contains(s.width) {
+            throw fail("resize/crop size \(s.height)×\(s.width) must be in 1...\(side)")
+        }
+        if case .shorterSide(let short, _, _) = resize, !(1...side).contains(short) { throw fail("shorter side \(short) must be in 1...\(side)") }
         switch normalization {
         case .none: break
         case .meanStd(let mean, let std, _):
