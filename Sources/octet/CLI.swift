@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OctetQuant
 import OctetTensor
 
 /// Shared CLI plumbing: domain errors become one `error:` line on stderr and exit code 1.
@@ -23,6 +24,12 @@ enum CLI {
 
     /// Warns on stderr when float inputs hold NaN or ±∞ (they run, but quantize to a clamp
     /// value and rarely mean what was intended), naming the input and the first bad sample.
+    /// Prints the quantizer's warnings (a semantics change such as LeakyRelu's alpha replaced by
+    /// the DPU's 26/256) to stderr, one `warning:` line each.
+    static func warnQuantization(_ q: QuantizedModel) {
+        for w in q.annotations.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+    }
+
     static func warnNonFinite(_ feeds: [String: Tensor], source: String) {
         for (name, t) in feeds.sorted(by: { $0.key < $1.key }) where t.dtype == .float32 && t.count > 0 {
             let bad = t.withFloats { p in p.firstIndex { !$0.isFinite } }

@@ -34,6 +34,7 @@ struct DeployCommand: ParsableCommand {
                 throw ValidationError("--option \(option.joined(separator: " ")): not DPU-deployable (power-of-two, 8-bit, per-tensor, signed activations only); use `octet export` for experiments")
             }
             let q = try Calibrator(model: m, config: config).calibrate(feeds)
+            CLI.warnQuantization(q)
             let program = try Compiler.compile(q.quantizedGraph, target: t)
             try ProgramFile.save(program, to: output)
             let cpu = program.instructions.filter { $0.device == .cpu && $0.kind != .fused }.count

@@ -43,6 +43,7 @@ struct ExportCommand: ParsableCommand {
             let m = try Model.load(path: model, batchSize: batch)
             let transform = try U8Transform.parse(u8)
             let qm = try ExportCommand.quantize(m, calib: calib, options: option, u8: transform)
+            CLI.warnQuantization(qm)
             // the evaluation runs before anything is written, so a bad --eval leaves no file behind
             let outs = try eval.map { path in
                 let feeds = try ExportCommand.feeds(path, m, u8: transform)
