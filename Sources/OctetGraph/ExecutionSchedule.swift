@@ -6,7 +6,7 @@ public struct ExecutionSchedule {
     public let releaseAfter: [[String]]
 
     /// - Throws: `OctetGraphError.unsupportedOp` for the first node without a kernel,
-    ///   `.missingInput` for a tensor nobody produces.
+    ///   `.missingInput` for a tensor nobody produces, `.badModel` for a tensor produced twice.
     public init(_ graph: Graph) throws {
         var ks: [OpKernel] = []
         var available = Set(graph.initializers.keys).union(graph.inputs.map(\.name))
@@ -16,6 +16,9 @@ public struct ExecutionSchedule {
             }
             for i in node.inputs where !i.isEmpty && !available.contains(i) {
                 throw OctetGraphError.missingInput(node: node.label, tensor: i)
+            }
+            for o in node.outputs where !o.isEmpty && available.contains(o) {
+                throw OctetGraphError.badModel("node \(node.label): output '\(o)' is already produced by another node, an input or an initializer")
             }
             available.formUnion(node.outputs)
             ks.append(k)

@@ -130,4 +130,12 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(proto)) },
                        "node up (ConvTranspose): output_padding [2, 0] must be ≥ 0 and below the stride or the dilation per axis")
     }
+
+    /// Two nodes writing the same tensor are refused (onnxruntime refuses them too).
+    func testTensorProducedTwice() throws {
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"], name: "r"), ModelBuilder.node("Neg", ["x"], ["y"], name: "n")],
+                                       inputs: [ModelBuilder.valueInfo("x", [1, 4])], outputs: [ModelBuilder.valueInfo("y", [1, 4])])
+        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(proto)) },
+                       "invalid model: node n (Neg): output 'y' is already produced by another node, an input or an initializer")
+    }
 }
