@@ -24,6 +24,26 @@ final class Conv2DFloatWindowTests: XCTestCase {
         return y
     }
 
+    /// `Conv2DFloat.forward` at 1 and 2 threads within 1e-4 of the Double reference.
+    func assertMatchesReference(_ x: [Float], _ w: [Float], _ b: [Float]?, _ g: ConvGeometry, clamp: (lo: Float, hi: Float)?,
+                                file: StaticString = #filePath, line: UInt = #line) {
+        let want = reference(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
+        for threads in [1, 2] {
+            let saved = KernelConfig.threads
+            KernelConfig.threads = threads
+            defer { KernelConfig.threads = saved }
+            let got = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
+                let run = { (bp: UnsafePointer<Float>?) in
+                    Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp, geometry: g, clamp: clamp)
+                }
+                return b.map { b in b.withUnsafeBufferPointer { run($0.baseAddress!) } } ?? run(nil)
+            } }
+            XCTAssertEqual(got.count, want.count, file: file, line: line)
+            let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-4, "\(g) threads \(threads)", file: file, line: line)
+        }
+    }
+
     func testRandomGeometriesMatchDirectLoop() throws {
         var rng = SeededRNG(seed: 51)
         var ran = 0
@@ -40,18 +60,7 @@ final class Conv2DFloatWindowTests: XCTestCase {
             let w = (0..<(c * k * k)).map { _ in Float.random(in: -1...1, using: &rng) }
             let b = (0..<c).map { _ in Float.random(in: -1...1, using: &rng) }
             let clamp: (lo: Float, hi: Float)? = ran % 3 == 0 ? (0, 1.5) : nil
-            let want = reference(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
-            for threads in [1, 2] {
-                let saved = KernelConfig.threads
-                KernelConfig.threads = threads
-                defer { KernelConfig.threads = saved }
-                let got = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-                    Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, geometry: g, clamp: clamp)
-                } } }
-                XCTAssertEqual(got.count, want.count)
-                let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
-                XCTAssertLessThan(worst, 1e-4, "\(g) threads \(threads)")
-            }
+            assertMatchesReference(x, w, b, g, clamp: clamp)
             ran += 1
         }
     }
@@ -105,21 +114,7 @@ final class Conv2DFloatWindowTests: XCTestCase {
             let w = (0..<(g.outChannels * ic * kk * kk)).map { _ in Float.random(in: -1...1, using: &rng) }
             let b: [Float]? = ran % 4 == 1 ? nil : (0..<g.outChannels).map { _ in Float.random(in: -1...1, using: &rng) }
             let clamp: (lo: Float, hi: Float)? = ran % 3 == 0 ? (0, 1.5) : nil
-            let want = reference(x, w, b, g, lo: clamp?.lo ?? -.infinity, hi: clamp?.hi ?? .infinity)
-            for threads in [1, 2] {
-                let saved = KernelConfig.threads
-                KernelConfig.threads = threads
-                defer { KernelConfig.threads = saved }
-                let got = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
-                    let run = { (bp: UnsafePointer<Float>?) in
-                        Conv2DFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp, geometry: g, clamp: clamp)
-                    }
-                    return b.map { b in b.withUnsafeBufferPointer { run($0.baseAddress!) } } ?? run(nil)
-                } }
-                XCTAssertEqual(got.count, want.count)
-                let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
-                XCTAssertLessThan(worst, 1e-4, "\(g) threads \(threads)")
-            }
+            assertMatchesReference(x, w, b, g, clamp: clamp)
             ran += 1
         }
     }
