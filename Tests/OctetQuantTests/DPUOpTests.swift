@@ -52,6 +52,29 @@ final class DPUOpTests: XCTestCase {
         XCTAssertEqual(Int64(r.captured["y"]!.codes.int8s[0]), DPUMath.dpuRound(sum * 7, shift: e))
     }
 
+    /// The DPU divides every window by 9: an AveragePool with count_include_pad = 0 whose windows
+    /// cross the border (pads, or ceil_mode with stride 2 on 4×4) is warned about, naming the node;
+    /// count_include_pad = 1 or windows inside the input are not.
+    func testPaddedAveragePoolWithoutCountIncludePadWarns() throws {
+        func warnings(_ attrs: [String: Attribute]) throws -> [String] {
+            var a = attrs
+            a["kernel_shape"] = .ints([3, 3])
+            let g = Graph(name: "g", nodes: [
+                Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"]),
+                Node(name: "pool", opType: "AveragePool", inputs: ["c"], outputs: ["y"], attributes: a),
+            ], initializers: ["w": Tensor(shape: [1, 1, 1, 1], floats: [1])],
+                inputs: [PTQTestGraphs.info("x", [1, 1, 4, 4])], outputs: [PTQTestGraphs.info("y", [1, 1, 2, 2])])
+            let x = Tensor(shape: [1, 1, 4, 4], floats: (0..<16).map { Float($0) / 16 })
+            return try Calibrator(model: try Model(graph: g)).calibrate(["x": x]).annotations.warnings
+        }
+        let padded = try warnings(["pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])])
+        XCTAssertTrue(padded.contains { $0.contains("pool") && $0.contains("count_include_pad = 0") }, "\(padded)")
+        let ceil = try warnings(["strides": .ints([2, 2]), "ceil_mode": .int(1)])
+        XCTAssertTrue(ceil.contains { $0.contains("count_include_pad = 0") }, "\(ceil)")
+        XCTAssertTrue(try warnings(["pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2]), "count_include_pad": .int(1)]).isEmpty)
+        XCTAssertTrue(try warnings([:]).isEmpty)
+    }
+
     /// The calibration tracker's per-batch search (serial) agrees with `QuantMath.diffsFixPos` (half-up),
     /// including exact ties.
     func testDiffsTrackerMatchesDiffsFixPos() throws {

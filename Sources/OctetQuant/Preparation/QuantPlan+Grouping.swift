@@ -60,6 +60,7 @@ extension QuantPlanBuilder {
             a.output = groupOutput(i)
         case .averagePool:
             a.avgPoolFactor = try avgPoolFactor(n)
+            try checkPaddedAverage(n)
             a.output = n.outputs[0]
         case .excluded, .nonFloat:
             break
@@ -94,6 +95,20 @@ extension QuantPlanBuilder {
         if alpha != DPUMath.dpuLeakyReluAlpha {
             warnings.append("LeakyRelu \(QuantPlan.key(n)): alpha \(alpha) replaced by the DPU's 26/256 = 0.1015625")
         }
+    }
+
+    /// The DPU divides every window by k = KH·KW (`sum · N / 2^M`): an AveragePool with
+    /// count_include_pad = 0 whose windows cross the input border (pads or ceil_mode) is computed
+    /// as with count_include_pad = 1 there, so its border outputs change (ONNX AveragePool spec).
+    mutating func checkPaddedAverage(_ n: Node) throws {
+        guard n.opType == "AveragePool", try n.int("count_include_pad", default: 0) == 0,
+              let s = info.shapes[n.inputs[0]] else { return }
+        let g = try NodeGeometry.pool(n, input: s)
+        let crossesH = g.padTop > 0 || (g.outH - 1) * g.strideH - g.padTop + (g.kernelH - 1) * g.dilationH >= g.inH
+        let crossesW = g.padLeft > 0 || (g.outW - 1) * g.strideW - g.padLeft + (g.kernelW - 1) * g.dilationW >= g.inW
+        guard crossesH || crossesW else { return }
+        warnings.append("AveragePool \(QuantPlan.key(n)): count_include_pad = 0 with windows crossing the border; "
+            + "the DPU divides by the full \(g.kernelH)×\(g.kernelW) window there (as count_include_pad = 1)")
     }
 
     func avgPoolFactor(_ n: Node) throws -> [Int] {
