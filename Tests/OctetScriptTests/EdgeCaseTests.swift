@@ -38,6 +38,12 @@ final class EdgeCaseTests: XCTestCase {
         # expect error: snippet.octet:2:18: error: string would have 256000000 bytes, more than the limit of 134217728
         """)
         expect("""
+        print(len("ab".pad(20000)), len("ab".pad(-9223372036854775807 - 1)))
+        "ab".pad(9223372036854775807)
+        # expect: 20000 2
+        # expect error: snippet.octet:2:6: error: string.pad: string would have 9223372036854775805 bytes, more than the limit of 134217728
+        """)
+        expect("""
         min(range(1000000000000))
         # expect error: snippet.octet:1:5: error: min: list would have 1000000000000 items, more than the limit of 67108864
         """)

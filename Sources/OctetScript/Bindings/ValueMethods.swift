@@ -114,9 +114,11 @@ enum ValueMethods {
             return .string(text(a).replacingOccurrences(of: old, with: try a.string(2)))
         },
         Builtin("pad", ["self", "width"], named: [ParameterSpec("left", .bool(false))],
-                doc: "Pads with spaces to `width` characters (on the right, or the left with `left: true`).") { a, _ in
+                doc: "Pads with spaces to `width` characters (on the right, or the left with `left: true`); a string already that wide is returned as is.") { a, _ in
             let s = text(a), w = try a.int(1)
-            let fill = String(repeating: " ", count: max(0, min(w, 10_000) - s.count))
+            let n = w > s.count ? w - s.count : 0
+            try Limits.checkString(n > Limits.maxStringBytes ? n : s.utf8.count + n)
+            let fill = String(repeating: " ", count: n)
             return .string(try a.bool("left") ? fill + s : s + fill)
         },
     ])
