@@ -49,6 +49,18 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// Integer tensors are summed in Int64 (through float32 the sum was rounded, and converting
+    /// it back trapped near Int64.max).
+    func testIntegerTensorSumOverflowIsAnError() {
+        expect("""
+        let near = arange(9223372036854775805, 9223372036854775807)
+        print(near.reshape([1, 2]).max(axis: 1).dtype)
+        near.sum()
+        # expect: int64
+        # expect error: snippet.octet:3:6: error: Tensor.sum: integer overflow: the sum leaves the int64 range
+        """)
+    }
+
     func testRangesTooLongToCountAreErrors() {
         expect("""
         len(range(0, -9223372036854775807 - 1, -1))

@@ -110,13 +110,7 @@ enum TensorBindings {
 
     static func reduce(_ a: Arguments, _ kind: TensorMath.Reduction) throws -> Value {
         let t = try a.tensor(0)
-        let r = try TensorMath.reduce(t, kind, axis: try a.optionalInt("axis"))
-        if kind == .argmax || kind == .argmin {
-            let ints = r.asFloatArray().map { Int64($0) }
-            return TensorValue.wrap(Tensor(shape: r.shape, int64s: ints))
-        }
-        if r.rank == 0, t.dtype != .float32, kind != .mean { return .int(Int(r.floats[0])) }
-        return TensorValue.wrap(r)
+        return TensorValue.wrap(try TensorMath.reduce(t, kind, axis: try a.optionalInt("axis")))
     }
 
     static func reshape(_ t: Tensor, _ a: Arguments, _ i: Int) throws -> Tensor {

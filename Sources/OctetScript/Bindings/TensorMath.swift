@@ -1,7 +1,8 @@
 import OctetTensor
 
 /// Float tensor arithmetic for the language: NumPy broadcasting, reductions, transpose,
-/// indexing. Results are float32 (integer inputs are converted first).
+/// indexing. Results are float32 (integer inputs are converted first), except the reductions of
+/// integer tensors and the indices of argmax / argmin (`reduce`).
 enum TensorMath {
     /// Element-wise `op` with NumPy broadcasting.
     /// - Throws: `OctetTensorError.shapeMismatch` when shapes do not broadcast.
@@ -43,28 +44,47 @@ enum TensorMath {
     enum Reduction: String { case sum, mean, max, min, argmax, argmin }
 
     /// Reduces along `axis`, or over all elements when `axis` is nil (shape `[]`).
+    /// Indices (argmax, argmin) are int64; integer tensors are summed and compared exactly in
+    /// Int64 (sum, max, min give int64); mean and float tensors use float32 (sums in Double).
+    /// - Throws: `OctetTensorError.shapeMismatch` for max/min/arg* of nothing; `BindingError` when
+    ///   an integer sum leaves Int64.
     static func reduce(_ t: Tensor, _ kind: Reduction, axis: Int?) throws -> Tensor {
-        let x = t.asFloatArray()
         guard t.count > 0 || kind == .sum || kind == .mean else {
             throw OctetTensorError.shapeMismatch("\(kind.rawValue) of an empty tensor")
         }
-        guard let axis else { return Tensor(shape: [], floats: [reduce(x[...], kind)]) }
-        let ax = try Shape.normalizeAxis(axis, rank: t.rank)
-        let outer = t.shape[..<ax].reduce(1, *), n = t.shape[ax], inner = t.shape[(ax + 1)...].reduce(1, *)
+        if t.dtype != .float32 && kind != .mean {
+            return try along(t.shape, axis, t.asInt64Array(), kind, make: { Tensor(shape: $0, int64s: $1) }) { try exact($0, kind) }
+        }
+        let x = t.asFloatArray()
+        if kind == .argmax || kind == .argmin {
+            return try along(t.shape, axis, x, kind, make: { Tensor(shape: $0, int64s: $1) }) { Int64(index($0, kind)) }
+        }
+        return try along(t.shape, axis, x, kind, make: { Tensor(shape: $0, floats: $1) }) { reduce($0, kind) }
+    }
+
+    /// Applies `reduce` to every column along `axis` (all elements when nil).
+    private static func along<T, R>(_ shape: [Int], _ axis: Int?, _ x: [T], _ kind: Reduction,
+                                    make: ([Int], [R]) -> Tensor, reduce: (ArraySlice<T>) throws -> R) throws -> Tensor {
+        guard let axis else { return make([], [try reduce(x[...])]) }
+        let ax = try Shape.normalizeAxis(axis, rank: shape.count)
+        let outer = shape[..<ax].reduce(1, *), n = shape[ax], inner = shape[(ax + 1)...].reduce(1, *)
         guard n > 0 || kind == .sum || kind == .mean else {
             throw OctetTensorError.shapeMismatch("\(kind.rawValue) over an empty axis")
         }
-        var out = [Float](repeating: 0, count: outer * inner)
-        var column = [Float](repeating: 0, count: n)
+        var out: [R] = []
+        out.reserveCapacity(outer * inner)
+        var column = [T]()
+        column.reserveCapacity(n)
         for o in 0..<outer {
             for i in 0..<inner {
-                for k in 0..<n { column[k] = x[(o * n + k) * inner + i] }
-                out[o * inner + i] = reduce(column[...], kind)
+                column.removeAll(keepingCapacity: true)
+                for k in 0..<n { column.append(x[(o * n + k) * inner + i]) }
+                out.append(try reduce(column[...]))
             }
         }
-        var shape = t.shape
-        shape.remove(at: ax)
-        return Tensor(shape: shape, floats: out)
+        var result = shape
+        result.remove(at: ax)
+        return make(result, out)
     }
 
     static func reduce(_ x: ArraySlice<Float>, _ kind: Reduction) -> Float {
@@ -73,10 +93,32 @@ enum TensorMath {
         case .mean: return x.isEmpty ? .nan : Float(x.reduce(0.0) { $0 + Double($1) } / Double(x.count))
         case .max: return x.max()!
         case .min: return x.min()!
-        case .argmax, .argmin:
-            var best = x.startIndex
-            for i in x.indices where kind == .argmax ? x[i] > x[best] : x[i] < x[best] { best = i }
-            return Float(best - x.startIndex)
+        case .argmax, .argmin: return Float(index(x, kind))
+        }
+    }
+
+    /// Position of the first largest (argmax) or smallest (argmin) element.
+    static func index<T: Comparable>(_ x: ArraySlice<T>, _ kind: Reduction) -> Int {
+        var best = x.startIndex
+        for i in x.indices where kind == .argmax ? x[i] > x[best] : x[i] < x[best] { best = i }
+        return best - x.startIndex
+    }
+
+    /// Sum (overflow checked), max, min or index of integers, exactly.
+    static func exact(_ x: ArraySlice<Int64>, _ kind: Reduction) throws -> Int64 {
+        switch kind {
+        case .sum:
+            var total: Int64 = 0
+            for v in x {
+                let (s, o) = total.addingReportingOverflow(v)
+                if o { throw BindingError.message("integer overflow: the sum leaves the int64 range") }
+                total = s
+            }
+            return total
+        case .max: return x.max()!
+        case .min: return x.min()!
+        case .argmax, .argmin: return Int64(index(x, kind))
+        case .mean: preconditionFailure("mean of integers is computed in float")
         }
     }
 
