@@ -40,6 +40,15 @@ public enum AtomicFile {
         }
     }
 
+    /// Whether `path` (links followed) is an existing device or FIFO, which `write` writes
+    /// through instead of replacing (e.g. /dev/stdout).
+    public static func isStream(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(URL(fileURLWithPath: path).resolvingSymlinksInPath().path, &info) == 0 else { return false }
+        let kind = info.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
     /// Writes `data` into an existing non-regular file (device, FIFO) without replacing it.
     private static func writeThrough(_ data: Data, to path: String) throws {
         guard let h = FileHandle(forWritingAtPath: path) else {

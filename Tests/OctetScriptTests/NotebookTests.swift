@@ -56,6 +56,33 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(first, try String(contentsOf: dir.appendingPathComponent("report-1.svg"), encoding: .utf8))
     }
 
+    /// A notebook written into a FIFO (like /dev/stdout) embeds its SVGs and writes nothing beside it.
+    func testNotebookIntoAFIFOEmbedsItsPlots() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-fifo-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("out.md").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let src = dir.appendingPathComponent("report.octet")
+        try script.write(to: src, atomically: true, encoding: .utf8)
+        var received = Data()
+        let done = DispatchSemaphore(value: 0)
+        Thread { received = FileHandle(forReadingAtPath: fifo)!.readDataToEndOfFile(); done.signal() }.start()
+        let code = ScriptRunner.run(path: src.path, displayName: "report.octet", notebook: fifo,
+                                    interpreter: Interpreter(seed: 0, output: { _ in })) { _ in }
+        done.wait()
+        XCTAssertEqual(code, ScriptRunner.ExitCode.runtime)
+        let md = String(decoding: received, as: UTF8.self)
+        let marker = "![weights](data:image/svg+xml;base64,"
+        guard let r = md.range(of: marker), let end = md[r.upperBound...].firstIndex(of: ")") else {
+            return XCTFail("no embedded plot in \(md.prefix(400))")
+        }
+        let svg = String(decoding: Data(base64Encoded: String(md[r.upperBound..<end]))!, as: UTF8.self)
+        XCTAssertTrue(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""), svg)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["out.md", "report.octet"])
+    }
+
     func testHistogramCountsAndSVGBars() {
         // Bins [0, 1) and [1, 2]; values outside the range count in the edge bins.
         XCTAssertEqual(Plot.binCounts([0, 0.5, 1, 1.5, 2, 10, -3], bins: 2, lo: 0, hi: 2), [3, 4])

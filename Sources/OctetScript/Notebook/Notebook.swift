@@ -28,8 +28,9 @@ public struct Notebook {
     }
 
     /// Markdown text plus the SVG files (name → contents) it links, named
-    /// `<base>-<n>.svg` in order of appearance so output is deterministic.
-    public func render(baseName: String) -> (markdown: String, files: [(String, String)]) {
+    /// `<base>-<n>.svg` in order of appearance so output is deterministic. With `inline` the
+    /// images are embedded as `data:image/svg+xml;base64,` links and no files are returned.
+    public func render(baseName: String, inline: Bool = false) -> (markdown: String, files: [(String, String)]) {
         var md = "# \(title)\n\n"
         if !subtitle.isEmpty { md += "_\(subtitle)_\n\n" }
         var files: [(String, String)] = []
@@ -47,6 +48,8 @@ public struct Notebook {
             for r in e.renderings {
                 switch r {
                 case .markdown(let text): md += text.trimmingCharacters(in: .newlines) + "\n\n"
+                case .svg(let svg, let title) where inline:
+                    md += "![\(title)](data:image/svg+xml;base64,\(Data(svg.utf8).base64EncodedString()))\n\n"
                 case .svg(let svg, let title):
                     let name = "\(baseName)-\(files.count + 1).svg"
                     files.append((name, svg))
@@ -58,13 +61,15 @@ public struct Notebook {
     }
 
     /// Writes the notebook and its SVG files atomically; SVGs go beside `path`. A missing
-    /// output folder is created.
+    /// output folder is created. Into a device or FIFO (e.g. /dev/stdout) the SVGs are embedded
+    /// in the Markdown instead, so nothing is written beside it.
     public func write(to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingPathExtension().lastPathComponent
         let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let (markdown, files) = render(baseName: base)
+        let stream = AtomicFile.isStream(path)
+        if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        let (markdown, files) = render(baseName: base, inline: stream)
         for (name, svg) in files {
             try AtomicFile.write(Data(svg.utf8), to: dir.appendingPathComponent(name).path)
         }
