@@ -13,7 +13,7 @@ public struct DumpComparison: Sendable, Equatable {
         public var note: String?
     }
 
-    /// In the first dump's execution order.
+    /// In the first dump's execution order, then the second dump's nodes the first lacks.
     public var nodes: [NodeResult]
     /// The first node (execution order) whose output differs, or nil when every node matches.
     public var firstDivergence: String? { nodes.first { $0.mismatches > 0 || $0.note != nil }?.node }
@@ -37,19 +37,21 @@ extension GoldenDump {
             throw OctetDPUError.badDump(path: dir, reason: "no manifest.json (not a golden dump folder)")
         }
         do { return try JSONDecoder().decode(DumpManifest.self, from: data) } catch {
-            throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "unreadable manifest: \(DecodingErrorText.summary(error))")
+            throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "unreadable manifest: \(DecodingErrorText.summary(error, data: data))")
         }
     }
 
     /// Compares the int8 node outputs of two dumps (matched by node and tensor name), in the
     /// execution order of `a`. - Throws: `OctetDPUError.badDump` for a missing manifest or file.
+    /// Nodes of `b` that `a` lacks follow, each counted as missing.
     public static func compare(_ a: String, _ b: String) throws -> DumpComparison {
         let ma = try manifest(a), mb = try manifest(b)
         var byKey: [String: DumpEntry] = [:]
         for e in mb.nodes { byKey[e.node + "\u{0}" + e.tensor] = e }
         var results: [DumpComparison.NodeResult] = []
+        let countsB = try mb.nodes.map { try elementCount($0, b) }
         for e in ma.nodes {
-            let count = e.shape.reduce(1, *)
+            let count = try elementCount(e, a)
             var r = DumpComparison.NodeResult(node: e.node, tensor: e.tensor, mismatches: 0, count: count, note: nil)
             guard let f = byKey[e.node + "\u{0}" + e.tensor] else {
                 r.note = "missing in \(b)"; r.mismatches = count; results.append(r); continue
@@ -63,7 +65,25 @@ extension GoldenDump {
             }
             results.append(r)
         }
+        let inA = Set(ma.nodes.map { $0.node + "\u{0}" + $0.tensor })
+        for (e, count) in zip(mb.nodes, countsB) where !inA.contains(e.node + "\u{0}" + e.tensor) {
+            results.append(DumpComparison.NodeResult(node: e.node, tensor: e.tensor, mismatches: count, count: count, note: "missing in \(a)"))
+        }
         return DumpComparison(nodes: results)
+    }
+
+    /// Elements of an entry's shape. - Throws: `OctetDPUError.badDump` for a negative dimension or
+    /// a size beyond 2^31 (no dump holds one).
+    static func elementCount(_ e: DumpEntry, _ dir: String) throws -> Int {
+        var n = 1
+        for d in e.shape {
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            guard d >= 0, !o, p <= 1 << 31 else {
+                throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "node \(e.node): invalid shape \(e.shape)")
+            }
+            n = p
+        }
+        return n
     }
 
     static func bytes(_ path: String, _ dir: String) throws -> Data {

@@ -48,14 +48,14 @@ public enum GoldenDump {
     /// Runs `program` on `feeds` and writes the dump to `dir`: the whole folder or nothing (it is
     /// written beside `dir` and renamed; a previous dump there is replaced).
     /// - Throws: emulator errors (before anything is written), `OctetTensorError.writeFailed`
-    ///   (also when `dir` is an existing file).
+    ///   (also when `dir` is an existing file, or a folder that is neither empty nor a previous dump).
     @discardableResult
     public static func write(_ program: Program, feeds: [String: Tensor], to dir: String,
                              threads: Int = KernelConfig.threads) throws -> DumpManifest {
         let run = try Emulator(program: program, threads: threads).run(feeds, capture: true)
         let floats = try floatOutputs(program, feeds)
         var manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
-        try AtomicFile.writeDirectory(at: dir) { tmp in
+        try AtomicFile.writeDirectory(at: dir, marker: "manifest.json") { tmp in
             let fm = FileManager.default
             for sub in ["int8", "params", "float"] { try fm.createDirectory(atPath: "\(tmp)/\(sub)", withIntermediateDirectories: true) }
             var names = FileNames()

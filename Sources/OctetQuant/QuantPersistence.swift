@@ -38,7 +38,7 @@ public enum QuantPersistence {
         }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-            throw OctetQuantError.unreadableParameters(path: path, reason: "not a parameter file: \(DecodingErrorText.summary(error))")
+            throw OctetQuantError.unreadableParameters(path: path, reason: "not a parameter file: \(DecodingErrorText.summary(error, data: data))")
         }
         guard file.format == format else {
             throw OctetQuantError.unreadableParameters(path: path, reason: "format '\(file.format)', expected '\(format)'")

@@ -62,14 +62,21 @@ public enum AtomicFile {
     /// on success that folder replaces `path` (a previous folder there is removed), on failure it
     /// is removed and no output is left behind. Missing parent folders are created, and removed
     /// again when nothing was written.
-    /// - Throws: `OctetTensorError.writeFailed` when `path` exists and is not a folder, or the
-    ///   folders cannot be created or renamed; errors of `fill` unchanged.
-    public static func writeDirectory(at path: String, _ fill: (String) throws -> Void) throws {
+    /// An existing folder is replaced only when it is empty or holds `marker` (a previous output
+    /// of the same kind), so a folder of other files is never removed.
+    /// - Throws: `OctetTensorError.writeFailed` when `path` exists and is not a folder or is a
+    ///   folder without `marker`, or the folders cannot be created or renamed; errors of `fill`
+    ///   unchanged.
+    public static func writeDirectory(at path: String, marker: String, _ fill: (String) throws -> Void) throws {
         let fm = FileManager.default
         let url = URL(fileURLWithPath: path).standardizedFileURL
         var isDir: ObjCBool = false
-        if fm.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue {
-            throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder")
+        if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder") }
+            let entries = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+            guard entries.isEmpty || entries.contains(marker) else {
+                throw OctetTensorError.writeFailed(path: path, reason: "the folder holds other files (no \(marker)); refusing to replace it — choose a new or empty folder")
+            }
         }
         var created: [URL] = []  // missing parents, outermost last
         var parent = url.deletingLastPathComponent()

@@ -78,6 +78,33 @@ final class ProgramFileTests: XCTestCase {
         XCTAssertEqual(c.firstDivergence, "add")
         XCTAssertEqual(c.nodes.map(\.mismatches), [0, 1, 0])
         XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/none")) { XCTAssertTrue("\($0)".contains("no manifest.json"), "\($0)") }
+        // A dump listing fewer nodes: the nodes only the other has count as missing, both ways.
+        var short = try GoldenDump.manifest(b)
+        short.nodes = [short.nodes[0]]
+        try JSONEncoder().encode(short).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        for (x, y) in [(b, a), (a, b)] {
+            let r = try GoldenDump.compare(x, y)
+            XCTAssertEqual(r.firstDivergence, "add", "\(x) vs \(y)")
+            XCTAssertEqual(r.nodes.filter { $0.note != nil }.map(\.node), ["add", "gap"])
+        }
+        // Invalid shapes are refused, naming the node.
+        for shape in [[-1, 2, 2, 1], [4294967296, 4294967296, 1, 1]] {
+            short.nodes[0].shape = shape
+            try JSONEncoder().encode(short).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+            XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("node conv: invalid shape"), "\($0)") }
+        }
+        // A fix_pos that is not an integer is named as such, not as invalid JSON.
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: a + "/manifest.json"))) as! [String: Any]
+        var nodes = json["nodes"] as! [[String: Any]]
+        nodes[0]["fix_pos"] = 5.7
+        json["nodes"] = nodes
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("a number does not fit its field"), "\($0)") }
+        // A folder of other files is not replaced by a dump.
+        try FileManager.default.createDirectory(atPath: dir + "/other", withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: dir + "/other/notes.txt"))
+        XCTAssertThrowsError(try GoldenDump.write(p, feeds: ["x": HandBuiltChainTests.x], to: dir + "/other"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/other"), ["notes.txt"])
     }
 
     /// A batch size outside 1...Model.maxBatchSize in an otherwise valid file (checksum intact)

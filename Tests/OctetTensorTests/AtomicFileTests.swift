@@ -11,7 +11,7 @@ final class AtomicFileTests: XCTestCase {
     func testFailureLeavesNothingNotEvenCreatedParents() throws {
         let root = tmp()
         let target = root + "/a/b/dump"
-        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: target) { dir in
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: target, marker: "m") { dir in
             try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/part.bin"))
             throw Boom()
         }) { XCTAssertTrue($0 is Boom) }
@@ -22,12 +22,12 @@ final class AtomicFileTests: XCTestCase {
         let root = tmp()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let target = root + "/dump"
-        try AtomicFile.writeDirectory(at: target) { dir in try Data("1".utf8).write(to: URL(fileURLWithPath: dir + "/old.txt")) }
-        try AtomicFile.writeDirectory(at: target) { dir in try Data("2".utf8).write(to: URL(fileURLWithPath: dir + "/new.txt")) }
+        try AtomicFile.writeDirectory(at: target, marker: "old.txt") { dir in try Data("1".utf8).write(to: URL(fileURLWithPath: dir + "/old.txt")) }
+        try AtomicFile.writeDirectory(at: target, marker: "old.txt") { dir in try Data("2".utf8).write(to: URL(fileURLWithPath: dir + "/new.txt")) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target), ["new.txt"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["dump"])  // no temporary left
         // A failed rewrite keeps the previous folder.
-        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: target) { _ in throw Boom() })
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: target, marker: "new.txt") { _ in throw Boom() })
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target), ["new.txt"])
     }
 
@@ -36,10 +36,27 @@ final class AtomicFileTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/f"))
-        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root + "/f") { _ in XCTFail("must not be called") }) { e in
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root + "/f", marker: "m") { _ in XCTFail("must not be called") }) { e in
             XCTAssertTrue("\(e)".contains("exists and is not a folder"), "\(e)")
         }
         XCTAssertEqual(try String(contentsOfFile: root + "/f", encoding: .utf8), "keep")
+    }
+
+    /// A folder that is not empty and lacks the marker (not a previous output) is never replaced.
+    func testAFolderOfOtherFilesIsRefused() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/notes.txt"))
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root, marker: "manifest.json") { _ in XCTFail("must not be called") }) { e in
+            XCTAssertTrue("\(e)".contains("holds other files (no manifest.json)"), "\(e)")
+        }
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root)), ["sub", "notes.txt"])
+        try FileManager.default.createDirectory(atPath: root + "/empty", withIntermediateDirectories: true)
+        try AtomicFile.writeDirectory(at: root + "/empty", marker: "manifest.json") { dir in
+            try Data("{}".utf8).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/empty"), ["manifest.json"])
     }
 
     /// `write` follows a symbolic link (the link stays, its target gets the bytes), writes into a
