@@ -129,7 +129,8 @@ public enum NPY {
         return (descr, fortran, shape)
     }
 
-    /// Encodes a tensor as `.npy` version 1.0 bytes.
+    /// Encodes a tensor as `.npy` bytes: version 1.0, or 2.0 (4-byte header length) when the
+    /// header exceeds 65 535 bytes (ranks beyond about 20 000), as NumPy does.
     public static func encode(_ t: Tensor) -> Data {
         let descr: String
         switch t.dtype {
@@ -141,11 +142,13 @@ public enum NPY {
         }
         let shapeText = t.shape.isEmpty ? "()" : t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
-        let total = 10 + header.utf8.count + 1
+        let v1 = 10 + header.utf8.count + 1 + 63 <= 10 + Int(UInt16.max)
+        let prefix = v1 ? 10 : 12
+        let total = prefix + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        var data = Data(magic + [1, 0])
-        let len = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
+        let len = header.utf8.count
+        var data = Data(magic + (v1 ? [1, 0] : [2, 0]))
+        data.append(contentsOf: (0..<(v1 ? 2 : 4)).map { UInt8(truncatingIfNeeded: len >> (8 * $0)) })
         data.append(contentsOf: Array(header.utf8))
         switch t.storage {
         case .float32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }

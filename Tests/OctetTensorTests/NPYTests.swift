@@ -32,6 +32,19 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(d.count, 10 + headerLen + 24)
     }
 
+    /// A header beyond 65 535 bytes (rank 25 000) is written as version 2.0, as NumPy does, and reads back.
+    func testLongHeaderIsVersion2() throws {
+        let t = Tensor(shape: [Int](repeating: 1, count: 25_000) + [2], floats: [1.5, -2])
+        let d = NPY.encode(t)
+        XCTAssertEqual(Array(d.prefix(8)), [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 2, 0])
+        let headerLen = (8..<12).reduce(0) { $0 | Int(d[$1]) << (8 * ($1 - 8)) }
+        XCTAssertEqual((12 + headerLen) % 64, 0)
+        XCTAssertEqual(d.count, 12 + headerLen + 8)
+        let p = tmp("long.npy")
+        try NPY.write(t, path: p)
+        XCTAssertEqual(try NPY.read(path: p), t)
+    }
+
     func testDecodesHandWrittenFile() throws {
         // A version 1.0 file written byte by byte: int32 [2] = [1, -1].
         var header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }"

@@ -63,8 +63,8 @@ enum TensorBindings {
             guard FileManager.default.fileExists(atPath: interp.resolvePath(path)) else { throw a.fail(0, "no such file '\(path)'") }
             return .object(TensorValue(try NPY.read(path: interp.resolvePath(path))))
         },
-        Builtin("write_npy", ["tensor", "path"], doc: "Writes a tensor as .npy, atomically (temporary file then rename).") { a, interp in
-            try NPY.write(try a.tensor(0), path: interp.resolvePath(try a.string(1)))
+        Builtin("write_npy", ["tensor", "path"], doc: "Writes a tensor as .npy, atomically (temporary file then rename); missing folders are created.") { a, interp in
+            try NPY.write(try a.tensor(0), path: try DataInput.outputPath(try a.string(1), interp))
             return .null
         },
     ])
