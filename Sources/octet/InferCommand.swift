@@ -17,11 +17,17 @@ struct InferCommand: ParsableCommand {
         try CLI.guarded {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
+            if m.outputs.count > 1 && output.lowercased().hasSuffix(".npy") && !FileManager.default.fileExists(atPath: output) {
+                throw ValidationError("--output \(output): the model has \(m.outputs.count) outputs (\(m.outputs.map(\.name).joined(separator: ", "))); give a folder, which gets one .npy per output")
+            }
             var feeds: [String: Tensor] = [:]
             for spec in input {
                 let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (m.inputs.first?.name ?? "", parts[0])
                 guard !path.isEmpty else { throw ValidationError("--input '\(spec)': expected a path (or name=path)") }
+                guard m.inputs.contains(where: { $0.name == name }) else {
+                    throw ValidationError("--input '\(spec)': the model has no input '\(name)' (inputs: \(m.inputs.map(\.name).joined(separator: ", ")))")
+                }
                 guard URL(fileURLWithPath: path).standardized.path != URL(fileURLWithPath: output).standardized.path else {
                     throw ValidationError("--output \(output) is the input \(path); choose another path")
                 }
