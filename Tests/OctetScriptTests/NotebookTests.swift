@@ -83,6 +83,19 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["out.md", "report.octet"])
     }
 
+    /// Printed backticks cannot close an output block: the fence is longer than any run inside.
+    func testOutputWithBackticksKeepsItsFence() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-fence-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = dir.appendingPathComponent("f.octet")
+        try "print(\"```\")\nprint(\"a ```` b\")\n".write(to: src, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("f.md").path
+        XCTAssertEqual(ScriptRunner.run(path: src.path, notebook: out, interpreter: Interpreter(seed: 0, output: { _ in })) { _ in }, 0)
+        let md = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(md.contains("\n`````\n```\na ```` b\n`````\n"), md)
+    }
+
     func testHistogramCountsAndSVGBars() {
         // Bins [0, 1) and [1, 2]; values outside the range count in the edge bins.
         XCTAssertEqual(Plot.binCounts([0, 0.5, 1, 1.5, 2, 10, -3], bins: 2, lo: 0, hi: 2), [3, 4])

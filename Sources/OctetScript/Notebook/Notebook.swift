@@ -41,10 +41,8 @@ public struct Notebook {
                 continue
             }
             md += "## \(e.title.isEmpty ? "Cell \(i + 1)" : e.title)\n\n"
-            if let code = e.code, !code.isEmpty { md += "```octet\n\(code)\n```\n\n" }
-            if !e.output.isEmpty {
-                md += "```\n\(e.output.hasSuffix("\n") ? String(e.output.dropLast()) : e.output)\n```\n\n"
-            }
+            if let code = e.code, !code.isEmpty { md += Notebook.fenced(code, info: "octet") }
+            if !e.output.isEmpty { md += Notebook.fenced(e.output.hasSuffix("\n") ? String(e.output.dropLast()) : e.output) }
             for r in e.renderings {
                 switch r {
                 case .markdown(let text): md += text.trimmingCharacters(in: .newlines) + "\n\n"
@@ -58,6 +56,15 @@ public struct Notebook {
             }
         }
         return (md.trimmingCharacters(in: .newlines) + "\n", files)
+    }
+
+    /// `text` in a fenced code block whose fence is longer than any backtick run inside it
+    /// (CommonMark §4.5), so printed backticks cannot close it early.
+    static func fenced(_ text: String, info: String = "") -> String {
+        var longest = 0, run = 0
+        for c in text { if c == "`" { run += 1; longest = max(longest, run) } else { run = 0 } }
+        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return "\(fence)\(info)\n\(text)\n\(fence)\n\n"
     }
 
     /// Writes the notebook and its SVG files atomically; SVGs go beside `path`. A missing
