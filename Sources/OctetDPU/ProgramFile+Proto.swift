@@ -35,8 +35,44 @@ enum ProgramProtoCoding {
         for i in ins where i.nodeIndex < 0 || i.nodeIndex >= g.nodes.count {
             throw OctetDPUError.inputMismatch("instruction \(i.node) names node index \(i.nodeIndex) of \(g.nodes.count)")
         }
-        return Program(target: m.target, graph: g, fixPos: m.fixPos.mapValues { Int($0) },
-                       constants: try m.constants.mapValues(tensor), instructions: ins, subgraphs: subs, batchSize: Int(m.batchSize))
+        _ = try DPUTarget.named(m.target)
+        let p = Program(target: m.target, graph: g, fixPos: m.fixPos.mapValues { Int($0) },
+                        constants: try m.constants.mapValues(tensor), instructions: ins, subgraphs: subs, batchSize: Int(m.batchSize))
+        try checkShifts(p)
+        return p
+    }
+
+    /// The stored shifts must be those the fix positions give (the emulator computes from the fix
+    /// positions, so a differing table would describe another program), and a DPU instruction's
+    /// shifts must be within the hardware ranges (`ShiftLimits`).
+    /// - Throws: `OctetDPUError.inputMismatch` naming the instruction; `.shiftOutOfRange`.
+    static func checkShifts(_ p: Program) throws {
+        for ins in p.instructions {
+            let n = p.graph.nodes[ins.nodeIndex]
+            func fp(_ t: String) throws -> Int {
+                guard let f = p.fixPos[t] else { throw OctetDPUError.inputMismatch("instruction \(ins.node): tensor '\(t)' has no fix_pos") }
+                return f
+            }
+            func expect(_ name: String, _ stored: Int?, _ computed: Int) throws {
+                guard stored == computed else {
+                    throw OctetDPUError.inputMismatch("instruction \(ins.node): stored \(name) \(stored.map(String.init) ?? "none") differs from \(computed), which its fix positions give")
+                }
+            }
+            switch ins.kind {
+            case .conv, .depthwiseConv, .transposedConv, .fullyConnected:
+                guard let w = ins.weight, let out = ins.output, !n.inputs.isEmpty else { continue }
+                let acc = try fp(n.inputs[0]) + fp(w)
+                try expect("shift_cut", ins.shiftCut, acc - fp(out))
+                if let b = ins.bias { try expect("shift_bias", ins.shiftBias, acc - fp(b)) }
+            case .add, .mul:
+                let f = try n.inputs.map(fp)
+                guard let hi = f.max(), let lo = f.min() else { continue }
+                try expect("shift_read", ins.shiftRead, hi - lo)
+                try expect("shift_write", ins.shiftWrite, lo - fp(ins.output ?? n.outputs[0]))
+            default: break
+            }
+            if ins.device == .dpu { try ShiftLimits.check(ins, n, p.fixPos) }
+        }
     }
 
     static func device(_ s: String) throws -> QuantDevice {

@@ -52,8 +52,12 @@ public enum ProgramFile {
         guard version == Program.formatVersion else {
             throw OctetDPUError.unsupportedVersion(path: path, found: version, supported: Program.formatVersion)
         }
-        let length = Int(data.readLE(UInt64.self, at: 12)), crc = data.readLE(UInt32.self, at: 20)
+        let announced = data.readLE(UInt64.self, at: 12), crc = data.readLE(UInt32.self, at: 20)
         let payload = data.subdata(in: (data.startIndex + headerSize)..<data.endIndex)
+        guard announced <= UInt64(Int.max) else {
+            throw OctetDPUError.corruptFile(path: path, reason: "announced payload length \(announced) bytes is impossible (the file holds \(payload.count))")
+        }
+        let length = Int(announced)
         guard payload.count >= length else { throw OctetDPUError.truncatedFile(path: path, expected: length, found: payload.count) }
         guard payload.count == length else {
             throw OctetDPUError.corruptFile(path: path, reason: "\(payload.count - length) bytes after the announced payload")

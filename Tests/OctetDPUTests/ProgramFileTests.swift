@@ -107,6 +107,25 @@ final class ProgramFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/other"), ["notes.txt"])
     }
 
+    /// A stored shift that its fix positions do not give, an unknown target, and an impossible
+    /// payload length are refused (checksums intact), naming the instruction.
+    func testInconsistentProgramsAreCorrupt() throws {
+        var p = try program()
+        let conv = p.instructions.firstIndex { $0.node == "conv" }!
+        p.instructions[conv].shiftCut = 100
+        XCTAssertThrowsError(try ProgramFile.decode(try ProgramFile.encode(p), path: "p")) {
+            XCTAssertTrue("\($0)".contains("instruction conv: stored shift_cut 100 differs from"), "\($0)")
+        }
+        p = try program()
+        p.target = "NOPE"
+        XCTAssertThrowsError(try ProgramFile.decode(try ProgramFile.encode(p), path: "p")) { XCTAssertTrue("\($0)".contains("NOPE"), "\($0)") }
+        var d = try ProgramFile.encode(try program())
+        for k in 12..<20 { d[d.startIndex + k] = 0xFF }
+        XCTAssertThrowsError(try ProgramFile.decode(d, path: "p")) {
+            XCTAssertTrue("\($0)".contains("announced payload length 18446744073709551615 bytes is impossible"), "\($0)")
+        }
+    }
+
     /// A batch size outside 1...Model.maxBatchSize in an otherwise valid file (checksum intact)
     /// is refused before anything is allocated.
     func testBatchSizeOutOfRangeIsCorrupt() throws {
