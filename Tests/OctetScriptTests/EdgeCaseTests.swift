@@ -61,6 +61,22 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// Integers beyond 2^24 stay exact through tensor(), transpose, mean, min/max, and reals in
+    /// list sums are 64-bit (all of these went through float32).
+    func testIntegersAndRealsKeepTheirPrecision() {
+        expect("""
+        print(tensor([16777217], dtype: "int64").to_list(), tensor([9223372036854775807], dtype: "int64").to_list())
+        let col = arange(16777217, 16777220).reshape([3, 1])
+        print(col.T.to_list(), col.T.dtype)
+        print(tensor([16777217], dtype: "int32").mean(), max(col), min(tensor([100000001], dtype: "int32")))
+        print(sum([16777217.0, 1.0]), sum([1e300]), mean([16777217, 16777217]))
+        # expect: [16777217] [9223372036854775807]
+        # expect: [[16777217, 16777218, 16777219]] int64
+        # expect: 16777217.0 16777219 100000001
+        # expect: 16777218.0 1e+300 16777217.0
+        """)
+    }
+
     func testRangesTooLongToCountAreErrors() {
         expect("""
         len(range(0, -9223372036854775807 - 1, -1))
@@ -85,7 +101,7 @@ final class EdgeCaseTests: XCTestCase {
         print(tensor([1.9, -1.9, 127.5, -128.9], dtype: "int8").to_list())   # expect: [1, -1, 127, -128]
         print(tensor([255, 0], dtype: "int32").astype("uint8").to_list())   # expect: [255, 0]
         tensor(300, dtype: "int8")
-        # expect error: snippet.octet:3:1: error: tensor: cannot convert 300.0 to int8 (range -128...127)
+        # expect error: snippet.octet:3:1: error: tensor: cannot convert 300 to int8 (range -128...127)
         """)
         expect("""
         tensor(1e30).astype("int64")

@@ -12,10 +12,9 @@ enum CoreMath {
                 doc: "The \(name)imum of the numbers given, of one list of numbers, or of all elements of a tensor.") { a, _ in
             var items = a.values
             if items.count == 1 {
-                if case .object(let t as TensorValue) = items[0] {
+                if case .object(let t as TensorValue) = items[0] {  // as t.max() / t.min(): integers exact
                     guard t.tensor.count > 0 else { throw a.fail(0, "\(name) of an empty tensor") }
-                    let fs = t.tensor.asFloatArray()
-                    return .real(Double(fs.dropFirst().reduce(fs[0]) { pick(Double($1), Double($0)) ? $1 : $0 }))
+                    return TensorValue.wrap(try TensorMath.reduce(t.tensor, name == "max" ? .max : .min, axis: nil))
                 }
                 switch items[0] {
                 case .list, .range: items = try a.list(0)

@@ -8,8 +8,10 @@ enum TensorBindings {
     static let table = BindingTable(domain: "tensor", [
         Builtin("tensor", ["data"], named: [ParameterSpec("dtype", .string("float32"))],
                 doc: "A tensor from a number or nested list of numbers; dtype float32, int8, uint8, int32 or int64 (values an integer dtype cannot hold are errors).") { a, _ in
-            let t = try a.tensor(0)
-            return .object(TensorValue(try converted(t, to: try dtype(a))))
+            let d = try dtype(a)
+            // Integers stay exact on the way to an integer dtype (float32 holds them only up to 2^24).
+            let t = try (d != .float32 ? TensorValue.coerceIntegers(a[0]) : nil) ?? a.tensor(0)
+            return .object(TensorValue(try converted(t, to: d)))
         },
         Builtin("zeros", ["shape"], named: [ParameterSpec("dtype", .string("float32"))], doc: "A tensor of zeros with `shape`.") { a, _ in
             .object(TensorValue(Tensor(zeros: try a.shape(0), dtype: try dtype(a))))
@@ -52,9 +54,13 @@ enum TensorBindings {
                 }
                 return .int(total)
             }
+            if let xs = numbers(a[0]) { return .real(xs.reduce(0, +)) }  // reals are 64-bit
             return try reduce(a, .sum)
         },
-        Builtin("mean", ["values"], named: [axis], doc: "Mean of all elements, or along `axis`.") { a, _ in try reduce(a, .mean) },
+        Builtin("mean", ["values"], named: [axis], doc: "Mean of all elements, or along `axis`.") { a, _ in
+            if let xs = numbers(a[0]) { return .real(xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count)) }
+            return try reduce(a, .mean)
+        },
         Builtin("argmax", ["values"], named: [axis], doc: "Index of the largest element (first on ties), or indices along `axis`.") { a, _ in
             try reduce(a, .argmax)
         },
@@ -108,9 +114,22 @@ enum TensorBindings {
         }
     }
 
+    /// The numbers of a flat list of numbers (as Doubles), else nil.
+    static func numbers(_ v: Value) -> [Double]? {
+        guard case .list(let l) = v else { return nil }
+        var out: [Double] = []
+        for item in l.items { guard let x = item.number else { return nil }; out.append(x) }
+        return out
+    }
+
     static func reduce(_ a: Arguments, _ kind: TensorMath.Reduction) throws -> Value {
         let t = try a.tensor(0)
-        return TensorValue.wrap(try TensorMath.reduce(t, kind, axis: try a.optionalInt("axis")))
+        let axis = try a.optionalInt("axis")
+        if kind == .mean && axis == nil {  // a real: the mean in Double, not rounded to float32
+            let x = t.dtype == .float32 ? t.floats.map(Double.init) : t.asInt64Array().map(Double.init)
+            return .real(x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count))
+        }
+        return TensorValue.wrap(try TensorMath.reduce(t, kind, axis: axis))
     }
 
     static func reshape(_ t: Tensor, _ a: Arguments, _ i: Int) throws -> Tensor {

@@ -45,15 +45,22 @@ enum TensorMath {
 
     /// Reduces along `axis`, or over all elements when `axis` is nil (shape `[]`).
     /// Indices (argmax, argmin) are int64; integer tensors are summed and compared exactly in
-    /// Int64 (sum, max, min give int64); mean and float tensors use float32 (sums in Double).
+    /// Int64 (sum, max, min give int64), their mean taken in Double; float tensors use float32
+    /// (sums in Double).
     /// - Throws: `OctetTensorError.shapeMismatch` for max/min/arg* of nothing; `BindingError` when
     ///   an integer sum leaves Int64.
     static func reduce(_ t: Tensor, _ kind: Reduction, axis: Int?) throws -> Tensor {
         guard t.count > 0 || kind == .sum || kind == .mean else {
             throw OctetTensorError.shapeMismatch("\(kind.rawValue) of an empty tensor")
         }
-        if t.dtype != .float32 && kind != .mean {
-            return try along(t.shape, axis, t.asInt64Array(), kind, make: { Tensor(shape: $0, int64s: $1) }) { try exact($0, kind) }
+        if t.dtype != .float32 {
+            let x = t.asInt64Array()
+            if kind == .mean {  // in Double from the integers, not from their float32 roundings
+                return try along(t.shape, axis, x, kind, make: { Tensor(shape: $0, floats: $1) }) { c in
+                    c.isEmpty ? .nan : Float(c.reduce(0.0) { $0 + Double($1) } / Double(c.count))
+                }
+            }
+            return try along(t.shape, axis, x, kind, make: { Tensor(shape: $0, int64s: $1) }) { try exact($0, kind) }
         }
         let x = t.asFloatArray()
         if kind == .argmax || kind == .argmin {
@@ -122,21 +129,20 @@ enum TensorMath {
         }
     }
 
-    /// Permutes axes (`perm` nil reverses them, like NumPy `transpose`).
+    /// Permutes axes (`perm` nil reverses them, like NumPy `transpose`); the dtype is kept.
     static func transpose(_ t: Tensor, _ perm: [Int]?) throws -> Tensor {
         let p = perm ?? Array((0..<t.rank).reversed())
         guard p.count == t.rank, Set(p) == Set(0..<t.rank) else {
             throw OctetTensorError.shapeMismatch("transpose permutation \(p) does not fit rank \(t.rank)")
         }
-        let x = t.asFloatArray()
         let shape = p.map { t.shape[$0] }
         let src = Shape.strides(t.shape)
         let strides = p.map { src[$0] }
-        var out = [Float](repeating: 0, count: x.count)
+        var offsets = [Int](repeating: 0, count: t.count)
         var index = [Int](repeating: 0, count: shape.count)
         var offset = 0
-        for k in 0..<x.count {
-            out[k] = x[offset]
+        for k in 0..<t.count {
+            offsets[k] = offset
             var d = shape.count - 1
             while d >= 0 {
                 index[d] += 1; offset += strides[d]
@@ -145,7 +151,7 @@ enum TensorMath {
                 d -= 1
             }
         }
-        return Tensor(shape: shape, floats: out)
+        return gather(t, offsets, shape: shape)
     }
 
     /// Selection along leading axes: integers drop an axis, `lo..<hi` ranges keep it.

@@ -17,32 +17,46 @@ public final class TensorValue: OperandObject, IndexableObject, IterableObject, 
         case .int, .real: return Tensor(scalar: Float(v.number!))
         case .list:
             var shape: [Int] = [], values: [Float] = []
-            guard try flatten(v, depth: 0, shape: &shape, into: &values) else { return nil }
+            guard try flatten(v, depth: 0, shape: &shape, into: &values, leaf: { $0.number.map(Float.init) }) else { return nil }
             return Tensor(shape: shape, floats: values)
         default: return nil
         }
+    }
+
+    /// An int64 tensor, exactly, when `v` is an integer or a nested list of integers only; nil
+    /// otherwise (reals go through `coerce`).
+    static func coerceIntegers(_ v: Value) throws -> Tensor? {
+        if case .int(let i) = v { return Tensor(shape: [], int64s: [Int64(i)]) }
+        guard case .list = v else { return nil }
+        var shape: [Int] = [], values: [Int64] = []
+        guard try flatten(v, depth: 0, shape: &shape, into: &values, leaf: { if case .int(let i) = $0 { return Int64(i) }; return nil }) else {
+            return nil
+        }
+        return Tensor(shape: shape, int64s: values)
     }
 
     /// Deepest list nesting `coerce` accepts (far above any tensor rank in practice);
     /// it also stops lists that contain themselves.
     static let maxNesting = 64
 
-    /// Appends the numbers of `v` to `out`, recording the list lengths per depth in `shape`.
-    /// Throws for ragged lists and for nesting deeper than `maxNesting` (cyclic lists).
-    private static func flatten(_ v: Value, depth: Int, shape: inout [Int], into out: inout [Float]) throws -> Bool {
+    /// Appends `leaf` of each number of `v` to `out`, recording the list lengths per depth in
+    /// `shape`; false when a leaf is not accepted. Throws for ragged lists and for nesting deeper
+    /// than `maxNesting` (cyclic lists).
+    private static func flatten<T>(_ v: Value, depth: Int, shape: inout [Int], into out: inout [T], leaf: (Value) -> T?) throws -> Bool {
         guard depth <= maxNesting else {
             throw BindingError.message("nested list is more than \(maxNesting) levels deep (or contains itself): cannot make a tensor")
         }
         switch v {
         case .int, .real:
             if depth != shape.count { throw BindingError.message("ragged nested list: cannot make a tensor") }
-            out.append(Float(v.number!))
+            guard let x = leaf(v) else { return false }
+            out.append(x)
             return true
         case .list(let l):
             if depth == shape.count { shape.append(l.items.count) } else if depth > shape.count || shape[depth] != l.items.count {
                 throw BindingError.message("ragged nested list: cannot make a tensor")
             }
-            for item in l.items { guard try flatten(item, depth: depth + 1, shape: &shape, into: &out) else { return false } }
+            for item in l.items { guard try flatten(item, depth: depth + 1, shape: &shape, into: &out, leaf: leaf) else { return false } }
             return true
         default: return false
         }
