@@ -77,6 +77,20 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// Lists and records nested millions deep are freed without recursion (it overflowed the stack).
+    func testDeeplyNestedValuesAreFreed() {
+        expect("""
+        let a = []
+        for i in 0..<3000000 { a = [a] }
+        a = nil
+        let r = {}
+        for i in 0..<1000000 { r = {x: r, y: [r]} }
+        r = nil
+        print("freed")
+        # expect: freed
+        """)
+    }
+
     func testRangesTooLongToCountAreErrors() {
         expect("""
         len(range(0, -9223372036854775807 - 1, -1))

@@ -53,6 +53,37 @@ public enum Value {
 public final class ListObject {
     public var items: [Value]
     public init(_ items: [Value]) { self.items = items }
+    deinit { Teardown.release(&items) }
+}
+
+/// Frees nested lists and records without recursion: a list nested millions deep (`a = [a]` in
+/// a loop) would otherwise be freed by nested deinit calls and overflow the stack.
+enum Teardown {
+    /// Empties `values`, emptying in turn every list and record only they referenced.
+    static func release(_ values: inout [Value]) {
+        var lists: [ListObject] = [], records: [RecordObject] = []
+        func collect(_ vs: [Value]) {
+            for v in vs {
+                switch v {
+                case .list(let l): lists.append(l)
+                case .record(let r): records.append(r)
+                default: break
+                }
+            }
+        }
+        collect(values)
+        guard !lists.isEmpty || !records.isEmpty else { return }
+        values = []
+        while true {
+            if var l = lists.popLast() {
+                if isKnownUniquelyReferenced(&l) { let items = l.items; l.items = []; collect(items) }
+            } else if var r = records.popLast() {
+                if isKnownUniquelyReferenced(&r) { collect(r.removeAll()) }
+            } else {
+                return
+            }
+        }
+    }
 }
 
 /// A mutable record (string keys in insertion order) shared by reference.
@@ -76,6 +107,20 @@ public final class RecordObject {
     }
 
     public var pairs: [(String, Value)] { keys.map { ($0, values[$0]!) } }
+
+    /// Empties the record, returning its values.
+    func removeAll() -> [Value] {
+        let out = Array(values.values)
+        values = [:]
+        keys = []
+        return out
+    }
+
+    deinit {
+        var rest = Array(values.values)
+        values = [:]
+        Teardown.release(&rest)
+    }
 }
 
 /// An integer range `lower..<upper` (a closed range `a...b` is stored as `a..<b+1`) with a step.
