@@ -48,15 +48,21 @@ final class REPL {
             print("Octet — :help for help, Ctrl-D to leave")
         }
         var buffer = ""
+        var lookahead: String?  // piped input: the line after a complete statement, read to see if it continues it
         while true {
             fflush(stdout)
-            guard let line = read(prompt: buffer.isEmpty ? "octet> " : "  ...> ") else {
+            guard let line = lookahead ?? read(prompt: buffer.isEmpty ? "octet> " : "  ...> ") else {
                 if interactive { print("") }
                 session.finish(pending: buffer)  // an unclosed block at end of input is a syntax error
                 return
             }
+            lookahead = nil
             buffer += buffer.isEmpty ? line : "\n" + line
             if Session.needsMoreInput(buffer) { continue }
+            if !interactive, !buffer.trimmingCharacters(in: .whitespaces).hasPrefix(":") {
+                lookahead = read(prompt: "")
+                if let next = lookahead, Session.continues(next) { continue }
+            }
             let input = buffer
             buffer = ""
             if input.trimmingCharacters(in: .whitespaces).isEmpty { continue }

@@ -28,6 +28,15 @@ final class SessionTests: XCTestCase {
         XCTAssertFalse(Session.needsMoreInput("print(\"(\")"))
         XCTAssertFalse(Session.needsMoreInput("let r = {a: 1} # {"))
         XCTAssertFalse(Session.needsMoreInput("fn f(x) {\n  x\n}"))
+        // Continuations a script allows: a trailing operator or `\`; a leading `|>` or `.method`.
+        XCTAssertTrue(Session.needsMoreInput("let x = 1 +"))
+        XCTAssertTrue(Session.needsMoreInput("let y = 3 \\"))
+        XCTAssertFalse(Session.needsMoreInput("let x = 1 +\n2"))
+        XCTAssertFalse(Session.needsMoreInput("print(1 + 2)"))
+        XCTAssertTrue(Session.continues("  |> len"))
+        XCTAssertTrue(Session.continues("\t.upper()"))
+        XCTAssertFalse(Session.continues("..5"))
+        XCTAssertFalse(Session.continues("print(1)"))
     }
 
     func testUnclosedBlockAtEndOfInputIsReported() {

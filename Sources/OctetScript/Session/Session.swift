@@ -42,8 +42,23 @@ public final class Session {
         return Format.repr(value)
     }
 
-    /// True when `text` still has an open `(`, `[` or `{` (the REPL keeps reading).
+    /// True when `text` is cut short (the REPL keeps reading): an open `(`, `[` or `{`, a final
+    /// `\` line continuation, or an expression ending in an operator (the parser meets the end).
     public static func needsMoreInput(_ text: String) -> Bool {
+        if openBrackets(text) || text.hasSuffix("\\") { return true }
+        return Parser.parse(text, file: "<input>").1.contains { $0.message.hasSuffix("found end of file") }
+    }
+
+    /// True when a line starting with `line` continues the statement before it, as in a script:
+    /// a leading `|>` or `.method`.
+    public static func continues(_ line: String) -> Bool {
+        let t = line.drop { $0 == " " || $0 == "\t" }
+        if t.hasPrefix("|>") { return true }
+        guard t.first == ".", let c = t.dropFirst().first else { return false }
+        return c.isLetter || c == "_"
+    }
+
+    static func openBrackets(_ text: String) -> Bool {
         var lexer = Lexer(text, file: "<input>")
         var depth = 0
         for t in lexer.tokenize() {
