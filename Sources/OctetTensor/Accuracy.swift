@@ -11,6 +11,7 @@ public enum Accuracy {
             throw OctetTensorError.shapeMismatch("accuracy needs logits [N, classes] and N labels; got \(logits.shape) and \(labels.count) labels")
         }
         let c = logits.shape[1]
+        guard k <= c else { throw OctetTensorError.shapeMismatch("top-\(k) accuracy needs at least \(k) classes, the logits have \(c)") }
         let f = logits.asFloatArray()
         var hits = 0
         for i in 0..<labels.count {

@@ -16,7 +16,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir), !isDir.boolValue else {
-            FileHandle.standardError.write(Data("octet: no such script '\(file)'\n".utf8))
+            FileHandle.standardError.write(Data((isDir.boolValue ? "octet: '\(file)' is a folder, not a script\n" : "octet: no such script '\(file)'\n").utf8))
             throw ExitCode(ScriptRunner.ExitCode.usage)
         }
         if let notebook, notebook.hasSuffix("/") || (FileManager.default.fileExists(atPath: notebook, isDirectory: &isDir) && isDir.boolValue) {

@@ -91,6 +91,25 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// help() takes a builtin's name; sorting a list holding NaN puts NaN last; a split that
+    /// leaves a part empty is an error.
+    func testHelpByNameNaNSortAndEmptySplit() {
+        expect("""
+        help("sum")
+        let n = 1e308 * 10 - 1e308 * 10
+        print([3.0, n, 1.0, n, 2.0, 0.5].sorted(), [9007199254740993, 9007199254740992].sorted())
+        dataset(tensor([[1.0], [2.0], [3.0]])).split(0.9)
+        # expect: sum(values, axis: nil)
+        # expect:   Sum of all elements, or along `axis` (a tensor). Lists of numbers work too.
+        # expect: [0.5, 1.0, 2.0, 3.0, nan, nan] [9007199254740992, 9007199254740993]
+        # expect error: snippet.octet:4:46: error: Dataset.split: split fraction 0.9 of 3 samples leaves 3 and 0: both parts need samples
+        """)
+        expect("""
+        help("no_such_function")
+        # expect error: snippet.octet:1:6: error: help: no function named 'no_such_function'
+        """)
+    }
+
     func testRangesTooLongToCountAreErrors() {
         expect("""
         len(range(0, -9223372036854775807 - 1, -1))

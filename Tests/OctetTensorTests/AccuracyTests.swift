@@ -9,6 +9,11 @@ final class AccuracyTests: XCTestCase {
         // labels 1, 1, 2: top-1 hits rows 0 and 2 → 2/3; row 1's label (0.3) is 2nd largest → top-2 3/3
         XCTAssertEqual(try Accuracy.topK(logits: logits, labels: [1, 1, 2], k: 1), 2.0 / 3.0, accuracy: 1e-12)
         XCTAssertEqual(try Accuracy.topK(logits: logits, labels: [1, 1, 2], k: 2), 1.0, accuracy: 1e-12)
+        XCTAssertEqual(try Accuracy.topK(logits: logits, labels: [1, 1, 2], k: 3), 1.0, accuracy: 1e-12)
+        // k beyond the classes would count every label: refused.
+        XCTAssertThrowsError(try Accuracy.topK(logits: logits, labels: [1, 1, 2], k: 4)) {
+            XCTAssertTrue("\($0)".contains("top-4 accuracy needs at least 4 classes, the logits have 3"), "\($0)")
+        }
     }
 
     /// A collapsed model (every logit 0) is right only where the label is class 0, as arg-max

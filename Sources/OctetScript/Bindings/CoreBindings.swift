@@ -77,8 +77,13 @@ enum CoreBindings {
             _ = try interp.call(a[0], [])
             return .real(Date().timeIntervalSince(start))
         },
-        Builtin("help", ["function"], doc: "Prints a builtin's signature and documentation.") { a, interp in
-            switch a[0] {
+        Builtin("help", ["function"], doc: "Prints a builtin's signature and documentation; the builtin may be named by a string (help(\"sum\")).") { a, interp in
+            var f = a[0]
+            if case .string(let name) = f {
+                guard let v = interp.global(name), v.isCallable else { throw a.fail(0, "no function named '\(name)'") }
+                f = v
+            }
+            switch f {
             case .builtin(let b): interp.output(b.signature + "\n  " + b.doc + "\n")
             case .method(let m): interp.output(m.builtin.signature + "\n  " + m.builtin.doc + "\n")
             case .closure(let c): interp.output("fn \(c.decl.displayName)(" + c.decl.parameters.map(\.name).joined(separator: ", ") + ")\n")

@@ -66,6 +66,9 @@ enum DataBindings {
             let d = try receiver(a), f = try a.double(1), seed = try a.int("seed")
             guard f > 0 && f < 1 else { throw a.fail(1, "split fraction \(Format.real(f)) must lie strictly between 0 and 1") }
             let (x, y) = try d.dataset.split(fraction: f, seed: UInt64(bitPattern: Int64(seed)))
+            guard x.count > 0, y.count > 0 else {
+                throw a.fail(1, "split fraction \(Format.real(f)) of \(d.dataset.count) samples leaves \(x.count) and \(y.count): both parts need samples")
+            }
             return .list([d.derived(x, "split[0]"), d.derived(y, "split[1]")])
         },
         Builtin("batch", ["self", "size"], doc: "A list of consecutive batches (Datasets of `size` samples; the last may be smaller).") { a, _ in
