@@ -105,6 +105,14 @@ final class EdgeCaseTests: XCTestCase {
         # expect error: snippet.octet:4:46: error: Dataset.split: split fraction 0.9 of 3 samples leaves 3 and 0: both parts need samples
         """)
         expect("""
+        tensor([true, false])
+        # expect error: snippet.octet:1:8: error: tensor: argument 1 must be a tensor or a nested list of numbers, got list
+        """)
+        expect("""
+        arange(5)[range(0, 4, 2)]
+        # expect error: snippet.octet:1:10: error: tensor index ranges take step 1, got range(0, 4, 2)
+        """)
+        expect("""
         help("no_such_function")
         # expect error: snippet.octet:1:6: error: help: no function named 'no_such_function'
         """)

@@ -106,7 +106,7 @@ public struct Arguments {
     /// A tensor argument: a Tensor object, or a number / (nested) list of numbers.
     public func tensor(_ i: Int) throws -> Tensor {
         if let t = try TensorValue.coerce(self[i]) { return t }
-        throw typeError(i, "a tensor")
+        throw typeError(i, "a tensor or a nested list of numbers")
     }
 
     /// A shape: a list of non-negative integers (or a single integer).

@@ -129,6 +129,7 @@ public final class TensorValue: OperandObject, IndexableObject, IterableObject, 
             switch v {
             case .int(let i): picks.append(.at(i))
             case .range(let r) where r.step == 1: picks.append(.slice(r.lower, r.upper))
+            case .range(let r): throw BindingError.message("tensor index ranges take step 1, got \(Format.repr(.range(r)))")
             default: throw BindingError.message("tensor index must be an integer or a range, got \(v.typeName)")
             }
         }
