@@ -77,16 +77,23 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
-    /// Lists and records nested millions deep are freed without recursion (it overflowed the stack).
-    func testDeeplyNestedValuesAreFreed() {
+    /// Lists and records nested millions deep print in linear time and are freed without recursion
+    /// (freeing overflowed the stack; printing copied every level).
+    func testDeeplyNestedValuesPrintAndAreFreed() {
         expect("""
         let a = []
         for i in 0..<3000000 { a = [a] }
+        print(len(str(a)))
         a = nil
         let r = {}
         for i in 0..<1000000 { r = {x: r, y: [r]} }
+        let chain = {}
+        for i in 0..<1000000 { chain = {x: chain} }
+        print(len(repr(chain)))
         r = nil
         print("freed")
+        # expect: 6000002
+        # expect: 5000002
         # expect: freed
         """)
     }

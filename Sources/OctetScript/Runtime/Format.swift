@@ -11,32 +11,66 @@ public enum Format {
     /// A list or record that contains itself shows the inner occurrence as `[...]` or
     /// `{...}` (like Python), so cyclic values print instead of recursing forever.
     public static func repr(_ v: Value) -> String {
-        var open: Set<ObjectIdentifier> = []
-        return repr(v, open: &open)
+        var w = ReprWriter()
+        return w.write(v)
     }
 
-    /// `repr` with the containers currently being printed (the path from the root).
-    private static func repr(_ v: Value, open: inout Set<ObjectIdentifier>) -> String {
-        switch v {
-        case .list(let l):
-            guard open.insert(ObjectIdentifier(l)).inserted else { return "[...]" }
-            defer { open.remove(ObjectIdentifier(l)) }
-            var parts: [String] = []
-            for item in l.items { parts.append(repr(item, open: &open)) }
-            return "[" + parts.joined(separator: ", ") + "]"
-        case .record(let r):
-            guard open.insert(ObjectIdentifier(r)).inserted else { return "{...}" }
-            defer { open.remove(ObjectIdentifier(r)) }
-            var parts: [String] = []
-            for (k, item) in r.pairs { parts.append("\(key(k)): \(repr(item, open: &open))") }
-            return "{" + parts.joined(separator: ", ") + "}"
-        default:
-            return scalarRepr(v)
+    /// Writes `repr` into one buffer with an explicit stack: a list nested millions deep prints in
+    /// linear time and without deep recursion. `open` holds the containers on the path from the
+    /// root, so a container met again inside itself prints as `[...]` / `{...}`.
+    private struct ReprWriter {
+        enum Frame {
+            case list(ListObject, next: Int)
+            case record(RecordObject, pairs: [(String, Value)], next: Int)
+        }
+        var out = ""
+        var open: Set<ObjectIdentifier> = []
+        var stack: [Frame] = []
+
+        mutating func write(_ root: Value) -> String {
+            enter(root)
+            while let top = stack.last {
+                switch top {
+                case .list(let l, let i) where i < l.items.count:
+                    stack[stack.count - 1] = .list(l, next: i + 1)
+                    if i > 0 { out += ", " }
+                    enter(l.items[i])
+                case .list(let l, _):
+                    out += "]"
+                    open.remove(ObjectIdentifier(l))
+                    stack.removeLast()
+                case .record(let r, let pairs, let i) where i < pairs.count:
+                    stack[stack.count - 1] = .record(r, pairs: pairs, next: i + 1)
+                    out += (i > 0 ? ", " : "") + Format.key(pairs[i].0) + ": "
+                    enter(pairs[i].1)
+                case .record(let r, _, _):
+                    out += "}"
+                    open.remove(ObjectIdentifier(r))
+                    stack.removeLast()
+                }
+            }
+            return out
+        }
+
+        /// Writes a scalar, or opens a container (pushing its frame).
+        mutating func enter(_ v: Value) {
+            switch v {
+            case .list(let l):
+                guard open.insert(ObjectIdentifier(l)).inserted else { out += "[...]"; return }
+                out += "["
+                stack.append(.list(l, next: 0))
+            case .record(let r):
+                guard open.insert(ObjectIdentifier(r)).inserted else { out += "{...}"; return }
+                out += "{"
+                stack.append(.record(r, pairs: r.pairs, next: 0))
+            default:
+                out += Format.scalarRepr(v)
+            }
         }
     }
 
     /// `repr` of a value that holds no other values.
-    private static func scalarRepr(_ v: Value) -> String {
+    fileprivate static func scalarRepr(_ v: Value) -> String {
         switch v {
         case .null: return "nil"
         case .bool(let b): return b ? "true" : "false"
