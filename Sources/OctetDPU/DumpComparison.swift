@@ -46,6 +46,8 @@ extension GoldenDump {
     /// Nodes of `b` that `a` lacks follow, each counted as missing.
     public static func compare(_ a: String, _ b: String) throws -> DumpComparison {
         let ma = try manifest(a), mb = try manifest(b)
+        try checkEntries(ma, a)
+        try checkEntries(mb, b)
         var byKey: [String: DumpEntry] = [:]
         for e in mb.nodes { byKey[e.node + "\u{0}" + e.tensor] = e }
         var results: [DumpComparison.NodeResult] = []
@@ -70,6 +72,21 @@ extension GoldenDump {
             results.append(DumpComparison.NodeResult(node: e.node, tensor: e.tensor, mismatches: count, count: count, note: "missing in \(a)"))
         }
         return DumpComparison(nodes: results)
+    }
+
+    /// Each node output listed once, and every file inside the dump folder (no absolute path, no `..`).
+    /// - Throws: `OctetDPUError.badDump` naming the manifest and the entry.
+    static func checkEntries(_ m: DumpManifest, _ dir: String) throws {
+        var seen: Set<String> = []
+        for e in m.nodes {
+            guard seen.insert(e.node + "\u{0}" + e.tensor).inserted else {
+                throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "node \(e.node) (\(e.tensor)) is listed twice")
+            }
+            let parts = e.file.split(separator: "/")
+            guard !e.file.hasPrefix("/"), !parts.contains(".."), !parts.isEmpty else {
+                throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "node \(e.node): file '\(e.file)' is not inside the dump folder")
+            }
+        }
     }
 
     /// Elements of an entry's shape. - Throws: `OctetDPUError.badDump` for a negative dimension or

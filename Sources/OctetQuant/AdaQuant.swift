@@ -37,7 +37,7 @@ public enum AdaQuant {
     /// - Throws: `RecoveryError.memoryLimit` before any work; calibration/execution errors naming the node.
     public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options())
         throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
-        try RecoveryError.require("epochs", options.maxEpochs, atLeast: 1)
+        try RecoveryError.require("epochs", options.maxEpochs, in: 1...10_000)
         try RecoveryError.require("batch size", options.batchSize, atLeast: 1)
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []

@@ -51,7 +51,7 @@ public enum AdaRound {
     ///   calibration/execution errors naming the node.
     public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options())
         throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
-        try RecoveryError.require("iterations", options.iterations, atLeast: 0)
+        try RecoveryError.require("iterations", options.iterations, in: 0...1_000_000)
         try RecoveryError.require("batch size", options.batchSize, atLeast: 1)
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []

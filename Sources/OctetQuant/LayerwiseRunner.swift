@@ -163,6 +163,15 @@ extension RecoveryError {
     static func require(_ name: String, _ value: Int, atLeast minimum: Int) throws {
         guard value >= minimum else { throw RecoveryError.invalidOption(name: name, reason: "must be at least \(minimum), got \(value)") }
     }
+
+    /// Throws `.invalidOption` unless `minimum ≤ value ≤ maximum` (counts that bound the work: a
+    /// typo such as 10^18 iterations would otherwise run for ever, as these passes do not stop
+    /// on Ctrl-C).
+    static func require(_ name: String, _ value: Int, in range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw RecoveryError.invalidOption(name: name, reason: "must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+    }
 }
 
 /// Peak resident set size of the process (VmHWM), in MiB; 0 where /proc is unavailable.

@@ -25,6 +25,7 @@ struct InferCommand: ParsableCommand {
                 let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (m.inputs.first?.name ?? "", parts[0])
                 guard !path.isEmpty else { throw ValidationError("--input '\(spec)': expected a path (or name=path)") }
+                guard feeds[name] == nil else { throw ValidationError("--input '\(spec)': input '\(name)' is given twice") }
                 guard m.inputs.contains(where: { $0.name == name }) else {
                     throw ValidationError("--input '\(spec)': the model has no input '\(name)' (inputs: \(m.inputs.map(\.name).joined(separator: ", ")))")
                 }

@@ -93,6 +93,15 @@ final class ProgramFileTests: XCTestCase {
             try JSONEncoder().encode(short).write(to: URL(fileURLWithPath: b + "/manifest.json"))
             XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("node conv: invalid shape"), "\($0)") }
         }
+        // Files outside the folder and nodes listed twice are refused.
+        var outside = try GoldenDump.manifest(a)
+        outside.nodes[0].file = "../a/int8/conv.bin"
+        try JSONEncoder().encode(outside).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("is not inside the dump folder"), "\($0)") }
+        var twice = try GoldenDump.manifest(a)
+        twice.nodes.append(twice.nodes[0])
+        try JSONEncoder().encode(twice).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("node conv (") && "\($0)".contains("listed twice"), "\($0)") }
         // A fix_pos that is not an integer is named as such, not as invalid JSON.
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: a + "/manifest.json"))) as! [String: Any]
         var nodes = json["nodes"] as! [[String: Any]]

@@ -83,13 +83,17 @@ final class RecoveryPassTests: XCTestCase {
         let (m, feeds) = smallConvNet()
         var r = AdaRound.Options(); r.iterations = -1
         XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: r)) {
-            XCTAssertEqual("\($0)", "iterations: must be at least 0, got -1")
+            XCTAssertEqual("\($0)", "iterations: must be in 0...1000000, got -1")
+        }
+        r.iterations = Int.max
+        XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: r)) {
+            XCTAssertEqual("\($0)", "iterations: must be in 0...1000000, got \(Int.max)")
         }
         r.iterations = 10; r.batchSize = -1
         XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: r))
         var a = AdaQuant.Options(); a.maxEpochs = -1
         XCTAssertThrowsError(try AdaQuant.run(model: m, feeds: feeds, options: a)) {
-            XCTAssertEqual("\($0)", "epochs: must be at least 1, got -1")
+            XCTAssertEqual("\($0)", "epochs: must be in 1...10000, got -1")
         }
     }
 

@@ -37,6 +37,9 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(Session.continues("\t.upper()"))
         XCTAssertFalse(Session.continues("..5"))
         XCTAssertFalse(Session.continues("print(1)"))
+        XCTAssertTrue(Session.continues("else {"))
+        XCTAssertTrue(Session.continues("  else if x {"))
+        XCTAssertFalse(Session.continues("elsewhere = 1"))
     }
 
     func testUnclosedBlockAtEndOfInputIsReported() {

@@ -56,8 +56,8 @@ enum DPUBindings {
             let p = try ProgramValue.receiver(a, 0)
             let x = try DataInput.from(a, 1, interp).all()
             let dir = try a.string(2)
-            let full = try DataInput.outputPath(dir + "/manifest.json", interp)
-            try GoldenDump.write(p.program, feeds: [try p.inputName(): x], to: (full as NSString).deletingLastPathComponent)
+            // GoldenDump creates missing folders itself and removes them again when the run fails.
+            try GoldenDump.write(p.program, feeds: [try p.inputName(): x], to: interp.resolvePath(dir))
             return .null
         },
         Builtin("compare_dumps", ["a", "b"],

@@ -7,7 +7,7 @@ enum TensorBindings {
 
     static let table = BindingTable(domain: "tensor", [
         Builtin("tensor", ["data"], named: [ParameterSpec("dtype", .string("float32"))],
-                doc: "A tensor from a number or nested list of numbers; dtype float32, int8, uint8, int32 or int64 (values an integer dtype cannot hold are errors).") { a, _ in
+                doc: "A tensor from a number or nested list of numbers; dtype float32, int8, uint8, int32 or int64 (integers exact; reals truncated toward zero as astype does; values out of the dtype's range are errors).") { a, _ in
             let d = try dtype(a)
             // Integers stay exact on the way to an integer dtype (float32 holds them only up to 2^24).
             let t = try (d != .float32 ? TensorValue.coerceIntegers(a[0]) : nil) ?? a.tensor(0)

@@ -50,10 +50,11 @@ public final class Session {
     }
 
     /// True when a line starting with `line` continues the statement before it, as in a script:
-    /// a leading `|>` or `.method`.
+    /// a leading `|>`, `.method` or `else`.
     public static func continues(_ line: String) -> Bool {
         let t = line.drop { $0 == " " || $0 == "\t" }
         if t.hasPrefix("|>") { return true }
+        if t.hasPrefix("else"), t.dropFirst(4).first.map({ !($0.isLetter || $0.isNumber || $0 == "_") }) ?? true { return true }
         guard t.first == ".", let c = t.dropFirst().first else { return false }
         return c.isLetter || c == "_"
     }
