@@ -15,6 +15,23 @@ enum CLI {
         }
     }
 
+    /// Checked before any work (usage errors, exit 64): the folder an output file goes into exists.
+    /// - Throws: `ValidationError` naming the option and the folder.
+    static func checkOutputFolder(_ path: String, option: String) throws {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("\(option) \(path): the folder \(dir) does not exist")
+        }
+    }
+
+    /// Checked before any work: the `--option name=value` list parses into a configuration.
+    static func checkOptions(_ options: [String]) throws {
+        do { _ = try ExportCommand.config(options) } catch let e as ValidationError { throw e } catch {
+            throw ValidationError("--option: \(error)")
+        }
+    }
+
     static func guarded<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

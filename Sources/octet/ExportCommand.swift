@@ -26,6 +26,8 @@ struct ExportCommand: ParsableCommand {
     func validate() throws {
         try CLI.checkThreads(threads)
         _ = try U8Transform.parse(u8)
+        try CLI.checkOutputFolder(output, option: "--output")
+        try CLI.checkOptions(option)
     }
 
     func run() throws {

@@ -53,6 +53,7 @@ struct RecoverCommand: ParsableCommand {
         if cle && !method.hasPrefix("ada") { throw ValidationError("--cle applies to adaquant and adaround; use --method cle or cle_bc") }
         if relu6 != nil && !runsCLE { throw ValidationError("--relu6 applies to CLE: use --method cle or cle_bc, or --cle") }
         _ = try U8Transform.parse(u8)
+        try CLI.checkOptions(option)
         if absorbBias && !runsCLE {
             throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
