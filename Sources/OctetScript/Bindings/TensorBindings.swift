@@ -58,7 +58,7 @@ enum TensorBindings {
             return try reduce(a, .sum)
         },
         Builtin("mean", ["values"], named: [axis], doc: "Mean of all elements, or along `axis`.") { a, _ in
-            if let xs = numbers(a[0]) { return .real(xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count)) }
+            if let xs = numbers(a[0]) { return .real(mean(xs)) }
             return try reduce(a, .mean)
         },
         Builtin("argmax", ["values"], named: [axis], doc: "Index of the largest element (first on ties), or indices along `axis`.") { a, _ in
@@ -122,12 +122,14 @@ enum TensorBindings {
         return out
     }
 
+    /// Mean in 64 bits (nan for no values).
+    static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
+
     static func reduce(_ a: Arguments, _ kind: TensorMath.Reduction) throws -> Value {
         let t = try a.tensor(0)
         let axis = try a.optionalInt("axis")
         if kind == .mean && axis == nil {  // a real: the mean in Double, not rounded to float32
-            let x = t.dtype == .float32 ? t.floats.map(Double.init) : t.asInt64Array().map(Double.init)
-            return .real(x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count))
+            return .real(mean(t.dtype == .float32 ? t.floats.map(Double.init) : t.asInt64Array().map(Double.init)))
         }
         return TensorValue.wrap(try TensorMath.reduce(t, kind, axis: axis))
     }

@@ -21,13 +21,13 @@ public enum ScriptRunner {
             return ExitCode.usage
         }
         if let notebook {
+            guard !notebook.isEmpty else { errors("octet: the notebook path is empty"); return ExitCode.usage }
             let same = URL(fileURLWithPath: notebook).resolvingSymlinksInPath().standardized.path
                 == URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
             guard !same else {
                 errors("octet: the notebook \(notebook) is the script itself; give another path (e.g. a .md file)")
                 return ExitCode.usage
             }
-            guard !notebook.isEmpty else { errors("octet: the notebook path is empty"); return ExitCode.usage }
         }
         let name = displayName ?? path
         let (program, diagnostics) = interpreter.parse(text, file: name)
