@@ -8,6 +8,12 @@ public enum AtomicFile {
     /// - Throws: `OctetTensorError.writeFailed` naming the path and the cause (a folder at `path`,
     ///   a missing parent folder, a failed write or rename).
     public static func write(_ data: Data, to path: String) throws {
+        if let fd = descriptor(path) {  // /dev/stdout redirected to a file is written, not replaced
+            do { try FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(contentsOf: data) } catch {
+                throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
+            }
+            return
+        }
         let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
         var info = stat()
         if stat(url.path, &info) == 0 {
@@ -40,13 +46,38 @@ public enum AtomicFile {
         }
     }
 
-    /// Whether `path` (links followed) is an existing device or FIFO, which `write` writes
-    /// through instead of replacing (e.g. /dev/stdout).
+    /// Whether `path` names an open descriptor (`descriptor`) or (links followed) an existing device
+    /// or FIFO, which `write` writes through instead of replacing (e.g. /dev/stdout, /dev/null).
     public static func isStream(_ path: String) -> Bool {
+        if descriptor(path) != nil { return true }
         var info = stat()
         guard stat(URL(fileURLWithPath: path).resolvingSymlinksInPath().path, &info) == 0 else { return false }
         let kind = info.st_mode & S_IFMT
         return kind != S_IFREG && kind != S_IFDIR
+    }
+
+    /// Whether two paths name the same file: the same device and inode when both exist (links,
+    /// hard links and other spellings included), else the same path with links resolved.
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        let ua = URL(fileURLWithPath: a).resolvingSymlinksInPath().standardized
+        let ub = URL(fileURLWithPath: b).resolvingSymlinksInPath().standardized
+        var sa = stat(), sb = stat()
+        if stat(ua.path, &sa) == 0, stat(ub.path, &sb) == 0 { return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino }
+        return ua.path == ub.path
+    }
+
+    /// The open file descriptor of this process that `path` names: /dev/stdin, /dev/stdout,
+    /// /dev/stderr, /dev/fd/N or /proc/self/fd/N, when N is open. Such a path may resolve to a
+    /// regular file (a redirection), which must be written through the descriptor, not replaced.
+    public static func descriptor(_ path: String) -> Int32? {
+        let p = URL(fileURLWithPath: path).standardized.path
+        let named = ["/dev/stdin": Int32(0), "/dev/stdout": 1, "/dev/stderr": 2]
+        var fd = named[p]
+        for prefix in ["/dev/fd/", "/proc/self/fd/"] where fd == nil && p.hasPrefix(prefix) {
+            fd = Int32(p.dropFirst(prefix.count))
+        }
+        guard let fd, fcntl(fd, F_GETFD) != -1 else { return nil }
+        return fd
     }
 
     /// Writes `data` into an existing non-regular file (device, FIFO) without replacing it.

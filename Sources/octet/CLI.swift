@@ -21,7 +21,16 @@ enum CLI {
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("\(option) \(path): the folder \(dir) does not exist")
+            throw ValidationError("\(option) \(path): \(dir) is not an existing folder")
+        }
+    }
+
+    /// Checked before any work (usage errors, exit 64): an output path names none of the
+    /// command's input files (links and hard links included, `AtomicFile.sameFile`).
+    /// - Throws: `ValidationError` naming the option, the output and the input it would replace.
+    static func checkNotInput(_ output: String, option: String, inputs: [(what: String, path: String)]) throws {
+        for (what, path) in inputs where AtomicFile.sameFile(output, path) {
+            throw ValidationError("\(option) \(output) is the \(what) \(path); choose another path")
         }
     }
 

@@ -21,6 +21,7 @@ struct DeployCommand: ParsableCommand {
         try CLI.checkThreads(threads)
         _ = try U8Transform.parse(u8)
         try CLI.checkOutputFolder(output, option: "--output")
+        try CLI.checkNotInput(output, option: "--output", inputs: [(what: "model", path: model), (what: "calibration data", path: calib)])
         try CLI.checkOptions(option)
     }
 

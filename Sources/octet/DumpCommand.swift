@@ -10,7 +10,10 @@ struct DumpCommand: ParsableCommand {
     @Option(help: "Dump folder to write.") var output: String
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
-    func validate() throws { try CLI.checkThreads(threads) }
+    func validate() throws {
+        try CLI.checkThreads(threads)
+        try CLI.checkNotInput(output, option: "--output", inputs: [(what: "program", path: program), (what: "input", path: input)])
+    }
 
     func run() throws {
         try CLI.guarded {

@@ -28,21 +28,26 @@ struct ExportCommand: ParsableCommand {
         _ = try U8Transform.parse(u8)
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkOptions(option)
+        guard (eval == nil) == (evalOutput == nil) else { throw ValidationError("--eval and --eval-output go together") }
+        try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
+    }
+
+    /// The files the command reads (an output may replace none of them).
+    var inputFiles: [(what: String, path: String)] {
+        [(what: "model", path: model), (what: "calibration data", path: calib)] + (eval.map { [(what: "evaluation data", path: $0)] } ?? [])
     }
 
     func run() throws {
         try CLI.guarded {
-            guard (eval == nil) == (evalOutput == nil) else {
-                throw ValidationError("--eval and --eval-output go together")
-            }
-            guard URL(fileURLWithPath: output).standardized.path != URL(fileURLWithPath: model).standardized.path else {
-                throw ValidationError("--output \(output) is the input model; choose another path")
-            }
             guard let ties = QDQExport.Ties(rawValue: ties) else {
                 throw ValidationError("--ties '\(ties)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
             }
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch)
+            if let evalOutput {
+                try OutputArrays.check(evalOutput, option: "--eval-output", names: m.outputs.map(\.name),
+                                       inputs: inputFiles + [(what: "--output", path: output)])
+            }
             let transform = try U8Transform.parse(u8)
             let qm = try ExportCommand.quantize(m, calib: calib, options: option, u8: transform)
             CLI.warnQuantization(qm)
@@ -52,14 +57,13 @@ struct ExportCommand: ParsableCommand {
                 CLI.warnNonFinite(feeds, source: path)
                 return try qm.run(feeds)
             }
-            if let evalOutput { try ExportCommand.checkOutputPath(evalOutput, outputs: m.outputs.count) }
             try QDQExport.write(qm, to: output, ties: ties)
             let g = try QDQExport.graph(qm, ties: ties)
             let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
             print("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)"
                 + (qm.isDPUDeployable ? "" : " (non-DPU configuration: not deployable)"))
             if let outs, let eval, let evalOutput {
-                try ExportCommand.write(outs, names: m.outputs.map(\.name), to: evalOutput)
+                try OutputArrays.write(outs, names: m.outputs.map(\.name), to: evalOutput)
                 print("wrote \(evalOutput): quantized outputs on \(eval)")
             }
         }
@@ -97,34 +101,5 @@ struct ExportCommand: ParsableCommand {
     /// archive with images), as `octet deploy` reads them.
     static func feeds(_ path: String, _ m: Model, u8: U8Transform? = nil) throws -> [String: Tensor] {
         try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil }, u8: u8)
-    }
-
-    /// Refuses an output path that `write` could not use: a `.npy` file for several outputs, or a
-    /// file in a directory that does not exist.
-    static func checkOutputPath(_ path: String, outputs: Int) throws {
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        if outputs > 1 && (path.hasSuffix(".npy") || (exists && !isDir.boolValue)) {
-            throw ValidationError("\(path): the model has \(outputs) outputs; give a directory (one .npy per output)")
-        }
-        if outputs == 1 && !(exists && isDir.boolValue) {
-            let dir = (path as NSString).deletingLastPathComponent
-            var parentIsDir: ObjCBool = false
-            guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &parentIsDir) && parentIsDir.boolValue) else {
-                throw ValidationError("\(path): \(dir) is not an existing directory")
-            }
-        }
-    }
-
-    /// One output → `path` as .npy (unless `path` is a directory); several → one .npy per output in `path`.
-    static func write(_ outs: [String: Tensor], names: [String], to path: String) throws {
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        if names.count == 1 && !(exists && isDir.boolValue) { return try NPY.write(outs[names[0]]!, path: path) }
-        if !exists { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        for name in names {
-            let file = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
-            try NPY.write(outs[name]!, path: "\(path)/\(file).npy")
-        }
     }
 }

@@ -76,4 +76,29 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: root)) { XCTAssertTrue("\($0)".contains("it is a folder"), "\($0)") }
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root)), ["target", "link"])  // no temporary left
     }
+
+    /// `sameFile` sees through links, hard links and other spellings; `descriptor` names the
+    /// open descriptors behind /dev/stdout-like paths (a redirection to a regular file included).
+    func testSameFileAndDescriptors() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+        try Data("a".utf8).write(to: URL(fileURLWithPath: root + "/a"))
+        try Data("a".utf8).write(to: URL(fileURLWithPath: root + "/copy"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "a")
+        try FileManager.default.linkItem(atPath: root + "/a", toPath: root + "/hard")
+        XCTAssertTrue(AtomicFile.sameFile(root + "/a", root + "/link"))
+        XCTAssertTrue(AtomicFile.sameFile(root + "/hard", root + "/link"))
+        XCTAssertTrue(AtomicFile.sameFile(root + "/sub/../a", root + "/a"))
+        XCTAssertFalse(AtomicFile.sameFile(root + "/a", root + "/copy"))  // same bytes, another file
+        XCTAssertTrue(AtomicFile.sameFile(root + "/new", root + "/sub/../new"))  // neither exists yet
+        XCTAssertFalse(AtomicFile.sameFile(root + "/new", root + "/a"))
+        XCTAssertEqual(AtomicFile.descriptor("/dev/stdout"), 1)
+        XCTAssertEqual(AtomicFile.descriptor("/dev/fd/2"), 2)
+        XCTAssertEqual(AtomicFile.descriptor("/proc/self/fd/1"), 1)
+        XCTAssertNil(AtomicFile.descriptor("/dev/fd/999999"))  // not open
+        XCTAssertNil(AtomicFile.descriptor(root + "/a"))
+        XCTAssertTrue(AtomicFile.isStream("/dev/stderr"))
+        XCTAssertFalse(AtomicFile.isStream(root + "/a"))
+    }
 }

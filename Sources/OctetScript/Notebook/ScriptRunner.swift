@@ -22,9 +22,7 @@ public enum ScriptRunner {
         }
         if let notebook {
             guard !notebook.isEmpty else { errors("octet: the notebook path is empty"); return ExitCode.usage }
-            let same = URL(fileURLWithPath: notebook).resolvingSymlinksInPath().standardized.path
-                == URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
-            guard !same else {
+            guard !AtomicFile.sameFile(notebook, path) else {
                 errors("octet: the notebook \(notebook) is the script itself; give another path (e.g. a .md file)")
                 return ExitCode.usage
             }

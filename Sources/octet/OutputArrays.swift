@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import OctetTensor
+
+/// Where a command's output arrays go (`infer --output`, `export --eval-output`): one output →
+/// `path` itself as .npy, unless `path` is an existing folder or ends in "/"; several → one .npy
+/// per output name (characters other than letters, digits, `_`, `-` become `_`) in the folder
+/// `path`, created when missing.
+enum OutputArrays {
+    /// The file each output name is written to.
+    static func files(_ names: [String], at path: String) -> [String: String] {
+        var isDir: ObjCBool = false
+        let folder = path.hasSuffix("/") || (FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue)
+        if names.count == 1 && !folder { return [names[0]: path] }
+        let base = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return Dictionary(uniqueKeysWithValues: names.map { name in
+            (name, "\(base)/\(String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })).npy")
+        })
+    }
+
+    /// Checked before any work: `path` can take the outputs `names` and replaces none of `inputs`.
+    /// - Throws: `ValidationError` naming `option`: a .npy or existing file for several outputs, a
+    ///   missing parent folder for one, or an output file that is one of the inputs.
+    static func check(_ path: String, option: String, names: [String], inputs: [(what: String, path: String)]) throws {
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        if names.count > 1 && (path.lowercased().hasSuffix(".npy") || (exists && !isDir.boolValue)) {
+            throw ValidationError("\(option) \(path): the model has \(names.count) outputs (\(names.joined(separator: ", "))); give a folder, which gets one .npy per output")
+        }
+        if names.count == 1 && !path.hasSuffix("/") && !(exists && isDir.boolValue) {
+            try CLI.checkOutputFolder(path, option: option)
+        }
+        for file in files(names, at: path).values.sorted() {
+            try CLI.checkNotInput(file, option: option, inputs: inputs)
+        }
+    }
+
+    /// Writes `outs` as `files(names, at: path)` says (each file atomically).
+    static func write(_ outs: [String: Tensor], names: [String], to path: String) throws {
+        let files = files(names, at: path)
+        if names.count > 1 || files[names[0]] != path {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        for name in names { try NPY.write(outs[name]!, path: files[name]!) }
+    }
+}
