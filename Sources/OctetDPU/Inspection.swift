@@ -25,6 +25,8 @@ public struct FusedPattern: Sendable, Equatable {
     /// "Conv+BN+ReLU", "Add+ReLU", …
     public var name: String
     public var nodes: [String]
+    /// The tensor the fused instruction writes (the last node's output).
+    public var output: String
 }
 
 /// A maximal run of nodes, in execution order, on one device.
@@ -63,7 +65,8 @@ public struct Inspection: Sendable, Equatable {
         }
         var out = ["Target: \(target)", line(header)] + rows.map(line)
         out.append("")
-        out.append("Fused patterns: \(patterns.count)")
+        let bn = patterns.contains { $0.name.contains("+BN") }
+        out.append("Fused patterns: \(patterns.count)" + (bn ? " (in the original graph: each BatchNormalization is folded into its conv in the table)" : ""))
         for p in patterns { out.append("  \(p.name): \(p.nodes.joined(separator: " → "))") }
         out.append("Subgraphs: \(subgraphs.count) (DPU \(dpuSubgraphCount), CPU \(cpuSubgraphCount))")
         for s in subgraphs {

@@ -11,13 +11,16 @@ import OctetTensor
 /// computations (no real-valued data) belong to no subgraph.
 public enum Inspector {
     /// Inspects a float graph: it is prepared as the quantizer would prepare it (BN folding, …),
-    /// then classified with the quantizer's grouping rules. Patterns are found on the original graph.
+    /// then classified with the quantizer's grouping rules. Patterns are found on the original graph
+    /// (so BatchNormalization shows); a chain absorbed into a larger recognized op (e.g. the
+    /// Add → Clip inside a HardSwish) is left out, as its output no longer exists.
     /// - Throws: preparation errors naming the node.
     public static func inspect(_ graph: Graph, target: DPUTarget = .default) throws -> Inspection {
         let prepared = try QuantPreparation.prepare(graph)
         let kinds = try NodeClassifier.classify(prepared.graph, info: prepared.info)
         var r = try inspect(prepared.graph, kinds, shapes: prepared.info.shapes, target: target)
-        r.patterns = FusedPatterns.find(in: graph)
+        let kept = Set(prepared.graph.nodes.flatMap(\.outputs))
+        r.patterns = FusedPatterns.find(in: graph).filter { kept.contains($0.output) }
         return r
     }
 
@@ -91,7 +94,7 @@ enum FusedPatterns {
             }
             if chain.count > 1 {
                 out.append(FusedPattern(name: chain.map { label($0.opType, g, $0) }.joined(separator: "+"),
-                                        nodes: chain.map(Inspector.nodeKey)))
+                                        nodes: chain.map(Inspector.nodeKey), output: chain.last!.outputs[0]))
             }
         }
         return out
@@ -103,7 +106,7 @@ enum FusedPatterns {
             guard kinds[i].kind == .fused, let p = kinds[i].fusedInto else { return nil }
             let a = g.nodes[p], b = g.nodes[i]
             return FusedPattern(name: "\(label(a.opType, g, a))+\(label(b.opType, g, b))",
-                                nodes: [Inspector.nodeKey(a), Inspector.nodeKey(b)])
+                                nodes: [Inspector.nodeKey(a), Inspector.nodeKey(b)], output: b.outputs[0])
         }
     }
 }

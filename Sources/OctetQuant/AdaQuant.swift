@@ -33,11 +33,14 @@ public enum AdaQuant {
         public init() {}
     }
 
+    /// Accepted `Options.maxEpochs` (the pass does not stop on Ctrl-C, so the count is bounded).
+    public static let epochRange = 1...10_000
+
     /// - Returns: the recalibrated quantized model, the finetuned prepared float model, stats.
     /// - Throws: `RecoveryError.memoryLimit` before any work; calibration/execution errors naming the node.
     public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options())
         throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
-        try RecoveryError.require("epochs", options.maxEpochs, in: 1...10_000)
+        try RecoveryError.require("epochs", options.maxEpochs, in: epochRange)
         try RecoveryError.require("batch size", options.batchSize, atLeast: 1)
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []

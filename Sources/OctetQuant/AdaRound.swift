@@ -46,12 +46,14 @@ public enum AdaRound {
         public init() {}
     }
     static let zeta: Float = 1.1, gamma: Float = -0.1
+    /// Accepted `Options.iterations` (the pass does not stop on Ctrl-C, so the count is bounded).
+    public static let iterationRange = 0...1_000_000
 
     /// - Throws: `RecoveryError.unsupported` for per-channel weight scales, `.memoryLimit`, and
     ///   calibration/execution errors naming the node.
     public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options())
         throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
-        try RecoveryError.require("iterations", options.iterations, in: 0...1_000_000)
+        try RecoveryError.require("iterations", options.iterations, in: iterationRange)
         try RecoveryError.require("batch size", options.batchSize, atLeast: 1)
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []

@@ -58,7 +58,7 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
         case .calibrationShape(let i, let e, let g):
             return "calibration input '\(i)': expected shape \(e) (N = any), got \(g)"
         case .calibrationDType(let i, let d):
-            return "calibration input '\(i)': expected float32 data, got \(d) (preprocess raw images to float first)"
+            return "calibration input '\(i)': expected float32 data, got \(d) (convert raw uint8 images to float first, e.g. with --u8 OFFSET,SCALE on the command line)"
         case .nothingToQuantize(let g):
             return "model '\(g)' has nothing to quantize (no Conv, ConvTranspose, Gemm, Add or Mul on float data)"
         case .parameterMismatch(let t, let r):

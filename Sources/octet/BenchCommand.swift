@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
     @Option(parsing: .unconditional, help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
     @Flag(help: "Also print time per op type.") var profile = false
-    @Option(help: "Calibration batch for int8 (.npy or .npz).") var calib: String?
+    @Option(help: "Calibration batch for int8 and ptq (.npy or .npz).") var calib: String?
+    @Option(help: U8Transform.help) var u8: String?
 
     /// Argument errors exit 64 with the usage, as the other commands' do.
     func validate() throws {
@@ -28,6 +29,8 @@ struct BenchCommand: ParsableCommand {
         guard !(profile && mode == "ptq") else { throw ValidationError("--profile applies to float and int8") }
         guard calib == nil || mode != "float" else { throw ValidationError("--calib applies to int8 and ptq") }
         guard calib != nil || mode == "float" else { throw ValidationError("bench \(mode) needs --calib X.npy|.npz") }
+        guard u8 == nil || calib != nil else { throw ValidationError("--u8 applies to --calib") }
+        _ = try U8Transform.parse(u8)
     }
 
     func run() throws {
@@ -56,7 +59,7 @@ extension BenchCommand {
     /// `--calib` set: median over `--runs` runs after one warm-up, data already in memory.
     func benchPTQ(_ m: Model) throws {
         guard let calib else { throw ValidationError("bench ptq needs --calib X.npy|.npz") }
-        let data = try ExportCommand.feeds(calib, m)
+        let data = try ExportCommand.feeds(calib, m, u8: try U8Transform.parse(u8))
         let samples = data.values.first?.shape.first ?? 0
         let ms = try Bench.medianMilliseconds(runs: runs, warmup: 1) { _ = try Calibrator(model: m).calibrate(data) }
         print(Bench.json(["mode": mode, "model": model, "threads": threads, "median_ms": ms, "samples": samples,
@@ -67,8 +70,8 @@ extension BenchCommand {
     /// batch 1 on the first calibration sample (`--profile`: time per instruction kind).
     func benchInt8(_ m: Model) throws {
         guard let calib else { throw ValidationError("bench int8 needs --calib X.npy|.npz") }
-        let data = try ExportCommand.feeds(calib, m)
-        let qm = try ExportCommand.quantize(m, calib: calib, options: [])
+        let data = try ExportCommand.feeds(calib, m, u8: try U8Transform.parse(u8))
+        let qm = try ExportCommand.quantize(m, calib: calib, options: [], u8: try U8Transform.parse(u8))
         let program = try Compiler.compile(qm.quantizedGraph, target: .default)
         let emulator = try Emulator(program: program, threads: threads)
         let feeds = data.mapValues { TensorBatch.slice($0, start: 0, count: 1, padTo: 1) }

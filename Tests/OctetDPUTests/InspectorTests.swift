@@ -36,6 +36,27 @@ final class InspectorTests: XCTestCase {
         XCTAssertTrue(r.table.contains("Subgraphs: 2 (DPU 1, CPU 1)"), r.table)
     }
 
+    /// A decomposed hard-swish (Add 3 → Clip 0..6 → Mul x → Div 6) becomes one HardSwish node: its
+    /// inner Add → Clip is not listed as an Add+ReLU6 pattern, the Conv → Clip(0, 6) before it is.
+    func testPatternsInsideARecognizedHardSwishAreLeftOut() throws {
+        func s(_ v: Float) -> Tensor { Tensor(shape: [], floats: [v]) }
+        let nodes = [
+            Node(name: "conv", opType: "Conv", inputs: ["x", "W"], outputs: ["c"]),
+            Node(name: "relu6", opType: "Clip", inputs: ["c", "zero", "six"], outputs: ["r"]),
+            Node(name: "add", opType: "Add", inputs: ["r", "three"], outputs: ["a"]),
+            Node(name: "clip", opType: "Clip", inputs: ["a", "zero", "six"], outputs: ["k"]),
+            Node(name: "mul", opType: "Mul", inputs: ["r", "k"], outputs: ["p"]),
+            Node(name: "div", opType: "Div", inputs: ["p", "six"], outputs: ["y"]),
+        ]
+        let g = Graph(name: "g", nodes: nodes,
+                      initializers: ["W": Tensor(shape: [2, 2, 1, 1], floats: [1, 0, 0, 1]), "zero": s(0), "three": s(3), "six": s(6)],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(4), .fixed(4)])],
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(4), .fixed(4)])])
+        let r = try Inspector.inspect(g, target: .default)
+        XCTAssertEqual(r.patterns.map(\.name), ["Conv+ReLU6"])
+        XCTAssertEqual(r.node("div")?.opType, "HardSwish")
+    }
+
     func testTargetsListAndLimits() throws {
         XCTAssertEqual(DPUTarget.all.map(\.name), ["DPUCZDX8G_ISA1_B4096", "DPUCZDX8G_ISA1_B1024", "DPUCZDX8G_ISA1_B512"])
         let t = try DPUTarget.named("dpuczdx8g_isa1_b4096")

@@ -21,6 +21,18 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertTrue(m.hasPrefix("\(path): not a valid ONNX model"), m)
     }
 
+    /// Octet's program files, .npy arrays and .npz archives are named, not reported as broken protobuf.
+    func testOtherKnownFormatsAreNamed() throws {
+        for (bytes, what) in [(Array("OCTPROG\0".utf8) + [1, 0, 0, 0], "an Octet DPU program (.octprog"),
+                              ([0x93] + Array("NUMPY\u{1}\u{0}".utf8), "a NumPy array (.npy)"), ([0x50, 0x4B, 0x03, 0x04, 0, 0], "a zip archive (.npz)")] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-other-\(UUID()).onnx").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let m = message { _ = try Model.load(path: path) }
+            XCTAssertTrue(m.hasPrefix("\(path): not a valid ONNX model: it is \(what)"), m)
+        }
+    }
+
     func testTruncatedFile() throws {
         let full = try ModelBuilder.reluModel().serializedData()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-trunc-\(UUID()).onnx").path

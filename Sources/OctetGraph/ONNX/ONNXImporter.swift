@@ -18,6 +18,12 @@ public enum ONNXImporter {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw OctetGraphError.notONNX(path: path, reason: "cannot read file")
         }
+        // Octet's own other formats, named rather than reported as broken protobuf.
+        let magics: [([UInt8], String)] = [(Array("OCTPROG\0".utf8), "an Octet DPU program (.octprog; `octet dump` runs it)"),
+                                           ([0x93] + Array("NUMPY".utf8), "a NumPy array (.npy)"), ([0x50, 0x4B, 0x03, 0x04], "a zip archive (.npz)")]
+        for (magic, what) in magics where data.starts(with: magic) {
+            throw OctetGraphError.notONNX(path: path, reason: "it is \(what)")
+        }
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)

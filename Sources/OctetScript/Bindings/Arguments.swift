@@ -82,6 +82,13 @@ public struct Arguments {
         return v
     }
 
+    /// Named integer within `range`; outside it the error points at the argument.
+    public func int(_ n: String, in range: ClosedRange<Int>) throws -> Int {
+        let v = try int(n)
+        guard range.contains(v) else { throw fail(n, "\(n) must be in \(range.lowerBound)...\(range.upperBound), got \(v)") }
+        return v
+    }
+
     /// Named integer that may be nil.
     public func optionalInt(_ n: String) throws -> Int? {
         if case .null = self[n] { return nil }

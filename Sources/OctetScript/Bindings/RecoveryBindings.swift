@@ -51,7 +51,7 @@ enum RecoveryBindings {
             let (m, x) = try inputs(a, interp)
             let c = try config(a)
             var o = AdaQuant.Options()
-            o.maxEpochs = try a.int("epochs")
+            o.maxEpochs = try a.int("epochs", in: AdaQuant.epochRange)
             o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
             o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("fast finetune", total: 1) { step in
@@ -65,7 +65,7 @@ enum RecoveryBindings {
             let (m, x) = try inputs(a, interp)
             let c = try config(a)
             var o = AdaRound.Options()
-            o.iterations = try a.int("iterations")
+            o.iterations = try a.int("iterations", in: AdaRound.iterationRange)
             o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
             o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("adaround", total: 1) { step in
