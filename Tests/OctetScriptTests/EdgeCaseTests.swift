@@ -47,6 +47,45 @@ final class EdgeCaseTests: XCTestCase {
         min(range(1000000000000))
         # expect error: snippet.octet:1:5: error: min: list would have 1000000000000 items, more than the limit of 67108864
         """)
+        // A plain integer is a shape too, checked like a list (it once allocated, or wrapped).
+        expect("""
+        zeros(9223372036854775807)
+        # expect error: snippet.octet:1:7: error: zeros: shape [9223372036854775807] is too large
+        """)
+        expect("""
+        let a = "a" * 1000000
+        a.replace("a", a)
+        # expect error: snippet.octet:2:3: error: string.replace: string would have 1000000000000 bytes, more than the limit of 134217728
+        """)
+        // str / join / interpolation stop building as soon as the text passes the limit.
+        expect("""
+        let l = list(range(20000000))
+        str(l)
+        # expect error: snippet.octet:2:1: error: str: string would have more bytes than the limit of 134217728
+        """)
+        expect("""
+        let s = "x" * 1000000
+        for i in range(6) { s = s + s }
+        [s, s, s].join(",")
+        # expect error: snippet.octet:3:11: error: list.join: string would have 192000002 bytes, more than the limit of 134217728
+        """)
+        expect("""
+        let l = list(range(20000000))
+        print("\\(l)")
+        # expect error: snippet.octet:2:7: error: string would have more bytes than the limit of 134217728
+        """)
+    }
+
+    /// Interpolation nested past the parser's depth limit is a syntax error found without
+    /// re-lexing every level (the re-lexing made it quadratic in the line's length).
+    func testDeeplyNestedInterpolationIsASyntaxError() {
+        let n = 5000
+        let r = ScriptHarness.run(source: "print(" + String(repeating: "\"\\(", count: n) + "1" + String(repeating: ")\"", count: n) + ")",
+                                  name: "deep.octet")
+        XCTAssertTrue(r.errors.contains { $0.contains("nested too deeply (limit 200)") }, "\(r.errors.map { $0.prefix(200) })")
+        let ok = ScriptHarness.run(source: "print(" + String(repeating: "\"\\(", count: 50) + "1" + String(repeating: ")\"", count: 50) + ")",
+                                   name: "ok.octet")
+        XCTAssertEqual(ok.output, ["1"])
     }
 
     /// Integer tensors are summed in Int64 (through float32 the sum was rounded, and converting

@@ -118,12 +118,15 @@ public struct Arguments {
 
     /// A shape: a list of non-negative integers (or a single integer).
     public func shape(_ i: Int) throws -> [Int] {
-        if let n = Arguments.asInt(self[i]), n >= 0 { return [n] }
-        guard let items = try? list(i) else { throw typeError(i, "a shape (list of integers)") }
         var dims: [Int] = []
-        for v in items {
-            guard let d = Arguments.asInt(v), d >= 0 else { throw fail(i, "\(label(i)) must be a list of non-negative integers") }
-            dims.append(d)
+        if let n = Arguments.asInt(self[i]), n >= 0 {
+            dims = [n]
+        } else {
+            guard let items = try? list(i) else { throw typeError(i, "a shape (list of integers)") }
+            for v in items {
+                guard let d = Arguments.asInt(v), d >= 0 else { throw fail(i, "\(label(i)) must be a list of non-negative integers") }
+                dims.append(d)
+            }
         }
         guard dims.reduce(1, { $0.multipliedReportingOverflow(by: max($1, 1)).overflow ? Int.max : $0 * max($1, 1) }) <= 1 << 31 else {
             throw fail(i, "shape \(dims) is too large")

@@ -62,7 +62,14 @@ enum ValueMethods {
         Builtin("reversed", ["self"], doc: "A reversed copy.") { a, _ in .list(ListObject(items(a).items.reversed())) },
         Builtin("join", [ParameterSpec("self"), ParameterSpec("separator", .string(""))],
                 doc: "Concatenates the items' text with `separator` between them.") { a, _ in
-            .string(items(a).items.map(Format.display).joined(separator: try a.string(1)))
+            let separator = try a.string(1)
+            var out = "", first = true
+            for item in items(a).items {
+                if !first { try Limits.checkString(out.utf8.count + separator.utf8.count); out += separator }
+                first = false
+                out += try Format.display(item, after: out.utf8.count)
+            }
+            return .string(out)
         },
         Builtin("take", ["self", "n"], doc: "The first `n` items (all when shorter).") { a, _ in
             .list(ListObject(Array(items(a).items.prefix(max(0, try a.int(1))))))
@@ -115,7 +122,12 @@ enum ValueMethods {
         Builtin("replace", ["self", "old", "new"], doc: "Copy with every `old` replaced by `new`.") { a, _ in
             let old = try a.string(1)
             guard !old.isEmpty else { throw a.fail(1, "text to replace must not be empty") }
-            return .string(text(a).replacingOccurrences(of: old, with: try a.string(2)))
+            let s = text(a), new = try a.string(2)
+            var count = 0, at = s.startIndex
+            while let r = s.range(of: old, range: at..<s.endIndex) { count += 1; at = r.upperBound }
+            let (grow, o1) = count.multipliedReportingOverflow(by: new.utf8.count - old.utf8.count)
+            try Limits.checkString(o1 ? Int.max : s.utf8.count + grow)
+            return .string(s.replacingOccurrences(of: old, with: new))
         },
         Builtin("pad", ["self", "width"], named: [ParameterSpec("left", .bool(false))],
                 doc: "Pads with spaces to `width` characters (on the right, or the left with `left: true`); a string already that wide is returned as is.") { a, _ in

@@ -8,11 +8,24 @@ public enum Format {
         return repr(v)
     }
 
+    /// `display` for a value that becomes part of a string (`str`, `join`, interpolation) that
+    /// already has `used` UTF-8 bytes: the whole stays within `Limits.maxStringBytes`.
+    /// - Throws: `BindingError.message` as soon as the text passes the limit, before it is all built.
+    public static func display(_ v: Value, after used: Int) throws -> String {
+        if case .string(let s) = v {
+            try Limits.checkString(used + s.utf8.count)
+            return s
+        }
+        var w = ReprWriter(limit: Limits.maxStringBytes - used)
+        guard let s = w.write(v) else { throw Limits.stringTooLong() }
+        return s
+    }
+
     /// A list or record that contains itself shows the inner occurrence as `[...]` or
     /// `{...}` (like Python), so cyclic values print instead of recursing forever.
     public static func repr(_ v: Value) -> String {
-        var w = ReprWriter()
-        return w.write(v)
+        var w = ReprWriter(limit: .max)
+        return w.write(v)!
     }
 
     /// Writes `repr` into one buffer with an explicit stack: a list nested millions deep prints in
@@ -23,13 +36,18 @@ public enum Format {
             case list(ListObject, next: Int)
             case record(RecordObject, pairs: [(String, Value)], next: Int)
         }
+        let limit: Int
         var out = ""
         var open: Set<ObjectIdentifier> = []
         var stack: [Frame] = []
 
-        mutating func write(_ root: Value) -> String {
+        init(limit: Int) { self.limit = limit }
+
+        /// The text, or nil once it passes `limit` bytes.
+        mutating func write(_ root: Value) -> String? {
             enter(root)
             while let top = stack.last {
+                guard out.utf8.count <= limit else { return nil }
                 switch top {
                 case .list(let l, let i) where i < l.items.count:
                     stack[stack.count - 1] = .list(l, next: i + 1)
@@ -49,7 +67,7 @@ public enum Format {
                     stack.removeLast()
                 }
             }
-            return out
+            return out.utf8.count <= limit ? out : nil
         }
 
         /// Writes a scalar, or opens a container (pushing its frame).

@@ -37,7 +37,9 @@ extension Interpreter {
             for p in parts {
                 switch p {
                 case .text(let t): s += t
-                case .expr(let e): s += Format.display(try evaluate(e, frame))
+                case .expr(let e):
+                    let v = try evaluate(e, frame)
+                    s += try checkLimit(at: expr.location) { try Format.display(v, after: s.utf8.count) }
                 }
                 try checkLimit(at: expr.location) { try Limits.checkString(s.utf8.count) }
             }

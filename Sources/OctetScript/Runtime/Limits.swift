@@ -21,4 +21,9 @@ public enum Limits {
             throw BindingError.message("string would have \(bytes) bytes, more than the limit of \(maxStringBytes)")
         }
     }
+
+    /// The error for a string found to pass `maxStringBytes` before its final size is known.
+    static func stringTooLong() -> BindingError {
+        BindingError.message("string would have more bytes than the limit of \(maxStringBytes)")
+    }
 }

@@ -61,7 +61,13 @@ extension Lexer {
             code.append(advance())
         }
         if depth != 0 { error("unterminated interpolation '\\(' in string", at: start) }
+        // Each level re-lexes the rest of its string: the depth is bounded before going deeper.
+        guard interpolationDepth < Parser.maxDepth else {
+            error("string interpolation nested too deeply (limit \(Parser.maxDepth))", at: start)
+            return .code([], start)
+        }
         var inner = Lexer(code, file: start.file, line: start.line, column: start.column)
+        inner.interpolationDepth = interpolationDepth + 1
         let tokens = inner.tokenize()
         for d in inner.diagnostics { error(d.message, at: d.location) }
         return .code(tokens, start)

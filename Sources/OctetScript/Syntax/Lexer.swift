@@ -11,6 +11,8 @@ public struct Lexer {
     private var line: Int
     private var column: Int
     private var brackets: [Character] = []
+    /// How many `\(…)` interpolations enclose this lexer's text (at most `Parser.maxDepth`).
+    var interpolationDepth = 0
     public private(set) var diagnostics: [Diagnostic] = []
 
     /// CRLF line ends count as LF (Swift keeps `\r\n` as one `Character`, which would

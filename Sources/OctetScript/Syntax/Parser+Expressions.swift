@@ -196,7 +196,7 @@ extension Parser {
 
     mutating func recordLiteral() throws -> Expr {
         let open = advance()
-        var keys: [String] = [], values: [Expr] = []
+        var keys: [String] = [], values: [Expr] = [], seen: Set<String> = []
         skipNewlines()
         while !check(.rightBrace) {
             let key = peek
@@ -206,7 +206,7 @@ extension Parser {
             advance()
             var name = key.text
             if key.kind == .string, case .text(let t) = key.parts[0] { name = t }
-            if keys.contains(name) { report("duplicate record key '\(name)'", at: key.location) }
+            if !seen.insert(name).inserted { report("duplicate record key '\(name)'", at: key.location) }
             try expect(.colon, "after record key")
             skipNewlines()
             keys.append(name)
