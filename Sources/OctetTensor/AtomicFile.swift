@@ -66,6 +66,14 @@ public enum AtomicFile {
         return ua.path == ub.path
     }
 
+    /// Whether `path` is `folder` or lies inside it (links resolved), e.g. an input inside a
+    /// folder that `writeDirectory` would replace.
+    public static func isWithin(_ path: String, folder: String) -> Bool {
+        let p = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
+        let f = URL(fileURLWithPath: folder).resolvingSymlinksInPath().standardized.path
+        return p == f || p.hasPrefix(f.hasSuffix("/") ? f : f + "/") || sameFile(path, folder)
+    }
+
     /// The open file descriptor of this process that `path` names: /dev/stdin, /dev/stdout,
     /// /dev/stderr, /dev/fd/N or /proc/self/fd/N, when N is open. Such a path may resolve to a
     /// regular file (a redirection), which must be written through the descriptor, not replaced.

@@ -34,6 +34,14 @@ enum CLI {
         }
     }
 
+    /// Checked before any work (usage errors, exit 64): a folder output that replaces its folder
+    /// whole holds none of the command's input files.
+    static func checkNoInputWithin(_ folder: String, option: String, inputs: [(what: String, path: String)]) throws {
+        for (what, path) in inputs where AtomicFile.isWithin(path, folder: folder) {
+            throw ValidationError("\(option) \(folder) holds the \(what) \(path), and a dump replaces the folder; choose another folder")
+        }
+    }
+
     /// Checked before any work: the `--option name=value` list parses into a configuration.
     static func checkOptions(_ options: [String]) throws {
         do { _ = try ExportCommand.config(options) } catch let e as ValidationError { throw e } catch {

@@ -12,7 +12,9 @@ struct DumpCommand: ParsableCommand {
 
     func validate() throws {
         try CLI.checkThreads(threads)
-        try CLI.checkNotInput(output, option: "--output", inputs: [(what: "program", path: program), (what: "input", path: input)])
+        let inputs = [(what: "program", path: program), (what: "input", path: input)]
+        try CLI.checkNotInput(output, option: "--output", inputs: inputs)
+        try CLI.checkNoInputWithin(output, option: "--output", inputs: inputs)
     }
 
     func run() throws {

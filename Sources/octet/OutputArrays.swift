@@ -4,8 +4,8 @@ import OctetTensor
 
 /// Where a command's output arrays go (`infer --output`, `export --eval-output`): one output →
 /// `path` itself as .npy, unless `path` is an existing folder or ends in "/"; several → one .npy
-/// per output name (characters other than letters, digits, `_`, `-` become `_`) in the folder
-/// `path`, created when missing.
+/// per output name (characters other than letters, digits, `_`, `-` become `_`; names that
+/// then coincide get `_2`, `_3`, … in output order) in the folder `path`, created when missing.
 enum OutputArrays {
     /// The file each output name is written to.
     static func files(_ names: [String], at path: String) -> [String: String] {
@@ -13,9 +13,14 @@ enum OutputArrays {
         let folder = path.hasSuffix("/") || (FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue)
         if names.count == 1 && !folder { return [names[0]: path] }
         let base = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return Dictionary(uniqueKeysWithValues: names.map { name in
-            (name, "\(base)/\(String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })).npy")
-        })
+        var taken: Set<String> = [], files: [String: String] = [:]
+        for name in names {
+            let stem = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+            var file = stem, k = 1
+            while !taken.insert(file.lowercased()).inserted { k += 1; file = "\(stem)_\(k)" }
+            files[name] = "\(base)/\(file).npy"
+        }
+        return files
     }
 
     /// Checked before any work: `path` can take the outputs `names` and replaces none of `inputs`.

@@ -93,7 +93,10 @@ final class REPL {
             if requireArgument(name, argument) { report { try session.save(to: argument) } }
         case ":notebook":
             if requireArgument(name, argument) {
-                report { try session.notebook(title: (argument as NSString).lastPathComponent).write(to: session.interpreter.resolvePath(argument)) }
+                report {
+                    try session.checkNotSource(argument)
+                    try session.notebook(title: (argument as NSString).lastPathComponent).write(to: session.interpreter.resolvePath(argument))
+                }
             }
         case ":time":
             if requireArgument(name, argument) {

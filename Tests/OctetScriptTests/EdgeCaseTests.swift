@@ -1,5 +1,6 @@
 import XCTest
 @testable import OctetScript
+import OctetTensor
 
 /// Edge cases that once crashed the process or gave wrong answers silently, as snippets
 /// checked against their own `# expect` comments (one runtime error per snippet).
@@ -74,6 +75,38 @@ final class EdgeCaseTests: XCTestCase {
         print("\\(l)")
         # expect error: snippet.octet:2:7: error: string would have more bytes than the limit of 134217728
         """)
+    }
+
+    /// No output replaces a file the script read: write_npy over its input, export_onnx over the
+    /// loaded model, dump() into the folder holding them. The files stay as they were.
+    func testOutputsDoNotReplaceWhatTheScriptRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-read-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NPY.write(Tensor(shape: [2], floats: [1, 2]), path: dir + "/x.npy")
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/data/digits_cnn.onnx").path
+        try FileManager.default.copyItem(atPath: model, toPath: dir + "/m.onnx")
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/m.onnx"))
+        let r = ScriptHarness.run(source: """
+            let t = read_npy("\(dir)/x.npy")
+            write_npy(t * 2, "\(dir)/x.npy")
+            """, name: "w.octet")
+        XCTAssertEqual(r.errors.first, "w.octet:2:1: error: write_npy: \(dir)/x.npy: cannot write: this script read that file; give another path")
+        let e = ScriptHarness.run(source: """
+            let m = load("\(dir)/m.onnx")
+            let q = quantize(m, randn([4, 1, 28, 28]))
+            export_onnx(q, "\(dir)/m.onnx")
+            """, name: "e.octet")
+        XCTAssertTrue(e.errors.first?.hasSuffix("cannot write: this script read that file; give another path") == true, "\(e.errors)")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/m.onnx")), before)
+        XCTAssertEqual(try NPY.read(path: dir + "/x.npy").floats, [1, 2])
+        let d = ScriptHarness.run(source: """
+            let m = load("\(dir)/m.onnx")
+            let p = deploy(quantize(m, randn([4, 1, 28, 28])))
+            dump(p, randn([1, 1, 28, 28]), "\(dir)")
+            """, name: "d.octet")
+        XCTAssertTrue(d.errors.first?.contains("holds m.onnx, which this script read, and a dump replaces the folder") == true, "\(d.errors)")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/m.onnx")), before)
     }
 
     /// Interpolation nested past the parser's depth limit is a syntax error found without

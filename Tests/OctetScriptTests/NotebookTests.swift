@@ -96,6 +96,21 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(md.contains("\n`````\n```\na ```` b\n`````\n"), md)
     }
 
+    /// A notebook path naming a file the run read (an import) is refused after the run; the file stays.
+    func testNotebookOverAnImportedScriptIsRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-import-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "import \"helper\"\nprint(h)\n".write(to: dir.appendingPathComponent("main.octet"), atomically: true, encoding: .utf8)
+        try "let h = 5\n".write(to: dir.appendingPathComponent("helper.octet"), atomically: true, encoding: .utf8)
+        var errors: [String] = []
+        let code = ScriptRunner.run(path: dir.appendingPathComponent("main.octet").path, notebook: dir.appendingPathComponent("helper.octet").path,
+                                    interpreter: Interpreter(seed: 0, output: { _ in })) { errors.append($0) }
+        XCTAssertEqual(code, 64)
+        XCTAssertTrue(errors.first?.contains("which this run read; not written") == true, "\(errors)")
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("helper.octet"), encoding: .utf8), "let h = 5\n")
+    }
+
     func testHistogramCountsAndSVGBars() {
         // Bins [0, 1) and [1, 2]; values outside the range count in the edge bins.
         XCTAssertEqual(Plot.binCounts([0, 0.5, 1, 1.5, 2, 10, -3], bins: 2, lo: 0, hi: 2), [3, 4])

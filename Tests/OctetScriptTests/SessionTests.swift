@@ -81,6 +81,22 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("s.octet"), encoding: .utf8), s.script)
     }
 
+    /// `:save` and `:notebook` refuse a file the session read (`:load`, a model, data): the saved
+    /// session would import or read it again.
+    func testSaveRefusesAFileTheSessionRead() throws {
+        let (s, _, _) = makeSession()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-session-read-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let work = dir.appendingPathComponent("work.octet").path
+        try "let x = 1\n".write(toFile: work, atomically: true, encoding: .utf8)
+        XCTAssertTrue(s.load(work))
+        XCTAssertThrowsError(try s.save(to: work)) { XCTAssertTrue("\($0)".contains("this session read"), "\($0)") }
+        XCTAssertThrowsError(try s.checkNotSource(dir.appendingPathComponent("./work.octet").path))
+        XCTAssertEqual(try String(contentsOfFile: work, encoding: .utf8), "let x = 1\n")
+        try s.save(to: dir.appendingPathComponent("other.octet").path)
+    }
+
     func testCancellationStopsLoops() {
         let (s, _, err) = makeSession()
         s.interpreter.cancellation.cancel()

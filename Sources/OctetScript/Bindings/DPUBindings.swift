@@ -57,7 +57,11 @@ enum DPUBindings {
             let x = try DataInput.from(a, 1, interp).all()
             let dir = try a.string(2)
             // GoldenDump creates missing folders itself and removes them again when the run fails.
-            try GoldenDump.write(p.program, feeds: [try p.inputName(): x], to: interp.resolvePath(dir))
+            let folder = interp.resolvePath(dir)
+            if let read = interp.readFiles.first(where: { AtomicFile.isWithin($0, folder: folder) }) {
+                throw a.fail(2, "\(dir) holds \((read as NSString).lastPathComponent), which this script read, and a dump replaces the folder; choose another folder")
+            }
+            try GoldenDump.write(p.program, feeds: [try p.inputName(): x], to: folder)
             return .null
         },
         Builtin("compare_dumps", ["a", "b"],

@@ -72,8 +72,9 @@ struct DataInput {
     /// `path` resolved against the working directory, else against the folder of the script
     /// making the call, else against the interpreter's base directory.
     /// - Throws: `BindingError` "no such file 'path'" pointing at argument `i`.
+    /// The file an input argument names (`find`), recorded as read (`Interpreter.readFiles`).
     static func existingPath(_ path: String, _ a: Arguments, _ i: Int, _ interp: Interpreter) throws -> String {
-        if let p = find(path, script: a.callLocation.file, interp) { return p }
+        if let p = find(path, script: a.callLocation.file, interp) { interp.noteRead(p); return p }
         throw a.fail(i, "no such file '\(path)'")
     }
 
@@ -93,8 +94,14 @@ struct DataInput {
     }
 
     /// A path to write: resolved against the working directory, parent folders created.
+    /// - Throws: when it names a file the script read (a model, data, an import): no output
+    ///   replaces an input.
     static func outputPath(_ path: String, _ interp: Interpreter) throws -> String {
         let full = interp.resolvePath(path)
+        if interp.readFile(at: full) != nil {
+            throw OctetTensorError.writeFailed(path: path, reason: "this script read that file; give another path")
+        }
+        interp.noteWritten(full)
         let dir = (full as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

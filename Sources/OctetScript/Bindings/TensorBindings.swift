@@ -65,9 +65,7 @@ enum TensorBindings {
             try reduce(a, .argmax)
         },
         Builtin("read_npy", ["path"], doc: "Reads a NumPy .npy file (float32, int8, uint8, int32, int64; C order).") { a, interp in
-            let path = try a.string(0)
-            guard FileManager.default.fileExists(atPath: interp.resolvePath(path)) else { throw a.fail(0, "no such file '\(path)'") }
-            return .object(TensorValue(try NPY.read(path: interp.resolvePath(path))))
+            .object(TensorValue(try NPY.read(path: try DataInput.existingPath(try a.string(0), a, 0, interp))))
         },
         Builtin("write_npy", ["tensor", "path"], doc: "Writes a tensor as .npy, atomically (temporary file then rename); missing folders are created.") { a, interp in
             try NPY.write(try a.tensor(0), path: try DataInput.outputPath(try a.string(1), interp))

@@ -27,6 +27,7 @@ public enum ScriptRunner {
                 return ExitCode.usage
             }
         }
+        interpreter.noteRead(interpreter.resolvePath(path))
         let name = displayName ?? path
         let (program, diagnostics) = interpreter.parse(text, file: name)
         if !diagnostics.isEmpty {
@@ -93,6 +94,10 @@ public enum ScriptRunner {
                 book.entries.append(entry)
             }
             if code != ExitCode.ok { break }
+        }
+        if let source = interpreter.readFile(at: path) {
+            errors("octet: the notebook \(path) is the file \(source), which this run read; not written (give another path)")
+            return ExitCode.usage
         }
         do { try book.write(to: path) } catch {
             errors("octet: cannot write notebook \(path): \((error as? OctetTensorError)?.description ?? error.localizedDescription)")

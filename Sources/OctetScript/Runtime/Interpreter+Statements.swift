@@ -175,6 +175,7 @@ extension Interpreter {
         for c in candidates {
             let full = (c as NSString).standardizingPath
             if let text = try? String(contentsOfFile: full, encoding: .utf8) {
+                noteRead(full)
                 let shown = importerDir.isEmpty ? withExt : (importerDir as NSString).appendingPathComponent(withExt)
                 return (full, (shown as NSString).standardizingPath, text)
             }

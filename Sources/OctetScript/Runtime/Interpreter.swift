@@ -1,4 +1,5 @@
 import Foundation
+import OctetTensor
 
 /// Tree-walking interpreter for Octet scripts.
 ///
@@ -32,6 +33,26 @@ public final class Interpreter {
     var builtinCallSite: SourceLocation?
     var importing: [String] = []
     var imported: Set<String> = []
+    /// Files this interpreter read (imports, `:load`, models, data, programs): an output may not
+    /// replace one.
+    public internal(set) var readFiles: [String] = []
+
+    /// Files this interpreter wrote (its own outputs, which it may replace even after reading them).
+    var writtenFiles: [String] = []
+
+    /// Records `path` (absolute) as read.
+    func noteRead(_ path: String) { if !readFiles.contains(path) { readFiles.append(path) } }
+
+    /// Records `path` (absolute) as an output of this interpreter.
+    func noteWritten(_ path: String) { if !writtenFiles.contains(path) { writtenFiles.append(path) } }
+
+    /// The file this interpreter read, and did not write itself, that `path` names
+    /// (`AtomicFile.sameFile`), if any.
+    public func readFile(at path: String) -> String? {
+        let full = resolvePath(path)
+        guard !writtenFiles.contains(where: { AtomicFile.sameFile(full, $0) }) else { return nil }
+        return readFiles.first { AtomicFile.sameFile(full, $0) }
+    }
     /// Directory used to resolve `import` and relative paths at top level.
     public var baseDirectory: String
 

@@ -112,10 +112,12 @@ public final class Session {
     /// Runs a script file in the session (`:load`).
     @discardableResult
     public func load(_ path: String) -> Bool {
-        guard let text = try? String(contentsOfFile: interpreter.resolvePath(path), encoding: .utf8) else {
+        let full = interpreter.resolvePath(path)
+        guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
             errors("error: cannot read '\(path)'")
             return false
         }
+        interpreter.noteRead(full)
         counter += 1
         let (program, diagnostics) = interpreter.parse(text, file: path)
         if !diagnostics.isEmpty {
@@ -140,8 +142,16 @@ public final class Session {
         records.map(\.input).joined(separator: "\n") + (records.isEmpty ? "" : "\n")
     }
 
+    /// - Throws: `SessionError.wouldReplaceSource` when `path` is a file the session read
+    ///   (`:load`, import, a model or data file): the saved session reads it again.
     public func save(to path: String) throws {
+        try checkNotSource(path)
         try AtomicFile.write(Data(script.utf8), to: interpreter.resolvePath(path))
+    }
+
+    /// - Throws: `SessionError.wouldReplaceSource` when `path` names a file the session read.
+    public func checkNotSource(_ path: String) throws {
+        if let f = interpreter.readFile(at: path) { throw SessionError.wouldReplaceSource(path: path, source: f) }
     }
 
     /// The session as a notebook: one cell per input with its output (`:notebook`).
@@ -154,5 +164,16 @@ public final class Session {
             book.entries.append(e)
         }
         return book
+    }
+}
+
+/// Errors of the session commands.
+public enum SessionError: Error, CustomStringConvertible {
+    case wouldReplaceSource(path: String, source: String)
+
+    public var description: String {
+        switch self {
+        case .wouldReplaceSource(let p, let s): return "\(p) is the file \(s) this session read; give another path"
+        }
     }
 }
