@@ -37,6 +37,11 @@ def conv_cases():
          attrs={"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}, family=fam)
     case("convtranspose_groups", "ConvTranspose", [y], consts={"w": f("ctw4", 4, 1, 2, 2)},
          attrs={"group": 2, "strides": [2, 2]}, family=fam)
+    # output_shape with an odd total padding: NOTSET and SAME_LOWER put the extra pad at the
+    # start, SAME_UPPER at the end (ONNX ConvTranspose spec).
+    for ap in ["NOTSET", "SAME_UPPER", "SAME_LOWER"]:
+        case(f"convtranspose_output_shape_{ap.lower()}", "ConvTranspose", [y], consts={"w": f("ctw5", 4, 2, 3, 3)},
+             attrs={"strides": [2, 2], "output_shape": [6, 5], "auto_pad": ap}, family=fam)
 
 
 def linear_cases():

@@ -87,9 +87,10 @@ extension ConvOps {
             for i in 0..<2 {
                 out[i] = t[i]
                 let total: Int = full[i] - t[i]
+                // ONNX ConvTranspose: SAME_UPPER puts the odd pad at the end, NOTSET and SAME_LOWER at the start.
                 let big: Int = (total + 1) / 2, small: Int = total / 2
-                pads[i] = autoPad == "SAME_LOWER" ? big : small
-                pads[i + 2] = autoPad == "SAME_LOWER" ? small : big
+                pads[i] = autoPad == "SAME_UPPER" ? small : big
+                pads[i + 2] = autoPad == "SAME_UPPER" ? big : small
             }
         }
         return (out, pads)
