@@ -62,7 +62,10 @@ extension GoldenDump {
             else if f.fixPos != e.fixPos { r.note = "fix_pos \(e.fixPos) vs \(f.fixPos)"; r.mismatches = count }
             else {
                 let x = try bytes("\(a)/\(e.file)", a), y = try bytes("\(b)/\(f.file)", b)
-                guard x.count == y.count else { throw OctetDPUError.badDump(path: "\(b)/\(f.file)", reason: "\(y.count) bytes, expected \(x.count)") }
+                // Each file against its own manifest entry, so the short one is the one named.
+                for (file, data) in [("\(a)/\(e.file)", x), ("\(b)/\(f.file)", y)] where data.count != count {
+                    throw OctetDPUError.badDump(path: file, reason: "\(data.count) bytes, the manifest's shape \(e.shape) needs \(count)")
+                }
                 r.mismatches = zip(x, y).reduce(0) { $0 + ($1.0 != $1.1 ? 1 : 0) }
             }
             results.append(r)

@@ -32,7 +32,9 @@ struct EvalCommand: ParsableCommand {
                   images.rank >= 1, labels.shape[0] == images.shape[0] else {
                 throw ValidationError("\(data): 'labels' must be integer class indices, one per image: \(images.rank >= 1 ? images.shape[0] : 0) images, labels \(labels.dtype) \(labels.shape)")
             }
-            let logits = try m.run(images.converted(to: .float32))
+            let input = images.converted(to: .float32)
+            CLI.warnNonFinite([m.inputs.first?.name ?? "input": input], source: data)
+            let logits = try m.run(input)
             let acc = try Accuracy.topK(logits: logits, labels: labels.asInt64Array().map { Int($0) }, k: topK)
             print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labels.count))
         }

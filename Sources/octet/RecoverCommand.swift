@@ -186,11 +186,15 @@ struct RecoverCommand: ParsableCommand {
 
 /// Output quality measures of `octet recover`.
 enum Quality {
+    /// SQNR in dB; JSON has no infinities: 999 stands for an exact match, −999 for a zero
+    /// reference or a NaN output (no signal, or no usable value).
     static func sqnr(_ r: Tensor, _ t: Tensor) -> Double {
         let a = r.floats, b = t.floats
         var s = 0.0, e = 0.0
         for i in a.indices { s += Double(a[i]) * Double(a[i]); e += Double(a[i] - b[i]) * Double(a[i] - b[i]) }
-        return e == 0 ? 999 : 10 * log10(s / e)
+        if e == 0 { return 999 }
+        let db = 10 * log10(s / e)
+        return db.isFinite ? db : -999
     }
     static func argmax(_ t: Tensor) -> [Int] {
         let n = t.shape[0], c = t.count / n, v = t.floats

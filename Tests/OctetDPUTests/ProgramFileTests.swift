@@ -102,6 +102,16 @@ final class ProgramFileTests: XCTestCase {
         twice.nodes.append(twice.nodes[0])
         try JSONEncoder().encode(twice).write(to: URL(fileURLWithPath: b + "/manifest.json"))
         XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("node conv (") && "\($0)".contains("listed twice"), "\($0)") }
+        // A truncated data file is named, whichever side it is on (not the healthy one).
+        try JSONEncoder().encode(try GoldenDump.manifest(a)).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        let healthy = try Data(contentsOf: URL(fileURLWithPath: b + "/int8/add.bin"))
+        try healthy.prefix(2).write(to: URL(fileURLWithPath: b + "/int8/add.bin"))
+        for (x, y) in [(a, b), (b, a)] {
+            XCTAssertThrowsError(try GoldenDump.compare(x, y)) {
+                XCTAssertTrue("\($0)".contains(b + "/int8/add.bin") && "\($0)".contains("2 bytes, the manifest's shape"), "\($0)")
+            }
+        }
+        try healthy.write(to: URL(fileURLWithPath: b + "/int8/add.bin"))
         // A fix_pos that is not an integer is named as such, not as invalid JSON.
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: a + "/manifest.json"))) as! [String: Any]
         var nodes = json["nodes"] as! [[String: Any]]

@@ -109,6 +109,28 @@ final class EdgeCaseTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/m.onnx")), before)
     }
 
+    /// NaN propagates through max / min whatever its position and is what argmax / argmin point
+    /// at (NumPy); a NaN logit makes an accuracy miss; whole-tensor sums are 64-bit reals; label
+    /// lists stay exact integers and reals that are not whole are refused.
+    func testNaNReductionsSumsAndLabels() {
+        expect("""
+        let n = float("nan")
+        print(tensor([n, 1, 2]).max(), tensor([1, n, 2]).max(), max(n, 1), max(1, n), min(1, n), max([1, n]))
+        print(tensor([1.0, n, 3.0]).argmax(), tensor([n, 5.0]).argmin(), tensor([2.0, 5.0]).argmax())
+        print(accuracy(tensor([[n, n, n]]), [2]), accuracy(tensor([[0.0, 1.0, n]]), [1]), accuracy(tensor([[0.0, 1.0, 0.5]]), [1]))
+        print(tensor([3e38, 3e38]).sum() > 5e38, sum(tensor([1.5, 2.5])))
+        print(dataset(zeros([2, 1]), labels: [123456789, 16777217]).labels)
+        dataset(zeros([2, 1]), labels: [1.5, 2])
+        # expect: nan nan nan nan nan nan
+        # expect: 1 0 1
+        # expect: 0.0 0.0 1.0
+        # expect: true 4.0
+        # expect: Tensor int64 [2]
+        # expect: [123456789, 16777217]
+        # expect error: snippet.octet:7:24: error: dataset: label 1.5 at index 0 is not an integer
+        """)
+    }
+
     /// Interpolation nested past the parser's depth limit is a syntax error found without
     /// re-lexing every level (the re-lexing made it quadratic in the line's length).
     func testDeeplyNestedInterpolationIsASyntaxError() {

@@ -26,6 +26,7 @@ enum CoreMath {
                 guard let x = v.number, let b = best.number else {
                     throw BindingError.message("\(name): item \(i + 1) is \(v.typeName), not a number")
                 }
+                if x.isNaN { return v }  // NaN propagates whatever its position, as in NumPy
                 if pick(x, b) { best = v }
             }
             return best

@@ -36,8 +36,16 @@ enum DataBindings {
         guard let t = try TensorValue.coerce(a[0]) else { throw a.typeError(0, "a path or a Tensor") }
         var labels: [Int]?
         if !Evaluation.isNull(a["labels"]) {
-            guard let l = try TensorValue.coerce(a["labels"]) else { throw BindingError.named("labels", "labels must be a list or tensor of class indices") }
-            labels = l.asFloatArray().map { Int($0) }
+            guard let l = try TensorValue.coerceIntegers(a["labels"]) ?? TensorValue.coerce(a["labels"]) else { throw BindingError.named("labels", "labels must be a list or tensor of class indices") }
+            if l.dtype == .float32 {  // reals must be whole numbers; integer tensors stay exact
+                let f = l.asFloatArray()
+                if let i = f.firstIndex(where: { !$0.isFinite || $0 != $0.rounded() }) {
+                    throw BindingError.named("labels", "label \(f[i]) at index \(i) is not an integer")
+                }
+                labels = f.map { Int($0) }
+            } else {
+                labels = l.asInt64Array().map { Int($0) }
+            }
         }
         return .object(DatasetValue(try Dataset(samples: t, labels: labels, preprocessing: pre, name: "tensor"), displayName: "tensor \(t.shape)"))
     }

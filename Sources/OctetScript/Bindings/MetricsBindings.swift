@@ -57,28 +57,28 @@ enum MetricsBindings {
         },
     ])
 
+    /// Top-k accuracy of logits [N, C] against N class indices (`Accuracy.topK`: ties rank the
+    /// lower class first; a NaN logit ranks above every number, a NaN label score is a miss).
     static func accuracy(_ a: Arguments) throws -> Value {
         let logits = try a.tensor(0)
         guard logits.rank == 2, logits.shape[0] > 0 else {
             throw BindingError.argument(0, "logits must have shape [N, C] with N > 0, got \(logits.shape)")
         }
-        let labels = try a.tensor(1).asFloatArray()
+        let labels = try a.tensor(1)
         let n = logits.shape[0], c = logits.shape[1]
         guard labels.count == n else { throw BindingError.argument(1, "expected \(n) labels, got \(labels.count)") }
         let k = try a.int("top_k")
         guard k >= 1 else { throw BindingError.named("top_k", "top_k must be at least 1") }
-        let x = logits.asFloatArray()
-        var correct = 0
+        let exact = labels.dtype == .float32 ? nil : labels.asInt64Array()
+        let reals = labels.asFloatArray()
+        var classes: [Int] = []
         for row in 0..<n {
-            let label = Int(labels[row])
-            guard label >= 0 && label < c, Float(label) == labels[row] else {
-                throw BindingError.argument(1, "label \(labels[row]) at row \(row) is not a class index in 0..<\(c)")
+            let label = exact.map { Int($0[row]) } ?? Int(exactly: reals[row].isFinite ? reals[row] : -1) ?? -1
+            guard label >= 0 && label < c else {
+                throw BindingError.argument(1, "label \(exact.map { String($0[row]) } ?? Format.real(Double(reals[row]))) at row \(row) is not a class index in 0..<\(c)")
             }
-            let score = x[row * c + label]
-            var rank = 0
-            for j in 0..<c where x[row * c + j] > score || (x[row * c + j] == score && j < label) { rank += 1 }
-            if rank < k { correct += 1 }
+            classes.append(label)
         }
-        return .real(Double(correct) / Double(n))
+        return .real(try Accuracy.topK(logits: logits, labels: classes, k: k))
     }
 }

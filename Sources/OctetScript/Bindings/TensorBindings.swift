@@ -129,6 +129,9 @@ enum TensorBindings {
         if kind == .mean && axis == nil {  // a real: the mean in Double, not rounded to float32
             return .real(mean(t.dtype == .float32 ? t.floats.map(Double.init) : t.asInt64Array().map(Double.init)))
         }
+        if kind == .sum && axis == nil && t.dtype == .float32 {  // a real: the Double sum (3e38 + 3e38 is not ∞)
+            return .real(t.floats.reduce(0.0) { $0 + Double($1) })
+        }
         return TensorValue.wrap(try TensorMath.reduce(t, kind, axis: axis))
     }
 

@@ -98,14 +98,22 @@ enum TensorMath {
         switch kind {
         case .sum: return Float(x.reduce(0.0) { $0 + Double($1) })
         case .mean: return x.isEmpty ? .nan : Float(x.reduce(0.0) { $0 + Double($1) } / Double(x.count))
-        case .max: return x.max()!
-        case .min: return x.min()!
+        case .max: return x.contains { $0.isNaN } ? .nan : x.max()!   // NaN propagates, as in NumPy
+        case .min: return x.contains { $0.isNaN } ? .nan : x.min()!
         case .argmax, .argmin: return Float(index(x, kind))
         }
     }
 
+    /// Position of the first NaN (as NumPy's argmax / argmin), else of the first largest or smallest element.
+    static func index(_ x: ArraySlice<Float>, _ kind: Reduction) -> Int {
+        if let nan = x.firstIndex(where: { $0.isNaN }) { return nan - x.startIndex }
+        return orderedIndex(x, kind)
+    }
+
     /// Position of the first largest (argmax) or smallest (argmin) element.
-    static func index<T: Comparable>(_ x: ArraySlice<T>, _ kind: Reduction) -> Int {
+    static func index(_ x: ArraySlice<Int64>, _ kind: Reduction) -> Int { orderedIndex(x, kind) }
+
+    private static func orderedIndex<T: Comparable>(_ x: ArraySlice<T>, _ kind: Reduction) -> Int {
         var best = x.startIndex
         for i in x.indices where kind == .argmax ? x[i] > x[best] : x[i] < x[best] { best = i }
         return best - x.startIndex
