@@ -60,8 +60,8 @@ enum CoreBindings {
             guard try a.bool(0) else { throw BindingError.message(try a.string(1)) }
             return .null
         },
-        Builtin("error", ["message"], doc: "Stops with a runtime error carrying `message`.") { a, _ in
-            throw BindingError.message(Format.display(a[0]))
+        Builtin("error", ["message"], doc: "Stops with a runtime error carrying `message`.") { a, interp in
+            throw interp.error(Format.display(a[0]), at: a.callLocation)  // the message as given, not "error: …"
         },
         Builtin("seed", ["n"], doc: "Seeds the random generator (xoshiro256** via SplitMix64) so runs are deterministic.") { a, interp in
             interp.rng = RandomGenerator(seed: UInt64(bitPattern: Int64(try a.int(0)))); return .null

@@ -16,8 +16,9 @@ public enum ScriptRunner {
     /// (also when a cell fails, up to that cell). Returns the exit code.
     public static func run(path: String, displayName: String? = nil, notebook: String? = nil,
                            interpreter: Interpreter, errors: (String) -> Void) -> Int32 {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            errors("octet: cannot read '\(path)'")
+        let text: String
+        do { text = try ScriptFile.read(path) } catch {
+            errors("octet: cannot run '\(path)': \(error)")
             return ExitCode.usage
         }
         if let notebook {
@@ -39,7 +40,7 @@ public enum ScriptRunner {
         guard let notebook else {
             do { try interpreter.run(program) } catch let e as RuntimeError {
                 errors(interpreter.render(e.diagnostic))
-                return ExitCode.runtime
+                return e.isSyntaxError ? ExitCode.syntax : ExitCode.runtime
             } catch {
                 errors("\(name): error: \(error)")
                 return ExitCode.runtime
@@ -86,7 +87,7 @@ public enum ScriptRunner {
                 let message = (error as? RuntimeError).map { interpreter.render($0.diagnostic) } ?? "\(name): error: \(error)"
                 errors(message)
                 captured += message + "\n"
-                code = ExitCode.runtime
+                code = (error as? RuntimeError)?.isSyntaxError == true ? ExitCode.syntax : ExitCode.runtime
             }
             entry.output = captured
             entry.renderings = renderings

@@ -16,7 +16,7 @@ extension Interpreter {
     /// Parses and runs a whole file. Returns syntax diagnostics (and runs nothing) when
     /// there are any; runtime errors are thrown as `RuntimeError`.
     public func runFile(_ path: String, displayName: String? = nil) throws -> [Diagnostic] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try ScriptFile.read(path)
         let (program, diagnostics) = parse(text, file: displayName ?? path)
         if !diagnostics.isEmpty { return diagnostics }
         try run(program)

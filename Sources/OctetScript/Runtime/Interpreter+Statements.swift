@@ -152,7 +152,9 @@ extension Interpreter {
         if importing.contains(key) { throw error("circular import of '\(path)'", at: loc) }
         let (program, diagnostics) = parse(text, file: name)
         if let first = diagnostics.first {
-            throw error("syntax error in imported '\(path)': \(first.header)", at: loc)
+            var e = error("syntax error in imported '\(path)': \(first.header)", at: loc)
+            e.isSyntaxError = true
+            throw e
         }
         importing.append(key)
         defer { importing.removeLast() }
@@ -174,7 +176,11 @@ extension Interpreter {
         }
         for c in candidates {
             let full = (c as NSString).standardizingPath
-            if let text = try? String(contentsOfFile: full, encoding: .utf8) {
+            let read = Result { try ScriptFile.read(full) }
+            if case .failure(let e as ScriptFile.Failure) = read, e != .missing {
+                throw error("cannot import '\(path)': \(full): \(e)", at: loc)
+            }
+            if case .success(let text) = read {
                 noteRead(full)
                 let shown = importerDir.isEmpty ? withExt : (importerDir as NSString).appendingPathComponent(withExt)
                 return (full, (shown as NSString).standardizingPath, text)

@@ -6,6 +6,8 @@ public struct RuntimeError: Error, CustomStringConvertible {
     public var stack: [String]
     /// True when raised because the run was cancelled (Ctrl-C).
     public var isInterruption: Bool
+    /// True for a syntax error found at run time (in an imported file): `octet run` exits 65.
+    public var isSyntaxError = false
 
     public init(_ message: String, at location: SourceLocation, stack: [String] = [], isInterruption: Bool = false) {
         self.message = message

@@ -113,8 +113,9 @@ public final class Session {
     @discardableResult
     public func load(_ path: String) -> Bool {
         let full = interpreter.resolvePath(path)
-        guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
-            errors("error: cannot read '\(path)'")
+        let text: String
+        do { text = try ScriptFile.read(full) } catch {
+            errors("error: cannot load '\(path)': \(error)")
             return false
         }
         interpreter.noteRead(full)
