@@ -117,7 +117,8 @@ public enum GoldenDump {
     struct FileNames {
         var used: Set<String> = []
         mutating func unique(_ name: String) -> String {
-            let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+            var safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+            while safe.utf8.count > 100 { safe.removeLast() }  // file names stay far below the 255-byte limit
             var candidate = safe.isEmpty ? "tensor" : safe, k = 1
             while used.contains(candidate) { k += 1; candidate = "\(safe)_\(k)" }
             used.insert(candidate)

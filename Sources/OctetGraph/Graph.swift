@@ -18,9 +18,14 @@ public struct ValueInfo: Sendable, Equatable {
     public var name: String
     public var dtype: DType
     public var dims: [Dim]
-    public init(name: String, dtype: DType, dims: [Dim]) {
-        self.name = name; self.dtype = dtype; self.dims = dims
+    /// The ONNX element type when Octet computes it as another `dtype` (e.g. "float64", "float16"
+    /// held as float32; "bool" as uint8), for reports; nil when they are the same.
+    public var declaredType: String?
+    public init(name: String, dtype: DType, dims: [Dim], declaredType: String? = nil) {
+        self.name = name; self.dtype = dtype; self.dims = dims; self.declaredType = declaredType
     }
+    /// "float32", or "float32 (declared float64)".
+    public var typeDescription: String { declaredType.map { "\(dtype) (declared \($0))" } ?? "\(dtype)" }
     /// Shape when every dimension is fixed.
     public var shape: [Int]? {
         let v = dims.compactMap(\.value)

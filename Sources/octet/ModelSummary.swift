@@ -6,10 +6,10 @@ enum ModelSummary {
     static func text(_ m: Model, layers: Bool) -> String {
         var s = "model: \(m.path ?? m.graph.name)\n"
         s += "IR version \(m.graph.irVersion), opset \(m.graph.opset), \(m.graph.nodes.count) nodes\n"
-        for i in m.inputs { s += "input  \(i.name): \(i.dtype) [\(i.dims.map(\.description).joined(separator: ", "))]\n" }
+        for i in m.inputs { s += "input  \(i.name): \(i.typeDescription) [\(i.dims.map(\.description).joined(separator: ", "))]\n" }
         for o in m.outputs {
             let shape = m.tensorShapes[o.name].map { $0.map(String.init).joined(separator: ", ") } ?? "?"
-            s += "output \(o.name): \(o.dtype) [\(shape)]\n"
+            s += "output \(o.name): \(o.typeDescription) [\(shape)]\n"
         }
         s += "ops: " + m.graph.opHistogram.map { "\($0.op) \($0.count)" }.joined(separator: ", ") + "\n"
         let stats = m.layerStats

@@ -59,6 +59,16 @@ final class ProgramFileTests: XCTestCase {
         XCTAssertThrowsError(try ProgramFile.load(path: dir + "/missing.octprog")) { XCTAssertTrue("\($0)".contains("cannot read"), "\($0)") }
     }
 
+    /// Dump file names stay short (node names of any length) and distinct.
+    func testDumpFileNamesAreShortAndUnique() {
+        var names = GoldenDump.FileNames()
+        let long = String(repeating: "é", count: 300)
+        let a = names.unique(long), b = names.unique(long), c = names.unique("a/b"), d = names.unique("a_b")
+        XCTAssertLessThanOrEqual(a.utf8.count, 100)
+        XCTAssertNotEqual(a, b)
+        XCTAssertEqual([c, d], ["a_b", "a_b_2"])
+    }
+
     func testGoldenDumpAndCompare() throws {
         let p = try program()
         let a = dir + "/a", b = dir + "/b"

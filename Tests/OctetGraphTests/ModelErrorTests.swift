@@ -33,6 +33,16 @@ final class ModelErrorTests: XCTestCase {
         }
     }
 
+    /// Inputs declared float64 / float16 are computed in float32, and say so.
+    func testDeclaredTypesOtherThanTheComputedOneAreKept() throws {
+        let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
+                                       inputs: [ModelBuilder.valueInfo("x", [1, 2], elem: .double)],
+                                       outputs: [ModelBuilder.valueInfo("y", [1, 2], elem: .float16)])
+        let m = try Model.load(path: try ModelBuilder.write(proto))
+        XCTAssertEqual(m.inputs[0].typeDescription, "float32 (declared float64)")
+        XCTAssertEqual(m.outputs[0].typeDescription, "float32 (declared float16)")
+    }
+
     func testTruncatedFile() throws {
         let full = try ModelBuilder.reluModel().serializedData()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-trunc-\(UUID()).onnx").path

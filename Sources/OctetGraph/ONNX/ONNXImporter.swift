@@ -95,7 +95,14 @@ public enum ONNXImporter {
             case nil: return .symbolic("")
             }
         }
-        return ValueInfo(name: v.name, dtype: dtype, dims: dims)
+        let declared: String? = switch Onnx_TensorProto.DataType(rawValue: Int(tt.elemType)) {
+        case .double: "float64"
+        case .float16: "float16"
+        case .bool: "bool"
+        case .int16: "int16"
+        default: nil
+        }
+        return ValueInfo(name: v.name, dtype: dtype, dims: dims, declaredType: declared)
     }
 
     static func attribute(_ a: Onnx_AttributeProto, node: String, baseDir: String?) throws -> Attribute {
