@@ -24,7 +24,9 @@ public struct DumpEntry: Codable, Sendable, Equatable {
 
 /// manifest.json of a golden dump.
 public struct DumpManifest: Codable, Sendable, Equatable {
-    public var format = "octet-golden-dump"
+    /// The `format` value that marks a folder as a golden dump (a later dump may replace it).
+    public static let formatName = "octet-golden-dump"
+    public var format = DumpManifest.formatName
     public var version = 1
     public var target: String
     public var inputShapes: [String: [Int]]
@@ -55,7 +57,11 @@ public enum GoldenDump {
         let run = try Emulator(program: program, threads: threads).run(feeds, capture: true)
         let floats = try floatOutputs(program, feeds)
         var manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
-        try AtomicFile.writeDirectory(at: dir, marker: "manifest.json") { tmp in
+        let previous: (Data) -> Bool = { data in
+            ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["format"] as? String == DumpManifest.formatName
+        }
+        try AtomicFile.writeDirectory(at: dir, marker: "manifest.json", layout: ["manifest.json", "int8", "params", "float"],
+                                      isPrevious: previous) { tmp in
             let fm = FileManager.default
             for sub in ["int8", "params", "float"] { try fm.createDirectory(atPath: "\(tmp)/\(sub)", withIntermediateDirectories: true) }
             var names = FileNames()

@@ -15,7 +15,9 @@ public enum ProgramFile {
     /// Serializes `program` (header + payload).
     /// - Throws: `OctetDPUError.corruptFile` if protobuf encoding fails.
     public static func encode(_ program: Program) throws -> Data {
-        let payload = try ProgramProtoCoding.proto(program).serializedData()
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true  // map fields sorted: the same program gives the same bytes
+        let payload: Data = try ProgramProtoCoding.proto(program).serializedBytes(options: options)
         var d = magic
         d.appendLE(UInt32(Program.formatVersion))
         d.appendLE(UInt64(payload.count))

@@ -44,6 +44,8 @@ public struct Graph: Sendable, Equatable {
     /// Default-domain opset version the model was exported with.
     public var opset: Int
     public var irVersion: Int
+    /// Files the initializers were read from (ONNX external data), besides the model file.
+    public var externalDataFiles: [String] = []
 
     public init(name: String = "graph", nodes: [Node], initializers: [String: Tensor] = [:],
                 inputs: [ValueInfo], outputs: [ValueInfo], opset: Int = 13, irVersion: Int = 8) {

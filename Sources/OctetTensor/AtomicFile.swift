@@ -101,20 +101,30 @@ public enum AtomicFile {
     /// on success that folder replaces `path` (a previous folder there is removed), on failure it
     /// is removed and no output is left behind. Missing parent folders are created, and removed
     /// again when nothing was written.
-    /// An existing folder is replaced only when it is empty or holds `marker` (a previous output
-    /// of the same kind), so a folder of other files is never removed.
-    /// - Throws: `OctetTensorError.writeFailed` when `path` exists and is not a folder or is a
-    ///   folder without `marker`, or the folders cannot be created or renamed; errors of `fill`
+    /// An existing folder is replaced only when it is empty or is a previous output of the same
+    /// kind: it holds `marker`, `isPrevious` accepts the marker's bytes, and it holds nothing
+    /// outside `layout` (when given). So a folder of other files is never removed.
+    /// - Throws: `OctetTensorError.writeFailed` when `path` exists and is not a folder or is not
+    ///   such a previous output, or the folders cannot be created or renamed; errors of `fill`
     ///   unchanged.
-    public static func writeDirectory(at path: String, marker: String, _ fill: (String) throws -> Void) throws {
+    public static func writeDirectory(at path: String, marker: String, layout: Set<String>? = nil,
+                                      isPrevious: (Data) -> Bool = { _ in true }, _ fill: (String) throws -> Void) throws {
         let fm = FileManager.default
         let url = URL(fileURLWithPath: path).standardizedFileURL
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
             guard isDir.boolValue else { throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder") }
             let entries = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
-            guard entries.isEmpty || entries.contains(marker) else {
-                throw OctetTensorError.writeFailed(path: path, reason: "the folder holds other files (no \(marker)); refusing to replace it — choose a new or empty folder")
+            if !entries.isEmpty {
+                guard entries.contains(marker) else {
+                    throw OctetTensorError.writeFailed(path: path, reason: "the folder holds other files (no \(marker)); refusing to replace it — choose a new or empty folder")
+                }
+                guard let data = fm.contents(atPath: url.appendingPathComponent(marker).path), isPrevious(data) else {
+                    throw OctetTensorError.writeFailed(path: path, reason: "its \(marker) is not one this writes; refusing to replace the folder — choose a new or empty folder")
+                }
+                if let layout, let extra = entries.sorted().first(where: { !layout.contains($0) }) {
+                    throw OctetTensorError.writeFailed(path: path, reason: "the folder holds \(extra) besides a previous output; refusing to replace it — choose a new or empty folder")
+                }
             }
         }
         var created: [URL] = []  // missing parents, outermost last

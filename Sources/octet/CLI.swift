@@ -49,6 +49,16 @@ enum CLI {
         }
     }
 
+    /// Prints a status line ("wrote …") on stdout, or on stderr when one of `outputs` is the
+    /// process's stdout (`/dev/stdout`, `/dev/fd/1`), so the line does not end up in that output.
+    static func status(_ line: String, outputs: [String?]) {
+        if outputs.contains(where: { $0.flatMap(AtomicFile.descriptor) == 1 }) {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        } else {
+            print(line)
+        }
+    }
+
     static func guarded<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

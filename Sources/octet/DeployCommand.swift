@@ -30,6 +30,7 @@ struct DeployCommand: ParsableCommand {
             KernelConfig.threads = threads
             let t = try DPUTarget.named(target)
             let m = try Model.load(path: model)
+            try CLI.checkNotInput(output, option: "--output", inputs: m.graph.externalDataFiles.map { (what: "model's external data", path: $0) })
             let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil },
                                        u8: try U8Transform.parse(u8))
             let config = try ExportCommand.config(option)
@@ -41,8 +42,8 @@ struct DeployCommand: ParsableCommand {
             let program = try Compiler.compile(q.quantizedGraph, target: t)
             try ProgramFile.save(program, to: output)
             let cpu = program.instructions.filter { $0.device == .cpu && $0.kind != .fused }.count
-            print("wrote \(output): \(program.instructions.count) instructions for \(t.name), "
-                + "\(program.dpuSubgraphCount) DPU / \(program.cpuSubgraphCount) CPU subgraphs, \(cpu) CPU nodes")
+            CLI.status("wrote \(output): \(program.instructions.count) instructions for \(t.name), "
+                + "\(program.dpuSubgraphCount) DPU / \(program.cpuSubgraphCount) CPU subgraphs, \(cpu) CPU nodes", outputs: [output])
         }
     }
 

@@ -44,9 +44,10 @@ struct ExportCommand: ParsableCommand {
             }
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch)
+            try CLI.checkNotInput(output, option: "--output", inputs: m.graph.externalDataFiles.map { (what: "model's external data", path: $0) })
             if let evalOutput {
                 try OutputArrays.check(evalOutput, option: "--eval-output", names: m.outputs.map(\.name),
-                                       inputs: inputFiles + [(what: "--output", path: output)])
+                                       inputs: inputFiles + [(what: "--output", path: output)] + m.graph.externalDataFiles.map { (what: "model's external data", path: $0) })
             }
             let transform = try U8Transform.parse(u8)
             let qm = try ExportCommand.quantize(m, calib: calib, options: option, u8: transform)
@@ -60,11 +61,11 @@ struct ExportCommand: ParsableCommand {
             try QDQExport.write(qm, to: output, ties: ties)
             let g = try QDQExport.graph(qm, ties: ties)
             let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
-            print("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)"
-                + (qm.isDPUDeployable ? "" : " (non-DPU configuration: not deployable)"))
+            CLI.status("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)"
+                + (qm.isDPUDeployable ? "" : " (non-DPU configuration: not deployable)"), outputs: [output, evalOutput])
             if let outs, let eval, let evalOutput {
                 try OutputArrays.write(outs, names: m.outputs.map(\.name), to: evalOutput)
-                print("wrote \(evalOutput): quantized outputs on \(eval)")
+                CLI.status("wrote \(evalOutput): quantized outputs on \(eval)", outputs: [output, evalOutput])
             }
         }
     }

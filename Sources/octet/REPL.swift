@@ -94,8 +94,8 @@ final class REPL {
         case ":notebook":
             if requireArgument(name, argument) {
                 report {
-                    try session.checkNotSource(argument)
-                    try session.notebook(title: (argument as NSString).lastPathComponent).write(to: session.interpreter.resolvePath(argument))
+                    try session.notebook(title: (argument as NSString).lastPathComponent)
+                        .write(to: session.interpreter.resolvePath(argument), protected: session.interpreter.readFile(at:))
                 }
             }
         case ":time":

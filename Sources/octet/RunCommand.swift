@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OctetScript
+import OctetTensor
 
 /// `octet run FILE.octet [--notebook OUT.md] [--seed N]`.
 /// Exit codes: 0 ok, 64 usage, 65 syntax error, 70 runtime error.
@@ -25,7 +26,10 @@ struct RunCommand: ParsableCommand {
         }
         let file = self.file, notebook = self.notebook, seed = UInt64(bitPattern: Int64(self.seed))
         let code = Interpreter.onLargeStack { () -> Int32 in
-            let interpreter = Interpreter(seed: seed, progress: TerminalProgress.forTerminal())
+            // A notebook written to stdout gets the script's printed output in its cells; the echo goes to stderr.
+            let toStdout = notebook.flatMap(AtomicFile.descriptor) == 1
+            let interpreter = Interpreter(seed: seed, output: toStdout ? { FileHandle.standardError.write(Data($0.utf8)) } : { fputs($0, stdout) },
+                                          progress: TerminalProgress.forTerminal())
             interpreter.cancellation = Cancellation.global
             installInterruptHandler()
             let code = ScriptRunner.run(path: file, notebook: notebook, interpreter: interpreter) { message in

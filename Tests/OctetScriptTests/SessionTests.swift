@@ -91,7 +91,7 @@ final class SessionTests: XCTestCase {
         let work = dir.appendingPathComponent("work.octet").path
         try "let x = 1\n".write(toFile: work, atomically: true, encoding: .utf8)
         XCTAssertTrue(s.load(work))
-        XCTAssertThrowsError(try s.save(to: work)) { XCTAssertTrue("\($0)".contains("this session read"), "\($0)") }
+        XCTAssertThrowsError(try s.save(to: work)) { XCTAssertTrue("\($0)".contains("an input read here"), "\($0)") }
         XCTAssertThrowsError(try s.checkNotSource(dir.appendingPathComponent("./work.octet").path))
         XCTAssertEqual(try String(contentsOfFile: work, encoding: .utf8), "let x = 1\n")
         try s.save(to: dir.appendingPathComponent("other.octet").path)

@@ -43,6 +43,30 @@ final class AtomicFileTests: XCTestCase {
     }
 
     /// A folder that is not empty and lacks the marker (not a previous output) is never replaced.
+    /// A folder with the marker file is replaced only when the marker is one this writer makes
+    /// and nothing outside its layout is there.
+    func testAForeignMarkerOrExtraFilesAreRefused() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Data("{\"name\":\"webapp\"}".utf8).write(to: URL(fileURLWithPath: root + "/manifest.json"))
+        let ours: (Data) -> Bool = { String(decoding: $0, as: UTF8.self).contains("ours") }
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root, marker: "manifest.json", isPrevious: ours) { _ in XCTFail("must not be called") }) {
+            XCTAssertTrue("\($0)".contains("is not one this writes"), "\($0)")
+        }
+        try Data("ours".utf8).write(to: URL(fileURLWithPath: root + "/manifest.json"))
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/notes.txt"))
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root, marker: "manifest.json", layout: ["manifest.json"], isPrevious: ours) { _ in
+            XCTFail("must not be called")
+        }) { XCTAssertTrue("\($0)".contains("holds notes.txt besides a previous output"), "\($0)") }
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root)), ["manifest.json", "notes.txt"])
+        try FileManager.default.removeItem(atPath: root + "/notes.txt")
+        try AtomicFile.writeDirectory(at: root, marker: "manifest.json", layout: ["manifest.json"], isPrevious: ours) { dir in
+            try Data("ours 2".utf8).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+        }
+        XCTAssertEqual(try String(contentsOfFile: root + "/manifest.json", encoding: .utf8), "ours 2")
+    }
+
     func testAFolderOfOtherFilesIsRefused() throws {
         let root = tmp()
         defer { try? FileManager.default.removeItem(atPath: root) }

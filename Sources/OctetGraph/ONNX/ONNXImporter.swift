@@ -49,6 +49,11 @@ public enum ONNXImporter {
         var g = try convertGraph(model.graph, baseDir: baseDir)
         g.opset = opset
         g.irVersion = ir
+        for t in model.graph.initializer where t.dataLocation == .external {
+            guard let loc = t.externalData.first(where: { $0.key == "location" })?.value else { continue }
+            let file = URL(fileURLWithPath: baseDir ?? ".").appendingPathComponent(loc).path
+            if !g.externalDataFiles.contains(file) { g.externalDataFiles.append(file) }
+        }
         return g
     }
 

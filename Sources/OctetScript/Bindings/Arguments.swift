@@ -128,9 +128,7 @@ public struct Arguments {
                 dims.append(d)
             }
         }
-        guard dims.reduce(1, { $0.multipliedReportingOverflow(by: max($1, 1)).overflow ? Int.max : $0 * max($1, 1) }) <= 1 << 31 else {
-            throw fail(i, "shape \(dims) is too large")
-        }
+        do { try Limits.checkTensor(dims) } catch { throw fail(i, "shape \(dims) is too large") }
         return dims
     }
 

@@ -35,7 +35,15 @@ enum DataBindings {
         }
         guard let t = try TensorValue.coerce(a[0]) else { throw a.typeError(0, "a path or a Tensor") }
         var labels: [Int]?
-        if !Evaluation.isNull(a["labels"]) {
+        if case .list(let items) = a["labels"] {  // each item exactly: an integer, or a real that is a whole number
+            labels = try items.items.enumerated().map { i, v in
+                if case .int(let k) = v { return k }
+                guard let r = v.number, r.isFinite, r == r.rounded(), Swift.abs(r) < 9.2e18 else {
+                    throw BindingError.named("labels", "label \(Format.repr(v)) at index \(i) is not an integer")
+                }
+                return Int(r)
+            }
+        } else if !Evaluation.isNull(a["labels"]) {
             guard let l = try TensorValue.coerceIntegers(a["labels"]) ?? TensorValue.coerce(a["labels"]) else { throw BindingError.named("labels", "labels must be a list or tensor of class indices") }
             if l.dtype == .float32 {  // reals must be whole numbers; integer tensors stay exact
                 let f = l.asFloatArray()
@@ -190,6 +198,14 @@ enum ImagePreprocessingArguments {
     static func resize(_ a: Arguments) throws -> ImagePreprocessing.Resize? {
         let r = try ints(a, "resize"), c = try ints(a, "crop")
         if let c, c.count != 2 { throw BindingError.named("crop", "crop must be [height, width]") }
+        // One image's planes (3 channels at most) must fit a tensor.
+        for (name, v) in [("resize", r), ("crop", c)] {
+            guard let v else { continue }
+            guard v.allSatisfy({ $0 >= 1 }) else { throw BindingError.named(name, "\(name) sizes must be at least 1, got \(v)") }
+            do { try Limits.checkTensor([3] + (v.count == 1 ? [v[0], v[0]] : v)) } catch {
+                throw BindingError.named(name, "\(name) \(v) is too large for an image")
+            }
+        }
         switch (r, c) {
         case (nil, nil): return nil
         case (nil, let c?): return .centerCrop(height: c[0], width: c[1])

@@ -11,7 +11,9 @@ enum ModelBindings {
             let full = try DataInput.existingPath(path, a, 0, interp)
             let batch = try a.int("batch")
             guard batch >= 1 else { throw BindingError.named("batch", "batch must be at least 1") }
-            return .object(ModelValue(try Model.load(path: full, batchSize: batch), displayPath: path))
+            let m = try Model.load(path: full, batchSize: batch)
+            for f in m.graph.externalDataFiles { interp.noteRead(f) }
+            return .object(ModelValue(m, displayPath: path))
         },
     ])
 

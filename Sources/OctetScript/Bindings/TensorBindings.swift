@@ -148,6 +148,7 @@ enum TensorBindings {
             }
             shape[k] = t.count / known
         }
+        do { try Limits.checkTensor(shape) } catch { throw a.fail(i, "shape \(shape) is too large") }
         return try t.reshaped(shape)
     }
 

@@ -14,6 +14,7 @@ enum TensorMath {
             return Tensor(shape: a.shape, floats: out)
         }
         let shape = try Shape.broadcast(a.shape, b.shape)
+        try Limits.checkTensor(shape)
         let n = Tensor.elementCount(shape)
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
         var out = [Float](repeating: 0, count: n)

@@ -33,7 +33,11 @@ extension TensorBindings {
             guard let d = DType(rawValue: name) else { throw a.fail(1, "unknown dtype '\(name)'") }
             return .object(TensorValue(try converted(receiver(a), to: d)))
         },
-        Builtin("to_list", ["self"], doc: "The elements as (nested) lists of numbers.") { a, _ in toList(receiver(a)) },
+        Builtin("to_list", ["self"], doc: "The elements as (nested) lists of numbers.") { a, _ in
+            let t = receiver(a)
+            for d in t.shape { try Limits.checkList(d) }
+            return toList(t)
+        },
         Builtin("item", ["self"], doc: "The single element of a one-element tensor as a number.") { a, _ in
             let t = receiver(a)
             guard t.count == 1 else { throw BindingError.message("item() needs exactly one element, tensor has \(t.count)") }

@@ -138,6 +138,7 @@ public final class TensorValue: OperandObject, IndexableObject, IterableObject, 
 
     public func elements() throws -> [Value] {
         guard tensor.rank > 0 else { throw BindingError.message("cannot iterate over a rank-0 tensor") }
+        try Limits.checkList(tensor.shape[0])
         return try (0..<tensor.shape[0]).map { try index([.int($0)]) }
     }
 

@@ -70,13 +70,19 @@ public struct Notebook {
     /// Writes the notebook and its SVG files atomically; SVGs go beside `path`. A missing
     /// output folder is created. Into a device or FIFO (e.g. /dev/stdout) the SVGs are embedded
     /// in the Markdown instead, so nothing is written beside it.
-    public func write(to path: String) throws {
+    /// - Parameter protected: the input file a path names, if any (`Interpreter.readFile(at:)`);
+    ///   nothing is written when the notebook or one of its SVGs would replace one.
+    /// - Throws: `SessionError.wouldReplaceSource`, or `OctetTensorError.writeFailed`.
+    public func write(to path: String, protected: (String) -> String? = { _ in nil }) throws {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingPathExtension().lastPathComponent
         let dir = url.deletingLastPathComponent()
         let stream = AtomicFile.isStream(path)
-        if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
         let (markdown, files) = render(baseName: base, inline: stream)
+        for p in [path] + files.map({ dir.appendingPathComponent($0.0).path }) {
+            if let source = protected(p) { throw SessionError.wouldReplaceSource(path: p, source: source) }
+        }
+        if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
         for (name, svg) in files {
             try AtomicFile.write(Data(svg.utf8), to: dir.appendingPathComponent(name).path)
         }

@@ -96,11 +96,10 @@ public enum ScriptRunner {
             }
             if code != ExitCode.ok { break }
         }
-        if let source = interpreter.readFile(at: path) {
-            errors("octet: the notebook \(path) is the file \(source), which this run read; not written (give another path)")
+        do { try book.write(to: path, protected: interpreter.readFile(at:)) } catch let e as SessionError {
+            errors("octet: notebook not written: \(e)")
             return ExitCode.usage
-        }
-        do { try book.write(to: path) } catch {
+        } catch {
             errors("octet: cannot write notebook \(path): \((error as? OctetTensorError)?.description ?? error.localizedDescription)")
             return code == ExitCode.ok ? ExitCode.runtime : code
         }

@@ -47,11 +47,11 @@ public final class Interpreter {
     func noteWritten(_ path: String) { if !writtenFiles.contains(path) { writtenFiles.append(path) } }
 
     /// The file this interpreter read, and did not write itself, that `path` names
-    /// (`AtomicFile.sameFile`), if any.
+    /// (`AtomicFile.sameFile`), or the folder it read (an image dataset) that holds `path`.
     public func readFile(at path: String) -> String? {
         let full = resolvePath(path)
         guard !writtenFiles.contains(where: { AtomicFile.sameFile(full, $0) }) else { return nil }
-        return readFiles.first { AtomicFile.sameFile(full, $0) }
+        return readFiles.first { AtomicFile.isWithin(full, folder: $0) }
     }
     /// Directory used to resolve `import` and relative paths at top level.
     public var baseDirectory: String

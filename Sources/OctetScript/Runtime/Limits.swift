@@ -6,6 +6,19 @@ public enum Limits {
     public static let maxListItems = 1 << 26
     /// Most bytes (UTF-8) a string may hold.
     public static let maxStringBytes = 1 << 27
+    /// Most elements a tensor the language makes may hold (zero-size axes count as 1, so
+    /// [3000000000, 0] is refused too: iterating it would make 3·10⁹ rows).
+    public static let maxTensorElements = 1 << 31
+
+    /// Throws `BindingError.message` when `shape` would pass `maxTensorElements`.
+    public static func checkTensor(_ shape: [Int]) throws {
+        var n = 1
+        for d in shape {
+            let (p, o) = n.multipliedReportingOverflow(by: max(d, 1))
+            guard !o, p <= maxTensorElements else { throw BindingError.message("shape \(shape) is too large") }
+            n = p
+        }
+    }
 
     /// Throws `BindingError.message` when a list of `count` items would exceed `maxListItems`.
     public static func checkList(_ count: Int) throws {

@@ -174,7 +174,7 @@ public enum SessionError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .wouldReplaceSource(let p, let s): return "\(p) is the file \(s) this session read; give another path"
+        case .wouldReplaceSource(let p, let s): return "\(p) would replace \(s), an input read here; give another path"
         }
     }
 }

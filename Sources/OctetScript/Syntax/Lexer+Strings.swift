@@ -61,6 +61,7 @@ extension Lexer {
             code.append(advance())
         }
         if depth != 0 { error("unterminated interpolation '\\(' in string", at: start) }
+        if diagnosticsFull { return .code([], start) }
         // Each level re-lexes the rest of its string: the depth is bounded before going deeper.
         guard interpolationDepth < Parser.maxDepth else {
             error("string interpolation nested too deeply (limit \(Parser.maxDepth))", at: start)

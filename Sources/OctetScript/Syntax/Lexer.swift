@@ -48,9 +48,14 @@ public struct Lexer {
         return c
     }
 
+    /// Records a diagnostic; past `Parser.maxDiagnostics` they are dropped (a line of 20 000
+    /// stray characters would otherwise print 20 000 errors, each with the whole line).
     mutating func error(_ message: String, at loc: SourceLocation) {
-        diagnostics.append(Diagnostic(message, at: loc))
+        if diagnostics.count < Parser.maxDiagnostics { diagnostics.append(Diagnostic(message, at: loc)) }
     }
+
+    /// Whether the diagnostic limit is reached (later work only finds more of them).
+    var diagnosticsFull: Bool { diagnostics.count >= Parser.maxDiagnostics }
 
     private mutating func nextToken() -> Token {
         while let c = peek() {
