@@ -14,7 +14,7 @@ enum OutputArrays {
         if names.count == 1 && !folder { return [names[0]: path] }
         let base = path.hasSuffix("/") ? String(path.dropLast()) : path
         var taken: Set<String> = [], files: [String: String] = [:]
-        for name in names {
+        for name in names where files[name] == nil {  // an output listed twice is one file
             let stem = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
             var file = stem, k = 1
             while !taken.insert(file.lowercased()).inserted { k += 1; file = "\(stem)_\(k)" }

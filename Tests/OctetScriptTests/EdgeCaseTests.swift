@@ -131,6 +131,15 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// Lexer errors stop at the diagnostic limit; an interpolation met after it (or past the depth
+    /// limit) is skipped without crashing the parser (found while fuzzing the parser).
+    func testInterpolationAfterTheErrorLimitParses() {
+        let (_, d) = Parser.parse(String(repeating: "@", count: 60) + "\nprint(\"a\\(1)b\")\n", file: "f.octet")
+        XCTAssertTrue((Parser.maxDiagnostics...Parser.maxDiagnostics + 2).contains(d.count), "\(d.count)")  // lexer's 50, then the parser's
+        let deep = String(repeating: "\"\\(", count: 250) + "1" + String(repeating: ")\"", count: 250)
+        XCTAssertFalse(Parser.parse("print(" + String(repeating: "@", count: 60) + deep + ")\n", file: "g.octet").1.isEmpty)
+    }
+
     /// Interpolation nested past the parser's depth limit is a syntax error found without
     /// re-lexing every level (the re-lexing made it quadratic in the line's length).
     func testDeeplyNestedInterpolationIsASyntaxError() {

@@ -61,11 +61,11 @@ extension Lexer {
             code.append(advance())
         }
         if depth != 0 { error("unterminated interpolation '\\(' in string", at: start) }
-        if diagnosticsFull { return .code([], start) }
+        if diagnosticsFull { return .code([Token(kind: .eof, text: "", location: start)], start) }
         // Each level re-lexes the rest of its string: the depth is bounded before going deeper.
         guard interpolationDepth < Parser.maxDepth else {
             error("string interpolation nested too deeply (limit \(Parser.maxDepth))", at: start)
-            return .code([], start)
+            return .code([Token(kind: .eof, text: "", location: start)], start)
         }
         var inner = Lexer(code, file: start.file, line: start.line, column: start.column)
         inner.interpolationDepth = interpolationDepth + 1
