@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OctetGraph
 import OctetQuant
 import OctetTensor
 
@@ -25,13 +26,19 @@ enum CLI {
         }
     }
 
-    /// Checked before any work (usage errors, exit 64): an output path names none of the
-    /// command's input files (links and hard links included, `AtomicFile.sameFile`).
+    /// Checked before anything is written (in `validate`, a usage error, exit 64): an output path
+    /// names none of the command's input files (links and hard links included, `AtomicFile.sameFile`).
     /// - Throws: `ValidationError` naming the option, the output and the input it would replace.
     static func checkNotInput(_ output: String, option: String, inputs: [(what: String, path: String)]) throws {
         for (what, path) in inputs where AtomicFile.sameFile(output, path) {
             throw ValidationError("\(option) \(output) is the \(what) \(path); choose another path")
         }
+    }
+
+    /// The files a loaded model's initializers were read from (ONNX external data), as inputs
+    /// that no output may replace.
+    static func externalData(_ m: Model) -> [(what: String, path: String)] {
+        m.graph.externalDataFiles.map { (what: "model's external data", path: $0) }
     }
 
     /// Checked before any work (usage errors, exit 64): a folder output that replaces its folder

@@ -30,7 +30,7 @@ struct DeployCommand: ParsableCommand {
             KernelConfig.threads = threads
             let t = try DPUTarget.named(target)
             let m = try Model.load(path: model)
-            try CLI.checkNotInput(output, option: "--output", inputs: m.graph.externalDataFiles.map { (what: "model's external data", path: $0) })
+            try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil },
                                        u8: try U8Transform.parse(u8))
             let config = try ExportCommand.config(option)

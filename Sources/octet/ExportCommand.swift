@@ -44,10 +44,10 @@ struct ExportCommand: ParsableCommand {
             }
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch)
-            try CLI.checkNotInput(output, option: "--output", inputs: m.graph.externalDataFiles.map { (what: "model's external data", path: $0) })
+            try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             if let evalOutput {
                 try OutputArrays.check(evalOutput, option: "--eval-output", names: m.outputs.map(\.name),
-                                       inputs: inputFiles + [(what: "--output", path: output)] + m.graph.externalDataFiles.map { (what: "model's external data", path: $0) })
+                                       inputs: inputFiles + [(what: "--output", path: output)] + CLI.externalData(m))
             }
             let transform = try U8Transform.parse(u8)
             let qm = try ExportCommand.quantize(m, calib: calib, options: option, u8: transform)

@@ -32,7 +32,7 @@ struct InferCommand: ParsableCommand {
             let names = m.outputs.map(\.name)
             try OutputArrays.check(output, option: "--output", names: names,
                                    inputs: [(what: "model", path: model)] + paths.map { (what: "input", path: $0.path) }
-                                       + m.graph.externalDataFiles.map { (what: "model's external data", path: $0) })
+                                       + CLI.externalData(m))
             var feeds: [String: Tensor] = [:]
             for (name, path) in paths {
                 let t = try NPY.read(path: path)

@@ -58,7 +58,7 @@ enum DPUBindings {
             let dir = try a.string(2)
             // GoldenDump creates missing folders itself and removes them again when the run fails.
             let folder = interp.resolvePath(dir)
-            if let read = interp.readFiles.first(where: { AtomicFile.isWithin($0, folder: folder) }) {
+            if let read = interp.readFile(within: folder) {
                 throw a.fail(2, "\(dir) holds \((read as NSString).lastPathComponent), which this script read, and a dump replaces the folder; choose another folder")
             }
             try GoldenDump.write(p.program, feeds: [try p.inputName(): x], to: folder)

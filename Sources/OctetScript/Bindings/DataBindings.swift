@@ -35,25 +35,13 @@ enum DataBindings {
         }
         guard let t = try TensorValue.coerce(a[0]) else { throw a.typeError(0, "a path or a Tensor") }
         var labels: [Int]?
-        if case .list(let items) = a["labels"] {  // each item exactly: an integer, or a real that is a whole number
-            labels = try items.items.enumerated().map { i, v in
-                if case .int(let k) = v { return k }
-                guard let r = v.number, r.isFinite, r == r.rounded(), Swift.abs(r) < 9.2e18 else {
-                    throw BindingError.named("labels", "label \(Format.repr(v)) at index \(i) is not an integer")
+        if !Evaluation.isNull(a["labels"]) {
+            do {
+                guard let l = try ClassLabels.parse(a["labels"]) else {
+                    throw BindingError.named("labels", "labels must be a list or tensor of class indices")
                 }
-                return Int(r)
-            }
-        } else if !Evaluation.isNull(a["labels"]) {
-            guard let l = try TensorValue.coerceIntegers(a["labels"]) ?? TensorValue.coerce(a["labels"]) else { throw BindingError.named("labels", "labels must be a list or tensor of class indices") }
-            if l.dtype == .float32 {  // reals must be whole numbers; integer tensors stay exact
-                let f = l.asFloatArray()
-                if let i = f.firstIndex(where: { !$0.isFinite || $0 != $0.rounded() }) {
-                    throw BindingError.named("labels", "label \(f[i]) at index \(i) is not an integer")
-                }
-                labels = f.map { Int($0) }
-            } else {
-                labels = l.asInt64Array().map { Int($0) }
-            }
+                labels = l
+            } catch BindingError.message(let m) { throw BindingError.named("labels", m) }
         }
         return .object(DatasetValue(try Dataset(samples: t, labels: labels, preprocessing: pre, name: "tensor"), displayName: "tensor \(t.shape)"))
     }

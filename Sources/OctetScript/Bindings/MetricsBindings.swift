@@ -64,20 +64,17 @@ enum MetricsBindings {
         guard logits.rank == 2, logits.shape[0] > 0 else {
             throw BindingError.argument(0, "logits must have shape [N, C] with N > 0, got \(logits.shape)")
         }
-        let labels = try a.tensor(1)
         let n = logits.shape[0], c = logits.shape[1]
-        guard labels.count == n else { throw BindingError.argument(1, "expected \(n) labels, got \(labels.count)") }
+        let classes: [Int]
+        do {
+            guard let l = try ClassLabels.parse(a[1]) else { throw a.typeError(1, "a list or tensor of class indices") }
+            classes = l
+        } catch BindingError.message(let m) { throw BindingError.argument(1, m) }
+        guard classes.count == n else { throw BindingError.argument(1, "expected \(n) labels, got \(classes.count)") }
         let k = try a.int("top_k")
         guard k >= 1 else { throw BindingError.named("top_k", "top_k must be at least 1") }
-        let exact = labels.dtype == .float32 ? nil : labels.asInt64Array()
-        let reals = labels.asFloatArray()
-        var classes: [Int] = []
-        for row in 0..<n {
-            let label = exact.map { Int($0[row]) } ?? Int(exactly: reals[row].isFinite ? reals[row] : -1) ?? -1
-            guard label >= 0 && label < c else {
-                throw BindingError.argument(1, "label \(exact.map { String($0[row]) } ?? Format.real(Double(reals[row]))) at row \(row) is not a class index in 0..<\(c)")
-            }
-            classes.append(label)
+        if let row = classes.firstIndex(where: { $0 < 0 || $0 >= c }) {
+            throw BindingError.argument(1, "label \(classes[row]) at row \(row) is not a class index in 0..<\(c)")
         }
         return .real(try Accuracy.topK(logits: logits, labels: classes, k: k))
     }

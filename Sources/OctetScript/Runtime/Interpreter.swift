@@ -46,6 +46,11 @@ public final class Interpreter {
     /// Records `path` (absolute) as an output of this interpreter.
     func noteWritten(_ path: String) { if !writtenFiles.contains(path) { writtenFiles.append(path) } }
 
+    /// A file this interpreter read that lies inside `folder` (which an output would replace whole).
+    public func readFile(within folder: String) -> String? {
+        readFiles.first { AtomicFile.isWithin($0, folder: resolvePath(folder)) }
+    }
+
     /// The file this interpreter read, and did not write itself, that `path` names
     /// (`AtomicFile.sameFile`), or the folder it read (an image dataset) that holds `path`.
     public func readFile(at path: String) -> String? {
