@@ -66,10 +66,13 @@ enum CLI {
         }
     }
 
+    /// Runs a command's body: an error is printed as `error: …` and exits 64 (EX_USAGE) for a usage
+    /// error found after loading (`ValidationError`: an option that does not fit the model), 1 for
+    /// anything else (`DataError`, model, quantization and I/O errors).
     static func guarded<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw error is ValidationError ? ExitCode(64) : ExitCode(1)
         }
     }
 
@@ -89,6 +92,13 @@ enum CLI {
             FileHandle.standardError.write(Data("warning: \(source): input '\(name)' has NaN/Inf values (first in sample \(i / per))\n".utf8))
         }
     }
+}
+
+/// An input file whose contents do not fit (empty batch, wrong dtype or shape, non-finite values):
+/// exit 1, where a `ValidationError` is a usage error (exit 64).
+struct DataError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }
 
 /// `--u8 offset,scale`: uint8 samples become x = (u8 − offset) / scale (how the shared data's
@@ -111,7 +121,7 @@ struct U8Transform {
 
     /// - Throws: `ValidationError` when `t` (read from `path`) is not uint8.
     func apply(_ t: Tensor, path: String) throws -> Tensor {
-        guard t.dtype == .uint8 else { throw ValidationError("--u8: \(path) holds \(t.dtype) values, not uint8") }
+        guard t.dtype == .uint8 else { throw DataError("--u8: \(path) holds \(t.dtype) values, not uint8") }
         return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - offset) / scale })
     }
 }

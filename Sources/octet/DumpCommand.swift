@@ -24,7 +24,7 @@ struct DumpCommand: ParsableCommand {
             let names = p.graph.inputs.map(\.name).filter { p.graph.initializers[$0] == nil }
             let feeds = try DeployCommand.feeds(input, inputs: names)
             for (name, t) in feeds where t.rank > 0 && t.shape[0] == 0 {
-                throw ValidationError("--input \(input): '\(name)' is an empty batch")
+                throw DataError("--input \(input): '\(name)' is an empty batch")
             }
             CLI.warnNonFinite(feeds, source: input)
             let m = try GoldenDump.write(p, feeds: feeds, to: output, threads: threads)

@@ -22,7 +22,7 @@ struct EvalCommand: ParsableCommand {
             let m = try Model.load(path: model)
             let arrays = try NPY.readArchive(path: data)
             guard let images = arrays["images"], let labels = arrays["labels"] else {
-                throw ValidationError("\(data): needs arrays 'images' and 'labels' (found: \(arrays.keys.sorted().joined(separator: ", ")))")
+                throw DataError("\(data): needs arrays 'images' and 'labels' (found: \(arrays.keys.sorted().joined(separator: ", ")))")
             }
             if images.dtype == .uint8 {
                 FileHandle.standardError.write(Data("warning: \(data): 'images' holds uint8 values; they are used as floats 0…255 (the model's own preprocessing is not applied)\n".utf8))
@@ -30,7 +30,7 @@ struct EvalCommand: ParsableCommand {
             // [N] or [N, 1], as datasets accept them.
             guard labels.dtype != .float32, labels.rank == 1 || (labels.rank == 2 && labels.shape[1] == 1),
                   images.rank >= 1, labels.shape[0] == images.shape[0] else {
-                throw ValidationError("\(data): 'labels' must be integer class indices, one per image: \(images.rank >= 1 ? images.shape[0] : 0) images, labels \(labels.dtype) \(labels.shape)")
+                throw DataError("\(data): 'labels' must be integer class indices, one per image: \(images.rank >= 1 ? images.shape[0] : 0) images, labels \(labels.dtype) \(labels.shape)")
             }
             let input = images.converted(to: .float32)
             CLI.warnNonFinite([m.inputs.first?.name ?? "input": input], source: data)

@@ -17,7 +17,7 @@ struct InferCommand: ParsableCommand {
         try CLI.guarded {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
-            guard !m.inputs.isEmpty else { throw ValidationError("\(model): the model has no inputs (it computes constants); nothing to feed") }
+            guard !m.inputs.isEmpty else { throw DataError("\(model): the model has no inputs (it computes constants); nothing to feed") }
             var paths: [(name: String, path: String)] = []
             for spec in input {
                 let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -36,7 +36,7 @@ struct InferCommand: ParsableCommand {
             var feeds: [String: Tensor] = [:]
             for (name, path) in paths {
                 let t = try NPY.read(path: path)
-                guard t.rank >= 1, t.shape[0] > 0 else { throw ValidationError("\(path): empty input batch (shape \(t.shape))") }
+                guard t.rank >= 1, t.shape[0] > 0 else { throw DataError("\(path): empty input batch (shape \(t.shape))") }
                 feeds[name] = t
             }
             CLI.warnNonFinite(feeds, source: "infer")

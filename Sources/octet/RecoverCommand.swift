@@ -77,7 +77,7 @@ struct RecoverCommand: ParsableCommand {
                 calibX = try Self.withMirrors(calibX, path: calib)
             }
             let evalX = try load(eval, input: name)
-            guard evalX.rank > 0, evalX.shape[0] > 0 else { throw ValidationError("--eval \(eval): no samples") }
+            guard evalX.rank > 0, evalX.shape[0] > 0 else { throw DataError("--eval \(eval): no samples") }
             CLI.warnNonFinite([name: evalX], source: eval)
             let t0 = Date()
             let (q, notes) = try quantize(m, [name: calibX])
@@ -94,7 +94,7 @@ struct RecoverCommand: ParsableCommand {
 
     /// `x` [N, C, H, W] followed by its samples mirrored left to right.
     static func withMirrors(_ x: Tensor, path: String) throws -> Tensor {
-        guard x.rank == 4 else { throw ValidationError("--mirror needs images [N, C, H, W]; \(path) holds \(x.shape)") }
+        guard x.rank == 4 else { throw DataError("--mirror needs images [N, C, H, W]; \(path) holds \(x.shape)") }
         return try TensorBatch.concat([x, TensorBatch.mirroringWidth(x, where: [Bool](repeating: true, count: x.shape[0]))])
     }
 
@@ -103,7 +103,7 @@ struct RecoverCommand: ParsableCommand {
         let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
         guard let transform = try U8Transform.parse(u8) else {
             guard t.dtype == .float32 || t.dtype == .uint8 else {
-                throw ValidationError("\(path): expected float32 data (or uint8 images with --u8), got \(t.dtype)")
+                throw DataError("\(path): expected float32 data (or uint8 images with --u8), got \(t.dtype)")
             }
             if t.dtype == .uint8 {
                 FileHandle.standardError.write(Data("warning: \(path) holds uint8 values; without --u8 they are used as floats 0…255\n".utf8))
@@ -163,9 +163,9 @@ struct RecoverCommand: ParsableCommand {
             }
             let r = try NPY.read(path: parts[1])
             guard r.dtype == .float32, r.shape == o.shape else {
-                throw ValidationError("--reference \(parts[0]): \(parts[1]) must be float32 of shape \(o.shape), got \(r.dtype) \(r.shape)")
+                throw DataError("--reference \(parts[0]): \(parts[1]) must be float32 of shape \(o.shape), got \(r.dtype) \(r.shape)")
             }
-            guard r.floats.allSatisfy(\.isFinite) else { throw ValidationError("--reference \(parts[0]): \(parts[1]) has NaN/Inf values") }
+            guard r.floats.allSatisfy(\.isFinite) else { throw DataError("--reference \(parts[0]): \(parts[1]) has NaN/Inf values") }
             sqnr[parts[0]] = Quality.sqnr(r, o)
             if parts[0] == m.outputs[0].name && r.rank == 2 { row["top1_agreement"] = Quality.agreement(r, o) }
         }
@@ -173,11 +173,11 @@ struct RecoverCommand: ParsableCommand {
         if let labels {
             let t = try NPY.read(path: labels), rows = out[m.outputs[0].name]!.shape[0]
             guard t.dtype != .float32, t.shape == [rows] else {
-                throw ValidationError("--labels: \(labels) must be integer class indices of shape [\(rows)], got \(t.dtype) \(t.shape)")
+                throw DataError("--labels: \(labels) must be integer class indices of shape [\(rows)], got \(t.dtype) \(t.shape)")
             }
             let l = t.asInt64Array().map { Int($0) }, classes = out[m.outputs[0].name]!.count / rows
             if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
-                throw ValidationError("--labels: \(labels) holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
+                throw DataError("--labels: \(labels) holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
             }
             row["accuracy"] = Quality.accuracy(out[m.outputs[0].name]!, l)
         }

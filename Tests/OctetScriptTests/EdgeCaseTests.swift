@@ -180,6 +180,33 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// Integers compare with reals exactly, as in Python (through doubles, 2^53 + 1 == 2^53.0 was true).
+    func testIntegerRealComparisonsAreExact() {
+        expect("""
+        print(9007199254740993 == 9007199254740992.0, 9007199254740993 > 9007199254740992.0, 9007199254740992 == 9007199254740992.0)
+        print(9223372036854775807 < 9223372036854775808.0, -9223372036854775807 - 1 == -9223372036854775808.0, 3 == 3.0, 3 < 3.5, 4 > 3.5)
+        let n = float("nan")
+        print(1 == n, 1 != n, 1 < n, 2.5 >= 2, [9007199254740993] == [9007199254740992.0], [3] == [3.0])
+        # expect: false true true
+        # expect: true true true true true
+        # expect: false true false true false true
+        """)
+    }
+
+    /// Case mapping and quoting can grow a string past the limit; the result is checked.
+    func testCaseMappingAndReprKeepTheStringLimit() {
+        expect("""
+        let s = ("ΐ" * 1000000) * 23
+        s.upper()
+        # expect error: snippet.octet:2:3: error: string.upper: string would have 138000000 bytes, more than the limit of 134217728
+        """)
+        expect("""
+        let s = ("\\\\" * 1000000) * 100
+        repr(s)
+        # expect error: snippet.octet:2:1: error: repr: string would have 200000002 bytes, more than the limit of 134217728
+        """)
+    }
+
     /// Lists and records nested millions deep print in linear time and are freed without recursion
     /// (freeing overflowed the stack; printing copied every level).
     func testDeeplyNestedValuesPrintAndAreFreed() {

@@ -121,6 +121,32 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(svg.contains("height=\"270.00\""), svg)
     }
 
+    /// Values near ±Double.greatestFiniteMagnitude and NaN markers: ranges are taken on halves, so
+    /// no coordinate is nan or inf (the span 1e308 − (−1e308) overflowed).
+    func testPlotsOfHugeValuesHaveFiniteCoordinates() {
+        XCTAssertEqual(Plot.binCounts([1e308, -1e308, 0], bins: 2, lo: -1e308, hi: 1e308), [1, 2])
+        let plots = [
+            Plot(.histogram(values: [1e308, -1e308, 0, .nan], bins: 4, markers: [.init(x: .nan, label: "m"), .init(x: 0, label: "z")]), title: "h"),
+            Plot(.line([.init(name: "a", xs: [0, 1, 2], ys: [1e308, -1e308, .infinity])]), title: "l"),
+            Plot(.bar(labels: ["x", "y"], values: [1e308, -1e308]), title: "b"),
+        ]
+        for p in plots {
+            let svg = SVGWriter.render(p)
+            XCTAssertFalse(svg.contains("nan") || svg.contains("inf"), svg)
+        }
+        // The histogram's two outer bins hold one value each, the zero lands in bin 2 of 4.
+        XCTAssertEqual(Plot.binCounts([1e308, -1e308, 0], bins: 4, lo: -1e308, hi: 1e308), [1, 0, 1, 1])
+        // The line's points span the plot area: x 60…620, y 310…40.
+        let line = SVGWriter.render(plots[1])
+        XCTAssertTrue(line.contains("points=\"60.00,40.00 340.00,310.00\""), line)
+    }
+
+    /// A line break in a table cell would end the Markdown row; it becomes <br>.
+    func testTableCellsKeepTheirRow() {
+        let md = MarkdownTable.render(["a", "b"], [["x\ny", "p|q"], ["r\r\ns", "t"]])
+        XCTAssertEqual(md, "| a | b |\n|---|---|\n| x<br>y | p\\|q |\n| r<br>s | t |\n")
+    }
+
     func testCellSplitting() {
         let cells = Cell.split("let a = 1\n# %% Second\nprint(a)\n# %% [markdown] Notes\n# hello")
         XCTAssertEqual(cells.map(\.title), ["", "Second", "Notes"])

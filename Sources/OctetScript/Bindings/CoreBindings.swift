@@ -33,7 +33,7 @@ enum CoreBindings {
             .list(ListObject(try interp.elements(of: a[0], at: a.callLocation)))
         },
         Builtin("str", ["value"], doc: "The value as text, as `print` shows it.") { a, _ in .string(try Format.display(a[0], after: 0)) },
-        Builtin("repr", ["value"], doc: "The value as text with strings quoted.") { a, _ in .string(Format.repr(a[0])) },
+        Builtin("repr", ["value"], doc: "The value as text with strings quoted.") { a, _ in try Limits.checkedString(Format.repr(a[0])) },
         Builtin("int", ["value"], doc: "Integer from a number (truncates toward zero), bool or decimal string.") { a, _ in
             switch a[0] {
             case .int: return a[0]

@@ -84,7 +84,12 @@ public final class TableValue: DomainObject, IterableObject, IndexableObject, Le
 enum MarkdownTable {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         func line(_ r: [String]) -> String {
-            "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
+            "| " + r.map(cell).joined(separator: " | ") + " |"
+        }
+        // A line break inside a cell would end the row: it becomes <br>, as GitHub Markdown renders it.
+        func cell(_ s: String) -> String {
+            s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: "<br>")
+                .replacingOccurrences(of: "\n", with: "<br>").replacingOccurrences(of: "\r", with: "<br>")
         }
         let rule = "|" + header.map { _ in "---|" }.joined()
         return ([line(header), rule] + rows.map(line)).joined(separator: "\n") + "\n"

@@ -97,8 +97,8 @@ enum ValueMethods {
     }
 
     static let string = BindingTable(domain: "string", owner: "string", [
-        Builtin("upper", ["self"], doc: "Upper-cased copy.") { a, _ in .string(text(a).uppercased()) },
-        Builtin("lower", ["self"], doc: "Lower-cased copy.") { a, _ in .string(text(a).lowercased()) },
+        Builtin("upper", ["self"], doc: "Upper-cased copy.") { a, _ in try Limits.checkedString(text(a).uppercased()) },
+        Builtin("lower", ["self"], doc: "Lower-cased copy.") { a, _ in try Limits.checkedString(text(a).lowercased()) },
         Builtin("strip", ["self"], doc: "Copy without leading and trailing whitespace.") { a, _ in
             .string(text(a).trimmingCharacters(in: .whitespacesAndNewlines))
         },

@@ -55,12 +55,20 @@ public final class Plot: DomainObject {
     /// Histogram counts of `values` in `bins` equal-width bins over [lo, hi].
     public static func binCounts(_ values: [Double], bins: Int, lo: Double, hi: Double) -> [Int] {
         var counts = [Int](repeating: 0, count: bins)
-        let width = (hi - lo) / Double(bins)
         for v in values where v.isFinite {
-            var b = width > 0 ? Int((v - lo) / width) : 0
-            b = Swift.min(Swift.max(b, 0), bins - 1)
-            counts[b] += 1
+            let t = Swift.min(Swift.max(fraction(v, lo, hi), 0), 1)
+            counts[Swift.min(Int(t * Double(bins)), bins - 1)] += 1
         }
         return counts
     }
+
+    /// (v − a) / (b − a), computed on halves so that no difference of finite values overflows
+    /// (a = −1e308, b = 1e308); 0 when a == b or any operand is not finite.
+    static func fraction(_ v: Double, _ a: Double, _ b: Double) -> Double {
+        let span = b / 2 - a / 2, t = (v / 2 - a / 2) / span
+        return span == 0 || !t.isFinite ? 0 : t
+    }
+
+    /// a + (b − a)·t without overflow for finite a, b and t in [0, 1].
+    static func interpolate(_ a: Double, _ b: Double, _ t: Double) -> Double { a * (1 - t) + b * t }
 }

@@ -40,14 +40,14 @@ public enum SVGWriter {
     /// Maps data ranges to the plot area and draws axes with 5 y ticks.
     struct Frame {
         var x0: Double, x1: Double, y0: Double, y1: Double
-        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0 == 0 ? 1 : x1 - x0) * (width - left - right) }
-        func py(_ y: Double) -> Double { height - bottom - (y - y0) / (y1 - y0 == 0 ? 1 : y1 - y0) * (height - top - bottom) }
+        func px(_ x: Double) -> Double { left + Plot.fraction(x, x0, x1) * (width - left - right) }
+        func py(_ y: Double) -> Double { height - bottom - Plot.fraction(y, y0, y1) * (height - top - bottom) }
 
         func axes() -> String {
             var s = "<line x1=\"\(n(left))\" y1=\"\(n(height - bottom))\" x2=\"\(n(width - right))\" y2=\"\(n(height - bottom))\" stroke=\"black\"/>\n"
             s += "<line x1=\"\(n(left))\" y1=\"\(n(top))\" x2=\"\(n(left))\" y2=\"\(n(height - bottom))\" stroke=\"black\"/>\n"
             for i in 0...4 {
-                let v = y0 + (y1 - y0) * Double(i) / 4
+                let v = Plot.interpolate(y0, y1, Double(i) / 4)
                 s += text(left - 6, py(v) + 4, tick(v), anchor: "end")
             }
             return s
@@ -76,15 +76,15 @@ public enum SVGWriter {
     }
 
     static func histogram(_ values: [Double], _ bins: Int, _ markers: [Plot.Marker]) -> String {
-        let vs = finite(values)
+        let vs = finite(values), markers = markers.filter(\.x.isFinite)
         let lo = min(vs.min() ?? 0, markers.map(\.x).min() ?? .infinity)
         let hi = max(vs.max() ?? 1, markers.map(\.x).max() ?? -.infinity)
         let counts = Plot.binCounts(vs, bins: bins, lo: lo, hi: hi)
         let f = Frame(x0: lo, x1: hi == lo ? lo + 1 : hi, y0: 0, y1: Double(max(counts.max() ?? 1, 1)))
         var s = f.axes()
-        let w = (f.x1 - f.x0) / Double(bins)
         for (b, c) in counts.enumerated() where c > 0 {
-            let xa = f.px(f.x0 + Double(b) * w), xb = f.px(f.x0 + Double(b + 1) * w)
+            let xa = f.px(Plot.interpolate(f.x0, f.x1, Double(b) / Double(bins)))
+            let xb = f.px(Plot.interpolate(f.x0, f.x1, Double(b + 1) / Double(bins)))
             s += "<rect x=\"\(n(xa))\" y=\"\(n(f.py(Double(c))))\" width=\"\(n(max(xb - xa - 1, 0.5)))\" height=\"\(n(f.py(0) - f.py(Double(c))))\" fill=\"\(palette[0])\"/>\n"
         }
         s += text(left, height - bottom + 14, tick(f.x0), anchor: "middle") + text(width - right, height - bottom + 14, tick(f.x1), anchor: "middle")

@@ -12,6 +12,8 @@ extension Interpreter {
     func binaryOperation(_ op: BinaryOp, _ a: Value, _ b: Value, at loc: SourceLocation) throws -> Value {
         switch (a, b) {
         case (.int(let x), .int(let y)): return try intOperation(op, x, y, at: loc)
+        case (.int(let x), .real(let y)) where op.isComparison: return .bool(op.holds(Interpreter.order(x, y)))
+        case (.real(let x), .int(let y)) where op.isComparison: return .bool(op.holds(Interpreter.order(y, x).map(\.reversed)))
         case (.int, .real), (.real, .int), (.real, .real): return try realOperation(op, a.number!, b.number!, at: loc)
         default: break
         }
@@ -127,7 +129,18 @@ extension Interpreter {
         throw error("cannot apply '\(op.rawValue)' to \(v.typeName)", at: loc)
     }
 
-    /// Structural equality: numbers by value (3 == 3.0), lists and records element-wise,
+    /// The exact order of an integer and a real, without rounding the integer to a double
+    /// (2^53 + 1 > 2^53 as reals); nil when `r` is NaN (unordered).
+    static func order(_ i: Int, _ r: Double) -> ComparisonResult? {
+        guard !r.isNaN else { return nil }
+        if r >= 0x1p63 { return .orderedAscending }
+        if r < -0x1p63 { return .orderedDescending }
+        let f = r.rounded(.down), n = Int(f)  // |f| < 2^63 or f = −2^63: exact
+        if i != n { return i < n ? .orderedAscending : .orderedDescending }
+        return r > f ? .orderedAscending : .orderedSame
+    }
+
+    /// Structural equality: numbers by exact value (3 == 3.0, 2^53 + 1 != 2^53 as a real), lists and records element-wise,
     /// domain objects and functions by identity. Cyclic lists and records compare without
     /// recursing forever: a pair of containers met again while it is still being compared
     /// is taken as equal (so two lists built the same way around a cycle are equal).
@@ -148,7 +161,8 @@ extension Interpreter {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
-        case (.int, .real), (.real, .int), (.real, .real): return a.number! == b.number!
+        case (.int(let x), .real(let y)), (.real(let y), .int(let x)): return order(x, y) == .orderedSame
+        case (.real(let x), .real(let y)): return x == y
         case (.string(let x), .string(let y)): return x == y
         case (.list(let x), .list(let y)):
             if x === y { return true }
@@ -170,6 +184,38 @@ extension Interpreter {
         case (.closure(let x), .closure(let y)): return x === y
         case (.builtin(let x), .builtin(let y)): return x === y
         case (.object(let x), .object(let y)): return x === y
+        default: return false
+        }
+    }
+}
+
+extension ComparisonResult {
+    var reversed: ComparisonResult {
+        switch self {
+        case .orderedAscending: return .orderedDescending
+        case .orderedDescending: return .orderedAscending
+        case .orderedSame: return .orderedSame
+        }
+    }
+}
+
+extension BinaryOp {
+    var isComparison: Bool {
+        switch self {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        default: return false
+        }
+    }
+
+    /// Whether the comparison holds for an order (nil: unordered, as NaN; only != holds).
+    func holds(_ order: ComparisonResult?) -> Bool {
+        switch self {
+        case .equal: return order == .orderedSame
+        case .notEqual: return order != .orderedSame
+        case .less: return order == .orderedAscending
+        case .lessEqual: return order == .orderedAscending || order == .orderedSame
+        case .greater: return order == .orderedDescending
+        case .greaterEqual: return order == .orderedDescending || order == .orderedSame
         default: return false
         }
     }

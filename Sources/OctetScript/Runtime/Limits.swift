@@ -29,6 +29,13 @@ public enum Limits {
 
     /// Throws `BindingError.message` when a string of `bytes` UTF-8 bytes would exceed
     /// `maxStringBytes`.
+    /// `s` as a string value, or the limit error for a result whose size is known only once built
+    /// (case mapping, quoting: a bounded multiple of its argument).
+    static func checkedString(_ s: String) throws -> Value {
+        try checkString(s.utf8.count)
+        return .string(s)
+    }
+
     public static func checkString(_ bytes: Int) throws {
         guard bytes <= maxStringBytes else {
             throw BindingError.message("string would have \(bytes) bytes, more than the limit of \(maxStringBytes)")
