@@ -193,6 +193,20 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// Each image of a folder fits a tensor, the decoded batch of all of them does not: refused
+    /// before decoding (it tried to allocate 9.7 GB).
+    func testImageDatasetsTooLargeToDecodeAreErrors() {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../OctetTensorTests/Fixtures/images/classes").standardized.path
+        expect("""
+        let d = dataset("\(folder)", resize: [16384, 16384])
+        print(d.count)
+        observer("diffs").observe(d)
+        # expect: 3
+        # expect error: snippet.octet:3:19: error: Observer.observe: \(folder): 3 samples of [3, 16384, 16384] are too large for one tensor; take fewer or resize smaller
+        """)
+    }
+
     /// Case mapping and quoting can grow a string past the limit; the result is checked.
     func testCaseMappingAndReprKeepTheStringLimit() {
         expect("""

@@ -36,7 +36,11 @@ struct DataInput {
         case .tensor(let t, _):
             if range == 0..<count { return t }
             return TensorBatch.slice(t, start: range.lowerBound, count: range.count, padTo: range.count)
-        case .dataset(let d): return try d.samples(range)
+        case .dataset(let d):
+            do { try Limits.checkTensor([range.count] + d.sampleShape) } catch {  // each image fits, all may not
+                throw BindingError.message("\(d.name): \(range.count) samples of \(d.sampleShape) are too large for one tensor; take fewer or resize smaller")
+            }
+            return try d.samples(range)
         }
     }
 
