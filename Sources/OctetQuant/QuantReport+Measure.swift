@@ -21,8 +21,18 @@ struct ErrorSums {
 }
 
 extension QuantReport {
-    static func tensorStats(_ q: QuantizedModel, _ data: ReportData) throws -> [TensorQuantStats] {
-        let exec = try Executor(graph: q.graph)
+    /// The prepared graph of `reference`, or `q`'s own float graph.
+    static func referenceGraph(_ reference: Model?, of q: QuantizedModel) throws -> Graph {
+        guard let reference else { return q.graph }
+        let describe = { (v: [ValueInfo]) in v.map { "\($0.name) \($0.shape.map { "\($0)" } ?? "?")" }.sorted() }
+        guard describe(reference.inputs) == describe(q.graph.inputs) else {
+            throw OctetQuantError.invalidParameter("the reference model's inputs \(describe(reference.inputs)) differ from the quantized model's \(describe(q.graph.inputs))")
+        }
+        return try QuantPreparation.prepare(reference.graph).graph
+    }
+
+    static func tensorStats(_ q: QuantizedModel, _ data: ReportData, float graph: Graph) throws -> [TensorQuantStats] {
+        let exec = try Executor(graph: graph)
         var sums: [String: ErrorSums] = [:]
         for chunk in data.chunks {
             var float: [String: Tensor] = chunk

@@ -32,11 +32,16 @@ public struct QuantReport: Sendable {
     /// Measures `q` against its float model on `feeds` (the calibration data; at most `samples` samples).
     /// Sensitivity compares against the float model with the DPU's op arithmetic (so it isolates rounding
     /// and clipping) and covers every node with its own output quantizer.
-    /// - Throws: execution errors naming the node; `OctetQuantError.calibrationShape` for bad feeds.
+    /// `reference`: the tensors' SQNR against this float model instead (same input names; prepared as
+    /// the calibrator prepares, tensors it lacks are left out). After AdaQuant or AdaRound, `q`'s own
+    /// float model holds the changed weights; against the model before the pass the SQNR counts the
+    /// weights' error too, and on held-out data it shows where the pass fits the calibration set.
+    /// - Throws: execution errors naming the node; `OctetQuantError.calibrationShape` for bad feeds;
+    ///   `.invalidParameter` for a reference with other inputs.
     public static func make(_ q: QuantizedModel, feeds: [String: Tensor], samples: Int = 8,
-                            sensitivity: Bool = true) throws -> QuantReport {
+                            sensitivity: Bool = true, reference: Model? = nil) throws -> QuantReport {
         let batches = try ReportData(q, feeds, samples: samples)
-        let tensors = try tensorStats(q, batches)
+        let tensors = try tensorStats(q, batches, float: try referenceGraph(reference, of: q))
         var warnings = q.annotations.warnings
         for t in q.plan.networkInputs.sorted() {
             guard let s = tensors.first(where: { $0.tensor == t }) else { continue }

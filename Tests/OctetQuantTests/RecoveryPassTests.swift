@@ -66,6 +66,27 @@ final class RecoveryPassTests: XCTestCase {
         }
     }
 
+    /// The report's SQNR against a reference model equals the output SQNR computed directly: against
+    /// the model before AdaRound it counts the weights' error, against the default (the pass's own
+    /// float model, weights already rounded) it does not.
+    func testReportAgainstAReferenceModel() throws {
+        let (m, feeds) = smallConvNet()
+        var o = AdaRound.Options(); o.iterations = 100
+        let r = try AdaRound.run(model: m, feeds: feeds, options: o)
+        let out = m.outputs[0].name
+        func reported(_ reference: Model?) throws -> Double {
+            let rep = try QuantReport.make(r.quantized, feeds: feeds, samples: 16, sensitivity: false, reference: reference)
+            return try XCTUnwrap(rep.tensors.first { $0.tensor == out }).sqnr
+        }
+        let before = try outputSQNR(m, r.quantized, feeds), own = try outputSQNR(r.float, r.quantized, feeds)
+        XCTAssertNotEqual(before, own, accuracy: 0.1)
+        XCTAssertEqual(try reported(m), before, accuracy: 1e-3)
+        XCTAssertEqual(try reported(nil), own, accuracy: 1e-3)
+        XCTAssertThrowsError(try reported(linearNet().0)) { e in
+            XCTAssertTrue("\(e)".contains("the reference model's inputs [\"x [4, 6]\"] differ from the quantized model's [\"x [2, 3, 6, 6]\"]"), "\(e)")
+        }
+    }
+
     func testSeededRerunsAreByteIdentical() throws {
         let (m, feeds) = smallConvNet(seed: 9)
         var a = AdaQuant.Options(); a.maxEpochs = 3; a.batchSize = 2

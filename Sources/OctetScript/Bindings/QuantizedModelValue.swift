@@ -102,13 +102,14 @@ enum QuantizedModelMethods {
             let q = try QuantizedModelValue.receiver(a)
             return .object(TensorValue(try q.outputs(try DataInput.from(a, 1, interp), interp, output: try RunnableFeeds.outputName(a))))
         },
-        Builtin("report", [ParameterSpec("self"), ParameterSpec("data", .null)], named: [ParameterSpec("samples", .int(16))],
-                doc: "Per-tensor fix_pos, range, clipped % and SQNR vs the float model, and per-layer sensitivity, on `data` (default: the calibration data; at most `samples` samples).") { a, interp in
+        Builtin("report", [ParameterSpec("self"), ParameterSpec("data", .null)], named: [ParameterSpec("samples", .int(16)), ParameterSpec("reference", .null)],
+                doc: "Per-tensor fix_pos, range, clipped % and SQNR vs the float model, and per-layer sensitivity, on `data` (default: the calibration data; at most `samples` samples). reference: a float Model to measure the SQNR against instead, e.g. the model before adaround / fast_finetune (their own float model holds the changed weights).") { a, interp in
             let q = try QuantizedModelValue.receiver(a)
             let x = try data(a, q, interp)
             let samples = try sampleCount(a)
+            let reference = try referenceModel(a)
             let report = try interp.withProgress("report", total: 1) { step in
-                let r = try QuantReport.make(q.q, feeds: [q.q.graph.inputs[0].name: x], samples: samples)
+                let r = try QuantReport.make(q.q, feeds: [q.q.graph.inputs[0].name: x], samples: samples, reference: reference)
                 try step()
                 return r
             }
@@ -138,6 +139,15 @@ enum QuantizedModelMethods {
         let n = try a.int("samples")
         guard n >= 1 else { throw BindingError.named("samples", "samples must be at least 1, got \(n)") }
         return n
+    }
+
+    /// The `reference` argument: nil or a float Model.
+    static func referenceModel(_ a: Arguments) throws -> Model? {
+        switch a["reference"] {
+        case .null: return nil
+        case .object(let m as ModelValue): return m.model
+        case let v: throw BindingError.named("reference", "reference must be a float Model (from load), found \(v.typeName)")
+        }
     }
 
     /// Argument 1 (data) or the calibration samples.
