@@ -180,16 +180,19 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
-    /// Integers compare with reals exactly, as in Python (through doubles, 2^53 + 1 == 2^53.0 was true).
+    /// Integers compare with reals exactly, as in Python, in comparisons, `==`, `max`, `min` and `sorted`
+    /// (through doubles, 2^53 + 1 == 2^53.0 was true).
     func testIntegerRealComparisonsAreExact() {
         expect("""
         print(9007199254740993 == 9007199254740992.0, 9007199254740993 > 9007199254740992.0, 9007199254740992 == 9007199254740992.0)
         print(9223372036854775807 < 9223372036854775808.0, -9223372036854775807 - 1 == -9223372036854775808.0, 3 == 3.0, 3 < 3.5, 4 > 3.5)
         let n = float("nan")
         print(1 == n, 1 != n, 1 < n, 2.5 >= 2, [9007199254740993] == [9007199254740992.0], [3] == [3.0])
+        print(max(9007199254740992.0, 9007199254740993), min(9007199254740993, 9007199254740992.0), [9007199254740993, 9007199254740992.0, n, 1].sorted())
         # expect: false true true
         # expect: true true true true true
         # expect: false true false true false true
+        # expect: 9007199254740993 9007199254740992.0 [1, 9007199254740992.0, 9007199254740993, nan]
         """)
     }
 

@@ -7,7 +7,7 @@ enum CoreMath {
     }
 
     /// min/max over numbers given as arguments or one list; tensors reduce all elements.
-    static func extremum(_ name: String, _ pick: @escaping (Double, Double) -> Bool) -> Builtin {
+    static func extremum(_ name: String, _ pick: ComparisonResult) -> Builtin {
         Builtin(name, [String](), variadic: true,
                 doc: "The \(name)imum of the numbers given, of one list of numbers, or of all elements of a tensor.") { a, _ in
             var items = a.values
@@ -23,19 +23,19 @@ enum CoreMath {
             }
             guard var best = items.first else { throw BindingError.message("\(name) of nothing") }
             for (i, v) in items.enumerated() {
-                guard let x = v.number, let b = best.number else {
+                guard let x = v.number, best.number != nil else {
                     throw BindingError.message("\(name): item \(i + 1) is \(v.typeName), not a number")
                 }
                 if x.isNaN { return v }  // NaN propagates whatever its position, as in NumPy
-                if pick(x, b) { best = v }
+                if Interpreter.compareNumbers(v, best) == pick { best = v }  // exact: 2^53 + 1 > 2^53 as a real
             }
             return best
         }
     }
 
     static let builtins: [Builtin] = [
-        extremum("min", <),
-        extremum("max", >),
+        extremum("min", .orderedAscending),
+        extremum("max", .orderedDescending),
         Builtin("abs", ["x"], doc: "Absolute value (integers stay integers).") { a, _ in
             if case .int(let i) = a[0] {
                 guard i != Int.min else { throw a.fail(0, "integer overflow") }

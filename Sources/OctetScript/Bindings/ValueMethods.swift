@@ -53,7 +53,7 @@ enum ValueMethods {
             return try items(a).items.reduce(a[2]) { try interp.call(f, [$0, $1]) }
         },
         Builtin("sorted", ["self"], named: [ParameterSpec("reverse", .bool(false))],
-                doc: "A sorted copy (numbers or strings; integers compared exactly, NaN last).") { a, _ in
+                doc: "A sorted copy (numbers or strings; numbers by exact value, NaN last).") { a, _ in
             var xs = items(a).items
             try xs.sort { try ValueMethods.less($0, $1) }
             if try a.bool("reverse") { xs.reverse() }
@@ -76,19 +76,15 @@ enum ValueMethods {
         },
     ])
 
-    /// Sort order: strings by text; integers exactly; other numbers by value with NaN last (a
-    /// strict weak order, so a list holding NaN still sorts).
+    /// Sort order: strings by text; numbers by exact value (`Interpreter.compareNumbers`) with NaN
+    /// last (a strict weak order, so a list holding NaN still sorts).
     static func less(_ x: Value, _ y: Value) throws -> Bool {
-        switch (x, y) {
-        case (.string(let p), .string(let q)): return p < q
-        case (.int(let p), .int(let q)): return p < q
-        default:
-            guard let p = x.number, let q = y.number else {
-                throw BindingError.message("cannot compare \(x.typeName) with \(y.typeName)")
-            }
-            if p.isNaN { return false }
-            return q.isNaN || p < q
+        if case .string(let p) = x, case .string(let q) = y { return p < q }
+        guard let p = x.number, y.number != nil else {
+            throw BindingError.message("cannot compare \(x.typeName) with \(y.typeName)")
         }
+        if let order = Interpreter.compareNumbers(x, y) { return order == .orderedAscending }
+        return !p.isNaN  // y is NaN
     }
 
     static func text(_ a: Arguments) -> String {

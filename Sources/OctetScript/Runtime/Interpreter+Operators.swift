@@ -12,8 +12,8 @@ extension Interpreter {
     func binaryOperation(_ op: BinaryOp, _ a: Value, _ b: Value, at loc: SourceLocation) throws -> Value {
         switch (a, b) {
         case (.int(let x), .int(let y)): return try intOperation(op, x, y, at: loc)
-        case (.int(let x), .real(let y)) where op.isComparison: return .bool(op.holds(Interpreter.order(x, y)))
-        case (.real(let x), .int(let y)) where op.isComparison: return .bool(op.holds(Interpreter.order(y, x).map(\.reversed)))
+        case (.int, .real) where op.isComparison, (.real, .int) where op.isComparison:
+            return .bool(op.holds(Interpreter.compareNumbers(a, b)))
         case (.int, .real), (.real, .int), (.real, .real): return try realOperation(op, a.number!, b.number!, at: loc)
         default: break
         }
@@ -129,9 +129,23 @@ extension Interpreter {
         throw error("cannot apply '\(op.rawValue)' to \(v.typeName)", at: loc)
     }
 
-    /// The exact order of an integer and a real, without rounding the integer to a double
-    /// (2^53 + 1 > 2^53 as reals); nil when `r` is NaN (unordered).
-    static func order(_ i: Int, _ r: Double) -> ComparisonResult? {
+    /// The exact order of two numbers (integers or reals): an integer is never rounded to a double,
+    /// so 2^53 + 1 > 2^53 as a real. nil when either is NaN (unordered) or not a number.
+    /// Comparisons, `==`, `sorted`, `max` and `min` all order numbers by it.
+    static func compareNumbers(_ a: Value, _ b: Value) -> ComparisonResult? {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x < y ? .orderedAscending : x > y ? .orderedDescending : .orderedSame
+        case (.int(let x), .real(let y)): return order(x, y)
+        case (.real(let x), .int(let y)): return order(y, x)?.reversed
+        case (.real(let x), .real(let y)):
+            if x.isNaN || y.isNaN { return nil }
+            return x < y ? .orderedAscending : x > y ? .orderedDescending : .orderedSame
+        default: return nil
+        }
+    }
+
+    /// The exact order of an integer and a real; nil when `r` is NaN.
+    private static func order(_ i: Int, _ r: Double) -> ComparisonResult? {
         guard !r.isNaN else { return nil }
         if r >= 0x1p63 { return .orderedAscending }
         if r < -0x1p63 { return .orderedDescending }
@@ -161,7 +175,7 @@ extension Interpreter {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
-        case (.int(let x), .real(let y)), (.real(let y), .int(let x)): return order(x, y) == .orderedSame
+        case (.int, .real), (.real, .int): return compareNumbers(a, b) == .orderedSame
         case (.real(let x), .real(let y)): return x == y
         case (.string(let x), .string(let y)): return x == y
         case (.list(let x), .list(let y)):
