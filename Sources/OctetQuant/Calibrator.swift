@@ -26,13 +26,7 @@ public final class Calibrator {
     ///   `.invalidParameter` for an excluded node or op type the model does not have.
     public init(model: Model, config: QConfig = QConfig()) throws {
         try config.validate()
-        let names = Set(model.graph.nodes.map(QuantPlan.key)), ops = Set(model.graph.nodes.map(\.opType))
-        if let n = config.excludedNodes.first(where: { !names.contains($0) }) {
-            throw OctetQuantError.invalidParameter("exclude_nodes: no node named '\(n)' in the model")
-        }
-        if let o = config.excludedOpTypes.first(where: { !ops.contains($0) }) {
-            throw OctetQuantError.invalidParameter("exclude_ops: no \(o) node in the model")
-        }
+        try config.checkExclusions(in: model.graph)
         self.model = model
         self.config = config
         prepared = try QuantPreparation.prepare(model.graph)

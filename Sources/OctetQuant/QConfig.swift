@@ -1,4 +1,5 @@
 import OctetTensor
+import OctetGraph
 
 /// Quantization configuration (vai_q_pytorch `quant_config` names where they exist).
 ///
@@ -34,6 +35,17 @@ public struct QConfig: Sendable, Codable, Equatable {
     public init() {}
 
     /// Option names accepted by `init(options:)`.
+    /// - Throws: `OctetQuantError.invalidParameter` for an excluded node or op type `graph` does not have.
+    public func checkExclusions(in graph: Graph) throws {
+        let names = Set(graph.nodes.map(QuantPlan.key)), ops = Set(graph.nodes.map(\.opType))
+        if let n = excludedNodes.first(where: { !names.contains($0) }) {
+            throw OctetQuantError.invalidParameter("exclude_nodes: no node named '\(n)' in the model")
+        }
+        if let o = excludedOpTypes.first(where: { !ops.contains($0) }) {
+            throw OctetQuantError.invalidParameter("exclude_ops: no \(o) node in the model")
+        }
+    }
+
     public static let optionNames = ["weight_observer", "activation_observer", "weight_bits", "bias_bits",
                                      "activation_bits", "bits", "per_channel", "scale_type", "asymmetric",
                                      "weight_round", "activation_round", "exclude_nodes", "exclude_ops",

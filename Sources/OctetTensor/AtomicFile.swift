@@ -3,11 +3,26 @@ import Foundation
 /// Writes files so that a reader never sees a half-written one: the bytes go to a
 /// temporary file in the same directory, which is then renamed over the target.
 public enum AtomicFile {
+    /// Refuses a path that cannot name a file to replace, before anything is written: one ending
+    /// in "/" (it names a folder; the system would write the file without the slash) or an
+    /// existing folder. Writers of several files check them all first, so none is half done.
+    /// - Throws: `OctetTensorError.writeFailed` naming the path.
+    public static func checkTarget(_ path: String) throws {
+        if path.hasSuffix("/") {
+            throw OctetTensorError.writeFailed(path: path, reason: "it ends with '/', so it names a folder; give a file name")
+        }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw OctetTensorError.writeFailed(path: path, reason: "it is a folder")
+        }
+    }
+
     /// A symbolic link is followed (its target is replaced, the link stays); an existing device or
     /// FIFO (e.g. /dev/null) is written to directly, as no rename can replace it.
     /// - Throws: `OctetTensorError.writeFailed` naming the path and the cause (a folder at `path`,
     ///   a missing parent folder, a failed write or rename).
     public static func write(_ data: Data, to path: String) throws {
+        try checkTarget(path)
         if let fd = descriptor(path) {  // /dev/stdout redirected to a file is written, not replaced
             do { try FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(contentsOf: data) } catch {
                 throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
@@ -18,8 +33,7 @@ public enum AtomicFile {
         var info = stat()
         if stat(url.path, &info) == 0 {
             switch info.st_mode & S_IFMT {
-            case S_IFDIR: throw OctetTensorError.writeFailed(path: path, reason: "it is a folder")
-            case S_IFREG: break
+            case S_IFREG, S_IFDIR: break  // a folder is refused by checkTarget
             default:
                 do { try writeThrough(data, to: url.path) } catch {
                     throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import OctetDPU
 import OctetGraph
 import OctetQuant
 import OctetTensor
 
-/// Shared CLI plumbing: domain errors become one `error:` line on stderr and exit code 1.
+/// Shared CLI plumbing: errors become one `error:` line on stderr (exit 64 for usage errors, 1 otherwise).
 enum CLI {
     /// Upper bound of `--threads` (kernel threads; OpenBLAS is built for at most 64 of its own).
     static let maxThreads = 256
@@ -19,6 +20,7 @@ enum CLI {
     /// Checked before any work (usage errors, exit 64): the folder an output file goes into exists.
     /// - Throws: `ValidationError` naming the option and the folder.
     static func checkOutputFolder(_ path: String, option: String) throws {
+        do { try AtomicFile.checkTarget(path) } catch { throw ValidationError("\(option): \(error)") }
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
@@ -50,6 +52,25 @@ enum CLI {
     }
 
     /// Checked before any work: the `--option name=value` list parses into a configuration.
+    /// After loading (a usage error, exit 64): the options' excluded nodes and op types exist in `m`.
+    static func checkOptions(_ options: [String], for m: Model) throws {
+        do { try ExportCommand.config(options).checkExclusions(in: m.graph) } catch let e as ValidationError { throw e } catch {
+            throw ValidationError("--option \(error)")
+        }
+    }
+
+    /// Checked before loading (a usage error, exit 64): `name` is a known DPU target.
+    static func checkTarget(_ name: String) throws {
+        do { _ = try DPUTarget.named(name) } catch { throw ValidationError("--target \(error)") }
+    }
+
+    /// Checked before loading (a usage error, exit 64): a `--batch` the loader accepts.
+    static func checkBatch(_ batch: Int) throws {
+        guard (1...Model.maxBatchSize).contains(batch) else {
+            throw ValidationError("--batch \(batch): must be between 1 and \(Model.maxBatchSize)")
+        }
+    }
+
     static func checkOptions(_ options: [String]) throws {
         do { _ = try ExportCommand.config(options) } catch let e as ValidationError { throw e } catch {
             throw ValidationError("--option: \(error)")
@@ -111,8 +132,11 @@ struct U8Transform {
     /// nil without the option. - Throws: `ValidationError` for a malformed or degenerate value.
     static func parse(_ text: String?) throws -> U8Transform? {
         guard let text else { return nil }
-        let p = text.split(separator: ",").compactMap { Float($0) }
-        guard p.count == 2 else { throw ValidationError("--u8 expects 'offset,scale', got '\(text)'") }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let p = parts.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, p.count == 2 else {
+            throw ValidationError("--u8 expects two numbers 'offset,scale' (e.g. 127,128), got '\(text)'")
+        }
         guard p[0].isFinite, p[1].isFinite, p[1] != 0 else {
             throw ValidationError("--u8 '\(text)': the offset must be finite and the scale finite and non-zero")
         }

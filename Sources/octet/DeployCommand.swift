@@ -23,6 +23,7 @@ struct DeployCommand: ParsableCommand {
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkNotInput(output, option: "--output", inputs: [(what: "model", path: model), (what: "calibration data", path: calib)])
         try CLI.checkOptions(option)
+        try CLI.checkTarget(target)
     }
 
     func run() throws {
@@ -30,6 +31,7 @@ struct DeployCommand: ParsableCommand {
             KernelConfig.threads = threads
             let t = try DPUTarget.named(target)
             let m = try Model.load(path: model)
+            try CLI.checkOptions(option, for: m)
             try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil },
                                        u8: try U8Transform.parse(u8))

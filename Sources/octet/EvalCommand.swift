@@ -35,6 +35,9 @@ struct EvalCommand: ParsableCommand {
             let input = images.converted(to: .float32)
             CLI.warnNonFinite([m.inputs.first?.name ?? "input": input], source: data)
             let logits = try m.run(input)
+            if let classes = logits.shape.last, topK > classes {
+                throw ValidationError("--top-k \(topK): the model has \(classes) classes")
+            }
             let acc = try Accuracy.topK(logits: logits, labels: labels.asInt64Array().map { Int($0) }, k: topK)
             print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labels.count))
         }

@@ -25,6 +25,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         try CLI.checkThreads(threads)
+        try CLI.checkBatch(batch)
         _ = try U8Transform.parse(u8)
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkOptions(option)
@@ -44,6 +45,7 @@ struct ExportCommand: ParsableCommand {
             }
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch)
+            try CLI.checkOptions(option, for: m)
             try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             if let evalOutput {
                 try OutputArrays.check(evalOutput, option: "--eval-output", names: m.outputs.map(\.name),

@@ -8,6 +8,8 @@ struct InfoCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Value for a symbolic batch dimension.") var batch: Int = 1
     @Flag(help: "List every compute layer.") var layers = false
 
+    func validate() throws { try CLI.checkBatch(batch) }
+
     func run() throws {
         let m = try CLI.guarded { try Model.load(path: model, batchSize: batch) }
         print(ModelSummary.text(m, layers: layers))

@@ -9,6 +9,8 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
 
+    func validate() throws { try CLI.checkTarget(target) }
+
     func run() throws {
         try CLI.guarded {
             let t = try DPUTarget.named(target)

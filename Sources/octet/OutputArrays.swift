@@ -27,16 +27,20 @@ enum OutputArrays {
     /// - Throws: `ValidationError` naming `option`: a .npy or existing file for several outputs, a
     ///   missing parent folder for one, or an output file that is one of the inputs.
     static func check(_ path: String, option: String, names: [String], inputs: [(what: String, path: String)]) throws {
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        var isDir: ObjCBool = false  // "file/" does not exist as a path: look at "file"
+        let exists = FileManager.default.fileExists(atPath: path.hasSuffix("/") ? String(path.dropLast()) : path, isDirectory: &isDir)
         if names.count > 1 && (path.lowercased().hasSuffix(".npy") || (exists && !isDir.boolValue)) {
             throw ValidationError("\(option) \(path): the model has \(names.count) outputs (\(names.joined(separator: ", "))); give a folder, which gets one .npy per output")
+        }
+        if path.hasSuffix("/") && exists && !isDir.boolValue {
+            throw ValidationError("\(option) \(path): \(path.dropLast()) is a file, not a folder")
         }
         if names.count == 1 && !path.hasSuffix("/") && !(exists && isDir.boolValue) {
             try CLI.checkOutputFolder(path, option: option)
         }
         for file in files(names, at: path).values.sorted() {
             try CLI.checkNotInput(file, option: option, inputs: inputs)
+            do { try AtomicFile.checkTarget(file) } catch { throw ValidationError("\(option): \(error)") }
         }
     }
 

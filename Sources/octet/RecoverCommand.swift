@@ -54,6 +54,9 @@ struct RecoverCommand: ParsableCommand {
         if relu6 != nil && !runsCLE { throw ValidationError("--relu6 applies to CLE: use --method cle or cle_bc, or --cle") }
         _ = try U8Transform.parse(u8)
         try CLI.checkOptions(option)
+        if method == "adaround", try ExportCommand.config(option).perChannel {
+            throw ValidationError("--method adaround needs per-tensor weight scales (per_channel=false)")
+        }
         if absorbBias && !runsCLE {
             throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
@@ -66,6 +69,7 @@ struct RecoverCommand: ParsableCommand {
         try CLI.guarded {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
+            try CLI.checkOptions(option, for: m)
             if reference.isEmpty && labels == nil {
                 FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
             }

@@ -83,6 +83,23 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["out.md", "report.octet"])
     }
 
+    /// A plot file that cannot be written (its name is taken by a folder) stops the notebook before
+    /// any file is written, and the error names that file.
+    func testNotebookWithAnUnwritablePlotWritesNothing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-svgdir-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("r-2.svg"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = dir.appendingPathComponent("r.octet")
+        try "bar_chart([\"a\"], [1])\nbar_chart([\"b\"], [2])\n".write(to: src, atomically: true, encoding: .utf8)
+        var errors: [String] = []
+        let code = ScriptRunner.run(path: src.path, notebook: dir.appendingPathComponent("r.md").path,
+                                    interpreter: Interpreter(seed: 0, output: { _ in })) { errors.append($0) }
+        XCTAssertNotEqual(code, 0)
+        XCTAssertTrue(errors.contains { $0.contains("r-2.svg: cannot write: it is a folder") }, "\(errors)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-2.svg", "r.octet"])
+    }
+
     /// Printed backticks cannot close an output block: the fence is longer than any run inside.
     func testOutputWithBackticksKeepsItsFence() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-fence-\(getpid())")

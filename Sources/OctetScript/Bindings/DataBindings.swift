@@ -63,6 +63,9 @@ enum DataBindings {
         Builtin("mirrored", ["self"],
                 doc: "The samples followed by their left-right mirrors (labels repeated): twice the calibration images for AdaRound (docs/accuracy-recovery.md). Needs image samples [C, H, W].") { a, _ in
             let d = try receiver(a)
+            guard d.dataset.count <= Limits.maxListItems / 2 else {
+                throw a.fail(0, "mirrored() would make \(2 * d.dataset.count) samples, more than the limit of \(Limits.maxListItems)")
+            }
             do { return d.derived(try d.dataset.mirrored(), "mirrored()") } catch let e as DatasetError { throw a.fail(0, e.description) }
         },
         Builtin("split", ["self", "fraction"], named: [ParameterSpec("seed", .int(0))],

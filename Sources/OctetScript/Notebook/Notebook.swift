@@ -81,6 +81,7 @@ public struct Notebook {
         let (markdown, files) = render(baseName: base, inline: stream)
         for p in [path] + files.map({ dir.appendingPathComponent($0.0).path }) {
             if let source = protected(p) { throw SessionError.wouldReplaceSource(path: p, source: source) }
+            if !stream { try AtomicFile.checkTarget(p) }
         }
         if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
         for (name, svg) in files {
