@@ -17,7 +17,7 @@ final class REPL {
 
     init() {
         interactive = isatty(STDIN_FILENO) != 0
-        let interpreter = Interpreter(output: { fputs($0, stdout) },
+        let interpreter = Interpreter(output: { Interpreter.write($0, to: stdout) },
                                       cancellation: Cancellation.global,
                                       progress: TerminalProgress.forTerminal(fd: STDOUT_FILENO))
         interpreter.maxCallDepth = 2000
@@ -25,7 +25,7 @@ final class REPL {
         session = Session(interpreter: interpreter) { message in
             errors.value += 1
             fflush(stdout)
-            fputs(message + "\n", stderr)
+            Interpreter.write(message + "\n", to: stderr)
         }
     }
 

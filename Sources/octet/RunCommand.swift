@@ -28,7 +28,7 @@ struct RunCommand: ParsableCommand {
         let code = Interpreter.onLargeStack { () -> Int32 in
             // A notebook written to stdout gets the script's printed output in its cells; the echo goes to stderr.
             let toStdout = notebook.flatMap(AtomicFile.descriptor) == 1
-            let interpreter = Interpreter(seed: seed, output: toStdout ? { FileHandle.standardError.write(Data($0.utf8)) } : { fputs($0, stdout) },
+            let interpreter = Interpreter(seed: seed, output: toStdout ? { FileHandle.standardError.write(Data($0.utf8)) } : { Interpreter.write($0, to: stdout) },
                                           progress: TerminalProgress.forTerminal())
             interpreter.cancellation = Cancellation.global
             installInterruptHandler()

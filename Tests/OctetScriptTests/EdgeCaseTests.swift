@@ -210,6 +210,23 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// repr escapes what the lexer reads back (\\r, \\0, CR LF as two escapes); floor, ceil and round
+    /// return integers unchanged (through doubles 2^53 + 1 became 2^53, and 2^63 − 1 was an error);
+    /// a table's rows count from the end with negative indices; min/max name the item once.
+    func testReprRoundingTablesAndExtremaMessages() {
+        expect("""
+        print(repr(["a\\r\\nb\\0c\\t\\"\\\\"]))
+        print(floor(9007199254740993), ceil(9007199254740993), round(9223372036854775807), floor(-2.5), round(-2.5))
+        let t = table([{a: 1}, {a: 2}])
+        print(t[-1].a, t[-2].a)
+        min(1, "a")
+        # expect: ["a\\r\\nb\\0c\\t\\"\\\\"]
+        # expect: 9007199254740993 9007199254740993 9223372036854775807 -3 -3
+        # expect: 2 1
+        # expect error: snippet.octet:5:1: error: min: item 2 is string, not a number
+        """)
+    }
+
     /// Case mapping and quoting can grow a string past the limit; the result is checked.
     func testCaseMappingAndReprKeepTheStringLimit() {
         expect("""

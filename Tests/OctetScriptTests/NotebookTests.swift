@@ -158,6 +158,21 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(line.contains("points=\"60.00,40.00 340.00,310.00\""), line)
     }
 
+    /// Titles cannot break the notebook: alt text stays on one line with its brackets escaped, SVG
+    /// text holds no control character (NUL made the XML unreadable), a table title stays one
+    /// bold line, and an empty table renders as a note instead of a broken table.
+    func testTitlesAndEmptyTablesKeepTheMarkdownValid() throws {
+        XCTAssertEqual(Notebook.altText("a]b [x](y) \n second"), "a\\]b \\[x\\](y)   second")
+        let svg = SVGWriter.render(Plot(.bar(labels: ["l\0"], values: [1]), title: "t\0<"))
+        XCTAssertFalse(svg.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\n" }, svg)
+        XCTAssertTrue(svg.contains(">t &lt;</text>"), svg)
+        XCTAssertEqual(MarkdownTable.inline("a\n**b**_c"), "a \\*\\*b\\*\\*\\_c")
+        guard case .markdown(let md)? = try TableValue(columns: [], rows: [], title: "x").render(in: RenderContext(notebookName: "nb")) else {
+            return XCTFail("no Markdown")
+        }
+        XCTAssertEqual(md, "**x**\n\n*(empty table)*\n")
+    }
+
     /// A line break in a table cell would end the Markdown row; it becomes <br>.
     func testTableCellsKeepTheirRow() {
         let md = MarkdownTable.render(["a", "b"], [["x\ny", "p|q"], ["r\r\ns", "t"]])

@@ -21,10 +21,10 @@ enum CoreMath {
                 default: break
                 }
             }
-            guard var best = items.first else { throw BindingError.message("\(name) of nothing") }
+            guard var best = items.first else { throw BindingError.message("no numbers given") }
             for (i, v) in items.enumerated() {
                 guard let x = v.number, best.number != nil else {
-                    throw BindingError.message("\(name): item \(i + 1) is \(v.typeName), not a number")
+                    throw BindingError.message("item \(i + 1) is \(v.typeName), not a number")
                 }
                 if x.isNaN { return v }  // NaN propagates whatever its position, as in NumPy
                 if Interpreter.compareNumbers(v, best) == pick { best = v }  // exact: 2^53 + 1 > 2^53 as a real
@@ -49,12 +49,21 @@ enum CoreMath {
         unary("log10", "Base-10 logarithm.") { Foundation.log10($0) },
         unary("log2", "Base-2 logarithm.") { Foundation.log2($0) },
         Builtin("pow", ["x", "y"], doc: "x raised to y (real).") { a, _ in .real(Foundation.pow(try a.double(0), try a.double(1))) },
-        Builtin("floor", ["x"], doc: "Largest integer ≤ x.") { a, _ in try toInt(Foundation.floor(try a.double(0)), a) },
-        Builtin("ceil", ["x"], doc: "Smallest integer ≥ x.") { a, _ in try toInt(Foundation.ceil(try a.double(0)), a) },
+        Builtin("floor", ["x"], doc: "Largest integer ≤ x (an integer comes back unchanged).") { a, _ in
+            if case .int = a[0] { return a[0] }
+            return try toInt(Foundation.floor(try a.double(0)), a)
+        },
+        Builtin("ceil", ["x"], doc: "Smallest integer ≥ x (an integer comes back unchanged).") { a, _ in
+            if case .int = a[0] { return a[0] }
+            return try toInt(Foundation.ceil(try a.double(0)), a)
+        },
         Builtin("round", [ParameterSpec("x"), ParameterSpec("digits", .null)],
                 doc: "Rounds half away from zero: to an integer, or to `digits` decimals (a real).") { a, _ in
             let x = try a.double(0)
-            if case .null = a[1] { return try toInt(x.rounded(.toNearestOrAwayFromZero), a) }
+            if case .null = a[1] {
+                if case .int = a[0] { return a[0] }
+                return try toInt(x.rounded(.toNearestOrAwayFromZero), a)
+            }
             let d = try a.int(1)
             guard (0...15).contains(d) else { throw a.fail(1, "digits must be in 0...15") }
             let p = Foundation.pow(10.0, Double(d))

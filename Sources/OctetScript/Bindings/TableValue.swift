@@ -71,17 +71,34 @@ public final class TableValue: DomainObject, IterableObject, IndexableObject, Le
         guard indices.count == 1, case .int(let i) = indices[0] else {
             throw BindingError.message("a table is indexed by one row number")
         }
-        guard i >= 0 && i < rows.count else { throw BindingError.message("row \(i) out of range 0..<\(rows.count)") }
-        return .record(rows[i])
+        let k = i < 0 ? rows.count + i : i  // negative counts from the end, as for lists
+        guard k >= 0 && k < rows.count else { throw BindingError.message("row \(i) out of range for \(rows.count) rows") }
+        return .record(rows[k])
     }
 
     public func render(in notebook: RenderContext) throws -> RichRendering? {
-        .markdown((title.isEmpty ? "" : "**\(title)**\n\n") + MarkdownTable.render(columns, cells))
+        let head = title.isEmpty ? "" : "**\(MarkdownTable.inline(title))**\n\n"
+        guard !columns.isEmpty else { return .markdown(head + "*(empty table)*\n") }
+        return .markdown(head + MarkdownTable.render(columns, cells))
     }
 }
 
 /// Markdown pipe tables; `|` in cells is escaped.
 enum MarkdownTable {
+    /// Text for one line of emphasis (a table title): line breaks become spaces and Markdown's
+    /// emphasis and escape characters are escaped.
+    static func inline(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "*", "_", "\\", "`": out += "\\" + String(u)
+            case _ where u.properties.generalCategory == .control: out += " "
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         func line(_ r: [String]) -> String {
             "| " + r.map(cell).joined(separator: " | ") + " |"

@@ -47,11 +47,11 @@ public struct Notebook {
                 switch r {
                 case .markdown(let text): md += text.trimmingCharacters(in: .newlines) + "\n\n"
                 case .svg(let svg, let title) where inline:
-                    md += "![\(title)](data:image/svg+xml;base64,\(Data(svg.utf8).base64EncodedString()))\n\n"
+                    md += "![\(Notebook.altText(title))](data:image/svg+xml;base64,\(Data(svg.utf8).base64EncodedString()))\n\n"
                 case .svg(let svg, let title):
                     let name = "\(baseName)-\(files.count + 1).svg"
                     files.append((name, svg))
-                    md += "![\(title)](\(name))\n\n"
+                    md += "![\(Notebook.altText(title))](\(name))\n\n"
                 }
             }
         }
@@ -73,6 +73,20 @@ public struct Notebook {
     /// - Parameter protected: the input file a path names, if any (`Interpreter.readFile(at:)`);
     ///   nothing is written when the notebook or one of its SVGs would replace one.
     /// - Throws: `SessionError.wouldReplaceSource`, or `OctetTensorError.writeFailed`.
+    /// A plot title as Markdown image alt text: one line, brackets and backslashes escaped, so the
+    /// link stays one image whatever the title holds.
+    static func altText(_ title: String) -> String {
+        var out = ""
+        for u in title.unicodeScalars {
+            switch u {
+            case "[", "]", "\\": out += "\\" + String(u)
+            case _ where u.properties.generalCategory == .control: out += " "
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
     public func write(to path: String, protected: (String) -> String? = { _ in nil }) throws {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingPathExtension().lastPathComponent

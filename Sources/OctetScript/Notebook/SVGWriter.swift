@@ -27,9 +27,21 @@ public enum SVGWriter {
 
     static func n(_ x: Double) -> String { Format.fixed(x, 2) }
 
+    /// XML text: markup characters as entities; control characters, which XML 1.0 forbids (NUL
+    /// made the SVG unreadable), as spaces.
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case _ where u.properties.generalCategory == .control: out += " "
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
     }
 
     static func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 11) -> String {

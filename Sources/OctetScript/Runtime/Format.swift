@@ -121,15 +121,19 @@ public enum Format {
         return s
     }
 
+    /// `s` as a string literal the lexer reads back: quotes, backslashes and the escapable control
+    /// characters (\n, \t, \r, \0) escaped, scalar by scalar (so "\r\n" is two escapes).
     static func quote(_ s: String) -> String {
         var out = "\""
-        for ch in s {
-            switch ch {
+        for u in s.unicodeScalars {
+            switch u {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\t": out += "\\t"
-            default: out.append(ch)
+            case "\r": out += "\\r"
+            case "\0": out += "\\0"
+            default: out.unicodeScalars.append(u)
             }
         }
         return out + "\""

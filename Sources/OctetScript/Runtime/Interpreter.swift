@@ -64,7 +64,13 @@ public final class Interpreter {
     /// The seed the generator started from (shown in notebooks).
     public let initialSeed: UInt64
 
-    public init(seed: UInt64 = 0, output: @escaping (String) -> Void = { fputs($0, stdout) },
+    /// Writes all of `text`'s UTF-8 bytes to `file` (a NUL byte included, where `fputs` stops).
+    public static func write(_ text: String, to file: UnsafeMutablePointer<FILE>) {
+        var s = text
+        s.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, file) }
+    }
+
+    public init(seed: UInt64 = 0, output: @escaping (String) -> Void = { Interpreter.write($0, to: stdout) },
                 cancellation: Cancellation = Cancellation(), progress: ProgressReporter = SilentProgress()) {
         self.output = output
         self.rng = RandomGenerator(seed: seed)
