@@ -34,12 +34,10 @@ public enum ProgramFile {
 
     /// Reads a program; with `target`, also checks it was compiled for that target.
     /// - Throws: `OctetDPUError.corruptFile` (not a program file, bad checksum, bad payload),
-    ///   `.truncatedFile`, `.unsupportedVersion`, `.targetMismatch`; `OctetGraphError.fileNotFound`.
+    ///   `.truncatedFile`, `.unsupportedVersion`, `.targetMismatch`; `OctetTensorError.fileNotFound`, `.badFile`
+    ///   (a folder, an unreadable file).
     public static func load(path: String, target: DPUTarget? = nil) throws -> Program {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OctetDPUError.corruptFile(path: path, reason: "cannot read the file (missing or unreadable)")
-        }
-        let program = try decode(data, path: path)
+        let program = try decode(try InputFile.read(path), path: path)
         if let t = target, t.name != program.target { throw OctetDPUError.targetMismatch(program: program.target, expected: t.name) }
         return program
     }

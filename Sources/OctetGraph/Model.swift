@@ -102,6 +102,19 @@ public final class Model: @unchecked Sendable {
         return out[graph.outputs[0].name]!
     }
 
+    /// Checks one batch against graph input `input`: its dtype and its shape [N, …] apart from N.
+    /// - Throws: `OctetGraphError.inputMismatch` naming the input, the expected and the given.
+    public func check(_ t: Tensor, for input: ValueInfo) throws {
+        guard t.dtype == input.dtype else {
+            throw OctetGraphError.inputMismatch("input '\(input.name)': expected \(input.dtype), got \(t.dtype)")
+        }
+        let expected = input.shape ?? []
+        guard t.rank == expected.count, t.rank > 0, Array(t.shape.dropFirst()) == Array(expected.dropFirst()) else {
+            let want = (["N"] + expected.dropFirst().map(String.init)).joined(separator: ", ")
+            throw OctetGraphError.inputMismatch("input '\(input.name)': expected shape [\(want)], got \(t.shape)")
+        }
+    }
+
     /// Checks dtypes and per-sample shapes; returns the common batch size N.
     private func validate(_ feeds: [String: Tensor]) throws -> Int {
         var n: Int? = nil
@@ -109,14 +122,7 @@ public final class Model: @unchecked Sendable {
             guard let t = feeds[input.name] else {
                 throw OctetGraphError.inputMismatch("missing input '\(input.name)' (model inputs: \(graph.inputs.map(\.name).joined(separator: ", ")))")
             }
-            guard t.dtype == input.dtype else {
-                throw OctetGraphError.inputMismatch("input '\(input.name)': expected \(input.dtype), got \(t.dtype)")
-            }
-            let expected = input.shape ?? []
-            guard t.rank == expected.count, t.rank > 0, Array(t.shape.dropFirst()) == Array(expected.dropFirst()) else {
-                let want = (["N"] + expected.dropFirst().map(String.init)).joined(separator: ", ")
-                throw OctetGraphError.inputMismatch("input '\(input.name)': expected shape [\(want)], got \(t.shape)")
-            }
+            try check(t, for: input)
             if let m = n, m != t.shape[0] {
                 throw OctetGraphError.inputMismatch("inputs have different batch sizes (\(m) and \(t.shape[0]))")
             }

@@ -1,5 +1,19 @@
 import Foundation
 
+/// Reads a whole input file, with errors that say what is wrong with the path.
+public enum InputFile {
+    /// - Throws: `OctetTensorError.fileNotFound`; `.badFile` for a folder or an unreadable file.
+    public static func read(_ path: String) throws -> Data {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw OctetTensorError.fileNotFound(path) }
+        if isDir.boolValue { throw OctetTensorError.badFile(path: path, reason: "is a folder, not a file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw OctetTensorError.badFile(path: path, reason: "cannot read file (permissions or an I/O error)")
+        }
+        return data
+    }
+}
+
 /// Writes files so that a reader never sees a half-written one: the bytes go to a
 /// temporary file in the same directory, which is then renamed over the target.
 public enum AtomicFile {

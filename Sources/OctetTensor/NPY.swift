@@ -11,11 +11,7 @@ public enum NPY {
 
     /// Reads one array from a `.npy` file.
     public static func read(path: String) throws -> Tensor {
-        guard FileManager.default.fileExists(atPath: path) else { throw OctetTensorError.fileNotFound(path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OctetTensorError.badFile(path: path, reason: "cannot read file")
-        }
-        return try decode(data, name: path)
+        try decode(try InputFile.read(path), name: path)
     }
 
     /// Reads every array of a `.npz` archive, keyed by name without the `.npy` suffix.

@@ -27,7 +27,11 @@ struct DumpCommand: ParsableCommand {
                 throw DataError("--input \(input): '\(name)' is an empty batch")
             }
             CLI.warnNonFinite(feeds, source: input)
-            let m = try GoldenDump.write(p, feeds: feeds, to: output, threads: threads)
+            let m: DumpManifest
+            do { m = try GoldenDump.write(p, feeds: feeds, to: output, threads: threads) } catch let e as OctetDPUError {
+                guard case .inputMismatch = e else { throw e }
+                throw DataError("--input \(input): \(e)")
+            }
             print("wrote \(output): \(m.nodes.count) node outputs, \(m.parameters.count) parameters")
         }
     }

@@ -33,6 +33,9 @@ struct EvalCommand: ParsableCommand {
                 throw DataError("\(data): 'labels' must be integer class indices, one per image: \(images.rank >= 1 ? images.shape[0] : 0) images, labels \(labels.dtype) \(labels.shape)")
             }
             let input = images.converted(to: .float32)
+            if let first = m.inputs.first {
+                do { try m.check(input, for: first) } catch { throw DataError("\(data): 'images': \(error)") }
+            }
             CLI.warnNonFinite([m.inputs.first?.name ?? "input": input], source: data)
             let logits = try m.run(input)
             if let classes = logits.shape.last, topK > classes {

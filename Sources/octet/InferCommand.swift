@@ -37,6 +37,9 @@ struct InferCommand: ParsableCommand {
             for (name, path) in paths {
                 let t = try NPY.read(path: path)
                 guard t.rank >= 1, t.shape[0] > 0 else { throw DataError("\(path): empty input batch (shape \(t.shape))") }
+                if let input = m.inputs.first(where: { $0.name == name }) {
+                    do { try m.check(t, for: input) } catch { throw DataError("\(path): \(error)") }
+                }
                 feeds[name] = t
             }
             CLI.warnNonFinite(feeds, source: "infer")

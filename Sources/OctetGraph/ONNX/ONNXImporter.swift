@@ -15,9 +15,7 @@ public enum ONNXImporter {
     ///   files, `.badModel` for structural problems (unsupported IR version or opset, bad tensors).
     public static func load(path: String) throws -> Graph {
         guard FileManager.default.fileExists(atPath: path) else { throw OctetGraphError.fileNotFound(path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OctetGraphError.notONNX(path: path, reason: "cannot read file")
-        }
+        let data = try InputFile.read(path)
         // Octet's own other formats, named rather than reported as broken protobuf.
         let magics: [([UInt8], String)] = [(Array("OCTPROG\0".utf8), "an Octet DPU program (.octprog; `octet dump` runs it)"),
                                            ([0x93] + Array("NUMPY".utf8), "a NumPy array (.npy)"), ([0x50, 0x4B, 0x03, 0x04], "a zip archive (.npz)")]

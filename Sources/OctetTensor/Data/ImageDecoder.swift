@@ -83,13 +83,7 @@ public enum ImageDecoder {
         return try whole.withUnsafeBytes { raw in try info(raw, format: try formatOrThrow(raw, name: path), name: path) }
     }
 
-    private static func read(_ path: String) throws -> Data {
-        guard FileManager.default.fileExists(atPath: path) else { throw OctetTensorError.fileNotFound(path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError.corruptImage(path: path, reason: "cannot read file")
-        }
-        return data
-    }
+    private static func read(_ path: String) throws -> Data { try InputFile.read(path) }
 
     private static func formatOrThrow(_ raw: UnsafeRawBufferPointer, name: String) throws -> Format {
         guard let f = format(of: raw) else {
