@@ -56,7 +56,8 @@ final class ProgramFileTests: XCTestCase {
         XCTAssertThrowsError(try ProgramFile.load(path: path, target: .dpuczdx8gISA1B512)) {
             XCTAssertEqual($0 as? OctetDPUError, .targetMismatch(program: "DPUCZDX8G_ISA1_B4096", expected: "DPUCZDX8G_ISA1_B512"))
         }
-        XCTAssertThrowsError(try ProgramFile.load(path: dir + "/missing.octprog")) { XCTAssertTrue("\($0)".contains("cannot read"), "\($0)") }
+        XCTAssertThrowsError(try ProgramFile.load(path: dir + "/missing.octprog")) { XCTAssertTrue("\($0)".hasSuffix("missing.octprog: no such file"), "\($0)") }
+        XCTAssertThrowsError(try ProgramFile.load(path: dir)) { XCTAssertTrue("\($0)".hasSuffix(": is a folder, not a file"), "\($0)") }
     }
 
     /// Dump file names stay short (node names of any length) and distinct.
