@@ -100,6 +100,20 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-2.svg", "r.octet"])
     }
 
+    /// A code line inside a Markdown cell runs in neither mode (the plain run executed it).
+    func testMarkdownCellsDoNotRunWithoutANotebook() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-mdcell-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = dir.appendingPathComponent("m.octet")
+        try "print(1)\n# %% [markdown] Notes\n# *text*\nprint(2)\n# %% Next\nprint(3)\n".write(to: src, atomically: true, encoding: .utf8)
+        for notebook in [nil, dir.appendingPathComponent("m.md").path] {
+            var out = ""
+            XCTAssertEqual(ScriptRunner.run(path: src.path, notebook: notebook, interpreter: Interpreter(seed: 0, output: { out += $0 })) { _ in }, 0)
+            XCTAssertEqual(out, "1\n3\n", "notebook: \(notebook ?? "none")")
+        }
+    }
+
     /// Printed backticks cannot close an output block: the fence is longer than any run inside.
     func testOutputWithBackticksKeepsItsFence() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-fence-\(getpid())")
