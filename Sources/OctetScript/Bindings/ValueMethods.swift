@@ -104,7 +104,14 @@ enum ValueMethods {
             if case .null = a[1] { return .list(ListObject(s.split(whereSeparator: { $0.isWhitespace }).map { .string(String($0)) })) }
             let sep = try a.string(1)
             guard !sep.isEmpty else { throw a.fail(1, "separator must not be empty") }
-            return .list(ListObject(s.components(separatedBy: sep).map { .string($0) }))
+            // Matched as `contains` and `replace` match (by scalars: "\n" splits "\r\n" too).
+            var parts: [Value] = [], at = s.startIndex
+            while let r = s.range(of: sep, range: at..<s.endIndex) {
+                parts.append(.string(String(s[at..<r.lowerBound])))
+                at = r.upperBound
+            }
+            parts.append(.string(String(s[at...])))
+            return .list(ListObject(parts))
         },
         Builtin("contains", ["self", "text"], doc: "True when `text` occurs in the string.") { a, _ in
             .bool(text(a).contains(try a.string(1)))
