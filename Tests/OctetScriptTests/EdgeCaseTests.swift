@@ -107,6 +107,16 @@ final class EdgeCaseTests: XCTestCase {
             """, name: "d.octet")
         XCTAssertTrue(d.errors.first?.contains("holds m.onnx, which this script read, and a dump replaces the folder") == true, "\(d.errors)")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/m.onnx")), before)
+        // A new file inside an image folder the script read: the message names the folder.
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../OctetTensorTests/Fixtures/images/classes").standardized.path
+        try FileManager.default.copyItem(atPath: images, toPath: dir + "/imgs")
+        let f = ScriptHarness.run(source: """
+            let d = dataset("\(dir)/imgs")
+            write_npy(zeros([1]), "\(dir)/imgs/new.npy")
+            """, name: "f.octet")
+        XCTAssertEqual(f.errors.first, "f.octet:2:1: error: write_npy: \(dir)/imgs/new.npy: cannot write: it is inside \(dir)/imgs, which this script read; give another path")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/imgs/new.npy"))
     }
 
     /// NaN propagates through max / min whatever its position and is what argmax / argmin point

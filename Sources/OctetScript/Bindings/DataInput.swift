@@ -102,8 +102,9 @@ struct DataInput {
     ///   replaces an input.
     static func outputPath(_ path: String, _ interp: Interpreter) throws -> String {
         let full = interp.resolvePath(path)
-        if interp.readFile(at: full) != nil {
-            throw OctetTensorError.writeFailed(path: path, reason: "this script read that file; give another path")
+        if let source = interp.readFile(at: full) {
+            let what = AtomicFile.sameFile(source, full) ? "this script read that file" : "it is inside \(source), which this script read"
+            throw OctetTensorError.writeFailed(path: path, reason: "\(what); give another path")
         }
         interp.noteWritten(full)
         let dir = (full as NSString).deletingLastPathComponent
