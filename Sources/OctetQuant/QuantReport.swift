@@ -53,6 +53,9 @@ public struct QuantReport: Sendable {
         return QuantReport(tensors: tensors, sensitivity: sens, warnings: warnings)
     }
 
+    /// One decimal; "nan" for NaN whatever its sign bit (printf writes "-nan").
+    static func decibels(_ x: Double) -> String { x.isNaN ? "nan" : String(format: "%.1f", x) }
+
     /// Aligned text tables.
     public var table: String {
         var lines = [pad("tensor", 40) + pad("fix_pos", 8, right: true) + pad("min", 11, right: true) + pad("max", 11, right: true)
@@ -60,12 +63,12 @@ public struct QuantReport: Sendable {
         for t in tensors {
             lines.append(pad(t.tensor, 40) + pad(t.fixPos.map(String.init) ?? "-", 8, right: true)
                          + pad(String(format: "%.4g", t.min), 11, right: true) + pad(String(format: "%.4g", t.max), 11, right: true)
-                         + pad(String(format: "%.4f", 100 * t.clipped), 11, right: true) + pad(String(format: "%.1f", t.sqnr), 9, right: true))
+                         + pad(String(format: "%.4f", 100 * t.clipped), 11, right: true) + pad(Self.decibels(t.sqnr), 9, right: true))
         }
         if !sensitivity.isEmpty {
             lines.append("")
             lines.append(pad("layer (only it quantized)", 40) + pad("op", 18) + pad("output SQNR dB", 15, right: true))
-            for s in sensitivity { lines.append(pad(s.node, 40) + pad(s.opType, 18) + pad(String(format: "%.1f", s.sqnr), 15, right: true)) }
+            for s in sensitivity { lines.append(pad(s.node, 40) + pad(s.opType, 18) + pad(Self.decibels(s.sqnr), 15, right: true)) }
         }
         for w in warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")

@@ -228,12 +228,16 @@ final class EdgeCaseTests: XCTestCase {
         print(repr(["a\\r\\nb\\0c\\t\\"\\\\"]))
         print(floor(9007199254740993), ceil(9007199254740993), round(9223372036854775807), floor(-2.5), round(-2.5))
         let t = table([{a: 1}, {a: 2}])
+        print(table([{x: 1e300, y: 1e-300, z: 2.5, w: 0.015625}]))
         print(t[-1].a, t[-2].a, repr("a\\r\\nb".split("\\n")), "a\\r\\nb".contains("\\n"), repr(",a,,b,".split(",")))
         min(1, "a")
         # expect: ["a\\r\\nb\\0c\\t\\"\\\\"]
         # expect: 9007199254740993 9007199254740993 9223372036854775807 -3 -3
+        # expect: x       y       z     w
+        # expect: ------  ------  ----  --------
+        # expect: 1e+300  1e-300  2.50  0.015625
         # expect: 2 1 ["a\\r", "b"] true ["", "a", "", "b", ""]
-        # expect error: snippet.octet:5:1: error: min: item 2 is string, not a number
+        # expect error: snippet.octet:6:1: error: min: item 2 is string, not a number
         """)
     }
 

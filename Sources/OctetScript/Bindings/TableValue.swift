@@ -23,11 +23,13 @@ public final class TableValue: DomainObject, IterableObject, IndexableObject, Le
     public var typeName: String { "Table" }
     public var length: Int { rows.count }
 
-    /// Cell text: reals of magnitude ≥ 1 with 2 decimals; smaller ones exactly when short
-    /// (a scale 0.015625), else with 4 decimals; everything else as `print` shows it.
+    /// Cell text: reals of magnitude 1 to 1e15 with 2 decimals; smaller ones exactly when short
+    /// (a scale 0.015625), else with 4 decimals, or 3 significant digits with an exponent below
+    /// 1e-4 and from 1e15 on; everything else as `print` shows it.
     static func cell(_ v: Value?) -> String {
         guard let v else { return "" }
         guard case .real(let r) = v, r.isFinite else { return Format.display(v) }
+        if r != 0 && (abs(r) >= 1e15 || abs(r) < 1e-4) { return String(format: "%.3g", r) }
         if abs(r) >= 1 || r == 0 { return Format.fixed(r, 2) }
         let exact = Format.real(r)
         return exact.count <= 9 && !exact.contains("e") ? exact : Format.fixed(r, 4)
