@@ -46,10 +46,23 @@ enum PlotBindings {
             let xs = try numbers(a, 0)
             var series: [Plot.Series] = []
             if case .list(let l) = a[1], let first = l.items.first, first.number == nil {
-                let given: [String] = { if case .list(let n) = a["names"] { return n.items.map(Format.display) }; return [] }()
+                let given: [String]
+                switch a["names"] {
+                case .null: given = []
+                case .list(let n): given = n.items.map(Format.display)
+                case let v: throw BindingError.named("names", "names must be a list of strings, found \(v.typeName)")
+                }
                 for (i, item) in l.items.enumerated() {
-                    let ys = try numbers(Arguments(callee: a.callee, values: [item], named: [:], callLocation: a.callLocation,
-                                                   locations: [], namedLocations: [:], firstShown: 0), 0)
+                    let ys: [Double]
+                    switch item {
+                    case .object(let t as TensorValue): ys = t.tensor.asFloatArray().map(Double.init)
+                    case .list(let s):
+                        ys = try s.items.map { v in
+                            guard let x = v.number else { throw a.fail(1, "series \(i + 1) must hold numbers, found \(v.typeName)") }
+                            return x
+                        }
+                    default: throw a.fail(1, "series \(i + 1) must be a list of numbers or a tensor, found \(item.typeName)")
+                    }
                     series.append(Plot.Series(name: i < given.count ? given[i] : "", xs: xs, ys: ys))
                 }
             } else {
