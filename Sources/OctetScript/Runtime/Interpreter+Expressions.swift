@@ -53,7 +53,7 @@ extension Interpreter {
         case .range(let lo, let hi, let inclusive):
             let a = try integer(try evaluate(lo, frame), lo.location, "range start")
             let b = try integer(try evaluate(hi, frame), hi.location, "range end")
-            if inclusive && b == Int.max { throw error("range end too large", at: hi.location) }
+            if inclusive && b == Int.max { throw error("an inclusive range cannot end at the largest integer \(b); use ..< (exclusive)", at: hi.location) }
             return .range(try checkLimit(at: expr.location) {
                 try RangeValue.checked(lower: a, upper: inclusive ? b + 1 : b, wasClosed: inclusive)
             })
