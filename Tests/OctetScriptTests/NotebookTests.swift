@@ -165,6 +165,9 @@ final class NotebookTests: XCTestCase {
             let svg = SVGWriter.render(p)
             XCTAssertFalse(svg.contains("nan") || svg.contains("inf"), svg)
         }
+        // Equal values beyond 2^53 still draw a bar one bin wide (560 px / 4 bins − 1).
+        let same = SVGWriter.render(Plot(.histogram(values: [1e17, 1e17], bins: 4, markers: []), title: "s"))
+        XCTAssertTrue(same.contains("width=\"139.00\""), same)
         // The histogram's two outer bins hold one value each, the zero lands in bin 2 of 4.
         XCTAssertEqual(Plot.binCounts([1e308, -1e308, 0], bins: 4, lo: -1e308, hi: 1e308), [1, 0, 1, 1])
         // The line's points span the plot area: x 60…620, y 310…40.

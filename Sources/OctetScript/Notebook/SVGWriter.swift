@@ -92,7 +92,8 @@ public enum SVGWriter {
         let lo = min(vs.min() ?? 0, markers.map(\.x).min() ?? .infinity)
         let hi = max(vs.max() ?? 1, markers.map(\.x).max() ?? -.infinity)
         let counts = Plot.binCounts(vs, bins: bins, lo: lo, hi: hi)
-        let f = Frame(x0: lo, x1: hi == lo ? lo + 1 : hi, y0: 0, y1: Double(max(counts.max() ?? 1, 1)))
+        // All values equal: an axis one unit wide (relative beyond 2^53, where lo + 1 == lo).
+        let f = Frame(x0: lo, x1: hi == lo ? lo + max(1, abs(lo) * 1e-6) : hi, y0: 0, y1: Double(max(counts.max() ?? 1, 1)))
         var s = f.axes()
         for (b, c) in counts.enumerated() where c > 0 {
             let xa = f.px(Plot.interpolate(f.x0, f.x1, Double(b) / Double(bins)))
