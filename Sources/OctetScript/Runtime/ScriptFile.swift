@@ -24,10 +24,10 @@ public enum ScriptFile {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw Failure.missing }
         if isDir.boolValue { throw Failure.folder }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw Failure.unreadable(String(cString: strerror(errno)))
-        }
+        let data: Data  // read to the end through a handle, so a pipe (/dev/stdin) works too
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure.unreadable(String(cString: strerror(errno))) }
+        defer { try? handle.close() }
+        do { data = try handle.readToEnd() ?? Data() } catch { throw Failure.unreadable("\(error.localizedDescription)") }
         guard let text = String(data: data, encoding: .utf8) else { throw Failure.notUTF8(offset: firstInvalidByte(data)) }
         return text
     }
