@@ -70,9 +70,18 @@ public enum ProgramFile {
         guard Int(proto.formatVersion) == Program.formatVersion else {
             throw OctetDPUError.unsupportedVersion(path: path, found: Int(proto.formatVersion), supported: Program.formatVersion)
         }
-        do { return try ProgramProtoCoding.program(proto) } catch let e as OctetDPUError {
+        let program: Program
+        do { program = try ProgramProtoCoding.program(proto) } catch let e as OctetDPUError {
             throw OctetDPUError.corruptFile(path: path, reason: e.description)
         }
+        // The emulator reads a node's first input and output (both of Add / Mul) unchecked.
+        for n in program.graph.nodes {
+            let need = ["Add", "Mul"].contains(n.opType) ? 2 : 1
+            guard n.inputs.count >= need, !n.outputs.isEmpty else {
+                throw OctetDPUError.corruptFile(path: path, reason: "node \(n.name) (\(n.opType)) has \(n.inputs.count) inputs and \(n.outputs.count) outputs")
+            }
+        }
+        return program
     }
 }
 

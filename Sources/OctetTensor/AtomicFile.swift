@@ -22,8 +22,10 @@ public enum AtomicFile {
     /// existing folder. Writers of several files check them all first, so none is half done.
     /// - Throws: `OctetTensorError.writeFailed` naming the path.
     public static func checkTarget(_ path: String) throws {
-        if path.hasSuffix("/") {
-            throw OctetTensorError.writeFailed(path: path, reason: "it ends with '/', so it names a folder; give a file name")
+        guard !path.isEmpty else { throw OctetTensorError.writeFailed(path: path, reason: "the path is empty") }
+        let last = (path as NSString).lastPathComponent
+        if path.hasSuffix("/") || last == "." || last == ".." {
+            throw OctetTensorError.writeFailed(path: path, reason: "it ends with '/', '/.' or '/..', so it names a folder; give a file name")
         }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {

@@ -5,7 +5,8 @@ import OctetTensor
 /// Where a command's output arrays go (`infer --output`, `export --eval-output`): one output →
 /// `path` itself as .npy, unless `path` is an existing folder or ends in "/"; several → one .npy
 /// per output name (characters other than letters, digits, `_`, `-` become `_`; names that
-/// then coincide get `_2`, `_3`, … in output order) in the folder `path`, created when missing.
+/// then coincide get `_2`, `_3`, … in output order; at most 100 bytes before the suffixes) in the
+/// folder `path`, created when missing.
 enum OutputArrays {
     /// The file each output name is written to.
     static func files(_ names: [String], at path: String) -> [String: String] {
@@ -15,7 +16,9 @@ enum OutputArrays {
         let base = path.hasSuffix("/") ? String(path.dropLast()) : path
         var taken: Set<String> = [], files: [String: String] = [:]
         for name in names where files[name] == nil {  // an output listed twice is one file
-            let stem = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+            // At most 100 bytes, as dump's file names: a long output name must not fail after writing others.
+            var stem = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+            while stem.utf8.count > 100 { stem.removeLast() }
             var file = stem, k = 1
             while !taken.insert(file.lowercased()).inserted { k += 1; file = "\(stem)_\(k)" }
             files[name] = "\(base)/\(file).npy"

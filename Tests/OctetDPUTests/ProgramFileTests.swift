@@ -34,6 +34,17 @@ final class ProgramFileTests: XCTestCase {
         XCTAssertEqual(CRC32.checksum(Data("123456789".utf8)), 0xCBF4_3926)
     }
 
+    /// A payload with a valid checksum whose node lost its inputs (the emulator read them
+    /// unchecked: SIGSEGV) is a corrupt file.
+    func testNodeWithoutInputsIsCorrupt() throws {
+        var p = try program()
+        p.graph.nodes[0].inputs = []
+        let node = p.graph.nodes[0]
+        XCTAssertThrowsError(try ProgramFile.decode(try ProgramFile.encode(p), path: "p")) {
+            XCTAssertEqual("\($0)", "p: corrupt program file: node \(node.name) (\(node.opType)) has 0 inputs and \(node.outputs.count) outputs")
+        }
+    }
+
     func testCorruptTruncatedWrongVersionAndWrongTargetFiles() throws {
         let good = try ProgramFile.encode(try program())
         var flipped = good

@@ -42,6 +42,19 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(y.floats, [4, 6])  // [1 1]·[[1 2][3 4]]
         try FileManager.default.removeItem(at: dir.appendingPathComponent("weights.bin"))
         XCTAssertThrowsError(try Model.load(path: path)) { XCTAssertTrue("\($0)".contains("external data file"), "\($0)") }
+        // A folder as the data file (the read aborted), a bad offset (read as 0), a node without outputs (SIGSEGV).
+        for (entries, message) in [([("location", ".")], "is not a regular file"), ([("location", "m.onnx"), ("offset", "abc")], "offset 'abc' is not a non-negative integer")] {
+            w.externalData = entries.map { k, v in var e = Onnx_StringStringEntryProto(); e.key = k; e.value = v; return e }
+            let bad = ModelBuilder.model(nodes: [ModelBuilder.node("MatMul", ["x", "w"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
+                                         outputs: [ModelBuilder.valueInfo("y", [1, 2])], initializers: [w])
+            try bad.serializedData().write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try Model.load(path: path)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+        let noOutputs = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], [])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
+                                           outputs: [ModelBuilder.valueInfo("x", [1, 2])], initializers: [])
+        try noOutputs.serializedData().write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try Model.load(path: path)) { XCTAssertTrue("\($0)".contains("node Relu_0 (Relu) has no outputs"), "\($0)") }
+        try? FileManager.default.removeItem(at: dir)
     }
 
     func testShapeSubgraphIsFolded() throws {

@@ -218,6 +218,11 @@ final class EdgeCaseTests: XCTestCase {
         # expect: 3
         # expect error: snippet.octet:3:19: error: Observer.observe: \(folder): 3 samples of [3, 16384, 16384] are too large for one tensor; take fewer or resize smaller
         """)
+        expect("""
+        let d = dataset("\(folder)", resize: [16384, 16384])
+        d.images
+        # expect error: snippet.octet:2:3: error: \(folder): 3 samples of [3, 16384, 16384] are too large for one tensor; take fewer or resize smaller
+        """)
     }
 
     /// repr escapes what the lexer reads back (\\r, \\0, CR LF as two escapes); floor, ceil and round

@@ -99,9 +99,12 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(type, .typeCharacterSpecial)
         XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: root)) { XCTAssertTrue("\($0)".contains("it is a folder"), "\($0)") }
         // "target/" names a folder: refused, and the file "target" is not replaced.
-        XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: root + "/target/")) {
-            XCTAssertTrue("\($0)".contains("it ends with '/', so it names a folder"), "\($0)")
+        for path in [root + "/target/", root + "/target/.", root + "/target//.", root + "/target/.."] {
+            XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: path)) {
+                XCTAssertTrue("\($0)".contains("it ends with '/', '/.' or '/..', so it names a folder"), "\($0)")
+            }
         }
+        XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: "")) { XCTAssertTrue("\($0)".contains("the path is empty"), "\($0)") }
         XCTAssertEqual(try String(contentsOfFile: root + "/target", encoding: .utf8), "new")
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root)), ["target", "link"])  // no temporary left
     }

@@ -61,6 +61,10 @@ public enum ONNXImporter {
         var nodes: [Node] = []
         for (i, pn) in pg.node.enumerated() {
             let name = pn.name.isEmpty ? "\(pn.opType)_\(i)" : pn.name
+            // Every ONNX operator has at least one output; the executors index it unchecked.
+            guard !pn.output.isEmpty, pn.output.contains(where: { !$0.isEmpty }) else {
+                throw OctetGraphError.badModel("node \(name) (\(pn.opType)) has no outputs")
+            }
             var attrs: [String: Attribute] = [:]
             for a in pn.attribute { attrs[a.name] = try attribute(a, node: name, baseDir: baseDir) }
             let node = Node(name: name, opType: pn.opType, domain: pn.domain, inputs: pn.input,

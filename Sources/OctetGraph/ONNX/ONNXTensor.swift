@@ -61,18 +61,33 @@ enum ONNXTensor {
             for e in p.externalData {
                 switch e.key {
                 case "location": loc = e.value
-                case "offset": offset = Int(e.value) ?? 0
-                case "length": length = Int(e.value)
+                case "offset", "length":
+                    guard let v = Int(e.value), v >= 0 else {
+                        throw OctetGraphError.badModel("tensor '\(p.name)': external data \(e.key) '\(e.value)' is not a non-negative integer")
+                    }
+                    if e.key == "offset" { offset = v } else { length = v }
                 default: break
                 }
             }
             let path = URL(fileURLWithPath: baseDir ?? ".").appendingPathComponent(loc).path
-            guard let fh = FileHandle(forReadingAtPath: path) else {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
                 throw OctetGraphError.badModel("tensor '\(p.name)': external data file '\(path)' not found")
             }
+            guard info.st_mode & S_IFMT == S_IFREG else {  // a folder or a FIFO would fail or block the read
+                throw OctetGraphError.badModel("tensor '\(p.name)': external data '\(path)' is not a regular file")
+            }
+            guard let fh = FileHandle(forReadingAtPath: path) else {
+                throw OctetGraphError.badModel("tensor '\(p.name)': external data file '\(path)' cannot be read")
+            }
             defer { try? fh.close() }
-            try fh.seek(toOffset: UInt64(offset))
-            let data = length.map { fh.readData(ofLength: $0) } ?? fh.readDataToEndOfFile()
+            let data: Data
+            do {
+                try fh.seek(toOffset: UInt64(offset))
+                data = try (length.map { try fh.read(upToCount: $0) } ?? fh.readToEnd()) ?? Data()
+            } catch {
+                throw OctetGraphError.badModel("tensor '\(p.name)': external data file '\(path)': \(error.localizedDescription)")
+            }
             if let l = length, data.count != l {
                 throw OctetGraphError.badModel("tensor '\(p.name)': external data file '\(path)' is truncated")
             }

@@ -135,6 +135,7 @@ final class DatasetValue: DomainObject, LengthObject {
             return .object(TensorValue(Tensor(shape: [l.count], int64s: l.map { Int64($0) })))
         case "images":
             guard dataset.count > 0 else { return .null }
+            try DataInput.checkBatchSize(dataset, dataset.count)
             return .object(TensorValue(try dataset.allSamples()))
         case "count": return .int(dataset.count)
         case "shape": return .list(dataset.sampleShape.map { .int($0) })

@@ -37,14 +37,19 @@ struct DataInput {
             if range == 0..<count { return t }
             return TensorBatch.slice(t, start: range.lowerBound, count: range.count, padTo: range.count)
         case .dataset(let d):
-            do { try Limits.checkTensor([range.count] + d.sampleShape) } catch {  // each image fits, all may not
-                throw BindingError.message("\(d.name): \(range.count) samples of \(d.sampleShape) are too large for one tensor; take fewer or resize smaller")
-            }
+            try Self.checkBatchSize(d, range.count)
             return try d.samples(range)
         }
     }
 
     func all() throws -> Tensor { try samples(0..<count) }
+
+    /// `n` samples of `d` fit one tensor (each image does; all of them, decoded, may not).
+    static func checkBatchSize(_ d: Dataset, _ n: Int) throws {
+        do { try Limits.checkTensor([n] + d.sampleShape) } catch {
+            throw BindingError.message("\(d.name): \(n) samples of \(d.sampleShape) are too large for one tensor; take fewer or resize smaller")
+        }
+    }
 
     /// Converts argument `i`. - Throws: `BindingError` naming the argument for other values,
     /// a missing file, rank-0 tensors or empty data.
@@ -106,6 +111,7 @@ struct DataInput {
             let what = AtomicFile.sameFile(source, full) ? "this script read that file" : "it is inside \(source), which this script read"
             throw OctetTensorError.writeFailed(path: path, reason: "\(what); give another path")
         }
+        try AtomicFile.checkTarget(full)  // before a folder is made for it
         interp.noteWritten(full)
         let dir = (full as NSString).deletingLastPathComponent
         do {

@@ -23,6 +23,12 @@ public enum ScriptRunner {
         }
         if let notebook {
             guard !notebook.isEmpty else { errors("octet: the notebook path is empty"); return ExitCode.usage }
+            if !AtomicFile.isStream(notebook) {
+                do { try AtomicFile.checkTarget(notebook) } catch {
+                    errors("octet: cannot write notebook \(notebook): \(error)")
+                    return ExitCode.usage
+                }
+            }
             guard !AtomicFile.sameFile(notebook, path) else {
                 errors("octet: the notebook \(notebook) is the script itself; give another path (e.g. a .md file)")
                 return ExitCode.usage
