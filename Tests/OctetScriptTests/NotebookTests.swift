@@ -112,6 +112,11 @@ final class NotebookTests: XCTestCase {
             XCTAssertEqual(ScriptRunner.run(path: src.path, notebook: notebook, interpreter: Interpreter(seed: 0, output: { out += $0 })) { _ in }, 0)
             XCTAssertEqual(out, "1\n3\n", "notebook: \(notebook ?? "none")")
         }
+        // Imported, the same file runs the same statements.
+        try "import \"m\"\n".write(to: dir.appendingPathComponent("i.octet"), atomically: true, encoding: .utf8)
+        var out = ""
+        XCTAssertEqual(ScriptRunner.run(path: dir.appendingPathComponent("i.octet").path, interpreter: Interpreter(seed: 0, output: { out += $0 })) { _ in }, 0)
+        XCTAssertEqual(out, "1\n3\n")
     }
 
     /// Printed backticks cannot close an output block: the fence is longer than any run inside.

@@ -44,10 +44,7 @@ public enum ScriptRunner {
             return ExitCode.syntax
         }
         guard let notebook else {
-            // A markdown cell is text in both modes: code lines inside one do not run.
-            let markdown = Cell.split(text).filter { $0.kind == .markdown }
-            let statements = program.statements.filter { s in !markdown.contains { $0.firstLine...max($0.firstLine, $0.lastLine) ~= s.location.line } }
-            do { try interpreter.run(statements, frameSize: program.frameSize) } catch let e as RuntimeError {
+            do { try interpreter.run(program) } catch let e as RuntimeError {
                 errors(interpreter.render(e.diagnostic))
                 return e.isSyntaxError ? ExitCode.syntax : ExitCode.runtime
             } catch {

@@ -111,10 +111,16 @@ public final class Interpreter {
 
     // MARK: running
 
-    /// Lexes and parses `source`, remembering it for diagnostics.
+    /// Lexes and parses `source`, remembering it for diagnostics. Statements inside a
+    /// `# %% [markdown]` cell are dropped: a Markdown cell is text wherever the file runs
+    /// (`octet run`, a notebook, `import`, `:load`).
     public func parse(_ source: String, file: String) -> (Program, [Diagnostic]) {
         sources.add(SourceFile(name: file, text: source))
-        return Parser.parse(source, file: file)
+        let (program, diagnostics) = Parser.parse(source, file: file)
+        let markdown = Cell.split(source).filter { $0.kind == .markdown }
+        guard !markdown.isEmpty else { return (program, diagnostics) }
+        let code = program.statements.filter { s in !markdown.contains { $0.firstLine...max($0.firstLine, $0.lastLine) ~= s.location.line } }
+        return (Program(file: program.file, statements: code, frameSize: program.frameSize), diagnostics)
     }
 
     /// Runs a program's top-level statements. `echo` receives the value of each
