@@ -3,6 +3,15 @@ import XCTest
 @testable import OctetScript
 
 final class NotebookTests: XCTestCase {
+    /// An empty folder for one test, removed when the test ends.
+    func freshDirectory(_ tag: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-\(tag)-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
     let script = """
     # %% [markdown]
     # # Report
@@ -58,10 +67,7 @@ final class NotebookTests: XCTestCase {
 
     /// A notebook written into a FIFO (like /dev/stdout) embeds its SVGs and writes nothing beside it.
     func testNotebookIntoAFIFOEmbedsItsPlots() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-fifo-\(getpid())")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try freshDirectory("fifo")
         let fifo = dir.appendingPathComponent("out.md").path
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
         let src = dir.appendingPathComponent("report.octet")
@@ -86,10 +92,8 @@ final class NotebookTests: XCTestCase {
     /// A plot file that cannot be written (its name is taken by a folder) stops the notebook before
     /// any file is written, and the error names that file.
     func testNotebookWithAnUnwritablePlotWritesNothing() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-svgdir-\(getpid())")
-        try? FileManager.default.removeItem(at: dir)
+        let dir = try freshDirectory("svgdir")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("r-2.svg"), withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         let src = dir.appendingPathComponent("r.octet")
         try "bar_chart([\"a\"], [1])\nbar_chart([\"b\"], [2])\n".write(to: src, atomically: true, encoding: .utf8)
         var errors: [String] = []
@@ -102,9 +106,7 @@ final class NotebookTests: XCTestCase {
 
     /// A code line inside a Markdown cell runs in neither mode (the plain run executed it).
     func testMarkdownCellsDoNotRunWithoutANotebook() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-mdcell-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try freshDirectory("mdcell")
         let src = dir.appendingPathComponent("m.octet")
         try "print(1)\n# %% [markdown] Notes\n# *text*\nprint(2)\n# %% Next\nprint(3)\n".write(to: src, atomically: true, encoding: .utf8)
         for notebook in [nil, dir.appendingPathComponent("m.md").path] {
@@ -121,9 +123,7 @@ final class NotebookTests: XCTestCase {
 
     /// Printed backticks cannot close an output block: the fence is longer than any run inside.
     func testOutputWithBackticksKeepsItsFence() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-fence-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try freshDirectory("fence")
         let src = dir.appendingPathComponent("f.octet")
         try "print(\"```\")\nprint(\"a ```` b\")\n".write(to: src, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("f.md").path
@@ -134,9 +134,7 @@ final class NotebookTests: XCTestCase {
 
     /// A notebook path naming a file the run read (an import) is refused after the run; the file stays.
     func testNotebookOverAnImportedScriptIsRefused() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-import-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try freshDirectory("import")
         try "import \"helper\"\nprint(h)\n".write(to: dir.appendingPathComponent("main.octet"), atomically: true, encoding: .utf8)
         try "let h = 5\n".write(to: dir.appendingPathComponent("helper.octet"), atomically: true, encoding: .utf8)
         var errors: [String] = []

@@ -90,15 +90,13 @@ enum MarkdownTable {
     /// Text for one line of emphasis (a table title): line breaks become spaces and Markdown's
     /// emphasis and escape characters are escaped.
     static func inline(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
+        Format.escaped(s.unicodeScalars) { u in
             switch u {
-            case "*", "_", "\\", "`": out += "\\" + String(u)
-            case _ where u.properties.generalCategory == .control: out += " "
-            default: out.unicodeScalars.append(u)
+            case "*", "_", "\\", "`": return "\\" + String(u)
+            case _ where u.properties.generalCategory == .control: return " "
+            default: return nil
             }
         }
-        return out
     }
 
     static func render(_ header: [String], _ rows: [[String]]) -> String {

@@ -76,15 +76,13 @@ public struct Notebook {
     /// A plot title as Markdown image alt text: one line, brackets and backslashes escaped, so the
     /// link stays one image whatever the title holds.
     static func altText(_ title: String) -> String {
-        var out = ""
-        for u in title.unicodeScalars {
+        Format.escaped(title.unicodeScalars) { u in
             switch u {
-            case "[", "]", "\\": out += "\\" + String(u)
-            case _ where u.properties.generalCategory == .control: out += " "
-            default: out.unicodeScalars.append(u)
+            case "[", "]", "\\": return "\\" + String(u)
+            case _ where u.properties.generalCategory == .control: return " "
+            default: return nil
             }
         }
-        return out
     }
 
     public func write(to path: String, protected: (String) -> String? = { _ in nil }) throws {

@@ -30,18 +30,16 @@ public enum SVGWriter {
     /// XML text: markup characters as entities; control characters, which XML 1.0 forbids (NUL
     /// made the SVG unreadable), as spaces.
     static func escape(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
+        Format.escaped(s.unicodeScalars) { u in
             switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case _ where u.properties.generalCategory == .control: out += " "
-            default: out.unicodeScalars.append(u)
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case _ where u.properties.generalCategory == .control: return " "
+            default: return nil
             }
         }
-        return out
     }
 
     static func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 11) -> String {

@@ -121,22 +121,31 @@ public enum Format {
         return s
     }
 
+    /// The scalars with each one `replacement` maps replaced by its text and the others kept —
+    /// the one escaping loop behind string literals, diagnostics, SVG text and Markdown.
+    static func escaped<S: Sequence<Unicode.Scalar>>(_ scalars: S, _ replacement: (Unicode.Scalar) -> String?) -> String {
+        var out = ""
+        for u in scalars {
+            if let r = replacement(u) { out += r } else { out.unicodeScalars.append(u) }
+        }
+        return out
+    }
+
     /// `s` as a string literal the lexer reads back: quotes, backslashes and the escapable control
     /// characters (\n, \t, \r, \0) escaped, scalar by scalar (so "\r\n" is two escapes).
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
+        let body = escaped(s.unicodeScalars) { u in
             switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\0": out += "\\0"
-            default: out.unicodeScalars.append(u)
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\t": return "\\t"
+            case "\r": return "\\r"
+            case "\0": return "\\0"
+            default: return nil
             }
         }
-        return out + "\""
+        return "\"" + body + "\""
     }
 
     static func key(_ k: String) -> String {

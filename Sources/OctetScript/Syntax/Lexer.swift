@@ -184,23 +184,21 @@ public struct Lexer {
     /// invisible ones escaped (`\r`, `\t`, `\0`, else `U+XXXX`), so diagnostics never
     /// carry raw control bytes to the terminal.
     static func shown(_ c: Character) -> String {
-        var out = ""
-        for scalar in c.unicodeScalars {
+        Format.escaped(c.unicodeScalars) { scalar in
             switch scalar {
-            case "\0": out += "\\0"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
+            case "\0": return "\\0"
+            case "\t": return "\\t"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
             default:
                 switch scalar.properties.generalCategory {
                 case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
-                    out += "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+                    return "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
                 default:
-                    out.unicodeScalars.append(scalar)
+                    return nil
                 }
             }
         }
-        return out
     }
 }
 
