@@ -90,7 +90,7 @@ enum MarkdownTable {
     /// Text for one line of emphasis (a table title): line breaks become spaces and Markdown's
     /// emphasis and escape characters are escaped.
     static func inline(_ s: String) -> String {
-        Format.escaped(s.unicodeScalars) { u in
+        Escaping.escaped(s.unicodeScalars) { u in
             switch u {
             case "*", "_", "\\", "`": return "\\" + String(u)
             case _ where u.properties.generalCategory == .control: return " "

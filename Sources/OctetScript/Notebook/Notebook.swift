@@ -76,7 +76,7 @@ public struct Notebook {
     /// A plot title as Markdown image alt text: one line, brackets and backslashes escaped, so the
     /// link stays one image whatever the title holds.
     static func altText(_ title: String) -> String {
-        Format.escaped(title.unicodeScalars) { u in
+        Escaping.escaped(title.unicodeScalars) { u in
             switch u {
             case "[", "]", "\\": return "\\" + String(u)
             case _ where u.properties.generalCategory == .control: return " "

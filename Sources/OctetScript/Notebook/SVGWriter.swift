@@ -30,7 +30,7 @@ public enum SVGWriter {
     /// XML text: markup characters as entities; control characters, which XML 1.0 forbids (NUL
     /// made the SVG unreadable), as spaces.
     static func escape(_ s: String) -> String {
-        Format.escaped(s.unicodeScalars) { u in
+        Escaping.escaped(s.unicodeScalars) { u in
             switch u {
             case "&": return "&amp;"
             case "<": return "&lt;"

@@ -121,20 +121,10 @@ public enum Format {
         return s
     }
 
-    /// The scalars with each one `replacement` maps replaced by its text and the others kept —
-    /// the one escaping loop behind string literals, diagnostics, SVG text and Markdown.
-    static func escaped<S: Sequence<Unicode.Scalar>>(_ scalars: S, _ replacement: (Unicode.Scalar) -> String?) -> String {
-        var out = ""
-        for u in scalars {
-            if let r = replacement(u) { out += r } else { out.unicodeScalars.append(u) }
-        }
-        return out
-    }
-
     /// `s` as a string literal the lexer reads back: quotes, backslashes and the escapable control
     /// characters (\n, \t, \r, \0) escaped, scalar by scalar (so "\r\n" is two escapes).
     static func quote(_ s: String) -> String {
-        let body = escaped(s.unicodeScalars) { u in
+        let body = Escaping.escaped(s.unicodeScalars) { u in
             switch u {
             case "\"": return "\\\""
             case "\\": return "\\\\"

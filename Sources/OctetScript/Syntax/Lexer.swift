@@ -184,7 +184,7 @@ public struct Lexer {
     /// invisible ones escaped (`\r`, `\t`, `\0`, else `U+XXXX`), so diagnostics never
     /// carry raw control bytes to the terminal.
     static func shown(_ c: Character) -> String {
-        Format.escaped(c.unicodeScalars) { scalar in
+        Escaping.escaped(c.unicodeScalars) { scalar in
             switch scalar {
             case "\0": return "\\0"
             case "\t": return "\\t"
