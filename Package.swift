@@ -12,7 +12,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -25,11 +24,12 @@ let package = Package(
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CImageIO", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageIO",
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "OctetTensor",
-                dependencies: ["CBLAS", "CKernels", "CImageIO", "CJPEG", "CPNG",
-                               .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                dependencies: ["CBLAS", "CKernels", "CImageIO", "CJPEG", "CPNG", "CZlib"],
                 swiftSettings: optimize),
         .target(name: "OctetGraph",
                 dependencies: ["OctetTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],

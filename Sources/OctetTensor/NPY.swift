@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// NumPy `.npy` (format 1.0–3.0) and `.npz` reading and `.npy` writing.
 ///
@@ -15,23 +14,15 @@ public enum NPY {
     }
 
     /// Reads every array of a `.npz` archive, keyed by name without the `.npy` suffix.
+    /// - Throws: `OctetTensorError.fileNotFound`; `.badFile` for a folder, a file that is not a zip
+    ///   archive, a corrupt member (CRC-32, size or deflate stream; `ZipArchive`) or a bad `.npy`.
     public static func readArchive(path: String) throws -> [String: Tensor] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw OctetTensorError.fileNotFound(path) }
-        guard !isDirectory.boolValue else { throw OctetTensorError.badFile(path: path, reason: "is a directory, not a .npz archive") }
-        let archive: Archive
-        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
-            throw OctetTensorError.badFile(path: path, reason: "not a zip (.npz) archive")
-        }
+        let archive = try ZipArchive(path: path)
         var out: [String: Tensor] = [:]
-        for entry in archive where entry.type == .file {
-            var bytes = Data()
-            do { _ = try archive.extract(entry, consumer: { bytes.append($0) }) } catch {
-                throw OctetTensorError.badFile(path: path, reason: "entry \(entry.path) is corrupt: \(error)")
-            }
-            var key = entry.path
+        for member in archive.members where !member.name.hasSuffix("/") {
+            var key = member.name
             if key.hasSuffix(".npy") { key.removeLast(4) }
-            out[key] = try decode(bytes, name: "\(path):\(entry.path)")
+            out[key] = try decode(try archive.extract(member), name: "\(path):\(member.name)")
         }
         return out
     }

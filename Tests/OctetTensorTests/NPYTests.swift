@@ -1,10 +1,13 @@
 import Foundation
 import OctetTensor
 import XCTest
-import ZIPFoundation
 
-/// .npy/.npz I/O against byte layouts from the NumPy format spec (NEP 1).
+/// .npy/.npz I/O against byte layouts from the NumPy format spec (NEP 1); the .npz fixtures are
+/// written and checked by numpy (scripts/make-image-fixtures).
 final class NPYTests: XCTestCase {
+    static let arrays = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/arrays").path
+    func fixture(_ name: String) -> String { (Self.arrays as NSString).appendingPathComponent(name) }
+
     func tmp(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("octet-npy-\(UUID())-\(name)").path
     }
@@ -70,19 +73,40 @@ final class NPYTests: XCTestCase {
         XCTAssertTrue(msg { _ = try NPY.decode(fortran, name: "t.npy") }.contains("Fortran-order"))
     }
 
-    func testReadsNpzArchive() throws {
-        let p = tmp("a.npz")
-        let archive = try Archive(url: URL(fileURLWithPath: p), accessMode: .create)
-        for (name, t) in [("images", Tensor(shape: [1, 2], floats: [0.5, -0.5])), ("labels", Tensor(shape: [1], int64s: [7]))] {
-            let data = NPY.encode(t)
-            try archive.addEntry(with: "\(name).npy", type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { pos, size in
-                data.subdata(in: Int(pos)..<Int(pos) + size)
-            }
+    /// Stored (`np.savez`) and deflate (`np.savez_compressed`) members, a ZIP64 central directory
+    /// and a deflate stream whose bytes end without a final block, all as numpy reads them.
+    func testReadsNpzArchives() throws {
+        let stored = try NPY.readArchive(path: fixture("u8_labels.npz"))
+        XCTAssertEqual(stored["labels"]?.int64s, [7, 3])
+        XCTAssertEqual(stored["images"]?.shape, [2, 3, 1, 2])
+        XCTAssertEqual(stored["images"]?.uint8s, [0, 255, 128, 64, 10, 20, 1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(try NPY.readArchive(path: fixture("float_x.npz"))["y"]?.floats, [1, 0, 2])
+        for name in ["float_x.npz", "zip64.npz", "unterminated.npz"] {
+            let x = try NPY.readArchive(path: fixture(name))["x"]
+            XCTAssertEqual(x?.shape, [3, 4], name)
+            XCTAssertEqual(x?.floats, (0..<12).map(Float.init), name)
         }
-        let arrays = try NPY.readArchive(path: p)
-        XCTAssertEqual(arrays["images"]?.floats, [0.5, -0.5])
-        XCTAssertEqual(arrays["labels"]?.int64s, [7])
         XCTAssertTrue(msg { _ = try NPY.readArchive(path: tmp("missing.npz")) }.contains("no such file"))
+    }
+
+    /// A corrupt member is an error naming the file and the member: never garbage, never a loop
+    /// (a deflate stream that does not end within its bytes once spun forever).
+    func testCorruptNpzMembersAreRefused() throws {
+        let npyBytes = 128 + 12 * 4
+        for (name, expected) in [("bad_crc.npz", "member x.npy fails its CRC-32 check (stored "),
+                                 ("truncated.npz", "member x.npy ends after "),
+                                 ("bad_deflate.npz", "member x.npy is corrupt: invalid block type"),
+                                 ("oversized.npz", "member x.npy inflates to more than the \(npyBytes - 8) bytes it declares")] {
+            let m = msg { _ = try NPY.readArchive(path: fixture(name)) }
+            XCTAssertTrue(m.hasPrefix("\(fixture(name)): \(expected)"), m)
+        }
+        let npy = tmp("plain.npy")
+        try NPY.write(Tensor(shape: [1], floats: [1]), path: npy)
+        XCTAssertEqual(msg { _ = try NPY.readArchive(path: npy) }, "\(npy): not a zip (.npz) archive")
+        // An end-of-central-directory record whose one 46-byte entry would run past the file.
+        let eocd = tmp("eocd.npz")
+        try Data([0x50, 0x4B, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0, 46, 0, 0, 0, 0, 0, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: eocd))
+        XCTAssertEqual(msg { _ = try NPY.readArchive(path: eocd) }, "\(eocd): corrupt zip archive: bad central directory")
     }
 
     func testAtomicWriteIntoMissingDirectoryFailsCleanly() {
@@ -110,11 +134,11 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(Tensor.checkedByteCount([2, 3], bytesPerElement: 4), 24)
     }
 
-    /// A folder given as a .npz archive is refused (the zip reader would loop on it).
+    /// A folder given as a .npz archive is refused.
     func testFolderIsNotAnArchive() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-npz-\(UUID()).npz").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        XCTAssertEqual(msg { _ = try NPY.readArchive(path: dir) }, "\(dir): is a directory, not a .npz archive")
+        XCTAssertEqual(msg { _ = try NPY.readArchive(path: dir) }, "\(dir): is a folder, not a file")
     }
 }
