@@ -89,8 +89,8 @@ final class NPYTests: XCTestCase {
         XCTAssertTrue(msg { _ = try NPY.readArchive(path: tmp("missing.npz")) }.contains("no such file"))
     }
 
-    /// A corrupt member is an error naming the file and the member: never garbage, never a loop
-    /// (a deflate stream that does not end within its bytes once spun forever).
+    /// A corrupt member is an error naming the file and the member: never garbage, and never a
+    /// loop on a deflate stream that does not end within its compressed bytes (`truncated.npz`).
     func testCorruptNpzMembersAreRefused() throws {
         let npyBytes = 128 + 12 * 4
         for (name, expected) in [("bad_crc.npz", "member x.npy fails its CRC-32 check (stored "),
