@@ -47,6 +47,17 @@ public struct DumpManifest: Codable, Sendable, Equatable {
 /// output, raw bytes and NumPy); `params/<tensor>.bin` + `.npy` (int8 weights and biases);
 /// `float/<node>.bin` + `.npy` (float32 outputs of the float model, the program's prepared graph).
 public enum GoldenDump {
+    static let layout: Set<String> = ["manifest.json", "int8", "params", "float"]
+    static func isPrevious(_ manifest: Data) -> Bool {
+        ((try? JSONSerialization.jsonObject(with: manifest)) as? [String: Any])?["format"] as? String == DumpManifest.formatName
+    }
+
+    /// Refuses, before any work, a `dir` that `write` would refuse: an existing file, or a folder
+    /// that is neither empty nor a previous dump. - Throws: `OctetTensorError.writeFailed`.
+    public static func checkTarget(_ dir: String) throws {
+        try AtomicFile.checkDirectoryTarget(dir, marker: "manifest.json", layout: layout, isPrevious: isPrevious)
+    }
+
     /// Runs `program` on `feeds` and writes the dump to `dir`: the whole folder or nothing (it is
     /// written beside `dir` and renamed; a previous dump there is replaced).
     /// - Throws: emulator errors (before anything is written), `OctetTensorError.writeFailed`
@@ -57,11 +68,7 @@ public enum GoldenDump {
         let run = try Emulator(program: program, threads: threads).run(feeds, capture: true)
         let floats = try floatOutputs(program, feeds)
         var manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
-        let previous: (Data) -> Bool = { data in
-            ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["format"] as? String == DumpManifest.formatName
-        }
-        try AtomicFile.writeDirectory(at: dir, marker: "manifest.json", layout: ["manifest.json", "int8", "params", "float"],
-                                      isPrevious: previous) { tmp in
+        try AtomicFile.writeDirectory(at: dir, marker: "manifest.json", layout: layout, isPrevious: isPrevious) { tmp in
             let fm = FileManager.default
             for sub in ["int8", "params", "float"] { try fm.createDirectory(atPath: "\(tmp)/\(sub)", withIntermediateDirectories: true) }
             var names = FileNames()

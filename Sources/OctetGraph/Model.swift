@@ -108,6 +108,12 @@ public final class Model: @unchecked Sendable {
         guard t.dtype == input.dtype else {
             throw OctetGraphError.inputMismatch("input '\(input.name)': expected \(input.dtype), got \(t.dtype)")
         }
+        try checkShape(t, for: input)
+    }
+
+    /// Checks one batch's shape [N, …] against graph input `input`, apart from N (dtype aside, for
+    /// data converted later). - Throws: `OctetGraphError.inputMismatch` as `check`.
+    public func checkShape(_ t: Tensor, for input: ValueInfo) throws {
         let expected = input.shape ?? []
         guard t.rank == expected.count, t.rank > 0, Array(t.shape.dropFirst()) == Array(expected.dropFirst()) else {
             let want = (["N"] + expected.dropFirst().map(String.init)).joined(separator: ", ")

@@ -127,6 +127,30 @@ public enum AtomicFile {
         try h.write(contentsOf: data)
     }
 
+    /// What `writeDirectory` checks before it writes, for callers that refuse a bad target before
+    /// any work: `path` is missing, an empty folder, or a previous output (it holds `marker`,
+    /// `isPrevious` accepts the marker's bytes, and nothing outside `layout` when given).
+    /// - Throws: `OctetTensorError.writeFailed` naming the path and the reason.
+    public static func checkDirectoryTarget(_ path: String, marker: String, layout: Set<String>? = nil,
+                                            isPrevious: (Data) -> Bool = { _ in true }) throws {
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { return }
+        guard isDir.boolValue else { throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder") }
+        let entries = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+        guard !entries.isEmpty else { return }
+        guard entries.contains(marker) else {
+            throw OctetTensorError.writeFailed(path: path, reason: "the folder holds other files (no \(marker)); refusing to replace it — choose a new or empty folder")
+        }
+        guard let data = fm.contents(atPath: url.appendingPathComponent(marker).path), isPrevious(data) else {
+            throw OctetTensorError.writeFailed(path: path, reason: "its \(marker) is not one this writes; refusing to replace the folder — choose a new or empty folder")
+        }
+        if let layout, let extra = entries.sorted().first(where: { !layout.contains($0) }) {
+            throw OctetTensorError.writeFailed(path: path, reason: "the folder holds \(extra) besides a previous output; refusing to replace it — choose a new or empty folder")
+        }
+    }
+
     /// Fills a new folder at `path` through `fill`, which writes into a temporary sibling folder;
     /// on success that folder replaces `path` (a previous folder there is removed), on failure it
     /// is removed and no output is left behind. Missing parent folders are created, and removed
@@ -139,24 +163,9 @@ public enum AtomicFile {
     ///   unchanged.
     public static func writeDirectory(at path: String, marker: String, layout: Set<String>? = nil,
                                       isPrevious: (Data) -> Bool = { _ in true }, _ fill: (String) throws -> Void) throws {
+        try checkDirectoryTarget(path, marker: marker, layout: layout, isPrevious: isPrevious)
         let fm = FileManager.default
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder") }
-            let entries = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
-            if !entries.isEmpty {
-                guard entries.contains(marker) else {
-                    throw OctetTensorError.writeFailed(path: path, reason: "the folder holds other files (no \(marker)); refusing to replace it — choose a new or empty folder")
-                }
-                guard let data = fm.contents(atPath: url.appendingPathComponent(marker).path), isPrevious(data) else {
-                    throw OctetTensorError.writeFailed(path: path, reason: "its \(marker) is not one this writes; refusing to replace the folder — choose a new or empty folder")
-                }
-                if let layout, let extra = entries.sorted().first(where: { !layout.contains($0) }) {
-                    throw OctetTensorError.writeFailed(path: path, reason: "the folder holds \(extra) besides a previous output; refusing to replace it — choose a new or empty folder")
-                }
-            }
-        }
         var created: [URL] = []  // missing parents, outermost last
         var parent = url.deletingLastPathComponent()
         while !fm.fileExists(atPath: parent.path) { created.append(parent); parent = parent.deletingLastPathComponent() }

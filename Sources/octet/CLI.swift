@@ -105,6 +105,15 @@ enum CLI {
         for w in q.annotations.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
     }
 
+    /// Each batch's per-sample shape against the model's input of its name (`Model.checkShape`).
+    /// - Throws: `DataError` naming `source`, the input, the expected and the given shape.
+    static func checkShapes(_ feeds: [String: Tensor], for m: Model, source: String) throws {
+        for input in m.inputs {
+            guard let t = feeds[input.name] else { continue }
+            do { try m.checkShape(t, for: input) } catch { throw DataError("\(source): \(error)") }
+        }
+    }
+
     static func warnNonFinite(_ feeds: [String: Tensor], source: String) {
         for (name, t) in feeds.sorted(by: { $0.key < $1.key }) where t.dtype == .float32 && t.count > 0 {
             let bad = t.withFloats { p in p.firstIndex { !$0.isFinite } }

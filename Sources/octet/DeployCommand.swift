@@ -33,8 +33,7 @@ struct DeployCommand: ParsableCommand {
             let m = try Model.load(path: model)
             try CLI.checkOptions(option, for: m)
             try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
-            let feeds = try Self.feeds(calib, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil },
-                                       u8: try U8Transform.parse(u8))
+            let feeds = try ExportCommand.feeds(calib, m, u8: try U8Transform.parse(u8))
             let config = try ExportCommand.config(option)
             guard config.isDPUDeployable else {
                 throw ValidationError("--option \(option.joined(separator: " ")): not DPU-deployable (power-of-two, 8-bit, per-tensor, signed activations only); use `octet export` for experiments")

@@ -15,6 +15,7 @@ struct DumpCommand: ParsableCommand {
         let inputs = [(what: "program", path: program), (what: "input", path: input)]
         try CLI.checkNotInput(output, option: "--output", inputs: inputs)
         try CLI.checkNoInputWithin(output, option: "--output", inputs: inputs)
+        do { try GoldenDump.checkTarget(output) } catch { throw ValidationError("--output \(error)") }
     }
 
     func run() throws {

@@ -101,8 +101,11 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// Inputs from a .npy (single-input model) or a .npz (arrays by input name, or a dataset
-    /// archive with images), as `octet deploy` reads them.
+    /// archive with images), as `octet deploy` reads them; each batch's shape checked against the
+    /// model's input, a mismatch a `DataError` naming the file.
     static func feeds(_ path: String, _ m: Model, u8: U8Transform? = nil) throws -> [String: Tensor] {
-        try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil }, u8: u8)
+        let feeds = try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil }, u8: u8)
+        try CLI.checkShapes(feeds, for: m, source: path)
+        return feeds
     }
 }

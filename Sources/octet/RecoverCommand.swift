@@ -74,13 +74,12 @@ struct RecoverCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
             }
             let name = m.inputs[0].name
-            var calibX = try load(calib, input: name)
+            var calibX = try load(calib, input: name, of: m)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
             if mirror {
-                _ = try CalibrationData.validate([name: calibX], model: m)  // errors name the file's own shape
                 calibX = try Self.withMirrors(calibX, path: calib)
             }
-            let evalX = try load(eval, input: name)
+            let evalX = try load(eval, input: name, of: m)
             guard evalX.rank > 0, evalX.shape[0] > 0 else { throw DataError("--eval \(eval): no samples") }
             CLI.warnNonFinite([name: evalX], source: eval)
             let t0 = Date()
@@ -102,9 +101,11 @@ struct RecoverCommand: ParsableCommand {
         return try TensorBatch.concat([x, TensorBatch.mirroringWidth(x, where: [Bool](repeating: true, count: x.shape[0]))])
     }
 
-    /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float.
-    func load(_ path: String, input: String) throws -> Tensor {
+    /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float. A
+    /// shape other than the model input's is a `DataError` naming the file.
+    func load(_ path: String, input: String, of m: Model) throws -> Tensor {
         let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
+        try CLI.checkShapes([input: t], for: m, source: path)
         guard let transform = try U8Transform.parse(u8) else {
             guard t.dtype == .float32 || t.dtype == .uint8 else {
                 throw DataError("\(path): expected float32 data (or uint8 images with --u8), got \(t.dtype)")
