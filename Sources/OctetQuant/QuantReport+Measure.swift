@@ -38,7 +38,7 @@ extension QuantReport {
             var float: [String: Tensor] = chunk
             _ = try exec.run(chunk) { _, node, outs in for (n, t) in zip(node.outputs, outs) where q.annotations.tensors[n] != nil { float[n] = t } }
             try q.runChunk(chunk) { name, value in
-                guard let f = float[name], f.dtype == .float32, let p = q.annotations.tensors[name] else { return }
+                guard let f = float[name], f.dtype == .float32, f.shape == value.shape, let p = q.annotations.tensors[name] else { return }
                 let (lo, hi) = representable(p)
                 sums[name, default: ErrorSums()].add(float: f, quantized: value, lo: lo, hi: hi)
             }

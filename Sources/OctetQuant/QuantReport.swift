@@ -33,7 +33,8 @@ public struct QuantReport: Sendable {
     /// Sensitivity compares against the float model with the DPU's op arithmetic (so it isolates rounding
     /// and clipping) and covers every node with its own output quantizer.
     /// `reference`: the tensors' SQNR against this float model instead (same input names; prepared as
-    /// the calibrator prepares, tensors it lacks are left out). After AdaQuant or AdaRound, `q`'s own
+    /// the calibrator prepares; tensors it lacks, or holds in another shape, are left out with a
+    /// warning). After AdaQuant or AdaRound, `q`'s own
     /// float model holds the changed weights; against the model before the pass the SQNR counts the
     /// weights' error too, and on held-out data it shows where the pass fits the calibration set.
     /// - Throws: execution errors naming the node; `OctetQuantError.calibrationShape` for bad feeds;
@@ -43,6 +44,13 @@ public struct QuantReport: Sendable {
         let batches = try ReportData(q, feeds, samples: samples)
         let tensors = try tensorStats(q, batches, float: try referenceGraph(reference, of: q))
         var warnings = q.annotations.warnings
+        if reference != nil {
+            let measured = Set(tensors.map(\.tensor))
+            let missing = q.plan.activations.filter { !measured.contains($0) }
+            if let first = missing.first {
+                warnings.append("the reference model has no tensor of the same name and shape for \(missing.count) of the \(q.plan.activations.count) quantized tensors (first: '\(first)'); the table leaves them out")
+            }
+        }
         for t in q.plan.networkInputs.sorted() {
             guard let s = tensors.first(where: { $0.tensor == t }) else { continue }
             if s.min >= 0 || s.max <= 0 {

@@ -85,6 +85,16 @@ final class RecoveryPassTests: XCTestCase {
         XCTAssertThrowsError(try reported(linearNet().0)) { e in
             XCTAssertTrue("\(e)".contains("the reference model's inputs [\"x [4, 6]\"] differ from the quantized model's [\"x [2, 3, 6, 6]\"]"), "\(e)")
         }
+        // A model with the same input but other tensors: what it lacks is left out, with a warning.
+        var t = TinyNet(seed: 3)
+        let d1 = t.conv("d1", "x", out: 4, in: 3, k: 1)
+        let other = try Model(graph: t.graph(input: [2, 3, 6, 6], output: d1), batchSize: 2)
+        let unrelated = try QuantReport.make(r.quantized, feeds: feeds, samples: 16, sensitivity: false, reference: other)
+        let measured = Set(unrelated.tensors.map(\.tensor)), all = r.quantized.plan.activations
+        XCTAssertEqual(measured, ["x"])
+        XCTAssertTrue(unrelated.warnings.contains { $0.hasPrefix("the reference model has no tensor of the same name and shape for \(all.count - 1) of the \(all.count) quantized tensors (first: '") }, "\(unrelated.warnings)")
+        let proper = try QuantReport.make(r.quantized, feeds: feeds, samples: 16, sensitivity: false, reference: m)
+        XCTAssertFalse(proper.warnings.contains { $0.hasPrefix("the reference model") }, "\(proper.warnings)")
     }
 
     func testSeededRerunsAreByteIdentical() throws {
