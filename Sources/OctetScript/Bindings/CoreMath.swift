@@ -69,7 +69,7 @@ enum CoreMath {
             let p = Foundation.pow(10.0, Double(d))
             return .real((x * p).rounded(.toNearestOrAwayFromZero) / p)
         },
-        Builtin("fixed", ["x", "digits"], doc: "The number as text with exactly `digits` decimals, e.g. fixed(3.14159, 2) is \"3.14\".") { a, _ in
+        Builtin("fixed", ["x", "digits"], doc: "The number as text with exactly `digits` decimals, rounded half away from zero as `round` rounds, e.g. fixed(3.14159, 2) is \"3.14\" and fixed(0.125, 2) \"0.13\".") { a, _ in
             let d = try a.int(1)
             guard (0...15).contains(d) else { throw a.fail(1, "digits must be in 0...15") }
             return .string(Format.fixed(try a.double(0), d))

@@ -113,12 +113,27 @@ public enum Format {
         return r.description
     }
 
-    /// A real rounded to `digits` decimals for tables and reports.
+    /// A real with exactly `digits` decimals (0…15), for `fixed`, tables and reports: the number's
+    /// exact binary value rounded half away from zero, as `round` rounds (0.125 → "0.13"; 2.675,
+    /// stored as 2.67499…, → "2.67"). No "-" when every digit is 0.
     public static func fixed(_ r: Double, _ digits: Int) -> String {
         if !r.isFinite { return real(r) }
-        var s = String(format: "%.\(digits)f", r)
-        if s == "-0" || s.hasPrefix("-0.") && Double(s) == 0 { s.removeFirst() }
-        return s
+        // printf writes exact digits; a double is at least 1e-47 away (relative) from a tie at
+        // decimal 16 or before, so 80 more decimals cannot round into the first dropped one.
+        var chars = Array(String(format: "%.\(digits + 80)f", Swift.abs(r)).utf8)
+        let dot = chars.firstIndex(of: UInt8(ascii: "."))!
+        let roundUp = chars[dot + digits + 1] >= UInt8(ascii: "5")
+        chars.removeSubrange((digits == 0 ? dot : dot + digits + 1)...)
+        var i = chars.count - 1
+        while roundUp, i >= 0 {
+            if chars[i] == UInt8(ascii: ".") { i -= 1; continue }
+            if chars[i] < UInt8(ascii: "9") { chars[i] += 1; break }
+            chars[i] = UInt8(ascii: "0")
+            if i == 0 { chars.insert(UInt8(ascii: "1"), at: 0) }
+            i -= 1
+        }
+        let text = String(decoding: chars, as: UTF8.self)
+        return r < 0 && chars.contains(where: { $0 > UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) ? "-" + text : text
     }
 
     /// `s` as a string literal the lexer reads back: quotes, backslashes and the escapable control
