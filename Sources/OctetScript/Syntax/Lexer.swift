@@ -16,9 +16,24 @@ public struct Lexer {
     public private(set) var diagnostics: [Diagnostic] = []
 
     /// CRLF line ends count as LF (Swift keeps `\r\n` as one `Character`, which would
-    /// otherwise be neither whitespace nor a newline).
+    /// otherwise be neither whitespace nor a newline). A character made of an ASCII symbol and
+    /// the combining marks after it (`"` + U+0301) is lexed as the symbol, then the marks: so a
+    /// string literal may start with a combining mark, as it may in Python.
     public init(_ text: String, file: String, line: Int = 1, column: Int = 1) {
-        self.chars = text.map { $0 == "\r\n" ? "\n" : $0 }
+        var chars: [Character] = []
+        chars.reserveCapacity(text.utf8.count)
+        for c in text {
+            if c == "\r\n" { chars.append("\n"); continue }
+            let scalars = c.unicodeScalars
+            if let first = scalars.first, first.isASCII, !first.properties.isAlphabetic, !("0"..."9").contains(first),
+               scalars.count > 1 {
+                chars.append(Character(first))
+                chars.append(contentsOf: String(String.UnicodeScalarView(scalars.dropFirst())))
+            } else {
+                chars.append(c)
+            }
+        }
+        self.chars = chars
         self.file = file
         self.line = line
         self.column = column
