@@ -72,14 +72,15 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
         let src = dir.appendingPathComponent("report.octet")
         try script.write(to: src, atomically: true, encoding: .utf8)
-        var received = Data()
+        final class Received: @unchecked Sendable { var data = Data() }  // written by the reader thread before `done`
+        let received = Received()
         let done = DispatchSemaphore(value: 0)
-        Thread { received = FileHandle(forReadingAtPath: fifo)!.readDataToEndOfFile(); done.signal() }.start()
+        Thread { received.data = FileHandle(forReadingAtPath: fifo)!.readDataToEndOfFile(); done.signal() }.start()
         let code = ScriptRunner.run(path: src.path, displayName: "report.octet", notebook: fifo,
                                     interpreter: Interpreter(seed: 0, output: { _ in })) { _ in }
         done.wait()
         XCTAssertEqual(code, ScriptRunner.ExitCode.runtime)
-        let md = String(decoding: received, as: UTF8.self)
+        let md = String(decoding: received.data, as: UTF8.self)
         let marker = "![weights](data:image/svg+xml;base64,"
         guard let r = md.range(of: marker), let end = md[r.upperBound...].firstIndex(of: ")") else {
             return XCTFail("no embedded plot in \(md.prefix(400))")
