@@ -47,15 +47,23 @@ public struct DumpManifest: Codable, Sendable, Equatable {
 /// output, raw bytes and NumPy); `params/<tensor>.bin` + `.npy` (int8 weights and biases);
 /// `float/<node>.bin` + `.npy` (float32 outputs of the float model, the program's prepared graph).
 public enum GoldenDump {
-    static let layout: Set<String> = ["manifest.json", "int8", "params", "float"]
-    static func isPrevious(_ manifest: Data) -> Bool {
-        ((try? JSONSerialization.jsonObject(with: manifest)) as? [String: Any])?["format"] as? String == DumpManifest.formatName
+    /// The files a previous dump wrote, from its manifest (nil when the bytes are not a dump
+    /// manifest): its folders and each entry's `.bin`, `.npy` and float twins.
+    static func previousFiles(_ manifest: Data) -> Set<String>? {
+        guard let m = try? JSONDecoder().decode(DumpManifest.self, from: manifest), m.format == DumpManifest.formatName else { return nil }
+        var files: Set<String> = ["int8", "params", "float"]
+        for path in (m.nodes + m.parameters).flatMap({ [$0.file] + ($0.floatFile.map { [$0] } ?? []) }) where path.hasSuffix(".bin") {
+            files.insert(path)
+            files.insert(String(path.dropLast(4)) + ".npy")
+        }
+        return files
     }
 
     /// Refuses, before any work, a `dir` that `write` would refuse: an existing file, or a folder
-    /// that is neither empty nor a previous dump. - Throws: `OctetTensorError.writeFailed`.
+    /// that is neither empty nor a previous dump holding only what that dump wrote.
+    /// - Throws: `OctetTensorError.writeFailed`.
     public static func checkTarget(_ dir: String) throws {
-        try AtomicFile.checkDirectoryTarget(dir, marker: "manifest.json", layout: layout, isPrevious: isPrevious)
+        try AtomicFile.checkDirectoryTarget(dir, marker: "manifest.json", previousFiles: previousFiles)
     }
 
     /// Runs `program` on `feeds` and writes the dump to `dir`: the whole folder or nothing (it is
@@ -68,7 +76,7 @@ public enum GoldenDump {
         let run = try Emulator(program: program, threads: threads).run(feeds, capture: true)
         let floats = try floatOutputs(program, feeds)
         var manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
-        try AtomicFile.writeDirectory(at: dir, marker: "manifest.json", layout: layout, isPrevious: isPrevious) { tmp in
+        try AtomicFile.writeDirectory(at: dir, marker: "manifest.json", previousFiles: previousFiles) { tmp in
             let fm = FileManager.default
             for sub in ["int8", "params", "float"] { try fm.createDirectory(atPath: "\(tmp)/\(sub)", withIntermediateDirectories: true) }
             var names = FileNames()

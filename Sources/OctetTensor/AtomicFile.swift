@@ -128,26 +128,39 @@ public enum AtomicFile {
     }
 
     /// What `writeDirectory` checks before it writes, for callers that refuse a bad target before
-    /// any work: `path` is missing, an empty folder, or a previous output (it holds `marker`,
-    /// `isPrevious` accepts the marker's bytes, and nothing outside `layout` when given).
+    /// any work: `path` is missing, an empty folder, or a previous output. A previous output holds
+    /// `marker`, for whose bytes `previousFiles` returns the other paths that output wrote
+    /// (relative; a folder is allowed when it is listed or holds a listed path), and nothing else,
+    /// at any depth. `previousFiles` returns nil for a marker this writer does not make.
     /// - Throws: `OctetTensorError.writeFailed` naming the path and the reason.
-    public static func checkDirectoryTarget(_ path: String, marker: String, layout: Set<String>? = nil,
-                                            isPrevious: (Data) -> Bool = { _ in true }) throws {
+    public static func checkDirectoryTarget(_ path: String, marker: String,
+                                            previousFiles: (Data) -> Set<String>? = { _ in [] }) throws {
         let fm = FileManager.default
+        guard !path.isEmpty else { throw OctetTensorError.writeFailed(path: path, reason: "the path is empty") }
         let url = URL(fileURLWithPath: path).standardizedFileURL
         var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { return }
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            if (try? fm.destinationOfSymbolicLink(atPath: url.path)) != nil {
+                throw OctetTensorError.writeFailed(path: path, reason: "it is a symbolic link to nothing")
+            }
+            return
+        }
         guard isDir.boolValue else { throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder") }
-        let entries = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+        let entries = (try? fm.subpathsOfDirectory(atPath: url.path)) ?? []
         guard !entries.isEmpty else { return }
         guard entries.contains(marker) else {
             throw OctetTensorError.writeFailed(path: path, reason: "the folder holds other files (no \(marker)); refusing to replace it — choose a new or empty folder")
         }
-        guard let data = fm.contents(atPath: url.appendingPathComponent(marker).path), isPrevious(data) else {
+        guard let data = fm.contents(atPath: url.appendingPathComponent(marker).path), let owned = previousFiles(data) else {
             throw OctetTensorError.writeFailed(path: path, reason: "its \(marker) is not one this writes; refusing to replace the folder — choose a new or empty folder")
         }
-        if let layout, let extra = entries.sorted().first(where: { !layout.contains($0) }) {
-            throw OctetTensorError.writeFailed(path: path, reason: "the folder holds \(extra) besides a previous output; refusing to replace it — choose a new or empty folder")
+        for entry in entries.sorted() where entry != marker {
+            let type = (try? fm.attributesOfItem(atPath: url.appendingPathComponent(entry).path))?[.type] as? FileAttributeType
+            let ours = type == .typeDirectory ? owned.contains(entry) || owned.contains { $0.hasPrefix(entry + "/") }
+                : type == .typeRegular && owned.contains(entry)
+            if !ours {
+                throw OctetTensorError.writeFailed(path: path, reason: "the folder holds \(entry) besides a previous output; refusing to replace it — choose a new or empty folder")
+            }
         }
     }
 
@@ -156,16 +169,17 @@ public enum AtomicFile {
     /// is removed and no output is left behind. Missing parent folders are created, and removed
     /// again when nothing was written.
     /// An existing folder is replaced only when it is empty or is a previous output of the same
-    /// kind: it holds `marker`, `isPrevious` accepts the marker's bytes, and it holds nothing
-    /// outside `layout` (when given). So a folder of other files is never removed.
+    /// kind, holding only what that output wrote (`checkDirectoryTarget`; by default the marker
+    /// alone). So a folder of other files is never removed. A symbolic link to a folder stays: the
+    /// folder it names is replaced.
     /// - Throws: `OctetTensorError.writeFailed` when `path` exists and is not a folder or is not
     ///   such a previous output, or the folders cannot be created or renamed; errors of `fill`
     ///   unchanged.
-    public static func writeDirectory(at path: String, marker: String, layout: Set<String>? = nil,
-                                      isPrevious: (Data) -> Bool = { _ in true }, _ fill: (String) throws -> Void) throws {
-        try checkDirectoryTarget(path, marker: marker, layout: layout, isPrevious: isPrevious)
+    public static func writeDirectory(at path: String, marker: String, previousFiles: (Data) -> Set<String>? = { _ in [] },
+                                      _ fill: (String) throws -> Void) throws {
+        try checkDirectoryTarget(path, marker: marker, previousFiles: previousFiles)
         let fm = FileManager.default
-        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()  // a link to a previous output stays a link
         var created: [URL] = []  // missing parents, outermost last
         var parent = url.deletingLastPathComponent()
         while !fm.fileExists(atPath: parent.path) { created.append(parent); parent = parent.deletingLastPathComponent() }

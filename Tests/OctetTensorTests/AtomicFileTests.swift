@@ -44,27 +44,44 @@ final class AtomicFileTests: XCTestCase {
 
     /// A folder that is not empty and lacks the marker (not a previous output) is never replaced.
     /// A folder with the marker file is replaced only when the marker is one this writer makes
-    /// and nothing outside its layout is there.
+    /// and nothing but what that output wrote is there, at any depth.
     func testAForeignMarkerOrExtraFilesAreRefused() throws {
-        let root = tmp()
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let root = tmp(), fm = FileManager.default
+        defer { try? fm.removeItem(atPath: root) }
+        try fm.createDirectory(atPath: root + "/int8", withIntermediateDirectories: true)
         try Data("{\"name\":\"webapp\"}".utf8).write(to: URL(fileURLWithPath: root + "/manifest.json"))
-        let ours: (Data) -> Bool = { String(decoding: $0, as: UTF8.self).contains("ours") }
-        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root, marker: "manifest.json", isPrevious: ours) { _ in XCTFail("must not be called") }) {
-            XCTAssertTrue("\($0)".contains("is not one this writes"), "\($0)")
+        let ours: (Data) -> Set<String>? = { String(decoding: $0, as: UTF8.self).contains("ours") ? ["int8/a.bin"] : nil }
+        func write(_ fill: (String) throws -> Void = { _ in XCTFail("must not be called") }) throws {
+            try AtomicFile.writeDirectory(at: root, marker: "manifest.json", previousFiles: ours, fill)
         }
+        XCTAssertThrowsError(try write()) { XCTAssertTrue("\($0)".contains("is not one this writes"), "\($0)") }
         try Data("ours".utf8).write(to: URL(fileURLWithPath: root + "/manifest.json"))
-        try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/notes.txt"))
-        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root, marker: "manifest.json", layout: ["manifest.json"], isPrevious: ours) { _ in
-            XCTFail("must not be called")
-        }) { XCTAssertTrue("\($0)".contains("holds notes.txt besides a previous output"), "\($0)") }
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root)), ["manifest.json", "notes.txt"])
-        try FileManager.default.removeItem(atPath: root + "/notes.txt")
-        try AtomicFile.writeDirectory(at: root, marker: "manifest.json", layout: ["manifest.json"], isPrevious: ours) { dir in
-            try Data("ours 2".utf8).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+        try Data("1".utf8).write(to: URL(fileURLWithPath: root + "/int8/a.bin"))
+        for extra in ["notes.txt", "int8/notes.txt", "int8/sub/x.bin", ".hidden"] {
+            try fm.createDirectory(atPath: (root + "/" + extra as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/" + extra))
+            XCTAssertThrowsError(try write()) { XCTAssertTrue("\($0)".contains("besides a previous output"), "\($0)") }
+            XCTAssertEqual(try String(contentsOfFile: root + "/" + extra, encoding: .utf8), "keep")
+            try fm.removeItem(atPath: root + "/" + (extra.hasPrefix("int8/sub") ? "int8/sub" : extra))
         }
+        try write { dir in try Data("ours 2".utf8).write(to: URL(fileURLWithPath: dir + "/manifest.json")) }
         XCTAssertEqual(try String(contentsOfFile: root + "/manifest.json", encoding: .utf8), "ours 2")
+    }
+
+    /// A symbolic link to a previous output stays a link, and the folder it names is replaced; a
+    /// link to nothing is refused before any work.
+    func testALinkToAPreviousOutputStaysALink() throws {
+        let root = tmp(), fm = FileManager.default
+        defer { try? fm.removeItem(atPath: root) }
+        try AtomicFile.writeDirectory(at: root + "/real", marker: "m") { dir in try Data("1".utf8).write(to: URL(fileURLWithPath: dir + "/m")) }
+        try fm.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/real")
+        try AtomicFile.writeDirectory(at: root + "/link", marker: "m") { dir in try Data("2".utf8).write(to: URL(fileURLWithPath: dir + "/m")) }
+        XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: root + "/link"), root + "/real")
+        XCTAssertEqual(try String(contentsOfFile: root + "/real/m", encoding: .utf8), "2")
+        try fm.createSymbolicLink(atPath: root + "/dangling", withDestinationPath: root + "/nowhere")
+        XCTAssertThrowsError(try AtomicFile.checkDirectoryTarget(root + "/dangling", marker: "m")) {
+            XCTAssertTrue("\($0)".contains("it is a symbolic link to nothing"), "\($0)")
+        }
     }
 
     func testAFolderOfOtherFilesIsRefused() throws {
