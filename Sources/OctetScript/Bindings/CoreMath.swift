@@ -58,7 +58,7 @@ enum CoreMath {
             return try toInt(Foundation.ceil(try a.double(0)), a)
         },
         Builtin("round", [ParameterSpec("x"), ParameterSpec("digits", .null)],
-                doc: "Rounds half away from zero: to an integer, or to `digits` decimals (a real).") { a, _ in
+                doc: "Rounds the exact value half away from zero: to an integer, or to `digits` decimals (the nearest real to that decimal; round(0.15, 1) is 0.1, as 0.15 is stored as 0.1499…).") { a, _ in
             let x = try a.double(0)
             if case .null = a[1] {
                 if case .int = a[0] { return a[0] }
@@ -66,12 +66,13 @@ enum CoreMath {
             }
             let d = try a.int(1)
             guard (0...15).contains(d) else { throw a.fail(1, "digits must be in 0...15") }
-            let p = Foundation.pow(10.0, Double(d))
-            return .real((x * p).rounded(.toNearestOrAwayFromZero) / p)
+            if case .int(let i) = a[0] { return .real(Double(i)) }
+            return .real(x.isFinite ? Double(Format.fixed(x, d))! : x)
         },
-        Builtin("fixed", ["x", "digits"], doc: "The number as text with exactly `digits` decimals, rounded half away from zero as `round` rounds, e.g. fixed(3.14159, 2) is \"3.14\" and fixed(0.125, 2) \"0.13\".") { a, _ in
+        Builtin("fixed", ["x", "digits"], doc: "The number as text with exactly `digits` decimals, its exact value rounded half away from zero as `round` rounds, e.g. fixed(3.14159, 2) is \"3.14\" and fixed(0.125, 2) \"0.13\"; an integer keeps all its digits.") { a, _ in
             let d = try a.int(1)
             guard (0...15).contains(d) else { throw a.fail(1, "digits must be in 0...15") }
+            if case .int(let i) = a[0] { return .string(String(i) + (d > 0 ? "." + String(repeating: "0", count: d) : "")) }
             return .string(Format.fixed(try a.double(0), d))
         },
     ]
