@@ -13,16 +13,25 @@ public enum NPY {
         try decode(try InputFile.read(path), name: path)
     }
 
-    /// Reads every array of a `.npz` archive, keyed by name without the `.npy` suffix.
+    /// Reads every array of a `.npz` archive, keyed by name without the `.npy` suffix, as numpy's
+    /// `NpzFile` keys them: a member named exactly `key` wins over `key.npy`; members that are not
+    /// `.npy` data (no magic; numpy gives them as raw bytes) are left out.
     /// - Throws: `OctetTensorError.fileNotFound`; `.badFile` for a folder, a file that is not a zip
     ///   archive, a corrupt member (CRC-32, size or deflate stream; `ZipArchive`) or a bad `.npy`.
     public static func readArchive(path: String) throws -> [String: Tensor] {
         let archive = try ZipArchive(path: path)
-        var out: [String: Tensor] = [:]
+        var out: [String: Tensor] = [:], bare: Set<String> = []
         for member in archive.members where !member.name.hasSuffix("/") {
+            let bytes = try archive.extract(member)
+            guard bytes.starts(with: magic) else { continue }
             var key = member.name
-            if key.hasSuffix(".npy") { key.removeLast(4) }
-            out[key] = try decode(try archive.extract(member), name: "\(path):\(member.name)")
+            if key.hasSuffix(".npy") {
+                key.removeLast(4)
+                if bare.contains(key) { continue }
+            } else {
+                bare.insert(key)
+            }
+            out[key] = try decode(bytes, name: "\(path):\(member.name)")
         }
         return out
     }

@@ -72,8 +72,9 @@ struct ZipArchive {
         guard offset <= n, size <= n - offset, count <= size / 46 else { throw r.corrupt("central directory") }
         var members: [Member] = [], p = offset
         for i in 0..<count {
-            guard try r.u32(p) == 0x0201_4B50 else { throw r.corrupt("central directory entry \(i)") }
+            guard p + 46 <= offset + size, try r.u32(p) == 0x0201_4B50 else { throw r.corrupt("central directory entry \(i)") }
             let nameLength = Int(try r.u16(p + 28)), extraLength = Int(try r.u16(p + 30)), commentLength = Int(try r.u16(p + 32))
+            guard p + 46 + nameLength + extraLength + commentLength <= offset + size else { throw r.corrupt("central directory entry \(i)") }
             var m = Member(name: String(decoding: try r.slice(p + 46, nameLength), as: UTF8.self),
                            flags: try r.u16(p + 8), method: try r.u16(p + 10), crc: try r.u32(p + 16),
                            compressedSize: Int(try r.u32(p + 20)), size: Int(try r.u32(p + 24)), headerOffset: Int(try r.u32(p + 42)))
@@ -114,11 +115,13 @@ struct ZipArchive {
             throw fail("cannot be inflated: zlib did not initialise")
         }
         defer { inflateEnd(&stream) }
+        let spare = UnsafeMutablePointer<Bytef>.allocate(capacity: 1)  // zlib needs an output pointer even for 0 bytes
+        defer { spare.deallocate() }
         let status: String? = bytes.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst -> String? in
                 var inLeft = m.compressedSize, outLeft = m.size
                 stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.advanced(by: start).assumingMemoryBound(to: Bytef.self))
-                stream.next_out = m.size > 0 ? dst.baseAddress!.assumingMemoryBound(to: Bytef.self) : nil
+                stream.next_out = m.size > 0 ? dst.baseAddress!.assumingMemoryBound(to: Bytef.self) : spare
                 while true {
                     if stream.avail_in == 0 { stream.avail_in = uInt(min(inLeft, Int(UInt32.max))); inLeft -= Int(stream.avail_in) }
                     if stream.avail_out == 0 { stream.avail_out = uInt(min(outLeft, Int(UInt32.max))); outLeft -= Int(stream.avail_out) }

@@ -89,6 +89,16 @@ final class NPYTests: XCTestCase {
         XCTAssertTrue(msg { _ = try NPY.readArchive(path: tmp("missing.npz")) }.contains("no such file"))
     }
 
+    /// numpy's keys: a member named exactly `x` wins over `x.npy` in either order; a text member
+    /// and an empty deflate member hold no array and are left out.
+    func testNpzKeysFollowNumpy() throws {
+        for name in ["bare_first.npz", "bare_last.npz"] {
+            let arrays = try NPY.readArchive(path: fixture(name))
+            XCTAssertEqual(Set(arrays.keys), ["x"], name)
+            XCTAssertEqual(arrays["x"]?.floats, (0..<12).map { Float($0) * 2 }, name)
+        }
+    }
+
     /// A corrupt member is an error naming the file and the member: never garbage, and never a
     /// loop on a deflate stream that does not end within its compressed bytes (`truncated.npz`).
     func testCorruptNpzMembersAreRefused() throws {
@@ -100,6 +110,8 @@ final class NPYTests: XCTestCase {
             let m = msg { _ = try NPY.readArchive(path: fixture(name)) }
             XCTAssertTrue(m.hasPrefix("\(fixture(name)): \(expected)"), m)
         }
+        XCTAssertEqual(msg { _ = try NPY.readArchive(path: fixture("name_overrun.npz")) },
+                       "\(fixture("name_overrun.npz")): corrupt zip archive: bad central directory entry 0")
         let npy = tmp("plain.npy")
         try NPY.write(Tensor(shape: [1], floats: [1]), path: npy)
         XCTAssertEqual(msg { _ = try NPY.readArchive(path: npy) }, "\(npy): not a zip (.npz) archive")
