@@ -105,12 +105,13 @@ enum CLI {
         for w in q.annotations.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
     }
 
-    /// Each batch's per-sample shape against the model's input of its name (`Model.checkShape`).
-    /// - Throws: `DataError` naming `source`, the input, the expected and the given shape.
+    /// Each batch's per-sample shape against the model's input of its name (`Model.checkShape`),
+    /// and at least one sample. - Throws: `DataError` naming `source`, the input and the shapes.
     static func checkShapes(_ feeds: [String: Tensor], for m: Model, source: String) throws {
         for input in m.inputs {
             guard let t = feeds[input.name] else { continue }
             do { try m.checkShape(t, for: input) } catch { throw DataError("\(source): \(error)") }
+            if t.shape[0] == 0 { throw DataError("\(source): input '\(input.name)' is an empty batch") }
         }
     }
 

@@ -57,7 +57,7 @@ struct DeployCommand: ParsableCommand {
     }
 
     static func feeds(_ path: String, inputs: [String]) throws -> [String: Tensor] {
-        if path.hasSuffix(".npz") {
+        if path.lowercased().hasSuffix(".npz") {
             let arrays = try NPY.readArchive(path: path)
             if inputs.count == 1, arrays[inputs[0]] == nil {
                 if arrays.count == 1 { return [inputs[0]: arrays.values.first!] }

@@ -101,11 +101,15 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// Inputs from a .npy (single-input model) or a .npz (arrays by input name, or a dataset
-    /// archive with images), as `octet deploy` reads them; each batch's shape checked against the
-    /// model's input, a mismatch a `DataError` naming the file.
+    /// archive with images), as `octet deploy` reads them; each batch checked against the model's
+    /// input (shape, at least one sample, float32 after `u8`), a mismatch a `DataError` naming the file.
     static func feeds(_ path: String, _ m: Model, u8: U8Transform? = nil) throws -> [String: Tensor] {
         let feeds = try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil }, u8: u8)
         try CLI.checkShapes(feeds, for: m, source: path)
+        for (name, t) in feeds.sorted(by: { $0.key < $1.key }) where t.dtype != .float32 {
+            throw DataError("\(path): input '\(name)' holds \(t.dtype) values, not float32"
+                + (t.dtype == .uint8 ? "; give --u8 OFFSET,SCALE to convert raw uint8 images" : ""))
+        }
         return feeds
     }
 }

@@ -80,7 +80,6 @@ struct RecoverCommand: ParsableCommand {
                 calibX = try Self.withMirrors(calibX, path: calib)
             }
             let evalX = try load(eval, input: name, of: m)
-            guard evalX.rank > 0, evalX.shape[0] > 0 else { throw DataError("--eval \(eval): no samples") }
             CLI.warnNonFinite([name: evalX], source: eval)
             let t0 = Date()
             let (q, notes) = try quantize(m, [name: calibX])
@@ -104,7 +103,7 @@ struct RecoverCommand: ParsableCommand {
     /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float. A
     /// shape other than the model input's is a `DataError` naming the file.
     func load(_ path: String, input: String, of m: Model) throws -> Tensor {
-        let t = path.hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
+        let t = path.lowercased().hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
         try CLI.checkShapes([input: t], for: m, source: path)
         guard let transform = try U8Transform.parse(u8) else {
             guard t.dtype == .float32 || t.dtype == .uint8 else {
