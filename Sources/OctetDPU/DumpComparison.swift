@@ -33,6 +33,10 @@ public struct DumpComparison: Sendable, Equatable {
 extension GoldenDump {
     /// Reads a dump's manifest. - Throws: `OctetDPUError.badDump` naming the folder.
     public static func manifest(_ dir: String) throws -> DumpManifest {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw OctetDPUError.badDump(path: dir, reason: "no such folder")
+        }
         guard let data = FileManager.default.contents(atPath: "\(dir)/manifest.json") else {
             throw OctetDPUError.badDump(path: dir, reason: "no manifest.json (not a golden dump folder)")
         }

@@ -41,7 +41,11 @@ struct EvalCommand: ParsableCommand {
             if let classes = logits.shape.last, topK > classes {
                 throw ValidationError("--top-k \(topK): the model has \(classes) classes")
             }
-            let acc = try Accuracy.topK(logits: logits, labels: labels.asInt64Array().map { Int($0) }, k: topK)
+            let classIndices = labels.asInt64Array().map { Int($0) }
+            if let classes = logits.shape.last, let bad = classIndices.first(where: { $0 < 0 || $0 >= classes }) {
+                throw DataError("\(data): 'labels' holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
+            }
+            let acc = try Accuracy.topK(logits: logits, labels: classIndices, k: topK)
             print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labels.count))
         }
     }

@@ -99,7 +99,9 @@ final class ProgramFileTests: XCTestCase {
         let c = try GoldenDump.compare(a, b)
         XCTAssertEqual(c.firstDivergence, "add")
         XCTAssertEqual(c.nodes.map(\.mismatches), [0, 1, 0])
-        XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/none")) { XCTAssertTrue("\($0)".contains("no manifest.json"), "\($0)") }
+        XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/none")) { XCTAssertTrue("\($0)".hasSuffix("/none: no such folder"), "\($0)") }
+        try FileManager.default.createDirectory(atPath: dir + "/plain", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/plain")) { XCTAssertTrue("\($0)".contains("no manifest.json"), "\($0)") }
         // A dump listing fewer nodes: the nodes only the other has count as missing, both ways.
         var short = try GoldenDump.manifest(b)
         short.nodes = [short.nodes[0]]

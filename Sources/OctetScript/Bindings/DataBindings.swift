@@ -119,7 +119,7 @@ final class DatasetValue: DomainObject, LengthObject {
         var s = "Dataset \(displayName): \(dataset.count) samples of \(dataset.sampleShape)"
         if let labels = dataset.labels {
             let classes = Set(labels).count
-            s += ", labels (\(classes) classes)"
+            s += ", labels (\(classes) class\(classes == 1 ? "" : "es"))"
         } else {
             s += ", no labels"
         }
