@@ -38,8 +38,11 @@ public enum NPY {
 
     /// Decodes `.npy` bytes; `name` is used in error messages.
     public static func decode(_ data: Data, name: String) throws -> Tensor {
-        let bytes = [UInt8](data)
-        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+        try data.withUnsafeBytes { try decode(raw: $0, name: name) }  // no copy of the bytes besides the tensor
+    }
+
+    private static func decode(raw bytes: UnsafeRawBufferPointer, name: String) throws -> Tensor {
+        guard bytes.count >= 10, bytes.prefix(6).elementsEqual(magic) else {
             throw OctetTensorError.badFile(path: name, reason: "not a .npy file (bad magic)")
         }
         let major = bytes[6]
@@ -58,7 +61,7 @@ public enum NPY {
         guard bytes.count >= headerStart + headerLen else {
             throw OctetTensorError.badFile(path: name, reason: "truncated header")
         }
-        let header = String(decoding: bytes[headerStart..<headerStart + headerLen], as: UTF8.self)
+        let header = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<headerStart + headerLen]), as: UTF8.self)
         let (descr, fortran, shape) = try parseHeader(header, name: name)
         if fortran { throw OctetTensorError.badFile(path: name, reason: "Fortran-order arrays are not supported; save with C order") }
         let n = Tensor.elementCount(shape)
@@ -70,15 +73,13 @@ public enum NPY {
         guard bytes.count - body >= size else {
             throw OctetTensorError.badFile(path: name, reason: "truncated data: expected \(size) bytes for shape \(shape), found \(bytes.count - body)")
         }
-        return bytes.withUnsafeBytes { raw -> Tensor in
-            let p = raw.baseAddress!.advanced(by: body)
-            switch dtype {
-            case .float32: return Tensor(shape: shape, floats: load(p, n, Float.self))
-            case .int8: return Tensor(shape: shape, int8s: load(p, n, Int8.self))
-            case .uint8: return Tensor(shape: shape, uint8s: load(p, n, UInt8.self))
-            case .int32: return Tensor(shape: shape, int32s: load(p, n, Int32.self))
-            case .int64: return Tensor(shape: shape, int64s: load(p, n, Int64.self))
-            }
+        let p = bytes.baseAddress!.advanced(by: body)
+        switch dtype {
+        case .float32: return Tensor(shape: shape, floats: load(p, n, Float.self))
+        case .int8: return Tensor(shape: shape, int8s: load(p, n, Int8.self))
+        case .uint8: return Tensor(shape: shape, uint8s: load(p, n, UInt8.self))
+        case .int32: return Tensor(shape: shape, int32s: load(p, n, Int32.self))
+        case .int64: return Tensor(shape: shape, int64s: load(p, n, Int64.self))
         }
     }
 

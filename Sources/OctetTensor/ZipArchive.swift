@@ -41,7 +41,7 @@ struct ZipArchive {
         switch m.method {
         case 0:
             guard m.compressedSize == m.size else { throw fail("is stored with \(m.compressedSize) bytes but declares \(m.size)") }
-            out = bytes.subdata(in: bytes.startIndex + start..<bytes.startIndex + start + m.size)
+            out = bytes[bytes.startIndex + start..<bytes.startIndex + start + m.size]  // shares the file's bytes
         case 8: out = try inflate(from: start, m, fail)
         default: throw fail("uses compression method \(m.method); .npz members are stored (0) or deflate (8)")
         }
