@@ -7,7 +7,7 @@ import OctetTensor
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Float accuracy of a model on a labelled .npz (keys images, labels).")
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Argument(help: "A .npz with 'images' [N, ...] and 'labels' [N].") var data: String
+    @Argument(help: "A .npz with 'images' [N, ...] and integer 'labels' [N] (other keys as dataset() reads them).") var data: String
     @Option(parsing: .unconditional, help: "Top-k.") var topK: Int = 1
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
 
@@ -20,32 +20,28 @@ struct EvalCommand: ParsableCommand {
         try CLI.guarded {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
-            let arrays = try NPY.readArchive(path: data)
-            guard let images = arrays["images"], let labels = arrays["labels"] else {
-                throw DataError("\(data): needs arrays 'images' and 'labels' (found: \(arrays.keys.sorted().joined(separator: ", ")))")
+            guard (data as NSString).pathExtension.lowercased() == "npz" else {
+                throw ValidationError("\(data): eval reads a labelled .npz (arrays 'images' and 'labels'); for unlabelled inputs use `octet infer`")
             }
-            if images.dtype == .uint8 {
-                FileHandle.standardError.write(Data("warning: \(data): 'images' holds uint8 values; they are used as floats 0…255 (the model's own preprocessing is not applied)\n".utf8))
+            // Keys, dtypes and labels as dataset() reads them (images/x/input/data, labels/y/targets).
+            let set = try Dataset.npz(path: data)
+            guard let labels = set.labels else {
+                throw DataError("\(set.name): no labels; eval needs an array 'labels' (or 'y', 'targets') beside the images")
             }
-            // [N] or [N, 1], as datasets accept them.
-            guard labels.dtype != .float32, labels.rank == 1 || (labels.rank == 2 && labels.shape[1] == 1),
-                  images.rank >= 1, labels.shape[0] == images.shape[0] else {
-                throw DataError("\(data): 'labels' must be integer class indices, one per image: \(images.rank >= 1 ? images.shape[0] : 0) images, labels \(labels.dtype) \(labels.shape)")
+            if set.holdsBytes {
+                FileHandle.standardError.write(Data("warning: \(set.name) holds uint8 values; they are used as floats 0…255 (the model's own preprocessing is not applied)\n".utf8))
             }
-            let input = images.converted(to: .float32)
-            if let first = m.inputs.first {
-                do { try m.check(input, for: first) } catch { throw DataError("\(data): 'images': \(error)") }
-            }
-            CLI.warnNonFinite([m.inputs.first?.name ?? "input": input], source: data)
+            let input = try set.allSamples()
+            guard let first = m.inputs.first else { throw DataError("\(model): the model has no inputs") }
+            try CLI.checkShapes([first.name: input], for: m, source: set.name)
             let logits = try m.run(input)
             if let classes = logits.shape.last, topK > classes {
                 throw ValidationError("--top-k \(topK): the model has \(classes) classes")
             }
-            let classIndices = labels.asInt64Array().map { Int($0) }
-            if let classes = logits.shape.last, let bad = classIndices.first(where: { $0 < 0 || $0 >= classes }) {
+            if let classes = logits.shape.last, let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
                 throw DataError("\(data): 'labels' holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
             }
-            let acc = try Accuracy.topK(logits: logits, labels: classIndices, k: topK)
+            let acc = try Accuracy.topK(logits: logits, labels: labels, k: topK)
             print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labels.count))
         }
     }

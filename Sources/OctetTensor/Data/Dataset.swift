@@ -26,6 +26,12 @@ public struct Dataset: Sendable {
     public var sampleShape: [Int] { source.sampleShape }
     /// The file or source name used in messages.
     public var name: String { source.name }
+    /// Whether the samples are uint8 arrays turned into floats per batch (by the preprocessing;
+    /// by default as values 0…255).
+    public var holdsBytes: Bool {
+        if case .bytes = source.storage { return true }
+        return false
+    }
     /// Labels in this view's order, or nil when the source has none.
     public var labels: [Int]? { source.labels.map { all in order.map { all[$0] } } }
     /// Class folder names (index = label) for image folders with one sub-folder per class.
