@@ -2,11 +2,12 @@ import ArgumentParser
 import OctetDPU
 import OctetTensor
 
-/// `octet dump PROGRAM --input X.npy --output DIR`: golden dump of one input.
+/// `octet dump PROGRAM --input X.npy [--u8 OFFSET,SCALE] --output DIR`: golden dump of one input.
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dump", abstract: "Write per-node int8 and float golden dumps of a program.")
     @Argument(help: "Program file (.octprog).") var program: String
     @Option(help: "Input (.npy, or .npz with one array per input name).") var input: String
+    @Option(help: U8Transform.help) var u8: String?
     @Option(help: "Dump folder to write.") var output: String
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
@@ -23,7 +24,7 @@ struct DumpCommand: ParsableCommand {
             KernelConfig.threads = threads
             let p = try ProgramFile.load(path: program)
             let names = p.graph.inputs.map(\.name).filter { p.graph.initializers[$0] == nil }
-            let feeds = try DeployCommand.feeds(input, inputs: names)
+            let feeds = try DeployCommand.feeds(input, inputs: names, u8: try U8Transform.parse(u8))
             for (name, t) in feeds where t.rank > 0 && t.shape[0] == 0 {
                 throw DataError("--input \(input): '\(name)' is an empty batch")
             }

@@ -410,6 +410,14 @@ final class EdgeCaseTests: XCTestCase {
         XCTAssertEqual(SourceFile(name: "x", text: "a\r\nb\r\n").lines, ["a", "b", ""])
     }
 
+    /// A lone CR (classic Mac line ends) ends a line too, in the lexer and in quoted lines.
+    func testLoneCRLineEndsAreNewlines() {
+        let result = ScriptHarness.run(source: "let a = 1\rprint(a + 1)\rprint(a +)\r", name: "cr.octet")
+        XCTAssertEqual(result.errors, ["cr.octet:3:10: error: expected expression, found ')'"])
+        XCTAssertEqual(ScriptHarness.run(source: "let a = 1\rprint(a + 1)\r", name: "cr.octet").output, ["2"])
+        XCTAssertEqual(SourceFile(name: "x", text: "a\rb\r\nc\n\rd").lines, ["a", "b", "c", "", "d"])
+    }
+
     /// Chains of operators or calls are limited (each link is a level the interpreter walks
     /// recursively): 2 000 000 terms crashed the process, 100 000 still run.
     func testOverlongChainsAreSyntaxErrors() {

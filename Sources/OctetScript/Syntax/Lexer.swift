@@ -15,15 +15,15 @@ public struct Lexer {
     var interpolationDepth = 0
     public private(set) var diagnostics: [Diagnostic] = []
 
-    /// CRLF line ends count as LF (Swift keeps `\r\n` as one `Character`, which would
-    /// otherwise be neither whitespace nor a newline). A character made of an ASCII symbol and
+    /// CRLF and lone CR line ends count as LF (Swift keeps `\r\n` as one `Character`, which
+    /// would otherwise be neither whitespace nor a newline). A character made of an ASCII symbol and
     /// the combining marks after it (`"` + U+0301) is lexed as the symbol, then the marks: so a
     /// string literal may start with a combining mark, as it may in Python.
     public init(_ text: String, file: String, line: Int = 1, column: Int = 1) {
         var chars: [Character] = []
         chars.reserveCapacity(text.utf8.count)
         for c in text {
-            if c == "\r\n" { chars.append("\n"); continue }
+            if c == "\r\n" || c == "\r" { chars.append("\n"); continue }  // CR LF and a lone CR end a line
             let scalars = c.unicodeScalars
             if let first = scalars.first, first.isASCII, !first.properties.isAlphabetic, !("0"..."9").contains(first),
                scalars.count > 1 {

@@ -24,11 +24,16 @@ public struct SourceFile: Sendable {
     public init(name: String, text: String) {
         self.name = name
         self.text = text
-        // Split on scalars: a CRLF pair is one Character and would not match "\n".
-        self.lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
-            let line = String(String.UnicodeScalarView($0))
-            return line.hasSuffix("\r") ? String(line.dropLast()) : line
+        // Split on scalars (a CRLF pair is one Character and would not match "\n"): LF, CR LF and
+        // a lone CR each end a line, as the lexer counts them.
+        var lines: [String] = [], current = String.UnicodeScalarView(), afterCR = false
+        for u in text.unicodeScalars {
+            defer { afterCR = u == "\r" }
+            if u == "\n" && afterCR { continue }
+            if u == "\n" || u == "\r" { lines.append(String(current)); current = String.UnicodeScalarView() } else { current.append(u) }
         }
+        lines.append(String(current))
+        self.lines = lines
     }
 
     /// The text of 1-based `line`, or nil when out of range.

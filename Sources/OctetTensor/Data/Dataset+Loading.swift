@@ -21,7 +21,7 @@ extension Dataset {
         switch (path as NSString).pathExtension.lowercased() {
         case "npy": return try npy(path: path, labelsPath: labelsPath, preprocessing: preprocessing)
         case "npz":
-            if labelsPath != nil { throw DatasetError.badArgument("labelsPath does not apply to \(path); store labels in the archive under \(npzLabelKeys)") }
+            if labelsPath != nil { throw DatasetError.badArgument("a separate labels file does not apply to \(path); store the labels in the archive under one of \(npzLabelKeys)") }
             return try npz(path: path, preprocessing: preprocessing)
         default:
             throw DatasetError.unsupportedFile(path: path, reason: "datasets load from .npy, .npz or a folder of .jpg/.png images")
