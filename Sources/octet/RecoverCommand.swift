@@ -100,21 +100,13 @@ struct RecoverCommand: ParsableCommand {
         return try TensorBatch.concat([x, TensorBatch.mirroringWidth(x, where: [Bool](repeating: true, count: x.shape[0]))])
     }
 
-    /// .npy, or .npz read as `octet deploy` reads it; `--u8` converts uint8 images to float. A
-    /// shape other than the model input's is a `DataError` naming the file.
+    /// The batch for `input` from a .npy or .npz, read and checked as `octet deploy` reads its
+    /// calibration data (`ExportCommand.feeds`: `--u8`, shape, samples, float32).
     func load(_ path: String, input: String, of m: Model) throws -> Tensor {
-        let t = path.lowercased().hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [input])[input]! : try NPY.read(path: path)
-        try CLI.checkShapes([input: t], for: m, source: path)
-        guard let transform = try U8Transform.parse(u8) else {
-            guard t.dtype == .float32 || t.dtype == .uint8 else {
-                throw DataError("\(path): expected float32 data (or uint8 images with --u8), got \(t.dtype)")
-            }
-            if t.dtype == .uint8 {
-                FileHandle.standardError.write(Data("warning: \(path) holds uint8 values; without --u8 they are used as floats 0…255\n".utf8))
-            }
-            return t.converted(to: .float32)
+        guard let t = try ExportCommand.feeds(path, m, u8: try U8Transform.parse(u8))[input] else {
+            throw DataError("\(path): no array for input '\(input)'")
         }
-        return try transform.apply(t, path: path)
+        return t
     }
 
     /// The quantized model of the chosen method, and the pass's report lines.
