@@ -51,7 +51,7 @@ public enum GoldenDump {
     /// manifest): its folders and each entry's `.bin`, `.npy` and float twins.
     static func previousFiles(_ manifest: Data) -> Set<String>? {
         guard let m = try? JSONDecoder().decode(DumpManifest.self, from: manifest), m.format == DumpManifest.formatName else { return nil }
-        var files: Set<String> = ["int8", "params", "float"]
+        var files: Set<String> = ["int8/", "params/", "float/"]
         for path in (m.nodes + m.parameters).flatMap({ [$0.file] + ($0.floatFile.map { [$0] } ?? []) }) where path.hasSuffix(".bin") {
             files.insert(path)
             files.insert(String(path.dropLast(4)) + ".npy")

@@ -130,8 +130,9 @@ public enum AtomicFile {
     /// What `writeDirectory` checks before it writes, for callers that refuse a bad target before
     /// any work: `path` is missing, an empty folder, or a previous output. A previous output holds
     /// `marker`, for whose bytes `previousFiles` returns the other paths that output wrote
-    /// (relative; a folder is allowed when it is listed or holds a listed path), and nothing else,
-    /// at any depth. `previousFiles` returns nil for a marker this writer does not make.
+    /// (relative; a folder as `name/`, allowed when listed or holding a listed path), and nothing
+    /// else, at any depth. `previousFiles` returns nil for a marker this writer does not make.
+    /// A symbolic link to a folder is checked as that folder.
     /// - Throws: `OctetTensorError.writeFailed` naming the path and the reason.
     public static func checkDirectoryTarget(_ path: String, marker: String,
                                             previousFiles: (Data) -> Set<String>? = { _ in [] }) throws {
@@ -146,17 +147,18 @@ public enum AtomicFile {
             return
         }
         guard isDir.boolValue else { throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder") }
-        let entries = (try? fm.subpathsOfDirectory(atPath: url.path)) ?? []
+        let folder = url.resolvingSymlinksInPath()  // a link's folder is the one replaced, so the one checked
+        let entries = (try? fm.subpathsOfDirectory(atPath: folder.path)) ?? []
         guard !entries.isEmpty else { return }
         guard entries.contains(marker) else {
             throw OctetTensorError.writeFailed(path: path, reason: "the folder holds other files (no \(marker)); refusing to replace it — choose a new or empty folder")
         }
-        guard let data = fm.contents(atPath: url.appendingPathComponent(marker).path), let owned = previousFiles(data) else {
+        guard let data = fm.contents(atPath: folder.appendingPathComponent(marker).path), let owned = previousFiles(data) else {
             throw OctetTensorError.writeFailed(path: path, reason: "its \(marker) is not one this writes; refusing to replace the folder — choose a new or empty folder")
         }
         for entry in entries.sorted() where entry != marker {
-            let type = (try? fm.attributesOfItem(atPath: url.appendingPathComponent(entry).path))?[.type] as? FileAttributeType
-            let ours = type == .typeDirectory ? owned.contains(entry) || owned.contains { $0.hasPrefix(entry + "/") }
+            let type = (try? fm.attributesOfItem(atPath: folder.appendingPathComponent(entry).path))?[.type] as? FileAttributeType
+            let ours = type == .typeDirectory ? owned.contains { $0.hasPrefix(entry + "/") }
                 : type == .typeRegular && owned.contains(entry)
             if !ours {
                 throw OctetTensorError.writeFailed(path: path, reason: "the folder holds \(entry) besides a previous output; refusing to replace it — choose a new or empty folder")

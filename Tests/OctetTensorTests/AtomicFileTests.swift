@@ -50,20 +50,29 @@ final class AtomicFileTests: XCTestCase {
         defer { try? fm.removeItem(atPath: root) }
         try fm.createDirectory(atPath: root + "/int8", withIntermediateDirectories: true)
         try Data("{\"name\":\"webapp\"}".utf8).write(to: URL(fileURLWithPath: root + "/manifest.json"))
-        let ours: (Data) -> Set<String>? = { String(decoding: $0, as: UTF8.self).contains("ours") ? ["int8/a.bin"] : nil }
+        let ours: (Data) -> Set<String>? = { String(decoding: $0, as: UTF8.self).contains("ours") ? ["int8/a.bin", "params/"] : nil }
         func write(_ fill: (String) throws -> Void = { _ in XCTFail("must not be called") }) throws {
             try AtomicFile.writeDirectory(at: root, marker: "manifest.json", previousFiles: ours, fill)
         }
         XCTAssertThrowsError(try write()) { XCTAssertTrue("\($0)".contains("is not one this writes"), "\($0)") }
         try Data("ours".utf8).write(to: URL(fileURLWithPath: root + "/manifest.json"))
         try Data("1".utf8).write(to: URL(fileURLWithPath: root + "/int8/a.bin"))
-        for extra in ["notes.txt", "int8/notes.txt", "int8/sub/x.bin", ".hidden"] {
+        for extra in ["notes.txt", "int8/notes.txt", "int8/sub/x.bin", ".hidden", "params"] {  // "params" a file, not the folder
             try fm.createDirectory(atPath: (root + "/" + extra as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/" + extra))
             XCTAssertThrowsError(try write()) { XCTAssertTrue("\($0)".contains("besides a previous output"), "\($0)") }
             XCTAssertEqual(try String(contentsOfFile: root + "/" + extra, encoding: .utf8), "keep")
             try fm.removeItem(atPath: root + "/" + (extra.hasPrefix("int8/sub") ? "int8/sub" : extra))
         }
+        try fm.createDirectory(atPath: root + "/params", withIntermediateDirectories: true)
+        // Through a link the folder it names is checked: an extra file there is refused too.
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/int8/extra.txt"))
+        try fm.createSymbolicLink(atPath: root + ".link", withDestinationPath: root)
+        defer { try? fm.removeItem(atPath: root + ".link") }
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root + ".link", marker: "manifest.json", previousFiles: ours) { _ in XCTFail("must not be called") }) {
+            XCTAssertTrue("\($0)".contains("holds int8/extra.txt besides a previous output"), "\($0)")
+        }
+        try fm.removeItem(atPath: root + "/int8/extra.txt")
         try write { dir in try Data("ours 2".utf8).write(to: URL(fileURLWithPath: dir + "/manifest.json")) }
         XCTAssertEqual(try String(contentsOfFile: root + "/manifest.json", encoding: .utf8), "ours 2")
     }
