@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
     @Flag(help: "Also print time per op type.") var profile = false
     @Option(help: "Calibration batch for int8 and ptq (.npy or .npz).") var calib: String?
-    @Option(help: U8Transform.help) var u8: String?
+    @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
 
     /// Argument errors exit 64 with the usage, as the other commands' do.
     func validate() throws {

@@ -13,7 +13,7 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "Calibration batch: .npy, or .npz with one array per input name (or a dataset .npz with images).") var calib: String
     @Option(help: "Program file to write (.octprog).") var output: String
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
-    @Option(help: U8Transform.help) var u8: String?
+    @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse; the result must stay DPU-deployable")) var option: [String] = []
 

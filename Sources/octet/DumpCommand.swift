@@ -7,12 +7,13 @@ struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dump", abstract: "Write per-node int8 and float golden dumps of a program.")
     @Argument(help: "Program file (.octprog).") var program: String
     @Option(help: "Input (.npy, or .npz with one array per input name).") var input: String
-    @Option(help: U8Transform.help) var u8: String?
+    @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(help: "Dump folder to write.") var output: String
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
     func validate() throws {
         try CLI.checkThreads(threads)
+        guard !output.isEmpty else { throw ValidationError("--output: the path is empty") }
         let inputs = [(what: "program", path: program), (what: "input", path: input)]
         try CLI.checkNotInput(output, option: "--output", inputs: inputs)
         try CLI.checkNoInputWithin(output, option: "--output", inputs: inputs)
@@ -32,7 +33,8 @@ struct DumpCommand: ParsableCommand {
             let m: DumpManifest
             do { m = try GoldenDump.write(p, feeds: feeds, to: output, threads: threads) } catch let e as OctetDPUError {
                 guard case .inputMismatch = e else { throw e }
-                throw DataError("--input \(input): \(e)")
+                let hint = u8 == nil && feeds.values.contains { $0.dtype == .uint8 } ? "; give --u8 OFFSET,SCALE to convert raw uint8 images" : ""
+                throw DataError("--input \(input): \(e)\(hint)")
             }
             print("wrote \(output): \(m.nodes.count) node outputs, \(m.parameters.count) parameters")
         }

@@ -20,7 +20,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Rounding of exact .5 ties: half-even (plain QDQ) or half-up (the DPU's, through a 2^-17 LSB Add before each activation QuantizeLinear).")
     var ties: String = QDQExport.Ties.halfEven.rawValue
     @Option(parsing: .unconditional, help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch).") var batch: Int = 1
-    @Option(help: U8Transform.help) var u8: String?
+    @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
     func validate() throws {

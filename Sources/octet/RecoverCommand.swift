@@ -18,7 +18,7 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "Evaluation inputs (.npy or .npz).") var eval: String
     @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy.") var reference: [String] = []
     @Option(help: "Labels of the evaluation inputs (.npy), for accuracy.") var labels: String?
-    @Option(help: U8Transform.help) var u8: String?
+    @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(help: "ReLU6 in CLE: stop, relu (replace by Relu) or calibrated (equalize the channels that never reach the clip on the calibration data).") var relu6: String?
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
     @Flag(help: "After CLE, absorb high biases into the next layer (calibration minimum per channel).") var absorbBias = false

@@ -105,8 +105,20 @@ final class EdgeCaseTests: XCTestCase {
             let p = deploy(quantize(m, randn([4, 1, 28, 28])))
             dump(p, randn([1, 1, 28, 28]), "\(dir)")
             """, name: "d.octet")
-        XCTAssertTrue(d.errors.first?.contains("holds m.onnx, which this script read, and a dump replaces the folder") == true, "\(d.errors)")
+        XCTAssertTrue(d.errors.first?.contains("holds \(dir)/m.onnx, which this script read, and a dump replaces the folder") == true, "\(d.errors)")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/m.onnx")), before)
+        // A dump the script wrote and then read may be written again.
+        let again = ScriptHarness.run(source: """
+            let m = load("\(dir)/m.onnx")
+            let p = deploy(quantize(m, randn([4, 1, 28, 28])))
+            dump(p, randn([1, 1, 28, 28]), "\(dir)/dd")
+            let c = compare_dumps("\(dir)/dd", "\(dir)/dd")
+            let first = read_npy("\(dir)/dd/int8/conv1.npy")
+            dump(p, randn([1, 1, 28, 28]), "\(dir)/dd")
+            print("rewritten")
+            """, name: "again.octet")
+        XCTAssertEqual(again.errors, [])
+        XCTAssertEqual(again.output, ["rewritten"])
         // A new file inside an image folder the script read: the message names the folder.
         let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../OctetTensorTests/Fixtures/images/classes").standardized.path

@@ -22,7 +22,7 @@ enum ClassLabels {
         }
     }
 
-    private static func whole(_ r: Double) -> Int? { r.isFinite && r == r.rounded() && Swift.abs(r) < 9.2e18 ? Int(r) : nil }
+    private static func whole(_ r: Double) -> Int? { r == r.rounded() && r >= -0x1p63 && r < 0x1p63 ? Int(r) : nil }
 
     private static func notInteger(_ shown: String, _ i: Int) -> BindingError {
         BindingError.message("label \(shown) at index \(i) is not an integer")

@@ -38,7 +38,7 @@ enum CoreBindings {
             switch a[0] {
             case .int: return a[0]
             case .real(let r):
-                guard r.isFinite, abs(r) < 9.2e18 else { throw a.fail(0, "cannot convert \(Format.real(r)) to an integer") }
+                guard r >= -0x1p63, r < 0x1p63 else { throw a.fail(0, "cannot convert \(Format.real(r)) to an integer") }  // Int64's range; NaN fails
                 return .int(Int(r))
             case .bool(let b): return .int(b ? 1 : 0)
             case .string(let s):

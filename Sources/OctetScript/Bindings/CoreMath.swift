@@ -78,7 +78,7 @@ enum CoreMath {
     ]
 
     static func toInt(_ r: Double, _ a: Arguments) throws -> Value {
-        guard r.isFinite, Swift.abs(r) < 9.2e18 else { throw a.fail(0, "\(Format.real(r)) has no integer value") }
+        guard r >= -0x1p63, r < 0x1p63 else { throw a.fail(0, "\(Format.real(r)) has no integer value") }  // Int64's range; NaN fails
         return .int(Int(r))
     }
 }

@@ -56,12 +56,14 @@ enum DPUBindings {
             let p = try ProgramValue.receiver(a, 0)
             let x = try DataInput.from(a, 1, interp).all()
             let dir = try a.string(2)
+            guard !dir.isEmpty else { throw a.fail(2, "the folder path is empty") }
             // GoldenDump creates missing folders itself and removes them again when the run fails.
             let folder = interp.resolvePath(dir)
             if let read = interp.readFile(within: folder) {
-                throw a.fail(2, "\(dir) holds \((read as NSString).lastPathComponent), which this script read, and a dump replaces the folder; choose another folder")
+                throw a.fail(2, "\(dir) holds \(read), which this script read, and a dump replaces the folder; choose another folder")
             }
             try GoldenDump.write(p.program, feeds: [try p.inputName(): x], to: folder)
+            interp.noteWritten(folder)
             return .null
         },
         Builtin("compare_dumps", ["a", "b"],

@@ -106,6 +106,7 @@ struct DataInput {
     /// - Throws: when it names a file the script read (a model, data, an import): no output
     ///   replaces an input.
     static func outputPath(_ path: String, _ interp: Interpreter) throws -> String {
+        guard !path.isEmpty else { throw OctetTensorError.writeFailed(path: path, reason: "the path is empty") }
         let full = interp.resolvePath(path)
         if let source = interp.readFile(at: full) {
             let what = AtomicFile.sameFile(source, full) ? "this script read that file" : "it is inside \(source), which this script read"

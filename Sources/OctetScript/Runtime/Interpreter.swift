@@ -43,12 +43,15 @@ public final class Interpreter {
     /// Records `path` (absolute) as read.
     func noteRead(_ path: String) { if !readFiles.contains(path) { readFiles.append(path) } }
 
-    /// Records `path` (absolute) as an output of this interpreter.
+    /// Records `path` (absolute; a file or a folder it wrote whole) as an output of this interpreter.
     func noteWritten(_ path: String) { if !writtenFiles.contains(path) { writtenFiles.append(path) } }
 
-    /// A file this interpreter read that lies inside `folder` (which an output would replace whole).
+    /// A file this interpreter read that lies inside `folder` (which an output would replace whole),
+    /// leaving out what lies inside its own outputs (a dump it wrote, then read).
     public func readFile(within folder: String) -> String? {
-        readFiles.first { AtomicFile.isWithin($0, folder: resolvePath(folder)) }
+        readFiles.first { read in
+            AtomicFile.isWithin(read, folder: resolvePath(folder)) && !writtenFiles.contains { AtomicFile.isWithin(read, folder: $0) }
+        }
     }
 
     /// The file this interpreter read, and did not write itself, that `path` names
