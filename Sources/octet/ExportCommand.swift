@@ -56,7 +56,7 @@ struct ExportCommand: ParsableCommand {
             CLI.warnQuantization(qm)
             // the evaluation runs before anything is written, so a bad --eval leaves no file behind
             let outs = try eval.map { path in
-                let feeds = try ExportCommand.feeds(path, m, u8: transform)
+                let feeds = try ExportCommand.feeds(path, m, u8: transform, calibration: false)
                 CLI.warnNonFinite(feeds, source: path)
                 return try qm.run(feeds)
             }
@@ -102,13 +102,19 @@ struct ExportCommand: ParsableCommand {
 
     /// Inputs from a .npy (single-input model) or a .npz (arrays by input name, or a dataset
     /// archive with images), as `octet deploy` reads them; each batch checked against the model's
-    /// input (shape, at least one sample, float32 after `u8`), a mismatch a `DataError` naming the file.
-    static func feeds(_ path: String, _ m: Model, u8: U8Transform? = nil) throws -> [String: Tensor] {
+    /// input (shape, at least one sample, float32 after `u8`; finite for `calibration`), a mismatch a
+    /// `DataError` naming the file.
+    static func feeds(_ path: String, _ m: Model, u8: U8Transform? = nil, calibration: Bool = true) throws -> [String: Tensor] {
         let feeds = try DeployCommand.feeds(path, inputs: m.inputs.map(\.name).filter { m.graph.initializers[$0] == nil }, u8: u8)
         try CLI.checkShapes(feeds, for: m, source: path)
-        for (name, t) in feeds.sorted(by: { $0.key < $1.key }) where t.dtype != .float32 {
-            throw DataError("\(path): input '\(name)' holds \(t.dtype) values, not float32"
-                + (t.dtype == .uint8 ? "; give --u8 OFFSET,SCALE to convert raw uint8 images" : ""))
+        for (name, t) in feeds.sorted(by: { $0.key < $1.key }) {
+            guard t.dtype == .float32 else {
+                throw DataError("\(path): input '\(name)' holds \(t.dtype) values, not float32"
+                    + (t.dtype == .uint8 ? "; give --u8 OFFSET,SCALE to convert raw uint8 images" : ""))
+            }
+            if calibration, let sample = CLI.firstNonFiniteSample(t) {
+                throw DataError("\(path): input '\(name)' has NaN/Inf values (first in sample \(sample)); calibration needs finite data")
+            }
         }
         return feeds
     }

@@ -74,12 +74,12 @@ struct RecoverCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
             }
             let name = m.inputs[0].name
-            var calibX = try load(calib, input: name, of: m)
+            var calibX = try load(calib, input: name, of: m, calibration: true)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
             if mirror {
                 calibX = try Self.withMirrors(calibX, path: calib)
             }
-            let evalX = try load(eval, input: name, of: m)
+            let evalX = try load(eval, input: name, of: m, calibration: false)
             CLI.warnNonFinite([name: evalX], source: eval)
             let t0 = Date()
             let (q, notes) = try quantize(m, [name: calibX])
@@ -102,8 +102,8 @@ struct RecoverCommand: ParsableCommand {
 
     /// The batch for `input` from a .npy or .npz, read and checked as `octet deploy` reads its
     /// calibration data (`ExportCommand.feeds`: `--u8`, shape, samples, float32).
-    func load(_ path: String, input: String, of m: Model) throws -> Tensor {
-        guard let t = try ExportCommand.feeds(path, m, u8: try U8Transform.parse(u8))[input] else {
+    func load(_ path: String, input: String, of m: Model, calibration: Bool) throws -> Tensor {
+        guard let t = try ExportCommand.feeds(path, m, u8: try U8Transform.parse(u8), calibration: calibration)[input] else {
             throw DataError("\(path): no array for input '\(input)'")
         }
         return t
