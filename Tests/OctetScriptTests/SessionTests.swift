@@ -97,6 +97,26 @@ final class SessionTests: XCTestCase {
         try s.save(to: dir.appendingPathComponent("other.octet").path)
     }
 
+    /// `:load` is saved as the code it ran, each time it ran, whatever the file's extension and
+    /// wherever the script is saved.
+    func testSavedLoadHoldsTheLoadedCode() throws {
+        let (s, out, _) = makeSession()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-session-load-\(getpid())")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notes = dir.appendingPathComponent("notes.txt").path
+        try "print(\"loaded\")\n".write(toFile: notes, atomically: true, encoding: .utf8)
+        XCTAssertTrue(s.load(notes))
+        XCTAssertTrue(s.load(notes))
+        XCTAssertEqual(out(), "loaded\nloaded\n")
+        let saved = dir.appendingPathComponent("sub/s.octet").path
+        try s.save(to: saved)
+        XCTAssertEqual(s.script, "# :load \(notes)\nprint(\"loaded\")\n# :load \(notes)\nprint(\"loaded\")\n")
+        let (t, again, _) = makeSession()
+        XCTAssertTrue(t.load(saved))
+        XCTAssertEqual(again(), "loaded\nloaded\n")
+    }
+
     func testCancellationStopsLoops() {
         let (s, _, err) = makeSession()
         s.interpreter.cancellation.cancel()

@@ -134,7 +134,10 @@ public final class Session {
             errors("error: \(error)")
             return false
         }
-        records.append(Record(input: "import \(Format.quote((path as NSString).deletingPathExtension))", output: captured, renderings: []))
+        // The saved session holds the code that ran, as often as it ran: an import would run once,
+        // and would resolve against the saved file's folder.
+        let code = text.trimmingCharacters(in: .newlines)
+        records.append(Record(input: "# :load \(path)" + (code.isEmpty ? "" : "\n" + code), output: captured, renderings: []))
         return true
     }
 
