@@ -194,10 +194,11 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(md, "**x**\n\n*(empty table)*\n")
     }
 
-    /// A line break in a table cell would end the Markdown row; it becomes <br>.
+    /// A line break in a table cell would end the Markdown row; it becomes <br>. HTML in a cell
+    /// shows as text.
     func testTableCellsKeepTheirRow() {
-        let md = MarkdownTable.render(["a", "b"], [["x\ny", "p|q"], ["r\r\ns", "t"]])
-        XCTAssertEqual(md, "| a | b |\n|---|---|\n| x<br>y | p\\|q |\n| r<br>s | t |\n")
+        let md = MarkdownTable.render(["a", "b"], [["x\ny", "p|q"], ["r\r\ns", "<b>t</b> & u"]])
+        XCTAssertEqual(md, "| a | b |\n|---|---|\n| x<br>y | p\\|q |\n| r<br>s | &lt;b&gt;t&lt;/b&gt; &amp; u |\n")
     }
 
     func testCellSplitting() {

@@ -85,7 +85,7 @@ public final class TableValue: DomainObject, IterableObject, IndexableObject, Le
     }
 }
 
-/// Markdown pipe tables; `|` in cells is escaped.
+/// Markdown pipe tables; `|`, `&`, `<` and `>` in cells are escaped.
 enum MarkdownTable {
     /// Text for one line of emphasis (a table title): line breaks become spaces and Markdown's
     /// emphasis and escape characters are escaped.
@@ -104,8 +104,11 @@ enum MarkdownTable {
             "| " + r.map(cell).joined(separator: " | ") + " |"
         }
         // A line break inside a cell would end the row: it becomes <br>, as GitHub Markdown renders it.
+        // HTML in a cell is shown as text, not rendered.
         func cell(_ s: String) -> String {
-            s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: "<br>")
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;")
+                .replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: "<br>")
                 .replacingOccurrences(of: "\n", with: "<br>").replacingOccurrences(of: "\r", with: "<br>")
         }
         let rule = "|" + header.map { _ in "---|" }.joined()
