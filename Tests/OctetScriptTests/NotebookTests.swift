@@ -156,6 +156,17 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(svg.contains("height=\"270.00\""), svg)
     }
 
+    /// A NaN or ±∞ breaks a line into runs; a bar chart keeps every label and writes the value of
+    /// a bar it cannot draw.
+    func testNonFiniteValuesInPlots() {
+        let line = SVGWriter.render(Plot(.line([.init(name: "", xs: [0, 1, 2, 3], ys: [1, .nan, 3, 4])]), title: "l"))
+        XCTAssertEqual(line.components(separatedBy: "<polyline").count - 1, 2, line)
+        let bars = SVGWriter.render(Plot(.bar(labels: ["a", "b"], values: [.nan, .infinity]), title: "b"))
+        XCTAssertTrue(bars.contains(">a</text>") && bars.contains(">b</text>"), bars)
+        XCTAssertTrue(bars.contains(">nan</text>") && bars.contains(">inf</text>"), bars)
+        XCTAssertFalse(bars.contains("<rect x"), bars)
+    }
+
     /// Values near ±Double.greatestFiniteMagnitude and NaN markers: ranges are taken on halves, so
     /// no coordinate is nan or inf (the span 1e308 − (−1e308) overflowed).
     func testPlotsOfHugeValuesHaveFiniteCoordinates() {

@@ -19,14 +19,14 @@ enum PlotBindings {
 
     static let table = BindingTable(domain: "plot", [
         Builtin("bar_chart", ["labels", "values"], named: labels,
-                doc: "A bar chart of `values` (list or tensor) labelled by `labels` (list of strings).") { a, _ in
+                doc: "A bar chart of `values` (list or tensor) labelled by `labels` (list of strings); a NaN or ±∞ value is written where its bar would stand.") { a, _ in
             let values = try numbers(a, 1)
             let names = try a.list(0).map(Format.display)
             guard names.count == values.count else { throw a.fail(0, "\(names.count) labels for \(values.count) values") }
             return try titled(.bar(labels: names, values: values), a)
         },
         Builtin("histogram", ["values"], named: [ParameterSpec("bins", .int(30)), ParameterSpec("markers", .null)] + labels,
-                doc: "A histogram of `values` in `bins` equal bins; `markers` is a record {label: x} of vertical lines (e.g. clipping thresholds).") { a, _ in
+                doc: "A histogram of `values` in `bins` equal bins (NaN and ±∞ values are left out); `markers` is a record {label: x} of vertical lines (e.g. clipping thresholds).") { a, _ in
             let bins = try a.int("bins")
             guard (1...1000).contains(bins) else { throw BindingError.named("bins", "bins must be in 1...1000") }
             var markers: [Plot.Marker] = []
@@ -42,7 +42,7 @@ enum PlotBindings {
             return try titled(.histogram(values: try numbers(a, 0), bins: bins, markers: markers), a)
         },
         Builtin("line_chart", ["xs", "ys"], named: [ParameterSpec("names", .null)] + labels,
-                doc: "A line chart of ys against xs; ys may be a list of series (then `names` labels them).") { a, _ in
+                doc: "A line chart of ys against xs; ys may be a list of series (then `names` labels them). A NaN or ±∞ point breaks the line.") { a, _ in
             let xs = try numbers(a, 0)
             var series: [Plot.Series] = []
             if case .list(let l) = a[1], let first = l.items.first, first.number == nil {

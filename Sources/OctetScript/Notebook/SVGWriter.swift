@@ -76,10 +76,14 @@ public enum SVGWriter {
         let f = Frame(x0: 0, x1: Double(max(values.count, 1)), y0: min(0, vs.min() ?? 0), y1: max(vs.max() ?? 1, 0) == 0 ? 1 : max(vs.max() ?? 1, 0))
         var s = f.axes()
         let slot = (width - left - right) / Double(max(values.count, 1))
-        for (i, v) in values.enumerated() where v.isFinite {
+        for (i, v) in values.enumerated() {
             let x = f.px(Double(i)) + slot * 0.1
-            let (ya, yb) = (f.py(max(v, 0)), f.py(min(v, 0)))
-            s += "<rect x=\"\(n(x))\" y=\"\(n(ya))\" width=\"\(n(slot * 0.8))\" height=\"\(n(yb - ya))\" fill=\"\(palette[0])\"/>\n"
+            if v.isFinite {
+                let (ya, yb) = (f.py(max(v, 0)), f.py(min(v, 0)))
+                s += "<rect x=\"\(n(x))\" y=\"\(n(ya))\" width=\"\(n(slot * 0.8))\" height=\"\(n(yb - ya))\" fill=\"\(palette[0])\"/>\n"
+            } else {  // no bar to draw: the value is written where it would stand
+                s += text(x + slot * 0.4, f.py(0) - 4, Format.real(v), anchor: "middle", size: 10)
+            }
             if i < labels.count { s += text(x + slot * 0.4, height - bottom + 14, labels[i], anchor: "middle") }
         }
         return s
@@ -114,8 +118,14 @@ public enum SVGWriter {
         s += text(left, height - bottom + 14, tick(f.x0), anchor: "middle") + text(width - right, height - bottom + 14, tick(f.x1), anchor: "middle")
         for (i, line) in series.enumerated() {
             let color = palette[i % palette.count]
-            let pts = zip(line.xs, line.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(n(f.px($0.0))),\(n(f.py($0.1)))" }
-            s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
+            // A NaN or ±∞ point breaks the line, as in matplotlib: one polyline per finite run.
+            var runs: [[String]] = [[]]
+            for (x, y) in zip(line.xs, line.ys) {
+                if x.isFinite && y.isFinite { runs[runs.count - 1].append("\(n(f.px(x))),\(n(f.py(y)))") } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
+            }
+            for pts in runs where !pts.isEmpty {
+                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
+            }
             if !line.name.isEmpty {
                 s += text(width - right - 4, top + 12 + Double(i) * 13, line.name, anchor: "end").replacingOccurrences(of: "<text ", with: "<text fill=\"\(color)\" ")
             }
