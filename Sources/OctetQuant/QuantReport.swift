@@ -93,8 +93,16 @@ public struct QuantReport: Sendable {
 struct ReportData {
     var chunks: [[String: Tensor]] = []
     var real: [Int] = []
+    /// - Throws: `OctetQuantError.nonFiniteCalibrationData` for NaN or ±∞ in the samples used
+    ///   (every SQNR would be NaN).
     init(_ q: QuantizedModel, _ feeds: [String: Tensor], samples: Int) throws {
         let n = Swift.min(try QuantizedModel.sampleCount(feeds, q.graph), Swift.max(samples, 1))
+        for (name, t) in feeds.sorted(by: { $0.key < $1.key }) where t.dtype == .float32 && t.rank > 0 && t.shape[0] > 0 {
+            let per = t.count / t.shape[0]
+            if let bad = t.withFloats({ p in p.prefix(n * per).firstIndex { !$0.isFinite } }) {
+                throw OctetQuantError.nonFiniteCalibrationData(input: name, sample: bad / Swift.max(per, 1))
+            }
+        }
         let b = CalibrationBatches(feeds: feeds, count: n, batchSize: q.batchSize)
         for i in 0..<b.total { chunks.append(b.chunk(i)); real.append(b.samples(i)) }
     }

@@ -97,6 +97,18 @@ final class RecoveryPassTests: XCTestCase {
         XCTAssertFalse(proper.warnings.contains { $0.hasPrefix("the reference model") }, "\(proper.warnings)")
     }
 
+    /// A report on data with NaN is refused: every SQNR would be NaN.
+    func testReportRefusesNonFiniteData() throws {
+        let (m, feeds) = smallConvNet()
+        let q = try Calibrator(model: m).calibrate(feeds)
+        var bad = feeds["x"]!
+        bad.withMutableFloats { $0[3 * 108 + 5] = .nan }  // sample 3 of [16, 3, 6, 6]
+        XCTAssertThrowsError(try QuantReport.make(q, feeds: ["x": bad], samples: 16, sensitivity: false)) {
+            XCTAssertEqual("\($0)", "calibration input 'x': NaN/Inf values, first in sample 3")
+        }
+        XCTAssertNoThrow(try QuantReport.make(q, feeds: ["x": bad], samples: 3, sensitivity: false))  // sample 3 not used
+    }
+
     func testSeededRerunsAreByteIdentical() throws {
         let (m, feeds) = smallConvNet(seed: 9)
         var a = AdaQuant.Options(); a.maxEpochs = 3; a.batchSize = 2
