@@ -11,6 +11,8 @@ final class REPL {
     let session: Session
     let interactive: Bool
     var editor: LineEditor?
+    /// Whether a line of piped input was read (a byte order mark can only open the first).
+    var readAny = false
     /// Errors reported so far (a class so the session's reporter can count them).
     final class ErrorCount { var value = 0 }
     let errors = ErrorCount()
@@ -75,9 +77,13 @@ final class REPL {
         }
     }
 
+    /// The next line; a byte order mark opening piped input is dropped, as `octet run` drops it.
     func read(prompt: String) -> String? {
         if let editor { return editor.readLine(prompt: prompt) }
-        return Swift.readLine(strippingNewline: true)
+        guard var line = Swift.readLine(strippingNewline: true) else { return nil }
+        if !readAny, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
+        readAny = true
+        return line
     }
 
     /// Handles a `:command`; returns false for :quit.
