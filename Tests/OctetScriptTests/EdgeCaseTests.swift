@@ -422,6 +422,19 @@ final class EdgeCaseTests: XCTestCase {
         XCTAssertEqual(SourceFile(name: "x", text: "a\r\nb\r\n").lines, ["a", "b", ""])
     }
 
+    /// A model whose input is int64 runs on an int64 tensor as given (Gather of element 2 of
+    /// [2, 3, 5, 7] is 5, as onnxruntime computes in the fixture); other data still becomes float32.
+    func testIntegerInputModelRunsOnIntegerTensors() {
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../OctetGraphTests/Fixtures/ops/gather_shape_int64/model.onnx").standardized.path
+        let r = ScriptHarness.run(source: """
+            let m = load("\(model)")
+            print(m.run(tensor([2, 3, 5, 7], dtype: "int64")).item())
+            """, name: "ids.octet")
+        XCTAssertEqual(r.errors, [])
+        XCTAssertEqual(r.output, ["5"])
+    }
+
     /// A lone CR (classic Mac line ends) ends a line too, in the lexer and in quoted lines.
     func testLoneCRLineEndsAreNewlines() {
         let result = ScriptHarness.run(source: "let a = 1\rprint(a + 1)\rprint(a +)\r", name: "cr.octet")

@@ -30,12 +30,13 @@ struct DataInput {
         }
     }
 
-    /// Samples `range` as one float32 batch.
-    func samples(_ range: Range<Int>) throws -> Tensor {
+    /// Samples `range` as one batch: float32, or a Tensor's own dtype when that is `dtype` (an
+    /// int64 batch for a model with an int64 input).
+    func samples(_ range: Range<Int>, as dtype: DType = .float32) throws -> Tensor {
         switch source {
         case .tensor(let t, _):
-            if range == 0..<count { return t }
-            return TensorBatch.slice(t, start: range.lowerBound, count: range.count, padTo: range.count)
+            let x = range == 0..<count ? t : TensorBatch.slice(t, start: range.lowerBound, count: range.count, padTo: range.count)
+            return x.dtype == dtype || x.dtype == .float32 ? x : x.converted(to: .float32)
         case .dataset(let d):
             try Self.checkBatchSize(d, range.count)
             return try d.samples(range)
@@ -63,8 +64,7 @@ struct DataInput {
                 throw a.typeError(i, "data (a Tensor batch, a Dataset or a file path)")
             }
             guard t.rank >= 1 else { throw a.fail(i, "data must have a sample axis, got a rank-0 tensor") }
-            input = DataInput(source: .tensor(t.dtype == .float32 ? t : t.converted(to: .float32), labels: nil),
-                              name: "Tensor \(t.shape)")
+            input = DataInput(source: .tensor(t, labels: nil), name: "Tensor \(t.shape)")
         }
         guard input.count > 0 else { throw a.fail(i, "\(input.name) holds no samples") }
         return input

@@ -56,6 +56,7 @@ final class ModelValue: RunnableModel {
     var runLabel: String { "float" }
     func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try model.run(try RunnableFeeds.single(model.graph, x)) }
     var outputNames: [String] { model.graph.outputs.map(\.name) }
+    var inputDType: DType { model.graph.inputs.first { model.graph.initializers[$0.name] == nil }?.dtype ?? .float32 }
 
     /// The float values of tensor `name` (or node `name`'s first output) for batch `x`.
     func activation(_ name: String, _ x: Tensor) throws -> Tensor {

@@ -10,9 +10,13 @@ protocol RunnableModel: DomainObject {
     func forwardAll(_ x: Tensor) throws -> [String: Tensor]
     /// Output names in graph order.
     var outputNames: [String] { get }
+    /// The dtype its input takes: float32, or another for a float model's integer input.
+    var inputDType: DType { get }
 }
 
 extension RunnableModel {
+    var inputDType: DType { .float32 }
+
     /// Runs one batch and returns the output `name` (nil: the first).
     /// - Throws: `BindingError` naming the outputs when `name` is not one of them.
     func forward(_ x: Tensor, output name: String? = nil) throws -> Tensor {
@@ -28,12 +32,12 @@ extension RunnableModel {
     func outputs(_ data: DataInput, _ interp: Interpreter, chunk: Int = 100, output: String? = nil) throws -> Tensor {
         let n = data.count
         let steps = (n + chunk - 1) / chunk
-        if steps == 1 { return try forward(try data.all(), output: output) }
+        if steps == 1 { return try forward(try data.samples(0..<n, as: inputDType), output: output) }
         return try interp.withProgress("run \(runLabel)", total: steps) { step in
             var parts: [Tensor] = []
             for s in 0..<steps {
                 let lo = s * chunk
-                parts.append(try forward(try data.samples(lo..<min(n, lo + chunk)), output: output))
+                parts.append(try forward(try data.samples(lo..<min(n, lo + chunk), as: inputDType), output: output))
                 try step()
             }
             return try TensorBatch.concat(parts)
