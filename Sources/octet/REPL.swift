@@ -51,6 +51,7 @@ final class REPL {
         }
         var buffer = ""
         var lookahead: String?  // piped input: the line after a complete statement, read to see if it continues it
+        var continuing = false  // `lookahead` continues the complete statement in `buffer`
         while true {
             fflush(stdout)
             guard let line = lookahead ?? read(prompt: buffer.isEmpty ? "octet> " : "  ...> ") else {
@@ -60,10 +61,12 @@ final class REPL {
             }
             lookahead = nil
             buffer += buffer.isEmpty ? line : "\n" + line
-            if Session.needsMoreInput(buffer) { continue }
-            if !interactive, !buffer.trimmingCharacters(in: .whitespaces).hasPrefix(":") {
+            // A continuation of a complete statement is checked alone: a long chain stays linear.
+            if continuing ? Session.continuationNeedsMore(line) : Session.needsMoreInput(buffer) { continuing = false; continue }
+            continuing = false
+            if !interactive, buffer.first(where: { $0 != " " && $0 != "\t" }) != ":" {
                 lookahead = read(prompt: "")
-                if let next = lookahead, Session.continues(next) { continue }
+                if let next = lookahead, Session.continues(next) { continuing = true; continue }
             }
             let input = buffer
             buffer = ""

@@ -117,6 +117,18 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(again(), "loaded\nloaded\n")
     }
 
+    /// A continuation line is checked against a one-token stand-in for the complete statement
+    /// before it; the answer matches the check of the whole text.
+    func testContinuationNeedsMoreMatchesTheWholeText() {
+        let statement = "let w = [1, 2]\n  |> len"
+        for (line, open) in [("  |> f(", true), ("  |> str", false), ("  .upper()", false), ("  .map(fn(v) {", true),
+                             ("else {", true), ("else { 1 }", false), ("else if y {", true)] {
+            let before = line.hasPrefix("else") ? "if a { 1 }" : statement
+            XCTAssertEqual(Session.continuationNeedsMore(line), open, line)
+            XCTAssertEqual(Session.needsMoreInput(before + "\n" + line), open, line)
+        }
+    }
+
     func testCancellationStopsLoops() {
         let (s, _, err) = makeSession()
         s.interpreter.cancellation.cancel()

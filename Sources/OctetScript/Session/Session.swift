@@ -49,6 +49,14 @@ public final class Session {
         return Parser.parse(text, file: "<input>").1.contains { $0.message.hasSuffix("found end of file") }
     }
 
+    /// Whether `line`, continuing a complete statement (`continues(line)`), leaves it open: the
+    /// answer `needsMoreInput(statement + "\n" + line)` gives, found with a one-token stand-in for
+    /// the statement (an `if` for `else`), so a chain of continuation lines is checked in linear time.
+    public static func continuationNeedsMore(_ line: String) -> Bool {
+        let t = line.drop { $0 == " " || $0 == "\t" }
+        return needsMoreInput((t.hasPrefix("else") ? "if x {}" : "x") + "\n" + line)
+    }
+
     /// True when a line starting with `line` continues the statement before it, as in a script:
     /// a leading `|>`, `.method` or `else`.
     public static func continues(_ line: String) -> Bool {
