@@ -127,6 +127,24 @@ public enum AtomicFile {
         try h.write(contentsOf: data)
     }
 
+    /// `path` as the system resolves it: symbolic links followed before `..` is applied
+    /// (`realpath` of the longest existing prefix; the missing rest, which holds no links, appended).
+    static func physicalPath(_ path: String) -> String {
+        let absolute = (path as NSString).isAbsolutePath ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var head = absolute, rest: [String] = []
+        while true {
+            if let r = realpath(head, nil) {
+                defer { free(r) }
+                return (rest.isEmpty ? URL(fileURLWithPath: String(cString: r))
+                        : URL(fileURLWithPath: String(cString: r)).appendingPathComponent(rest.joined(separator: "/"))).standardizedFileURL.path
+            }
+            let parent = (head as NSString).deletingLastPathComponent
+            if parent == head || parent.isEmpty { return URL(fileURLWithPath: absolute).standardizedFileURL.path }
+            rest.insert((head as NSString).lastPathComponent, at: 0)
+            head = parent
+        }
+    }
+
     /// What `writeDirectory` checks before it writes, for callers that refuse a bad target before
     /// any work: `path` is missing, an empty folder, or a previous output. A previous output holds
     /// `marker`, for whose bytes `previousFiles` returns the other paths that output wrote
@@ -138,7 +156,7 @@ public enum AtomicFile {
                                             previousFiles: (Data) -> Set<String>? = { _ in [] }) throws {
         let fm = FileManager.default
         guard !path.isEmpty else { throw OctetTensorError.writeFailed(path: path, reason: "the path is empty") }
-        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let url = URL(fileURLWithPath: physicalPath(path))
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else {
             if (try? fm.destinationOfSymbolicLink(atPath: url.path)) != nil {
@@ -181,7 +199,7 @@ public enum AtomicFile {
                                       _ fill: (String) throws -> Void) throws {
         try checkDirectoryTarget(path, marker: marker, previousFiles: previousFiles)
         let fm = FileManager.default
-        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()  // a link to a previous output stays a link
+        let url = URL(fileURLWithPath: physicalPath(path))  // a link to a previous output stays a link
         var created: [URL] = []  // missing parents, outermost last
         var parent = url.deletingLastPathComponent()
         while !fm.fileExists(atPath: parent.path) { created.append(parent); parent = parent.deletingLastPathComponent() }

@@ -77,6 +77,22 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: root + "/manifest.json", encoding: .utf8), "ours 2")
     }
 
+    /// `..` after a link is taken as the system takes it, after following the link: A/link/../target
+    /// with A/link → B/inner names B/target, whose user file refuses the write.
+    func testDotDotAfterALinkFollowsTheLink() throws {
+        let root = tmp(), fm = FileManager.default
+        defer { try? fm.removeItem(atPath: root) }
+        for d in ["A", "B/inner", "B/target"] { try fm.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true) }
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/B/target/notes.txt"))
+        try fm.createSymbolicLink(atPath: root + "/A/link", withDestinationPath: root + "/B/inner")
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root + "/A/link/../target", marker: "m") { _ in XCTFail("must not be called") }) {
+            XCTAssertTrue("\($0)".contains("holds other files"), "\($0)")
+        }
+        try AtomicFile.writeDirectory(at: root + "/A/link/../fresh", marker: "m") { dir in try Data("1".utf8).write(to: URL(fileURLWithPath: dir + "/m")) }
+        XCTAssertTrue(fm.fileExists(atPath: root + "/B/fresh/m"))
+        XCTAssertFalse(fm.fileExists(atPath: root + "/A/fresh"))
+    }
+
     /// A symbolic link to a previous output stays a link, and the folder it names is replaced; a
     /// link to nothing is refused before any work.
     func testALinkToAPreviousOutputStaysALink() throws {
