@@ -14,7 +14,7 @@ public enum OctetTensorError: Error, CustomStringConvertible, Equatable {
         case .fileNotFound(let p): return "\(p): no such file"
         case .badFile(let p, let r): return "\(p): \(r)"
         case .unsupported(let m): return "unsupported: \(m)"
-        case .writeFailed(let p, let r): return "\(p): cannot write: \(r)"
+        case .writeFailed(let p, let r): return p.isEmpty ? "cannot write: \(r)" : "\(p): cannot write: \(r)"
         }
     }
 }

@@ -151,8 +151,8 @@ struct U8Transform {
         guard parts.count == 2, p.count == 2 else {
             throw ValidationError("--u8 expects two numbers 'offset,scale' (e.g. 127,128), got '\(text)'")
         }
-        guard p[0].isFinite, p[1].isFinite, p[1] != 0 else {
-            throw ValidationError("--u8 '\(text)': the offset must be finite and the scale finite and non-zero")
+        guard p[0].isFinite, p[1].isFinite, p[1] != 0, ((255 + abs(p[0])) / abs(p[1])).isFinite else {
+            throw ValidationError("--u8 '\(text)': the offset must be finite and the scale finite, non-zero and large enough that (u8 − offset) / scale stays finite")
         }
         return U8Transform(offset: p[0], scale: p[1])
     }

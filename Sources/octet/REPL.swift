@@ -92,7 +92,9 @@ final class REPL {
     /// Handles a `:command`; returns false for :quit.
     func command(_ text: String) -> Bool {
         let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
-        let name = parts[0], argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        let name = parts[0]
+        var argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        if argument.count >= 2, argument.hasPrefix("\""), argument.hasSuffix("\"") { argument = String(argument.dropFirst().dropLast()) }  // :save "my file.octet"
         switch name {
         case ":quit", ":q": return false
         case ":help": help(argument)

@@ -156,11 +156,12 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(svg.contains("height=\"270.00\""), svg)
     }
 
-    /// A NaN or ±∞ breaks a line into runs; a bar chart keeps every label and writes the value of
-    /// a bar it cannot draw.
+    /// A NaN or ±∞ breaks a line into runs (a point alone becomes a dot); a bar chart keeps every
+    /// label and writes the value of a bar it cannot draw.
     func testNonFiniteValuesInPlots() {
         let line = SVGWriter.render(Plot(.line([.init(name: "", xs: [0, 1, 2, 3], ys: [1, .nan, 3, 4])]), title: "l"))
-        XCTAssertEqual(line.components(separatedBy: "<polyline").count - 1, 2, line)
+        XCTAssertEqual(line.components(separatedBy: "<polyline").count - 1, 1, line)  // points 2 and 3
+        XCTAssertEqual(line.components(separatedBy: "<circle").count - 1, 1, line)    // point 0, alone
         let bars = SVGWriter.render(Plot(.bar(labels: ["a", "b"], values: [.nan, .infinity]), title: "b"))
         XCTAssertTrue(bars.contains(">a</text>") && bars.contains(">b</text>"), bars)
         XCTAssertTrue(bars.contains(">nan</text>") && bars.contains(">inf</text>"), bars)

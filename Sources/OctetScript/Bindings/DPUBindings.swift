@@ -56,7 +56,7 @@ enum DPUBindings {
             let p = try ProgramValue.receiver(a, 0)
             let x = try DataInput.from(a, 1, interp).all()
             let dir = try a.string(2)
-            guard !dir.isEmpty else { throw a.fail(2, "the folder path is empty") }
+            guard !dir.isEmpty else { throw a.fail(2, "the path is empty") }
             // GoldenDump creates missing folders itself and removes them again when the run fails.
             let folder = interp.resolvePath(dir)
             if let read = interp.readFile(within: folder) {

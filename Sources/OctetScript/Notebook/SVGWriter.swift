@@ -124,7 +124,12 @@ public enum SVGWriter {
                 if x.isFinite && y.isFinite { runs[runs.count - 1].append("\(n(f.px(x))),\(n(f.py(y)))") } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
             }
             for pts in runs where !pts.isEmpty {
-                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
+                if pts.count == 1 {  // a point alone between breaks: a dot, as a one-point line draws nothing
+                    let xy = pts[0].split(separator: ",")
+                    s += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"2.5\" fill=\"\(color)\"/>\n"
+                } else {
+                    s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
+                }
             }
             if !line.name.isEmpty {
                 s += text(width - right - 4, top + 12 + Double(i) * 13, line.name, anchor: "end").replacingOccurrences(of: "<text ", with: "<text fill=\"\(color)\" ")
