@@ -146,9 +146,8 @@ public enum CalibrationData {
                 throw OctetQuantError.calibrationShape(input: input.name, expected: [m] + expected.dropFirst(), got: t.shape)
             }
             n = t.shape[0]
-            let per = t.count / t.shape[0]
-            if let bad = t.withFloats({ p in p.firstIndex { !$0.isFinite } }) {
-                throw OctetQuantError.nonFiniteCalibrationData(input: input.name, sample: bad / per)
+            if let bad = t.firstNonFinite() {
+                throw OctetQuantError.nonFiniteCalibrationData(input: input.name, sample: bad.sample)
             }
         }
         guard let count = n else { throw OctetQuantError.emptyCalibrationSet }

@@ -97,10 +97,9 @@ struct ReportData {
     ///   (every SQNR would be NaN).
     init(_ q: QuantizedModel, _ feeds: [String: Tensor], samples: Int) throws {
         let n = Swift.min(try QuantizedModel.sampleCount(feeds, q.graph), Swift.max(samples, 1))
-        for (name, t) in feeds.sorted(by: { $0.key < $1.key }) where t.dtype == .float32 && t.rank > 0 && t.shape[0] > 0 {
-            let per = t.count / t.shape[0]
-            if let bad = t.withFloats({ p in p.prefix(n * per).firstIndex { !$0.isFinite } }) {
-                throw OctetQuantError.nonFiniteCalibrationData(input: name, sample: bad / Swift.max(per, 1))
+        for (name, t) in feeds.sorted(by: { $0.key < $1.key }) {
+            if let bad = t.firstNonFinite(), bad.sample < n {
+                throw OctetQuantError.nonFiniteCalibrationData(input: name, sample: bad.sample)
             }
         }
         let b = CalibrationBatches(feeds: feeds, count: n, batchSize: q.batchSize)

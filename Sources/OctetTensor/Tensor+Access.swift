@@ -86,3 +86,13 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// The sample (index along axis 0 of [N, …]) and value of the first NaN or ±∞ of a float32
+    /// tensor; nil for other dtypes, an empty tensor or finite values.
+    public func firstNonFinite() -> (sample: Int, value: Float)? {
+        guard dtype == .float32, count > 0 else { return nil }
+        let per = Swift.max(1, count / Swift.max(1, shape.first ?? 1))
+        return withFloats { p in p.firstIndex { !$0.isFinite }.map { (sample: $0 / per, value: p[$0]) } }
+    }
+}

@@ -117,15 +117,9 @@ enum CLI {
 
     static func warnNonFinite(_ feeds: [String: Tensor], source: String) {
         for (name, t) in feeds.sorted(by: { $0.key < $1.key }) {
-            guard let sample = firstNonFiniteSample(t) else { continue }
-            FileHandle.standardError.write(Data("warning: \(source): input '\(name)' has NaN/Inf values (first in sample \(sample))\n".utf8))
+            guard let bad = t.firstNonFinite() else { continue }
+            FileHandle.standardError.write(Data("warning: \(source): input '\(name)' has NaN/Inf values (first in sample \(bad.sample))\n".utf8))
         }
-    }
-
-    /// The sample [N, …] of float32 `t` holding its first NaN or ±∞, or nil.
-    static func firstNonFiniteSample(_ t: Tensor) -> Int? {
-        guard t.dtype == .float32, t.count > 0, let i = t.withFloats({ p in p.firstIndex { !$0.isFinite } }) else { return nil }
-        return i / max(1, t.count / max(1, t.shape.first ?? 1))
     }
 }
 

@@ -112,8 +112,8 @@ struct ExportCommand: ParsableCommand {
                 throw DataError("\(path): input '\(name)' holds \(t.dtype) values, not float32"
                     + (t.dtype == .uint8 ? "; give --u8 OFFSET,SCALE to convert raw uint8 images" : ""))
             }
-            if calibration, let sample = CLI.firstNonFiniteSample(t) {
-                throw DataError("\(path): input '\(name)' has NaN/Inf values (first in sample \(sample)); calibration needs finite data")
+            if calibration, let bad = t.firstNonFinite() {
+                throw DataError("\(path): input '\(name)' has NaN/Inf values (first in sample \(bad.sample)); calibration needs finite data")
             }
         }
         return feeds

@@ -54,7 +54,8 @@ enum DPUBindings {
         Builtin("dump", ["program", "x", "dir"],
                 doc: "Golden dump: runs the program on `x` and writes every instruction's int8 output (.bin + .npy), int8 parameters, float outputs and manifest.json to `dir`.") { a, interp in
             let p = try ProgramValue.receiver(a, 0)
-            let x = try DataInput.from(a, 1, interp).all()
+            let data = try DataInput.from(a, 1, interp), x = try data.all()
+            if let bad = x.firstNonFinite() { interp.warn("\(data.name) has NaN/Inf values (first in sample \(bad.sample))") }
             let dir = try a.string(2)
             guard !dir.isEmpty else { throw a.fail(2, "the path is empty") }
             // GoldenDump creates missing folders itself and removes them again when the run fails.

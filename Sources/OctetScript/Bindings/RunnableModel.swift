@@ -29,15 +29,25 @@ extension RunnableModel {
 
     /// Outputs for every sample of `data`, run in chunks of `chunk` samples with progress and
     /// cancellation between chunks; concatenated along axis 0. `output` names the output (nil: the first).
+    /// NaN or ±∞ inputs run (as the CLI runs them) with one warning line in the output.
     func outputs(_ data: DataInput, _ interp: Interpreter, chunk: Int = 100, output: String? = nil) throws -> Tensor {
         let n = data.count
         let steps = (n + chunk - 1) / chunk
-        if steps == 1 { return try forward(try data.samples(0..<n, as: inputDType), output: output) }
+        var warned = false
+        func batch(_ range: Range<Int>) throws -> Tensor {
+            let x = try data.samples(range, as: inputDType)
+            if !warned, let bad = x.firstNonFinite() {
+                warned = true
+                interp.warn("\(data.name) has NaN/Inf values (first in sample \(range.lowerBound + bad.sample))")
+            }
+            return try forward(x, output: output)
+        }
+        if steps == 1 { return try batch(0..<n) }
         return try interp.withProgress("run \(runLabel)", total: steps) { step in
             var parts: [Tensor] = []
             for s in 0..<steps {
                 let lo = s * chunk
-                parts.append(try forward(try data.samples(lo..<min(n, lo + chunk), as: inputDType), output: output))
+                parts.append(try batch(lo..<min(n, lo + chunk)))
                 try step()
             }
             return try TensorBatch.concat(parts)

@@ -40,6 +40,9 @@ public final class Interpreter {
     /// Files this interpreter wrote (its own outputs, which it may replace even after reading them).
     var writtenFiles: [String] = []
 
+    /// A `warning:` line in the script's output (as the CLI writes them to stderr): the run goes on.
+    func warn(_ message: String) { output("warning: \(message)\n") }
+
     /// Records `path` (absolute) as read.
     func noteRead(_ path: String) { if !readFiles.contains(path) { readFiles.append(path) } }
 

@@ -105,7 +105,7 @@ extension Dataset {
             if preprocessing != nil {
                 throw DatasetError.badPreprocessing(source: name, reason: "float32 samples are used as stored; preprocessing applies to uint8 images")
             }
-            if let (i, v) = Self.firstNonFinite(samples) { throw DatasetError.nonFinite(source: name, sample: i, value: v) }
+            if let bad = samples.firstNonFinite() { throw DatasetError.nonFinite(source: name, sample: bad.sample, value: bad.value) }
             storage = .floats(samples)
         case .uint8:
             let p = preprocessing ?? ImagePreprocessing()
@@ -131,14 +131,5 @@ extension Dataset {
         }
         if c == 1, p.color == .bgr { throw fail("BGR order needs 3 channels; the images have 1") }
         return (c, c == 3 ? p.channels : 1)
-    }
-
-    /// Index of the first sample holding NaN or ±Inf, and that value.
-    static func firstNonFinite(_ t: Tensor) -> (Int, Float)? {
-        let per = t.count / t.shape[0]
-        return t.withFloats { buf -> (Int, Float)? in
-            for i in 0..<buf.count where !buf[i].isFinite { return (i / per, buf[i]) }
-            return nil
-        }
     }
 }
