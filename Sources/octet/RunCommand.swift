@@ -12,7 +12,7 @@ struct RunCommand: ParsableCommand {
 
     @Argument(help: "The script to run (.octet).") var file: String
     @Option(help: "Write a Markdown notebook (cells, output, SVG plots beside it).") var notebook: String?
-    @Option(parsing: .unconditional, help: "Seed for the random generator (default 0).") var seed: Int = 0
+    @Option(parsing: .unconditional, help: "Seed for the random generator, 0…2^64 − 1 (default 0); a notebook records it.") var seed: UInt64 = 0
 
     func run() throws {
         var isDir: ObjCBool = false
@@ -24,7 +24,7 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("octet: --notebook \(notebook) is a folder; give the Markdown file's path\n".utf8))
             throw ExitCode(ScriptRunner.ExitCode.usage)
         }
-        let file = self.file, notebook = self.notebook, seed = UInt64(bitPattern: Int64(self.seed))
+        let file = self.file, notebook = self.notebook, seed = self.seed
         let code = Interpreter.onLargeStack { () -> Int32 in
             // A notebook written to stdout gets the script's printed output in its cells; the echo goes to stderr.
             let toStdout = notebook.flatMap(AtomicFile.descriptor) == 1
