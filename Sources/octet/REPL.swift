@@ -13,6 +13,8 @@ final class REPL {
     var editor: LineEditor?
     /// Whether a line of piped input was read (a byte order mark can only open the first).
     var readAny = false
+    /// Lines after a lone CR in the last line read.
+    var queued: [String] = []
     /// Errors reported so far (a class so the session's reporter can count them).
     final class ErrorCount { var value = 0 }
     let errors = ErrorCount()
@@ -80,13 +82,18 @@ final class REPL {
         }
     }
 
-    /// The next line; a byte order mark opening piped input is dropped, as `octet run` drops it.
+    /// The next line; a byte order mark opening piped input is dropped, as `octet run` drops it,
+    /// and a lone CR ends a line, as in scripts.
     func read(prompt: String) -> String? {
         if let editor { return editor.readLine(prompt: prompt) }
+        if !queued.isEmpty { return queued.removeFirst() }
         guard var line = Swift.readLine(strippingNewline: true) else { return nil }
         if !readAny, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
         readAny = true
-        return line
+        var parts = line.unicodeScalars.split(separator: "\r", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+        if parts.count > 1, parts.last == "" { parts.removeLast() }
+        queued = Array(parts.dropFirst())
+        return parts.first ?? ""
     }
 
     /// Handles a `:command`; returns false for :quit.
