@@ -73,6 +73,9 @@ struct RecoverCommand: ParsableCommand {
             if reference.isEmpty && labels == nil {
                 FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
             }
+            guard m.inputs.count == 1 else {
+                throw DataError("\(model): recover needs a model with one input; it has \(m.inputs.count)")
+            }
             let name = m.inputs[0].name
             var calibX = try load(calib, input: name, of: m, calibration: true)
             if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
