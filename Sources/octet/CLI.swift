@@ -131,7 +131,7 @@ struct DataError: Error, CustomStringConvertible {
 }
 
 /// `--u8 offset,scale`: uint8 samples become x = (u8 − offset) / scale (how the shared data's
-/// images are preprocessed), for `recover`, `deploy` and `export`.
+/// images are preprocessed), for `deploy`, `export`, `recover`, `bench` and `dump`.
 struct U8Transform {
     var offset: Float
     var scale: Float
@@ -151,7 +151,7 @@ struct U8Transform {
         return U8Transform(offset: p[0], scale: p[1])
     }
 
-    /// - Throws: `ValidationError` when `t` (read from `path`) is not uint8.
+    /// - Throws: `DataError` when `t` (read from `path`) is not uint8.
     func apply(_ t: Tensor, path: String) throws -> Tensor {
         guard t.dtype == .uint8 else { throw DataError("--u8: \(path) holds \(t.dtype) values, not uint8") }
         return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - offset) / scale })
