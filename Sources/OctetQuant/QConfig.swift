@@ -34,7 +34,7 @@ public struct QConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
-    /// Option names accepted by `init(options:)`.
+    /// Checks that every excluded node and op type exists in `graph`.
     /// - Throws: `OctetQuantError.invalidParameter` for an excluded node or op type `graph` does not have.
     public func checkExclusions(in graph: Graph) throws {
         let names = Set(graph.nodes.map(QuantPlan.key)), ops = Set(graph.nodes.map(\.opType))
@@ -46,6 +46,7 @@ public struct QConfig: Sendable, Codable, Equatable {
         }
     }
 
+    /// Option names accepted by `init(options:)`.
     public static let optionNames = ["weight_observer", "activation_observer", "weight_bits", "bias_bits",
                                      "activation_bits", "bits", "per_channel", "scale_type", "asymmetric",
                                      "weight_round", "activation_round", "exclude_nodes", "exclude_ops",

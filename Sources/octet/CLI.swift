@@ -51,7 +51,6 @@ enum CLI {
         }
     }
 
-    /// Checked before any work: the `--option name=value` list parses into a configuration.
     /// After loading (a usage error, exit 64): the options' excluded nodes and op types exist in `m`.
     static func checkOptions(_ options: [String], for m: Model) throws {
         do { try ExportCommand.config(options).checkExclusions(in: m.graph) } catch let e as ValidationError { throw e } catch {
@@ -71,6 +70,7 @@ enum CLI {
         }
     }
 
+    /// Checked before any work: the `--option name=value` list parses into a configuration.
     static func checkOptions(_ options: [String]) throws {
         do { _ = try ExportCommand.config(options) } catch let e as ValidationError { throw e } catch {
             throw ValidationError("--option: \(error)")
@@ -97,8 +97,6 @@ enum CLI {
         }
     }
 
-    /// Warns on stderr when float inputs hold NaN or ±∞ (they run, but quantize to a clamp
-    /// value and rarely mean what was intended), naming the input and the first bad sample.
     /// Prints the quantizer's warnings (a semantics change such as LeakyRelu's alpha replaced by
     /// the DPU's 26/256) to stderr, one `warning:` line each.
     static func warnQuantization(_ q: QuantizedModel) {
@@ -115,6 +113,8 @@ enum CLI {
         }
     }
 
+    /// Warns on stderr when float inputs hold NaN or ±∞ (they run, but quantize to a clamp
+    /// value and rarely mean what was intended), naming the input and the first bad sample.
     static func warnNonFinite(_ feeds: [String: Tensor], source: String) {
         for (name, t) in feeds.sorted(by: { $0.key < $1.key }) {
             guard let bad = t.firstNonFinite() else { continue }

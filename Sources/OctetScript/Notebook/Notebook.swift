@@ -67,12 +67,6 @@ public struct Notebook {
         return "\(fence)\(info)\n\(text)\n\(fence)\n\n"
     }
 
-    /// Writes the notebook and its SVG files atomically; SVGs go beside `path`. A missing
-    /// output folder is created. Into a device or FIFO (e.g. /dev/stdout) the SVGs are embedded
-    /// in the Markdown instead, so nothing is written beside it.
-    /// - Parameter protected: the input file a path names, if any (`Interpreter.readFile(at:)`);
-    ///   nothing is written when the notebook or one of its SVGs would replace one.
-    /// - Throws: `SessionError.wouldReplaceSource`, or `OctetTensorError.writeFailed`.
     /// A plot title as Markdown image alt text: one line, brackets and backslashes escaped, so the
     /// link stays one image whatever the title holds.
     static func altText(_ title: String) -> String {
@@ -85,6 +79,12 @@ public struct Notebook {
         }
     }
 
+    /// Writes the notebook and its SVG files atomically; SVGs go beside `path`. A missing
+    /// output folder is created. Into a device or FIFO (e.g. /dev/stdout) the SVGs are embedded
+    /// in the Markdown instead, so nothing is written beside it.
+    /// - Parameter protected: the input file a path names, if any (`Interpreter.readFile(at:)`);
+    ///   nothing is written when the notebook or one of its SVGs would replace one.
+    /// - Throws: `SessionError.wouldReplaceSource`, or `OctetTensorError.writeFailed`.
     public func write(to path: String, protected: (String) -> String? = { _ in nil }) throws {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingPathExtension().lastPathComponent
