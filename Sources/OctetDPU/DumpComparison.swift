@@ -46,12 +46,20 @@ extension GoldenDump {
     }
 
     /// Compares the int8 node outputs of two dumps (matched by node and tensor name), in the
-    /// execution order of `a`. - Throws: `OctetDPUError.badDump` for a missing manifest or file.
-    /// Nodes of `b` that `a` lacks follow, each counted as missing.
+    /// execution order of `a`. Nodes of `b` that `a` lacks follow, each counted as missing.
+    /// - Throws: `OctetDPUError.badDump` for a missing manifest or file, and for dumps that cannot
+    ///   be compared: inputs of different shapes, or no node output in common.
     public static func compare(_ a: String, _ b: String) throws -> DumpComparison {
         let ma = try manifest(a), mb = try manifest(b)
         try checkEntries(ma, a)
         try checkEntries(mb, b)
+        if ma.inputShapes != mb.inputShapes {
+            throw OctetDPUError.badDump(path: b, reason: "its inputs have other shapes than \(a)'s (\(mb.inputShapes.sorted { $0.key < $1.key }) vs \(ma.inputShapes.sorted { $0.key < $1.key })): not comparable")
+        }
+        let keysA = Set(ma.nodes.map { $0.node + "\u{0}" + $0.tensor })
+        if !ma.nodes.isEmpty, !mb.nodes.contains(where: { keysA.contains($0.node + "\u{0}" + $0.tensor) }) {
+            throw OctetDPUError.badDump(path: b, reason: "no node output in common with \(a) (dumps of different models?): not comparable")
+        }
         var byKey: [String: DumpEntry] = [:]
         for e in mb.nodes { byKey[e.node + "\u{0}" + e.tensor] = e }
         var results: [DumpComparison.NodeResult] = []
@@ -74,8 +82,7 @@ extension GoldenDump {
             }
             results.append(r)
         }
-        let inA = Set(ma.nodes.map { $0.node + "\u{0}" + $0.tensor })
-        for (e, count) in zip(mb.nodes, countsB) where !inA.contains(e.node + "\u{0}" + e.tensor) {
+        for (e, count) in zip(mb.nodes, countsB) where !keysA.contains(e.node + "\u{0}" + e.tensor) {
             results.append(DumpComparison.NodeResult(node: e.node, tensor: e.tensor, mismatches: count, count: count, note: "missing in \(a)"))
         }
         return DumpComparison(nodes: results)

@@ -51,20 +51,13 @@ public final class Emulator: @unchecked Sendable {
     public func run(_ feeds: [String: Tensor], capture: Bool = false, timing: ((Instruction, UInt64) -> Void)? = nil) throws
         -> (outputs: [String: Tensor], tensors: [String: DPUTensor]) {
         let n = try sampleCount(feeds)
-        let b = program.batchSize
         var parts: [[String: Tensor]] = [], caught: [String: [Tensor]] = [:], fps: [String: Int] = [:]
-        var start = 0
-        while start < n {
-            let count = min(b, n - start)
-            var chunk: [String: Tensor] = [:]
-            for (k, t) in feeds { chunk[k] = TensorBatch.slice(t, start: start, count: count, padTo: b) }
-            let trim = { (t: Tensor) in count < b && t.rank > 0 && t.shape[0] == b ? TensorBatch.slice(t, start: 0, count: count, padTo: count) : t }
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: program.batchSize) { chunk, trim in
             let out = try runChunk(chunk, timing: timing) { name, t, f in
                 guard capture else { return }
                 caught[name, default: []].append(trim(t)); fps[name] = f
             }
             parts.append(out.mapValues(trim))
-            start += count
         }
         var outputs: [String: Tensor] = [:]
         for o in graph.outputs { outputs[o.name] = try TensorBatch.concat(parts.map { $0[o.name]! }) }

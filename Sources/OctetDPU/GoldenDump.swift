@@ -73,8 +73,9 @@ public enum GoldenDump {
     @discardableResult
     public static func write(_ program: Program, feeds: [String: Tensor], to dir: String,
                              threads: Int = KernelConfig.threads) throws -> DumpManifest {
-        let run = try Emulator(program: program, threads: threads).run(feeds, capture: true)
-        let floats = try floatOutputs(program, feeds)
+        let emulator = try Emulator(program: program, threads: threads)
+        let run = try emulator.run(feeds, capture: true)
+        let floats = try floatOutputs(program, feeds, samples: try emulator.sampleCount(feeds))
         var manifest = DumpManifest(target: program.target, inputShapes: feeds.mapValues(\.shape), nodes: [], parameters: [])
         try AtomicFile.writeDirectory(at: dir, marker: "manifest.json", previousFiles: previousFiles) { tmp in
             let fm = FileManager.default
@@ -108,14 +109,19 @@ public enum GoldenDump {
         return manifest
     }
 
-    /// Float32 output of every node of the program's float graph.
-    static func floatOutputs(_ p: Program, _ feeds: [String: Tensor]) throws -> [String: Tensor] {
-        var out: [String: Tensor] = [:]
+    /// Float32 output of every node of the program's float graph on `n` samples (run in chunks of
+    /// the program's batch size, as the emulator runs them).
+    static func floatOutputs(_ p: Program, _ feeds: [String: Tensor], samples n: Int) throws -> [String: Tensor] {
+        var parts: [String: [Tensor]] = [:]
         let exec = try Executor(graph: p.graph)
-        _ = try exec.run(feeds) { _, node, outputs in
-            for (name, t) in zip(node.outputs, outputs) where t.dtype == .float32 { out[name] = t }
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: p.batchSize) { chunk, trim in
+            var seen: [String: Tensor] = [:]
+            _ = try exec.run(chunk) { _, node, outputs in
+                for (name, t) in zip(node.outputs, outputs) where t.dtype == .float32 { seen[name] = t }
+            }
+            for (name, t) in seen { parts[name, default: []].append(trim(t)) }
         }
-        return out
+        return try parts.mapValues(TensorBatch.concat)
     }
 
     static func writeInt8(_ t: Tensor, _ base: String) throws {

@@ -78,15 +78,8 @@ public final class Model: @unchecked Sendable {
         let n = try validate(feeds)
         if n == batchSize { return try executor.run(feeds, hook: hook) }
         var parts: [[String: Tensor]] = []
-        var start = 0
-        while start < n {
-            let count = min(batchSize, n - start)
-            var chunk: [String: Tensor] = [:]
-            for (k, t) in feeds { chunk[k] = TensorBatch.slice(t, start: start, count: count, padTo: batchSize) }
-            var out = try executor.run(chunk, hook: hook)
-            if count < batchSize { for (k, t) in out { out[k] = TensorBatch.slice(t, start: 0, count: count, padTo: count) } }
-            parts.append(out)
-            start += count
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk, trim in
+            parts.append(try executor.run(chunk, hook: hook).mapValues(trim))
         }
         var result: [String: Tensor] = [:]
         for o in graph.outputs { result[o.name] = try TensorBatch.concat(parts.map { $0[o.name]! }) }

@@ -38,6 +38,22 @@ public enum TensorBatch {
         }
     }
 
+    /// Cuts `feeds` (every tensor [n, …]) into chunks of `batchSize` samples, the last one
+    /// zero-padded, and calls `body` with each chunk and `trim`, which cuts a tensor computed
+    /// from the chunk ([batchSize, …]) back to the chunk's real samples (others pass unchanged).
+    /// This is how a graph specialised to a batch size runs a batch of any size.
+    public static func forEachChunk(_ feeds: [String: Tensor], samples n: Int, batchSize b: Int,
+                                    _ body: (_ chunk: [String: Tensor], _ trim: (Tensor) -> Tensor) throws -> Void) rethrows {
+        var start = 0
+        while start < n {
+            let count = min(b, n - start)
+            var chunk: [String: Tensor] = [:]
+            for (k, t) in feeds { chunk[k] = slice(t, start: start, count: count, padTo: b) }
+            try body(chunk) { t in count < b && t.rank > 0 && t.shape[0] == b ? slice(t, start: 0, count: count, padTo: count) : t }
+            start += count
+        }
+    }
+
     /// `t` [N, C, H, W] (float32) with the samples whose flag is set mirrored left to right
     /// (each row's W values reversed); the others are copied unchanged.
     /// - Throws: `OctetTensorError.shapeMismatch` unless `t` is float32 of rank 4 with one flag per sample.

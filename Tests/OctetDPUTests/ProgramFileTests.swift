@@ -148,6 +148,36 @@ final class ProgramFileTests: XCTestCase {
         try Data("keep".utf8).write(to: URL(fileURLWithPath: dir + "/other/notes.txt"))
         XCTAssertThrowsError(try GoldenDump.write(p, feeds: ["x": HandBuiltChainTests.x], to: dir + "/other"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/other"), ["notes.txt"])
+        // Not comparable: inputs of other shapes, or no node output in common.
+        var otherInput = try GoldenDump.manifest(a)
+        otherInput.inputShapes["x"] = [2, 1, 2, 2]
+        try JSONEncoder().encode(otherInput).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("its inputs have other shapes") && "\($0)".contains("not comparable"), "\($0)") }
+        var renamed = try GoldenDump.manifest(a)
+        for i in renamed.nodes.indices { renamed.nodes[i].node += "_other" }
+        try JSONEncoder().encode(renamed).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("no node output in common"), "\($0)") }
+    }
+
+    /// A batch larger than the program's batch size is dumped in chunks, the float twins too
+    /// (a graph with a fixed batch of 1 cannot run 3 samples at once): each sample's files are
+    /// those of its own dump.
+    func testDumpOfSeveralSamplesMatchesOneSampleDumps() throws {
+        let p = try program()
+        XCTAssertEqual(p.batchSize, 1)
+        let x = HandBuiltChainTests.x
+        let samples = [x, Tensor(shape: x.shape, floats: x.floats.map { -$0 }), Tensor(shape: x.shape, floats: x.floats.map { $0 * 0.5 })]
+        let m = try GoldenDump.write(p, feeds: ["x": try TensorBatch.concat(samples)], to: dir + "/three")
+        XCTAssertEqual(m.inputShapes["x"], [3, 1, 2, 2])
+        for (k, sample) in samples.enumerated() {
+            try GoldenDump.write(p, feeds: ["x": sample], to: dir + "/one\(k)")
+            for e in m.nodes {
+                let all = try NPY.read(path: dir + "/three/int8/\(e.node).npy"), one = try NPY.read(path: dir + "/one\(k)/int8/\(e.node).npy")
+                XCTAssertEqual(TensorBatch.slice(all, start: k, count: 1, padTo: 1), one, "\(e.node) sample \(k)")
+                let allF = try NPY.read(path: dir + "/three/float/\(e.node).npy"), oneF = try NPY.read(path: dir + "/one\(k)/float/\(e.node).npy")
+                XCTAssertEqual(TensorBatch.slice(allF, start: k, count: 1, padTo: 1), oneF, "\(e.node) float sample \(k)")
+            }
+        }
     }
 
     /// A stored shift that its fix positions do not give, an unknown target, and an impossible
