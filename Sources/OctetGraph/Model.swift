@@ -19,10 +19,14 @@ public final class Model: @unchecked Sendable {
     /// Loads an ONNX model. `batchSize` gives symbolic leading dimensions a value
     /// (default 1); other symbolic dimensions must be given through `dims`.
     /// - Throws: the importer's errors, `OctetGraphError.symbolicDim` for an unresolved
-    ///   dimension, `.unsupportedOp` naming the node.
+    ///   dimension, `.unsupportedOp` naming the node; each names the file (`.inModel`).
     public static func load(path: String, batchSize: Int = 1, dims: [String: Int] = [:]) throws -> Model {
-        let g = try ONNXImporter.load(path: path)
-        return try Model(graph: g, path: path, batchSize: batchSize, dims: dims)
+        do {
+            let g = try ONNXImporter.load(path: path)
+            return try Model(graph: g, path: path, batchSize: batchSize, dims: dims)
+        } catch let e as OctetGraphError {
+            throw e.naming(path)
+        }
     }
 
     /// The largest batch a model is run at (each run is cut into chunks of it).

@@ -12,6 +12,13 @@ public enum OctetGraphError: Error, CustomStringConvertible {
     case inputMismatch(String)
     case symbolicDim(input: String, dim: String)
     case execution(node: String, reason: String)
+    /// An error found while loading the model file `path`.
+    indirect case inModel(path: String, OctetGraphError)
+
+    /// This error naming the model file `path`, unless its message already does.
+    func naming(_ path: String) -> OctetGraphError {
+        description.contains(path) ? self : .inModel(path: path, self)
+    }
 
     public var description: String {
         switch self {
@@ -24,8 +31,9 @@ public enum OctetGraphError: Error, CustomStringConvertible {
         case .missingInput(let n, let t): return "node \(n): input tensor '\(t)' is not produced by any node, input or initializer"
         case .inputMismatch(let m): return m
         case .symbolicDim(let i, let d):
-            return "input '\(i)': dimension '\(d)' is symbolic; give it a value (e.g. --batch) at load"
+            return "input '\(i)': dimension '\(d)' is symbolic; models run at fixed sizes, and only the batch axis is set at load: fix this one in the model"
         case .execution(let n, let r): return "node \(n): \(r)"
+        case .inModel(let p, let e): return "\(p): \(e)"
         }
     }
 }

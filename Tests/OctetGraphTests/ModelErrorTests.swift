@@ -9,6 +9,14 @@ final class ModelErrorTests: XCTestCase {
         do { try body(); return "no error" } catch { return "\(error)" }
     }
 
+    /// The error loading `proto` gives, without the file name it must hold.
+    func loadError(_ proto: Onnx_ModelProto, batchSize: Int = 1, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = try ModelBuilder.write(proto)
+        let m = message { _ = try Model.load(path: path, batchSize: batchSize) }
+        guard m.contains("\(path): ") else { XCTFail("not naming \(path): \(m)", file: file, line: line); return m }
+        return m.replacingOccurrences(of: "\(path): ", with: "")
+    }
+
     func testMissingFile() {
         let m = message { _ = try Model.load(path: "/nonexistent/model.onnx") }
         XCTAssertEqual(m, "/nonexistent/model.onnx: no such file")
@@ -53,21 +61,21 @@ final class ModelErrorTests: XCTestCase {
 
     func testModelWithoutOutputs() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [])
-        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        let m = try loadError(proto)
         XCTAssertTrue(m.contains("the model has no outputs"), m)
     }
 
     func testUnsupportedOpNamesNodeOpAndOpset() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Det", ["x"], ["y"], name: "my_det")],
                                        inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1])])
-        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        let m = try loadError(proto)
         XCTAssertEqual(m, "node my_det: unsupported operator Det (opset 13)")
     }
 
     func testUnsupportedOpset() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
                                        outputs: [ModelBuilder.valueInfo("y", [1, 2])], opset: 5)
-        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        let m = try loadError(proto)
         XCTAssertTrue(m.contains("opset 5 is not supported"), m)
     }
 
@@ -84,7 +92,7 @@ final class ModelErrorTests: XCTestCase {
                                        inputs: [ModelBuilder.valueInfo("x", ["batch", "width"])], outputs: [ModelBuilder.valueInfo("y", ["batch", "width"])])
         let path = try ModelBuilder.write(proto)
         let m = message { _ = try Model.load(path: path) }
-        XCTAssertEqual(m, "input 'x': dimension 'width' is symbolic; give it a value (e.g. --batch) at load")
+        XCTAssertEqual(m, "\(path): input 'x': dimension 'width' is symbolic; models run at fixed sizes, and only the batch axis is set at load: fix this one in the model")
         let ok = try Model.load(path: path, dims: ["width": 3])
         XCTAssertEqual(try ok.run(Tensor(shape: [2, 3], floats: [-1, 2, -3, 4, -5, 6])).floats, [0, 2, 0, 4, 0, 6])
     }
@@ -94,7 +102,7 @@ final class ModelErrorTests: XCTestCase {
         let conv = ModelBuilder.node("Conv", ["x", "w"], ["y"], name: "bad_conv", attrs: [ModelBuilder.ints("strides", [0, 1])])
         let proto = ModelBuilder.model(nodes: [conv], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
                                        outputs: [ModelBuilder.valueInfo("y", [1, 1, 2, 2])], initializers: [w])
-        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        let m = try loadError(proto)
         XCTAssertEqual(m, "node bad_conv (Conv): attribute 'strides': expected two values in 1...1048576, got [0, 1]")
     }
 
@@ -102,15 +110,38 @@ final class ModelErrorTests: XCTestCase {
         let w = ModelBuilder.tensor("w", [2, 2], [1, 2, 3])
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("MatMul", ["x", "w"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
                                        outputs: [ModelBuilder.valueInfo("y", [1, 2])], initializers: [w])
-        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        let m = try loadError(proto)
         XCTAssertEqual(m, "invalid model: tensor 'w': shape [2, 2] needs 4 elements, data has 3")
     }
 
     func testMissingProducer() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "ghost"], ["y"], name: "add")],
                                        inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])])
-        let m = message { _ = try Model.load(path: try ModelBuilder.write(proto)) }
+        let m = try loadError(proto)
         XCTAssertEqual(m, "node add (Add): input tensor 'ghost' is not produced by any node, input or initializer")
+    }
+
+    /// A cycle, and an If whose branches read the outer graph's tensors, are each named for what
+    /// they are.
+    func testCyclesDuplicateOutputsAndSubgraphs() throws {
+        let cycle = ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "b"], ["a"], name: "n1"),
+                                               ModelBuilder.node("Relu", ["a"], ["b"], name: "n2"),
+                                               ModelBuilder.node("Relu", ["a"], ["y"], name: "n3")],
+                                       inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])])
+        XCTAssertEqual(try loadError(cycle), "invalid model: node n1 (Add) depends on its own output through 'a': the graph has a cycle")
+        func branch(_ op: String) -> Onnx_AttributeProto {
+            var g = Onnx_GraphProto()
+            g.name = op; g.node = [ModelBuilder.node(op, ["x"], ["\(op)_out"])]
+            g.output = [ModelBuilder.valueInfo("\(op)_out", [1, 2])]
+            var a = Onnx_AttributeProto(); a.name = op == "Neg" ? "then_branch" : "else_branch"; a.type = .graph; a.g = g
+            return a
+        }
+        let cond = ModelBuilder.tensor("c", [], [1])
+        var condBool = cond; condBool.dataType = Int32(Onnx_TensorProto.DataType.bool.rawValue); condBool.floatData = []; condBool.int32Data = [1]
+        let iff = ModelBuilder.model(nodes: [ModelBuilder.node("If", ["c"], ["y"], name: "choose", attrs: [branch("Neg"), branch("Relu")])],
+                                     inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])],
+                                     initializers: [condBool])
+        XCTAssertEqual(try loadError(iff), "node choose: unsupported operator If (opset 13)")
     }
 
     /// Sizes from attributes that would allocate absurd outputs are errors naming the node, and a
@@ -120,24 +151,24 @@ final class ModelErrorTests: XCTestCase {
         let conv = ModelBuilder.node("Conv", ["x", "w"], ["y"], name: "big_pads", attrs: [ModelBuilder.ints("pads", [1 << 40, 0, 0, 0])])
         let proto = ModelBuilder.model(nodes: [conv], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
                                        outputs: [ModelBuilder.valueInfo("y", [1, 1, 2, 2])], initializers: [w])
-        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(proto)) },
+        XCTAssertEqual(try loadError(proto),
                        "node big_pads (Conv): attribute 'pads': expected four values in 0...1048576, got [1099511627776, 0, 0, 0]")
         let wide = ModelBuilder.node("Conv", ["x", "w"], ["y"], name: "wide", attrs: [ModelBuilder.ints("pads", [0, 1 << 20, 0, 1 << 20])])
         let big = ModelBuilder.model(nodes: [wide], inputs: [ModelBuilder.valueInfo("x", [4096, 1, 2, 2])],
                                      outputs: [ModelBuilder.valueInfo("y", [1, 1, 2, 2])], initializers: [w])
-        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(big)) },
+        XCTAssertEqual(try loadError(big),
                        "node wide (Conv): output shape [4096, 1, 2, 2097154] is negative or larger than 2147483648 elements")
         let relu = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, -3, 8, 8])],
                                       outputs: [ModelBuilder.valueInfo("y", [1, 3, 8, 8])])
-        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(relu)) },
-                       "input 'x': dimension 'axis 1' is symbolic; give it a value (e.g. --batch) at load")
-        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(relu), batchSize: Model.maxBatchSize + 1) },
+        XCTAssertEqual(try loadError(relu),
+                       "input 'x': dimension 'axis 1' is symbolic; models run at fixed sizes, and only the batch axis is set at load: fix this one in the model")
+        XCTAssertEqual(try loadError(relu, batchSize: Model.maxBatchSize + 1),
                        "batch size must be in 1...65536, got 65537")
         // A fixed batch of 0 (runs would never advance) or beyond the limit is refused at load.
         for b in [0, 100_000] {
             let fixed = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [b, 1, 4, 4])],
                                            outputs: [ModelBuilder.valueInfo("y", [b, 1, 4, 4])])
-            XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(fixed)) },
+            XCTAssertEqual(try loadError(fixed),
                            "input 'x': batch dimension \(b) is outside 1...65536")
         }
     }
@@ -149,7 +180,7 @@ final class ModelErrorTests: XCTestCase {
                                   attrs: [ModelBuilder.ints("strides", [2, 2]), ModelBuilder.ints("output_padding", [2, 0])])
         let proto = ModelBuilder.model(nodes: [t], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
                                        outputs: [ModelBuilder.valueInfo("y", [1, 1, 6, 4])], initializers: [w])
-        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(proto)) },
+        XCTAssertEqual(try loadError(proto),
                        "node up (ConvTranspose): output_padding [2, 0] must be ≥ 0 and below the stride or the dilation per axis")
     }
 
@@ -157,7 +188,7 @@ final class ModelErrorTests: XCTestCase {
     func testTensorProducedTwice() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"], name: "r"), ModelBuilder.node("Neg", ["x"], ["y"], name: "n")],
                                        inputs: [ModelBuilder.valueInfo("x", [1, 4])], outputs: [ModelBuilder.valueInfo("y", [1, 4])])
-        XCTAssertEqual(message { _ = try Model.load(path: try ModelBuilder.write(proto)) },
+        XCTAssertEqual(try loadError(proto),
                        "invalid model: node n (Neg): output 'y' is already produced by another node, an input or an initializer")
     }
 }

@@ -57,6 +57,38 @@ final class ModelLoadingTests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
+    /// Every file a tensor is read from is recorded (so no command writes over it), a Constant
+    /// node's external value too; a location outside the model's folder is refused (ONNX
+    /// ExternalData.md: relative, no `..`).
+    func testExternalDataFilesAreRecordedAndStayInTheModelFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-ext-const-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try [Float(1), 2, 3, 4].withUnsafeBytes { Data($0) }.write(to: dir.appendingPathComponent("c.bin"))
+        func model(location: String) -> Onnx_ModelProto {
+            var w = Onnx_TensorProto()
+            w.name = "w"; w.dims = [2, 2]; w.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+            w.dataLocation = .external
+            var e = Onnx_StringStringEntryProto(); e.key = "location"; e.value = location
+            w.externalData = [e]
+            var value = Onnx_AttributeProto(); value.name = "value"; value.type = .tensor; value.t = w
+            return ModelBuilder.model(nodes: [ModelBuilder.node("Constant", [], ["w"], name: "const", attrs: [value]),
+                                              ModelBuilder.node("MatMul", ["x", "w"], ["y"])],
+                                      inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])])
+        }
+        let path = dir.appendingPathComponent("m.onnx").path
+        try model(location: "c.bin").serializedData().write(to: URL(fileURLWithPath: path))
+        let m = try Model.load(path: path)
+        XCTAssertEqual(m.graph.externalDataFiles, [dir.appendingPathComponent("c.bin").path])
+        XCTAssertEqual(try m.run(Tensor(shape: [1, 2], floats: [1, 1])).floats, [4, 6])
+        for location in ["../c.bin", "/etc/passwd", "sub/../../c.bin"] {
+            try model(location: location).serializedData().write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try Model.load(path: path)) {
+                XCTAssertEqual("\($0)", "\(path): invalid model: tensor 'w': external data location '\(location)' must be a path inside the model's folder")
+            }
+        }
+    }
+
     func testShapeSubgraphIsFolded() throws {
         // y = Reshape(x, Concat(Gather(Shape(x), 0), [-1])) : the PyTorch flatten idiom.
         var axis = Onnx_AttributeProto(); axis.name = "axis"; axis.type = .int; axis.i = 0

@@ -44,20 +44,20 @@ public enum ONNXImporter {
         guard supportedOpsets.contains(opset) else {
             throw OctetGraphError.badModel("\(path): default-domain opset \(opset) is not supported (supported \(supportedOpsets))")
         }
-        var g = try convertGraph(model.graph, baseDir: baseDir)
+        let external = ONNXTensor.ExternalData(baseDir: baseDir)
+        var g = try convertGraph(model.graph, external: external, outerScope: [])
         g.opset = opset
         g.irVersion = ir
-        for t in model.graph.initializer where t.dataLocation == .external {
-            guard let loc = t.externalData.first(where: { $0.key == "location" })?.value else { continue }
-            let file = URL(fileURLWithPath: baseDir ?? ".").appendingPathComponent(loc).path
-            if !g.externalDataFiles.contains(file) { g.externalDataFiles.append(file) }
-        }
+        g.externalDataFiles = external.files
         return g
     }
 
-    static func convertGraph(_ pg: Onnx_GraphProto, baseDir: String?) throws -> Graph {
+    /// `pg` as a `Graph`; `outerScope` holds the names a subgraph (If / Loop body) may read from
+    /// the graphs around it (ONNX IR: lexical scoping).
+    static func convertGraph(_ pg: Onnx_GraphProto, external: ONNXTensor.ExternalData, outerScope: Set<String>) throws -> Graph {
         var initializers: [String: Tensor] = [:]
-        for t in pg.initializer { initializers[t.name] = try ONNXTensor.decode(t, baseDir: baseDir) }
+        for t in pg.initializer { initializers[t.name] = try ONNXTensor.decode(t, external: external) }
+        let scope = outerScope.union(pg.initializer.map(\.name)).union(pg.input.map(\.name)).union(pg.node.flatMap(\.output))
         var nodes: [Node] = []
         for (i, pn) in pg.node.enumerated() {
             let name = pn.name.isEmpty ? "\(pn.opType)_\(i)" : pn.name
@@ -66,7 +66,7 @@ public enum ONNXImporter {
                 throw OctetGraphError.badModel("node \(name) (\(pn.opType)) has no outputs")
             }
             var attrs: [String: Attribute] = [:]
-            for a in pn.attribute { attrs[a.name] = try attribute(a, node: name, baseDir: baseDir) }
+            for a in pn.attribute { attrs[a.name] = try attribute(a, node: name, external: external, scope: scope) }
             let node = Node(name: name, opType: pn.opType, domain: pn.domain, inputs: pn.input,
                             outputs: pn.output, attributes: attrs)
             if node.opType == "Constant", node.domain.isEmpty, let out = node.outputs.first {
@@ -77,7 +77,7 @@ public enum ONNXImporter {
         }
         let inputs = try pg.input.filter { initializers[$0.name] == nil }.map(valueInfo)
         let outputs = try pg.output.map(valueInfo)
-        let sorted = try topologicalSort(nodes, available: Set(initializers.keys).union(inputs.map(\.name)))
+        let sorted = try topologicalSort(nodes, available: Set(initializers.keys).union(inputs.map(\.name)).union(outerScope))
         return Graph(name: pg.name, nodes: sorted, initializers: initializers, inputs: inputs, outputs: outputs)
     }
 
@@ -112,7 +112,8 @@ public enum ONNXImporter {
         return ValueInfo(name: v.name, dtype: dtype, dims: dims, declaredType: declared)
     }
 
-    static func attribute(_ a: Onnx_AttributeProto, node: String, baseDir: String?) throws -> Attribute {
+    static func attribute(_ a: Onnx_AttributeProto, node: String, external: ONNXTensor.ExternalData,
+                          scope: Set<String>) throws -> Attribute {
         switch a.type {
         case .float: return .float(a.f)
         case .int: return .int(Int(a.i))
@@ -120,17 +121,34 @@ public enum ONNXImporter {
         case .floats: return .floats(a.floats)
         case .ints: return .ints(a.ints.map { Int($0) })
         case .strings: return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
-        case .tensor: return .tensor(try ONNXTensor.decode(a.t, baseDir: baseDir))
-        case .graph: return .graph(try convertGraph(a.g, baseDir: baseDir))
+        case .tensor: return .tensor(try ONNXTensor.decode(a.t, external: external))
+        case .graph: return .graph(try convertGraph(a.g, external: external, outerScope: scope))
         default:
             // IR 3 files may omit `type`; infer it from the populated field.
             if a.hasF { return .float(a.f) }
             if a.hasI { return .int(Int(a.i)) }
             if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
-            if a.hasT { return .tensor(try ONNXTensor.decode(a.t, baseDir: baseDir)) }
+            if a.hasT { return .tensor(try ONNXTensor.decode(a.t, external: external)) }
             if !a.ints.isEmpty { return .ints(a.ints.map { Int($0) }) }
             if !a.floats.isEmpty { return .floats(a.floats) }
             throw OctetGraphError.badAttribute(node: node, attribute: a.name, reason: "unsupported attribute type \(a.type)")
+        }
+    }
+
+    /// Why none of `nodes` can run: following unavailable inputs back through their producers ends
+    /// at a tensor nothing produces (`.missingInput`) or comes back to a node (a cycle, `.badModel`).
+    static func blocked(_ nodes: [Node], ready: Set<String>) -> OctetGraphError {
+        var n = nodes[0], visited: [String] = []
+        while true {
+            let missing = n.inputs.first { !$0.isEmpty && !ready.contains($0) } ?? "?"
+            guard let p = nodes.first(where: { $0.outputs.contains(missing) }) else {
+                return .missingInput(node: n.label, tensor: missing)
+            }
+            if visited.contains(p.label) {
+                return .badModel("node \(p.label) depends on its own output through '\(missing)': the graph has a cycle")
+            }
+            visited.append(n.label)
+            n = p
         }
     }
 
@@ -152,11 +170,7 @@ public enum ONNXImporter {
                     next.append(n)
                 }
             }
-            if !progressed {
-                let n = next[0]
-                let missing = n.inputs.first { !$0.isEmpty && !ready.contains($0) } ?? "?"
-                throw OctetGraphError.missingInput(node: n.label, tensor: missing)
-            }
+            if !progressed { throw blocked(next, ready: ready) }
             remaining = next
         }
         return out

@@ -7,14 +7,14 @@ import OctetTensor
 /// BOOL (as uint8), INT32, INT16 (as int32), INT64. Data may be inline (typed fields or
 /// `raw_data`) or external (`data_location = EXTERNAL`, file relative to the model).
 enum ONNXTensor {
-    static func decode(_ p: Onnx_TensorProto, baseDir: String?) throws -> Tensor {
+    static func decode(_ p: Onnx_TensorProto, external: ExternalData) throws -> Tensor {
         let shape = p.dims.map { Int($0) }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw OctetGraphError.badModel("tensor '\(p.name)' has a negative dimension \(shape)") }
         guard Tensor.checkedByteCount(shape, bytesPerElement: 8) != nil else {
             throw OctetGraphError.badModel("tensor '\(p.name)': shape \(shape) is too large")
         }
         let n = Tensor.elementCount(shape)
-        let raw = try rawBytes(p, baseDir: baseDir)
+        let raw = try rawBytes(p, external: external)
         typealias DT = Onnx_TensorProto.DataType
         guard let dt = DT(rawValue: Int(p.dataType)) else {
             throw OctetGraphError.badModel("tensor '\(p.name)' has unknown data type \(p.dataType)")
@@ -55,7 +55,7 @@ enum ONNXTensor {
     }
 
     /// Inline `raw_data`, external bytes, or nil when the typed fields hold the data.
-    private static func rawBytes(_ p: Onnx_TensorProto, baseDir: String?) throws -> Data? {
+    private static func rawBytes(_ p: Onnx_TensorProto, external: ExternalData) throws -> Data? {
         if p.dataLocation == .external {
             var loc = "", offset = 0, length: Int? = nil
             for e in p.externalData {
@@ -69,7 +69,7 @@ enum ONNXTensor {
                 default: break
                 }
             }
-            let path = URL(fileURLWithPath: baseDir ?? ".").appendingPathComponent(loc).path
+            let path = try external.resolve(loc, tensor: p.name)
             var info = stat()
             guard stat(path, &info) == 0 else {
                 throw OctetGraphError.badModel("tensor '\(p.name)': external data file '\(path)' not found")
@@ -94,6 +94,29 @@ enum ONNXTensor {
             return data
         }
         return p.hasRawData ? p.rawData : nil
+    }
+
+    /// The folder external tensor data is read from (the model's), and the files read from it.
+    ///
+    /// ONNX external data (onnx/docs/ExternalData.md): `location` is relative to the model's
+    /// folder; absolute paths and `..` components are refused, so a model reads only beside itself.
+    final class ExternalData {
+        let baseDir: String?
+        /// Every file a tensor was read from, in first-read order.
+        private(set) var files: [String] = []
+
+        init(baseDir: String?) { self.baseDir = baseDir }
+
+        /// - Throws: `.badModel` naming the tensor for an empty, absolute or up-level location.
+        func resolve(_ location: String, tensor: String) throws -> String {
+            let parts = location.split(separator: "/", omittingEmptySubsequences: false)
+            guard !location.isEmpty, !location.hasPrefix("/"), !parts.contains("..") else {
+                throw OctetGraphError.badModel("tensor '\(tensor)': external data location '\(location)' must be a path inside the model's folder")
+            }
+            let path = URL(fileURLWithPath: baseDir ?? ".").appendingPathComponent(location).path
+            if !files.contains(path) { files.append(path) }
+            return path
+        }
     }
 
     private static func fromRaw<T>(_ d: Data, _: T.Type) -> [T] {
