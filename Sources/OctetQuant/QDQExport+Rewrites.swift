@@ -22,24 +22,32 @@ extension QDQBuilder {
         }
     }
 
-    /// Pool (AveragePool with count_include_pad = 1: the DPU sums the valid taps and scales by
-    /// the fixed factor) then `Mul` by k·N/2^M, so the result is Σx · N/2^M.
+    /// Pool then `Mul` by k·N/2^M, so the result is Σx · N/2^M: the DPU sums the valid taps of
+    /// every window and scales by the fixed factor. An AveragePool is written with
+    /// count_include_pad = 1, explicit pads and ceil_mode = 0, its bottom/right pads widened to
+    /// hold every ceil_mode window: ONNX AveragePool divides a window reaching past the pads by
+    /// its clipped size even with count_include_pad = 1, the DPU by the full k.
     mutating func averagePool(_ n: Node, _ a: QuantNodeAnnotation) throws -> [Node] {
         guard let f = a.avgPoolFactor, f.count == 2 else {
             throw OctetQuantError.invalidParameter("QDQ export: \(n.label) has no average-pool factor")
         }
-        let k: Int
-        if n.opType == "AveragePool" {
-            guard let ks = try n.ints("kernel_shape") else { throw OctetQuantError.invalidParameter("QDQ export: \(n.label) has no kernel_shape") }
-            k = ks.reduce(1, *)
-        } else {
-            guard let s = ann.shapes[n.inputs[0]], s.count == 4 else {
-                throw OctetQuantError.invalidParameter("QDQ export: \(n.label): input '\(n.inputs[0])' has no recorded NCHW shape")
-            }
-            k = s[2] * s[3]
+        guard let s = ann.shapes[n.inputs[0]], s.count == 4 else {
+            throw OctetQuantError.invalidParameter("QDQ export: \(n.label): input '\(n.inputs[0])' has no recorded NCHW shape")
         }
         var pool = n
-        if n.opType == "AveragePool" { pool.attributes["count_include_pad"] = .int(1) }
+        let k: Int
+        if n.opType == "AveragePool" {
+            let g = try NodeGeometry.pool(n, input: s)
+            k = g.kernelH * g.kernelW
+            let bottom = max(g.padBottom, (g.outH - 1) * g.strideH + (g.kernelH - 1) * g.dilationH + 1 - g.inH - g.padTop)
+            let right = max(g.padRight, (g.outW - 1) * g.strideW + (g.kernelW - 1) * g.dilationW + 1 - g.inW - g.padLeft)
+            pool.attributes["count_include_pad"] = .int(1)
+            pool.attributes["pads"] = .ints([g.padTop, g.padLeft, bottom, right])
+            pool.attributes["auto_pad"] = nil
+            pool.attributes["ceil_mode"] = nil
+        } else {
+            k = s[2] * s[3]
+        }
         let y = n.outputs[0], raw = "\(y)_pooled", name = QuantPlan.key(n)
         pool.outputs = [raw]
         let factor = Float(k * f[0]) * QuantMath.exp2(-f[1])

@@ -139,6 +139,29 @@ final class QDQExportTests: XCTestCase {
         XCTAssertGreaterThan(plainDiffers, 0, "every input is a tie: half to even must differ somewhere")
     }
 
+    /// An AveragePool with ceil_mode = 1 whose last windows reach past the input: the DPU divides
+    /// them by the full 3×3, ONNX AveragePool (count_include_pad = 1) by the part inside, so the
+    /// export widens the pads instead; the re-imported file must match the integer evaluation.
+    func testCeilModeAveragePoolExportMatchesTheIntegerEvaluation() throws {
+        let nodes = [
+            Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"]),
+            Node(name: "pool", opType: "AveragePool", inputs: ["c"], outputs: ["y"],
+                 attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "ceil_mode": .int(1)]),
+        ]
+        let g = Graph(name: "ceil_pool", nodes: nodes,
+                      initializers: ["w": Tensor(shape: [2, 2, 1, 1], floats: [0.7, -0.4, 0.3, 0.9]), "b": Tensor(shape: [2], floats: [0.1, -0.2])],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(6), .fixed(6)])],
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(3), .fixed(3)])])
+        let qm = try Calibrator(model: try Model(graph: g)).calibrate(["x": Self.data(8, seed: 0)])
+        let exported = try QDQExport.graph(qm, ties: .halfUp)
+        let pool = try XCTUnwrap(exported.nodes.first { $0.opType == "AveragePool" })
+        XCTAssertEqual(try pool.ints("pads"), [0, 0, 1, 1])
+        XCTAssertEqual(try pool.int("ceil_mode", default: 0), 0)
+        let x = Self.data(4, seed: 3)
+        let want = try qm.run(["x": x])["y"]!
+        XCTAssertEqual(try Model(graph: exported).run(["x": x])["y"], want)
+    }
+
     func testPerChannelConfigurationExportsPerAxisScales() throws {
         var config = QConfig()
         config.perChannel = true
