@@ -28,9 +28,7 @@ enum NodeClassifier {
             out[i].fusedInto = g.producerIndex(of: g.nodes[i].inputs[0])
         }
         for (i, n) in g.nodes.enumerated() where n.opType == "LeakyRelu" {
-            let alpha = try n.float("alpha", default: 0.01)
-            // The quantizer computes every LeakyRelu at 26/256 (its warning records the change).
-            out[i].leakyAlpha = DPUMath.leakyReluAlpha(alpha) == DPUMath.dpuLeakyReluAlpha ? DPUMath.dpuLeakyReluAlpha : alpha
+            out[i].leakyAlpha = try n.float("alpha", default: 0.01)
             if let p = out[i].fusedInto { out[p].leakyAlpha = out[i].leakyAlpha }
         }
         return out

@@ -66,6 +66,7 @@ extension TargetRules {
         if !a.stride.contains(g.strideH) || !a.stride.contains(g.strideW) {
             return "stride \(g.strideH)x\(g.strideW) exceeds \(what) (alu) stride limit \(range(a.stride))"
         }
+        if g.dilationH != 1 || g.dilationW != 1 { return "\(what) with dilation \(g.dilationH)x\(g.dilationW) (the alu pools undilated windows)" }
         return padRule(g)
     }
 }

@@ -25,7 +25,9 @@ struct TargetRules {
         case .hardSwish:
             if !target.alu.types.contains("hsigmoid") { return "alu engine has no hsigmoid" }
             return target.eltwise.types.contains("mult") ? nil : "eltwise engine has no mult"
-        case .float: return "\(node.opType) is not a DPU operation here (computed in float on dequantized values)"
+        case .float:
+            if node.opType == "LeakyRelu", let r = alphaRule(leakyAlpha) { return r }
+            return "\(node.opType) is not a DPU operation here (computed in float on dequantized values)"
         case .excluded: return "excluded from quantization by configuration"
         case .nonFloat: return "integer/shape computation (no real-valued data)"
         }
@@ -148,9 +150,10 @@ struct TargetRules {
         }
     }
 
-    /// LeakyRelu runs only at the target's alpha (26/256).
+    /// LeakyRelu runs only at the target's alpha (26/256), which a slope rounding to it on the
+    /// 1/256 grid (0.1) is computed at; another slope stays in float on the CPU.
     func alphaRule(_ alpha: Float?) -> String? {
-        guard let a = alpha, a != target.leakyReluAlpha else { return nil }
-        return "LeakyRelu alpha \(a) is not the DPU's \(Int(target.leakyReluAlpha * 256))/256"
+        guard let a = alpha, DPUMath.leakyReluAlpha(a) != target.leakyReluAlpha else { return nil }
+        return "LeakyRelu alpha \(a) is not the DPU's \(Int(target.leakyReluAlpha * 256))/256 (kept, computed in float on the CPU)"
     }
 }

@@ -81,6 +81,13 @@ public enum DPUMath {
         (alpha * 256).rounded(.toNearestOrEven) / 256
     }
 
+    /// Whether a LeakyRelu of slope `alpha` is a DPU LeakyRelu: its slope on the 1/256 grid is
+    /// 26/256 (0.1 is; the quantizer then computes it at 26/256 and warns). Any other slope is
+    /// kept and computed in float on the CPU.
+    public static func isDPULeakyReluAlpha(_ alpha: Float) -> Bool {
+        leakyReluAlpha(alpha) == dpuLeakyReluAlpha
+    }
+
     /// Hard-sigmoid slope numerator: hsig(x) = relu6(x + 3) · 2731 / 2^14.
     public static let hardSigmoidMultiplier = 2731
     /// Hard-sigmoid slope shift (2^14 = 16384).

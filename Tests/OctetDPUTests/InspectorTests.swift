@@ -25,11 +25,12 @@ final class InspectorTests: XCTestCase {
 
     func testFloatGraphDevicesRulesPatternsAndPartition() throws {
         let r = try Inspector.inspect(Self.floatGraph(), target: .default)
-        XCTAssertEqual(r.patterns.map(\.name), ["Conv+BN+ReLU", "Conv+LeakyReLU"])
+        XCTAssertEqual(r.patterns.map(\.name), ["Conv+BN+ReLU"])
         XCTAssertEqual(r.patterns[0].nodes, ["conv", "bn", "relu"])
         XCTAssertEqual(r.node("conv")?.device, .dpu)
         XCTAssertEqual(r.node("conv")?.activation, .relu)
-        XCTAssertEqual(r.node("conv2")?.message, "conv2: LeakyRelu alpha 0.01 is not the DPU's 26/256")
+        XCTAssertEqual(r.node("conv2")?.device, .dpu, "a LeakyRelu of another slope does not fuse")
+        XCTAssertEqual(r.node("leaky")?.message, "leaky: LeakyRelu alpha 0.01 is not the DPU's 26/256 (kept, computed in float on the CPU)")
         XCTAssertEqual(r.node("leaky")?.device, .cpu)
         XCTAssertEqual(r.subgraphs.map(\.device), [.dpu, .cpu])
         XCTAssertEqual(r.dpuSubgraphCount, 1); XCTAssertEqual(r.cpuSubgraphCount, 1)
@@ -80,6 +81,19 @@ final class InspectorTests: XCTestCase {
         XCTAssertEqual(try Inspector.inspect(g, target: .default).node("wide")?.device, .dpu)
         XCTAssertEqual(try Inspector.inspect(g, target: .dpuczdx8gISA1B1024).node("wide")?.message,
                        "wide: dilation · input channels = 3000 exceeds 256 · channel parallel = 2048")
+    }
+
+    /// The ALU pools undilated windows: a dilated MaxPool goes to the CPU, an undilated one stays.
+    func testDilatedMaxPoolRunsOnTheCPU() throws {
+        func pool(_ d: Int) -> Graph {
+            Graph(nodes: [Node(name: "pool", opType: "MaxPool", inputs: ["x"], outputs: ["y"],
+                               attributes: ["kernel_shape": .ints([2, 2]), "dilations": .ints([d, d])])],
+                  initializers: [:], inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(6), .fixed(6)])],
+                  outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(6 - d), .fixed(6 - d)])])
+        }
+        XCTAssertEqual(try Inspector.inspect(pool(1), target: .default).node("pool")?.device, .dpu)
+        XCTAssertEqual(try Inspector.inspect(pool(2), target: .default).node("pool")?.message,
+                       "pool: max pool with dilation 2x2 (the alu pools undilated windows)")
     }
 
     func testSharedModels() throws {

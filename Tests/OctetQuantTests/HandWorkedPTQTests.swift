@@ -54,6 +54,19 @@ final class HandWorkedPTQTests: XCTestCase {
         XCTAssertTrue(q.annotations.warnings.contains { $0.contains("act") && $0.contains("26/256") })
     }
 
+    /// LeakyRelu with alpha 0.2 (not 26/256 on the 1/256 grid) is not fused: it keeps its slope,
+    /// computed in float between quantizers (on the CPU when deployed), without a warning.
+    /// conv(−x) = −0.99375 → 0.2 · −0.99375 = −0.19875, at y's fix_pos 6: −13/64.
+    func testLeakyReluWithAnotherSlopeKeepsIt() throws {
+        let q = try calibrated(PTQTestGraphs.oneConv(activation: "LeakyRelu", alpha: 0.2))
+        XCTAssertEqual(q.annotations.nodes[0].activation, FusedActivation.none)
+        XCTAssertEqual(q.annotations.nodes[1].kind, .float)
+        XCTAssertFalse(q.annotations.warnings.contains { $0.contains("26/256") }, "\(q.annotations.warnings)")
+        XCTAssertEqual(q.annotations.fixPos("y"), 6)
+        let negated = Tensor(shape: [1, 1, 2, 2], floats: PTQTestGraphs.oneConvInput.floats.map { -$0 })
+        XCTAssertEqual(try q.run(negated).floats, [-13.0 / 64])
+    }
+
     /// A fix_pos that violates shift_cut is moved and the change recorded: weights 2^-9 scale make
     /// fp_w = 12 (clamp), input fp 6, output tiny → fp_out 12+; shift_cut = 12 + 6 − fp_out stays ≥ 0.
     func testConstraintPassRecordsAdjustments() throws {

@@ -1,3 +1,5 @@
+import OctetTensor
+
 /// How a node of a prepared float graph is computed by power-of-two quantization, before
 /// activations are fused into their producers and before layer exclusions: the one rule set
 /// the quantizer's plan and the DPU inspector share (reference-quantizer §1.2, §4).
@@ -7,8 +9,8 @@ public enum QuantOpClassifier {
                                                      "MaxPool", "GlobalMaxPool", "Identity", "Dropout", "Split"]
 
     /// The node's kind: `.conv` for Conv / ConvTranspose / Gemm (transB = 1) with constant weights
-    /// and bias, `.add` / `.mul` on two float tensors, `.activation` for Relu, LeakyRelu and
-    /// Clip(0, 6 or ∞), DPU average pooling, hard-sigmoid (alpha 1/6, beta 1/2), hard-swish,
+    /// and bias, `.add` / `.mul` on two float tensors, `.activation` for Relu, LeakyRelu with a
+    /// DPU slope (`DPUMath.isDPULeakyReluAlpha`) and Clip(0, 6 or ∞), DPU average pooling, hard-sigmoid (alpha 1/6, beta 1/2), hard-swish,
     /// nearest resize and zero padding as pass-through, `.nonFloat` when no output is float,
     /// else `.float`. - Throws: on malformed attributes, naming the node.
     public static func kind(_ g: Graph, _ info: TensorInfo, _ n: Node) throws -> QuantOpKind {
@@ -25,7 +27,8 @@ public enum QuantOpClassifier {
             return n.inputs.count == 2 && consts < 2 && n.inputs.allSatisfy({ info.isFloat($0) })
                 ? (n.opType == "Add" ? .add : .mul) : .float
         case "Concat": return n.inputs.allSatisfy({ info.isFloat($0) }) ? .concat : .float
-        case "Relu", "LeakyRelu": return .activation
+        case "Relu": return .activation
+        case "LeakyRelu": return activation(g, n) != nil ? .activation : .float
         case "Clip": return activation(g, n) != nil ? .activation : .float
         case "AveragePool", "GlobalAveragePool": return info.shapes[n.inputs[0]]?.count == 4 ? .averagePool : .float
         case "ReduceMean": return try isSpatialMean(g, info, n) ? .averagePool : .float
@@ -41,11 +44,14 @@ public enum QuantOpClassifier {
         }
     }
 
-    /// relu for Relu / Clip(0, ∞), relu6 for Clip(0, 6), leakyRelu for LeakyRelu; nil otherwise.
+    /// relu for Relu / Clip(0, ∞), relu6 for Clip(0, 6), leakyRelu for LeakyRelu with a DPU
+    /// slope; nil otherwise.
     public static func activation(_ g: Graph, _ n: Node) -> FusedActivation? {
         switch n.opType {
         case "Relu": return .relu
-        case "LeakyRelu": return .leakyRelu
+        case "LeakyRelu":
+            guard let alpha = try? n.float("alpha", default: 0.01), DPUMath.isDPULeakyReluAlpha(alpha) else { return nil }
+            return .leakyRelu
         case "Clip":
             guard let (lo, hi) = g.clipBounds(n), lo == 0 else { return nil }
             return hi == 6 ? .relu6 : hi == .infinity || hi == .greatestFiniteMagnitude ? .relu : nil
