@@ -81,6 +81,15 @@ final class HandBuiltChainTests: XCTestCase {
         }
     }
 
+    /// A tensor with a scale that is not a power of two (an MSE observer's, say) cannot be deployed.
+    func testNonPowerOfTwoScaleIsNotDeployable() throws {
+        var q = try Self.chain()
+        q.annotations.tensors["s"] = try QuantParams(scale: 0.1)
+        XCTAssertThrowsError(try Compiler.compile(q)) { e in
+            XCTAssertEqual("\(e)", "not deployable on the DPU: tensor 's' has int8 scale 0.1 zero_point 0; the DPU needs 8-bit signed per-tensor power-of-two")
+        }
+    }
+
     func testKernelLimitSendsConvToCPUAndForcingItFails() throws {
         let q = try Self.chain(kernel: 17)
         let r = try Inspector.inspect(q, target: .default)
