@@ -44,6 +44,18 @@ final class EdgeCaseTests: XCTestCase {
         # expect: 20000 2
         # expect error: snippet.octet:2:6: error: string.pad: string would have 9223372036854775805 bytes, more than the limit of 134217728
         """)
+        // `*` is bounded by the result's bytes only; `append` / `insert` by the list limit.
+        expect("""
+        print(len("a" * 2000000), len("" * 9223372036854775807), len("ab" * 67108864))
+        "ab" * 4611686018427387904
+        # expect: 2000000 0 134217728
+        # expect error: snippet.octet:2:6: error: string would have 9223372036854775807 bytes, more than the limit of 134217728
+        """)
+        expect("""
+        let l = list(range(67108864))
+        l.append(1)
+        # expect error: snippet.octet:2:3: error: list.append: list would have 67108865 items, more than the limit of 67108864
+        """)
         expect("""
         min(range(1000000000000))
         # expect error: snippet.octet:1:5: error: min: list would have 1000000000000 items, more than the limit of 67108864

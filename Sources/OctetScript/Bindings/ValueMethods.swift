@@ -19,7 +19,9 @@ enum ValueMethods {
 
     static let list = BindingTable(domain: "list", owner: "list", [
         Builtin("append", ["self", "item"], doc: "Appends `item` to the end of the list; returns nil.") { a, _ in
-            items(a).items.append(a[1]); return .null
+            let l = items(a)
+            try Limits.checkList(l.items.count + 1)
+            l.items.append(a[1]); return .null
         },
         Builtin("pop", ["self"], doc: "Removes and returns the last item.") { a, _ in
             let l = items(a)
@@ -29,6 +31,7 @@ enum ValueMethods {
         Builtin("insert", ["self", "index", "item"], doc: "Inserts `item` before position `index`.") { a, _ in
             let l = items(a), i = try a.int(1)
             guard i >= 0 && i <= l.items.count else { throw a.fail(1, "index \(i) out of range for insert into length \(l.items.count)") }
+            try Limits.checkList(l.items.count + 1)
             l.items.insert(a[2], at: i); return .null
         },
         Builtin("contains", ["self", "item"], doc: "True when an item equals `item`.") { a, _ in

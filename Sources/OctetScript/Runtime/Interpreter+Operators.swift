@@ -36,8 +36,10 @@ extension Interpreter {
             try checkLimit(at: loc) { try Limits.checkList(x.items.count + y.items.count) }
             return .list(ListObject(x.items + y.items))
         case (.multiply, .string(let s), .int(let n)), (.multiply, .int(let n), .string(let s)):
-            guard n >= 0, n <= 1_000_000 else { throw error("string repeat count \(n) is outside 0...1000000", at: loc) }
-            try checkLimit(at: loc) { try Limits.checkString(s.utf8.count * n) }
+            guard n >= 0 else { throw error("string repeat count \(n) is negative", at: loc) }
+            if s.isEmpty { return .string("") }
+            let (bytes, overflow) = s.utf8.count.multipliedReportingOverflow(by: n)
+            try checkLimit(at: loc) { try Limits.checkString(overflow ? Int.max : bytes) }
             return .string(String(repeating: s, count: n))
         case (.less, .string(let x), .string(let y)): return .bool(x < y)
         case (.lessEqual, .string(let x), .string(let y)): return .bool(x <= y)
