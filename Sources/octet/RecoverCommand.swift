@@ -44,7 +44,10 @@ struct RecoverCommand: ParsableCommand {
         guard Self.methods.contains(method) else {
             throw ValidationError("--method \(method): accepted: " + Self.methods.joined(separator: ", "))
         }
-        if let iterations, iterations < 0 { throw ValidationError("--iterations \(iterations): must be at least 0") }
+        if let iterations, !AdaRound.iterationRange.contains(iterations) {
+            throw ValidationError("--iterations \(iterations): must be in \(AdaRound.iterationRange)")
+        }
+        if let epochs, !AdaQuant.epochRange.contains(epochs) { throw ValidationError("--epochs \(epochs): must be in \(AdaQuant.epochRange)") }
         if iterations != nil && method != "adaround" { throw ValidationError("--iterations applies to --method adaround") }
         if epochs != nil && method != "adaquant" { throw ValidationError("--epochs applies to --method adaquant") }
         if let relu6, CrossLayerEqualization.ReLU6Policy(rawValue: relu6) == nil {
@@ -84,6 +87,7 @@ struct RecoverCommand: ParsableCommand {
             }
             let evalX = try load(eval, input: name, of: m, calibration: false)
             CLI.warnNonFinite([name: evalX], source: eval)
+            let targets = try loadTargets(m, samples: evalX.shape[0])
             let t0 = Date()
             let (q, notes) = try quantize(m, [name: calibX])
             let seconds = Date().timeIntervalSince(t0)
@@ -91,7 +95,7 @@ struct RecoverCommand: ParsableCommand {
             var row: [String: Any] = ["model": model, "method": method + (cle ? "+cle" : ""),
                                       "seconds": seconds, "peak_rss_mb": ProcessMemory.peakMB(), "notes": notes,
                                       "calib_samples": calibX.shape[0], "dpu_deployable": q.isDPUDeployable]
-            try addMetrics(&row, m, out)
+            addMetrics(&row, m, out, targets)
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
@@ -152,34 +156,48 @@ struct RecoverCommand: ParsableCommand {
         }
     }
 
-    func addMetrics(_ row: inout [String: Any], _ m: Model, _ out: [String: Tensor]) throws {
-        var sqnr: [String: Double] = [:]
+    /// The `--reference` outputs and `--labels`, read and checked against the model's outputs and
+    /// the `samples` evaluation inputs before the pass runs, so a typo costs no run.
+    /// - Throws: `ValidationError` (exit 64) for a malformed spec or an unknown output, `DataError`
+    ///   naming the file for a wrong dtype, shape, NaN/Inf, or a label outside the classes.
+    func loadTargets(_ m: Model, samples n: Int) throws -> (references: [(String, Tensor)], labels: [Int]?) {
+        let first = m.outputs[0].name
+        func expected(_ output: String) -> [Int] { [n] + (m.tensorShapes[output] ?? []).dropFirst() }
+        var refs: [(String, Tensor)] = []
         for spec in reference {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--reference expects output=path, got '\(spec)'") }
-            guard let o = out[parts[0]] else {
+            guard m.outputs.contains(where: { $0.name == parts[0] }) else {
                 throw ValidationError("--reference: no output named '\(parts[0])' (outputs: \(m.outputs.map(\.name).joined(separator: ", ")))")
             }
-            let r = try NPY.read(path: parts[1])
-            guard r.dtype == .float32, r.shape == o.shape else {
-                throw DataError("--reference \(parts[0]): \(parts[1]) must be float32 of shape \(o.shape), got \(r.dtype) \(r.shape)")
+            let r = try NPY.read(path: parts[1]), shape = expected(parts[0])
+            guard r.dtype == .float32, r.shape == shape else {
+                throw DataError("--reference \(parts[0]): \(parts[1]) must be float32 of shape \(shape), got \(r.dtype) \(r.shape)")
             }
             guard r.floats.allSatisfy(\.isFinite) else { throw DataError("--reference \(parts[0]): \(parts[1]) has NaN/Inf values") }
-            sqnr[parts[0]] = Quality.sqnr(r, o)
-            if parts[0] == m.outputs[0].name && r.rank == 2 { row["top1_agreement"] = Quality.agreement(r, o) }
+            refs.append((parts[0], r))
+        }
+        guard let labels else { return (refs, nil) }
+        let l: [Int]
+        do { l = try Dataset.labelArray(try NPY.read(path: labels), source: labels) } catch let e as DatasetError { throw DataError("--labels: \(e)") }
+        guard l.count == n else { throw DataError("--labels: \(labels) holds \(l.count) labels for \(n) evaluation samples") }
+        let classes = expected(first).dropFirst().reduce(1, *)
+        if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
+            throw DataError("--labels: \(labels) holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
+        }
+        return (refs, l)
+    }
+
+    func addMetrics(_ row: inout [String: Any], _ m: Model, _ out: [String: Tensor],
+                    _ targets: (references: [(String, Tensor)], labels: [Int]?)) {
+        var sqnr: [String: Double] = [:]
+        for (name, r) in targets.references {
+            let o = out[name]!
+            sqnr[name] = Quality.sqnr(r, o)
+            if name == m.outputs[0].name && r.rank == 2 { row["top1_agreement"] = Quality.agreement(r, o) }
         }
         row["sqnr_db"] = sqnr
-        if let labels {
-            let t = try NPY.read(path: labels), rows = out[m.outputs[0].name]!.shape[0]
-            guard t.dtype != .float32, t.shape == [rows] else {
-                throw DataError("--labels: \(labels) must be integer class indices of shape [\(rows)], got \(t.dtype) \(t.shape)")
-            }
-            let l = t.asInt64Array().map { Int($0) }, classes = out[m.outputs[0].name]!.count / rows
-            if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
-                throw DataError("--labels: \(labels) holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
-            }
-            row["accuracy"] = Quality.accuracy(out[m.outputs[0].name]!, l)
-        }
+        if let l = targets.labels { row["accuracy"] = Quality.accuracy(out[m.outputs[0].name]!, l) }
     }
 }
 

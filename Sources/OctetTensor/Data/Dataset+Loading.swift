@@ -67,7 +67,8 @@ extension Dataset {
     }
 
     /// Integer labels from an array of N values (any integer dtype, or float32 holding integers).
-    static func labelArray(_ t: Tensor, source: String) throws -> [Int] {
+    /// - Throws: `DatasetError.badArray` for another shape, `.badLabel` for a non-integer value.
+    public static func labelArray(_ t: Tensor, source: String) throws -> [Int] {
         guard t.rank == 1 || (t.rank == 2 && t.shape[1] == 1) else {
             throw DatasetError.badArray(source: source, reason: "labels must have shape [N], got \(t.shape)")
         }
