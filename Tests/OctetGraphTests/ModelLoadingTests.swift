@@ -43,7 +43,8 @@ final class ModelLoadingTests: XCTestCase {
         try FileManager.default.removeItem(at: dir.appendingPathComponent("weights.bin"))
         XCTAssertThrowsError(try Model.load(path: path)) { XCTAssertTrue("\($0)".contains("external data file"), "\($0)") }
         // A folder as the data file (the read aborted), a bad offset (read as 0), a node without outputs (SIGSEGV).
-        for (entries, message) in [([("location", ".")], "is not a regular file"), ([("location", "m.onnx"), ("offset", "abc")], "offset 'abc' is not a non-negative integer")] {
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        for (entries, message) in [([("location", ".")], "must be a path inside the model's folder"), ([("location", "sub")], "is not a regular file"), ([("location", "m.onnx"), ("offset", "abc")], "offset 'abc' is not a non-negative integer")] {
             w.externalData = entries.map { k, v in var e = Onnx_StringStringEntryProto(); e.key = k; e.value = v; return e }
             let bad = ModelBuilder.model(nodes: [ModelBuilder.node("MatMul", ["x", "w"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
                                          outputs: [ModelBuilder.valueInfo("y", [1, 2])], initializers: [w])
@@ -81,7 +82,11 @@ final class ModelLoadingTests: XCTestCase {
         let m = try Model.load(path: path)
         XCTAssertEqual(m.graph.externalDataFiles, [dir.appendingPathComponent("c.bin").path])
         XCTAssertEqual(try m.run(Tensor(shape: [1, 2], floats: [1, 1])).floats, [4, 6])
-        for location in ["../c.bin", "/etc/passwd", "sub/../../c.bin"] {
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("octet-outside-\(UUID()).bin")
+        try Data(count: 16).write(to: outside)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.bin").path, withDestinationPath: outside.path)
+        for location in ["../c.bin", "/etc/passwd", "sub/../../c.bin", "link.bin"] {
             try model(location: location).serializedData().write(to: URL(fileURLWithPath: path))
             XCTAssertThrowsError(try Model.load(path: path)) {
                 XCTAssertEqual("\($0)", "\(path): invalid model: tensor 'w': external data location '\(location)' must be a path inside the model's folder")

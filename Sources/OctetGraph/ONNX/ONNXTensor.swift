@@ -99,7 +99,8 @@ enum ONNXTensor {
     /// The folder external tensor data is read from (the model's), and the files read from it.
     ///
     /// ONNX external data (onnx/docs/ExternalData.md): `location` is relative to the model's
-    /// folder; absolute paths and `..` components are refused, so a model reads only beside itself.
+    /// folder; absolute paths, `..` components and symbolic links leading out of the folder are
+    /// refused (as onnxruntime refuses them), so a model reads only beside itself.
     final class ExternalData {
         let baseDir: String?
         /// Every file a tensor was read from, in first-read order.
@@ -107,13 +108,17 @@ enum ONNXTensor {
 
         init(baseDir: String?) { self.baseDir = baseDir }
 
-        /// - Throws: `.badModel` naming the tensor for an empty, absolute or up-level location.
+        /// - Throws: `.badModel` naming the tensor for an empty, absolute or up-level location, or
+        ///   one whose links lead out of the model's folder.
         func resolve(_ location: String, tensor: String) throws -> String {
             let parts = location.split(separator: "/", omittingEmptySubsequences: false)
-            guard !location.isEmpty, !location.hasPrefix("/"), !parts.contains("..") else {
+            let folder = URL(fileURLWithPath: baseDir ?? ".")
+            let path = folder.appendingPathComponent(location).path
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path, realFolder = folder.resolvingSymlinksInPath().path
+            guard !location.isEmpty, !location.hasPrefix("/"), !parts.contains(".."),
+                  real.hasPrefix(realFolder.hasSuffix("/") ? realFolder : realFolder + "/") else {
                 throw OctetGraphError.badModel("tensor '\(tensor)': external data location '\(location)' must be a path inside the model's folder")
             }
-            let path = URL(fileURLWithPath: baseDir ?? ".").appendingPathComponent(location).path
             if !files.contains(path) { files.append(path) }
             return path
         }
