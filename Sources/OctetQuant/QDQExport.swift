@@ -114,6 +114,10 @@ struct QDQBuilder {
         g.name = source.name.isEmpty ? "octet_qdq" : source.name
         g.nodes = nodes
         g.initializers = initializers.filter { used.contains($0.key) }
+        // An output the source left unshaped gets its rank (batch axis unknown), not rank 0.
+        for (i, o) in g.outputs.enumerated() where o.dims.isEmpty {
+            if let s = ann.shapes[o.name], !s.isEmpty { g.outputs[i].dims = [.symbolic("")] + s.dropFirst().map { .fixed($0) } }
+        }
         g.opset = max(source.opset, 13)
         g.irVersion = ONNXExporter.minimumIRVersion(opset: g.opset)
         return g
