@@ -54,7 +54,8 @@ extension GoldenDump {
         try checkEntries(ma, a)
         try checkEntries(mb, b)
         if ma.inputShapes != mb.inputShapes {
-            throw OctetDPUError.badDump(path: b, reason: "its inputs have other shapes than \(a)'s (\(mb.inputShapes.sorted { $0.key < $1.key }) vs \(ma.inputShapes.sorted { $0.key < $1.key })): not comparable")
+            func shapes(_ m: DumpManifest) -> String { m.inputShapes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+            throw OctetDPUError.badDump(path: b, reason: "its inputs have other shapes than \(a)'s (\(shapes(mb)) vs \(shapes(ma))): not comparable")
         }
         let keysA = Set(ma.nodes.map { $0.node + "\u{0}" + $0.tensor })
         if !ma.nodes.isEmpty, !mb.nodes.contains(where: { keysA.contains($0.node + "\u{0}" + $0.tensor) }) {
