@@ -35,9 +35,16 @@ def ort_in_subprocess(model, threads, runs):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def octet_json(cmd):
+    """The JSON line an `octet` command prints last; its own error message when it fails."""
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed (exit {r.returncode}): {r.stderr.strip()}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def octet(octet_bin, *args):
-    out = subprocess.run([octet_bin, "bench", *args], check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return octet_json([octet_bin, "bench", *args])
 
 
 def float_table(args):
@@ -153,8 +160,7 @@ def recovery_table(args):
                 cmd += ["--cle"] if method == "adaquant" else []
                 for r in refs:
                     cmd += ["--reference", r]
-                out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-                d = json.loads(out.strip().splitlines()[-1])
+                d = octet_json(cmd)
                 anchor = ANCHOR_SECONDS.get(name, {}).get(method)
                 sqnr = next(iter(d["sqnr_db"].values()))
                 top1 = d.get("top1_agreement")
@@ -176,6 +182,16 @@ def main():
     p.add_argument("--calib-samples", type=int, default=16, help="calibration samples for the qdq table")
     args = p.parse_args()
     parts = args.only.split(",")
+    tables = ["float", "qdq", "ptq", "recovery"]
+    if unknown := [x for x in parts if x not in tables]:
+        p.error(f"--only {args.only}: unknown table(s) {', '.join(unknown)}; accepted: {', '.join(tables)}")
+    for name in ("runs", "ptq_samples", "calib_samples"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} {getattr(args, name)}: must be at least 1")
+    with open(os.path.join(args.shared, "data", "manifest.json")) as f:
+        known = sorted(json.load(f))
+    if unknown := [x for x in args.recovery_models.split(",") if x not in known]:
+        p.error(f"--recovery-models: unknown model(s) {', '.join(unknown)}; accepted: {', '.join(known)}")
     if "float" in parts:
         float_table(args)
     if "qdq" in parts:
