@@ -52,7 +52,7 @@ enum RecoveryBindings {
             let c = try config(a)
             var o = AdaQuant.Options()
             o.maxEpochs = try a.int("epochs", in: AdaQuant.epochRange)
-            o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
+            o.seed = UInt64(try a.int("seed", in: 0...Int.max))
             o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("fast finetune", total: 1) { step in
                 let r = try AdaQuant.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
@@ -66,7 +66,7 @@ enum RecoveryBindings {
             let c = try config(a)
             var o = AdaRound.Options()
             o.iterations = try a.int("iterations", in: AdaRound.iterationRange)
-            o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
+            o.seed = UInt64(try a.int("seed", in: 0...Int.max))
             o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("adaround", total: 1) { step in
                 let r = try AdaRound.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
