@@ -7,8 +7,8 @@ import OctetTensor
 /// recalibration with the default configuration.
 enum RecoveryBindings {
     static let table = BindingTable(domain: "recovery", [
-        Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)], named: [ParameterSpec("relu6", .string("stop"))],
-                doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; relu6: \"stop\" (chains end at ReLU6), \"relu\" (ReLU6 replaced by Relu) or \"calibrated\" (through ReLU6 for the channels that stay below 3 on `calib`); with `calib`, then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data).") { a, interp in
+        Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)], named: [ParameterSpec("relu6", .string("stop")), ParameterSpec("absorb_bias", .bool(true))],
+                doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; relu6: \"stop\" (chains end at ReLU6), \"relu\" (ReLU6 replaced by Relu) or \"calibrated\" (through ReLU6 for the channels that stay below 3 on `calib`); with `calib` and absorb_bias (default true), then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data).") { a, interp in
             let m = try model(a)
             var o = CrossLayerEqualization.Options()
             let policy = try a.string("relu6")
@@ -27,7 +27,11 @@ enum RecoveryBindings {
             let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.model.graph).graph, options: o,
                                                                      feeds: feeds, batchSize: m.model.batchSize)
             var g = equalized, notes = report.description
-            if let feeds {
+            let absorb = try a.bool("absorb_bias")
+            if absorb && feeds == nil && a.namedLocations["absorb_bias"] != nil {
+                throw BindingError.named("absorb_bias", "absorb_bias needs calibration data: equalize(model, calib, absorb_bias: true)")
+            }
+            if let feeds, absorb {
                 let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.model.batchSize)
                 g = r.graph
                 notes += "\n" + r.report.description
