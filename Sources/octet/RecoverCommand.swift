@@ -89,7 +89,10 @@ struct RecoverCommand: ParsableCommand {
             CLI.warnNonFinite([name: evalX], source: eval)
             let targets = try loadTargets(m, samples: evalX.shape[0])
             let t0 = Date()
-            let (q, notes) = try quantize(m, [name: calibX])
+            let (q, notes): (QuantizedModel, [String])
+            do { (q, notes) = try quantize(m, [name: calibX]) } catch RecoveryError.memoryLimit(let need, let limit, let what) {
+                throw DataError("--max-memory-mb \(limit) cannot be met: \(what) needs about \(need) MB (use fewer calibration samples or raise the limit)")
+            }
             let seconds = Date().timeIntervalSince(t0)
             let out = try q.run([name: evalX])
             var row: [String: Any] = ["model": model, "method": method + (cle ? "+cle" : ""),
