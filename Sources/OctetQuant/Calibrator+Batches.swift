@@ -14,10 +14,7 @@ struct CalibrationBatches {
         feeds.mapValues { TensorBatch.slice($0, start: b * batchSize, count: samples(b), padTo: batchSize) }
     }
     /// The real samples of a tensor computed on chunk `b`.
-    func real(_ t: Tensor, _ b: Int) -> Tensor {
-        let s = samples(b)
-        return s < batchSize && t.rank > 0 && t.shape[0] == batchSize ? TensorBatch.slice(t, start: 0, count: s, padTo: s) : t
-    }
+    func real(_ t: Tensor, _ b: Int) -> Tensor { TensorBatch.trimmed(t, toSamples: samples(b), batchSize: batchSize) }
 }
 
 extension Calibrator {

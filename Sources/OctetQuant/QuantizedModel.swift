@@ -109,23 +109,18 @@ public final class QuantizedModel: @unchecked Sendable {
         let n = try QuantizedModel.sampleCount(feeds, graph)
         var parts: [[String: Tensor]] = [], caught: [String: [Tensor]] = [:], fps: [String: Int] = [:]
         let exec = IntegerExecutor(graph: graph, plan: plan, annotations: annotations, codes: codes)
-        var start = 0
-        while start < n {
-            let count = min(batchSize, n - start)
-            var chunk: [String: Tensor] = [:]
-            for (k, t) in feeds { chunk[k] = TensorBatch.slice(t, start: start, count: count, padTo: batchSize) }
-            let trim = { (t: Tensor) in count < self.batchSize && t.rank > 0 && t.shape[0] == self.batchSize
-                ? TensorBatch.slice(t, start: 0, count: count, padTo: count) : t }
-            var out: [String: Tensor]
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk, trim in
+            let out: [String: Tensor]
             if evaluation == .integer {
-                out = try exec.run(chunk, capture: capture ? { name, t, f in caught[name, default: []].append(trim(t)); fps[name] = f } : nil)
+                var emitted: [(String, Tensor)] = []
+                out = try exec.run(chunk, capture: capture ? { name, t, f in emitted.append((name, t)); fps[name] = f } : nil)
+                for (name, t) in emitted { caught[name, default: []].append(trim(t)) }
             } else {
                 out = try forward.run(chunk) { name, v in
                     if let q = self.annotations.tensors[name] { try QuantMath.fakeQuantize(&v, params: q, rounding: self.config.activationRounding) }
                 }
             }
             parts.append(out.mapValues(trim))
-            start += count
         }
         var outputs: [String: Tensor] = [:]
         for o in graph.outputs { outputs[o.name] = try TensorBatch.concat(parts.map { $0[o.name]! }) }

@@ -49,9 +49,15 @@ public enum TensorBatch {
             let count = min(b, n - start)
             var chunk: [String: Tensor] = [:]
             for (k, t) in feeds { chunk[k] = slice(t, start: start, count: count, padTo: b) }
-            try body(chunk) { t in count < b && t.rank > 0 && t.shape[0] == b ? slice(t, start: 0, count: count, padTo: count) : t }
+            try body(chunk) { trimmed($0, toSamples: count, batchSize: b) }
             start += count
         }
+    }
+
+    /// `t`, computed from a chunk of `batchSize` samples of which the first `count` are real,
+    /// cut to those (a tensor without the batch axis passes unchanged).
+    public static func trimmed(_ t: Tensor, toSamples count: Int, batchSize b: Int) -> Tensor {
+        count < b && t.rank > 0 && t.shape[0] == b ? slice(t, start: 0, count: count, padTo: count) : t
     }
 
     /// `t` [N, C, H, W] (float32) with the samples whose flag is set mirrored left to right
