@@ -93,30 +93,54 @@ void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi) {
     }
 }
 
-/* One row's dot product of dy with the strided input row (lanes reassociated). */
-static inline float dw_row_dot(const float *dy, const float *x, long n, long stride) {
-#pragma clang fp reassociate(on)
-    float acc = 0;
-    if (stride == 1) { for (long i = 0; i < n; i++) acc += dy[i] * x[i]; }
-    else if (stride == 2) { for (long i = 0; i < n; i++) acc += dy[i] * x[2 * i]; }
-    else { for (long i = 0; i < n; i++) acc += dy[i] * x[i * stride]; }
-    return acc;
+/* Tap accumulators of the weight gradient, taps off[0 .. nt) over output rows [oy0, oy1): eight
+   columns at a time, one float vector per tap (dy loaded once for all taps), the lane sums then
+   added to sum[] in double. Lanes past the row end are loaded as zeros (dy and x). `nt` is a
+   constant where this is inlined. */
+static inline __attribute__((always_inline))
+void wgrad_rows(const float *buf, const long *off, const float *dy, const long nt, long oy0, long oy1,
+                long row_step, long out_w, __m256i tail, double *sum) {
+    __m256 a[9];
+    for (long t = 0; t < nt; t++) a[t] = _mm256_setzero_ps();
+    for (long oy = oy0; oy < oy1; oy++) {
+        const float *b = buf + oy * row_step, *d = dy + oy * out_w;
+        long ox = 0;
+        for (; ox + 8 <= out_w; ox += 8) {
+            const __m256 dv = _mm256_loadu_ps(d + ox);
+            for (long t = 0; t < nt; t++) a[t] = _mm256_fmadd_ps(_mm256_loadu_ps(b + off[t] + ox), dv, a[t]);
+        }
+        if (ox < out_w) {
+            const __m256 dv = _mm256_maskload_ps(d + ox, tail);
+            for (long t = 0; t < nt; t++) a[t] = _mm256_fmadd_ps(_mm256_maskload_ps(b + off[t] + ox, tail), dv, a[t]);
+        }
+    }
+    for (long t = 0; t < nt; t++) {
+        float l[8];
+        _mm256_storeu_ps(l, a[t]);
+        sum[t] += (((double)l[0] + l[1]) + ((double)l[2] + l[3])) + (((double)l[4] + l[5]) + ((double)l[6] + l[7]));
+    }
 }
 
-void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_geometry *g, float *dw) {
-    for (long ky = 0; ky < g->kernel_h; ky++) {
-        for (long kx = 0; kx < g->kernel_w; kx++) {
-            long lo, hi;
-            window_cols(g->in_w, g->out_w, g->stride_w, g->pad_left, kx, g->dilation_w, &lo, &hi);
-            if (lo >= hi) continue;
-            double tap = 0;
-            for (long oy = 0; oy < g->out_h; oy++) {
-                long iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
-                if (iy < 0 || iy >= g->in_h) continue;
-                const float *xr = x + iy * g->in_w + lo * g->stride_w + kx * g->dilation_w - g->pad_left;
-                tap += dw_row_dot(dy + oy * g->out_w + lo, xr, hi - lo, g->stride_w);
+void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_geometry *g, float *scratch,
+                              const long *offsets, float *dw) {
+    long rows, pitch;
+    layout(g, &rows, &pitch);
+    fill_rows(x, g, rows, pitch, scratch);
+    const long row_step = g->stride_h * g->stride_w * pitch, taps = g->kernel_h * g->kernel_w, ow = g->out_w;
+    const __m256i tail = first_lanes(ow % 8);
+    const long span = ow >= 512 ? 1 : 512 / ow; /* rows per float accumulation: ~512 terms per lane */
+    for (long t0 = 0; t0 < taps; t0 += 9) {
+        const long nt = taps - t0 < 9 ? taps - t0 : 9;
+        const long *off = offsets + t0;
+        double sum[9] = {0};
+        for (long oy = 0; oy < g->out_h; oy += span) {
+            const long oy1 = oy + span < g->out_h ? oy + span : g->out_h;
+            switch (nt) { /* 3x3: one group of 9; 5x5: 9 + 9 + 7 */
+            case 9: wgrad_rows(scratch, off, dy, 9, oy, oy1, row_step, ow, tail, sum); break;
+            case 7: wgrad_rows(scratch, off, dy, 7, oy, oy1, row_step, ow, tail, sum); break;
+            default: wgrad_rows(scratch, off, dy, nt, oy, oy1, row_step, ow, tail, sum); break;
             }
-            dw[ky * g->kernel_w + kx] += (float)tap;
         }
+        for (long t = 0; t < nt; t++) dw[t0 + t] += (float)sum[t];
     }
 }

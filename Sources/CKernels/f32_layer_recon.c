@@ -78,30 +78,34 @@ double octet_f32_recon_loss(const float *pre, const float *target, float *dy, lo
 
 static inline float adaround_sigmoid(float v) { return 1.0f / (1.0f + exp_poly(-v)); }
 
-void octet_adaround_soft(const float *v, const float *floor_w, float *soft, long n,
+void octet_adaround_soft(const float *v, const float *floor_w, float *soft, float *sg, long n,
                          float scale, float qmin, float qmax) {
     for (long i = 0; i < n; i++) {
-        float h = fminf(fmaxf(adaround_sigmoid(v[i]) * (ADAROUND_ZETA - ADAROUND_GAMMA) + ADAROUND_GAMMA, 0.0f), 1.0f);
+        const float s = adaround_sigmoid(v[i]);
+        const float h = fminf(fmaxf(s * (ADAROUND_ZETA - ADAROUND_GAMMA) + ADAROUND_GAMMA, 0.0f), 1.0f);
+        sg[i] = s;
         soft[i] = scale * fminf(fmaxf(floor_w[i] + h, qmin), qmax);
     }
 }
 
-void octet_adaround_step(float *v, float *m, float *m2, const float *floor_w, const float *dw, float *soft,
-                         long n, const octet_adaround_params *p) {
+/* The step with the regularizer on (`reg`, beta > 0) or off, so the warm-up skips its power. */
+static inline __attribute__((always_inline))
+void adaround_step(float *v, float *m, float *m2, float *sgv, const float *floor_w, const float *dw, float *soft,
+                   long n, const octet_adaround_params *p, const int reg) {
     const float width = ADAROUND_ZETA - ADAROUND_GAMMA;
     const float scale = p->scale, qmin = p->qmin, qmax = p->qmax, lambda = p->lambda, beta = p->beta;
     const float lr = p->lr, b1 = p->beta1, b2 = p->beta2, eps = p->eps, c1 = p->c1, c2 = p->c2;
-    const int reg = beta > 0;
     for (long i = 0; i < n; i++) {
-        float sg = adaround_sigmoid(v[i]);
+        float sg = sgv[i];
         float raw = sg * width + ADAROUND_GAMMA;
         float dh = width * sg * (1.0f - sg);
         float q = floor_w[i] + raw;
         float g = (q >= qmin && q <= qmax) ? dw[i] * scale * dh : 0.0f;
-        float u = 2.0f * raw - 1.0f, au = fabsf(u);
-        float pw = exp_poly((beta - 1.0f) * log_poly(au));
-        float greg = lambda * (-beta * pw * (u >= 0 ? 2.0f : -2.0f)) * dh;
-        g += reg ? greg : 0.0f;
+        if (reg) {
+            float u = 2.0f * raw - 1.0f, au = fabsf(u);
+            float pw = exp_poly((beta - 1.0f) * log_poly(au));
+            g += lambda * (-beta * pw * (u >= 0 ? 2.0f : -2.0f)) * dh;
+        }
         g = (raw > 0.0f && raw < 1.0f) ? g : 0.0f;
         float mi = b1 * m[i] + (1.0f - b1) * g;
         float vi = b2 * m2[i] + (1.0f - b2) * g * g;
@@ -109,7 +113,15 @@ void octet_adaround_step(float *v, float *m, float *m2, const float *floor_w, co
         m2[i] = vi;
         float nv = v[i] - lr * (mi / c1) / (sqrtf(vi / c2) + eps);
         v[i] = nv;
-        float h = fminf(fmaxf(adaround_sigmoid(nv) * width + ADAROUND_GAMMA, 0.0f), 1.0f);
+        float ns = adaround_sigmoid(nv);
+        sgv[i] = ns;
+        float h = fminf(fmaxf(ns * width + ADAROUND_GAMMA, 0.0f), 1.0f);
         soft[i] = scale * fminf(fmaxf(floor_w[i] + h, qmin), qmax);
     }
+}
+
+void octet_adaround_step(float *v, float *m, float *m2, float *sg, const float *floor_w, const float *dw, float *soft,
+                         long n, const octet_adaround_params *p) {
+    if (p->beta > 0) adaround_step(v, m, m2, sg, floor_w, dw, soft, n, p, 1);
+    else adaround_step(v, m, m2, sg, floor_w, dw, soft, n, p, 0);
 }

@@ -98,8 +98,8 @@ public enum AdaRound {
             let frac = min(max((w / s - f - gamma) / (zeta - gamma), 1e-4), 1 - 1e-4)
             return Foundation.log(frac / (1 - frac))
         }
-        var soft = [Float](repeating: 0, count: v.count), m = soft, m2 = soft
-        octet_adaround_soft(v, floorW, &soft, v.count, s, qmin, qmax)
+        var soft = [Float](repeating: 0, count: v.count), sg = soft, m = soft, m2 = soft
+        octet_adaround_soft(v, floorW, &soft, &sg, v.count, s, qmin, qmax)
         var step = octet_adaround_params(scale: s, qmin: qmin, qmax: qmax, lambda: o.lambda, beta: 0, lr: o.learningRate,
                                          beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 0, c2: 0)
         let n = p.sampleChunks, per = max(1, (o.batchSize + site.quantInput[0].shape[0] - 1) / site.quantInput[0].shape[0])
@@ -115,7 +115,7 @@ public enum AdaRound {
             }
             step.c1 = 1 - Float(Foundation.pow(0.9, Double(it + 1)))
             step.c2 = 1 - Float(Foundation.pow(0.999, Double(it + 1)))
-            stepAll(&v, &m, &m2, floorW, r.dW!, &soft, step)
+            stepAll(&v, &m, &m2, &sg, floorW, r.dW!, &soft, step)
         }
         let hard = Tensor(shape: p.floatWeight.shape, floats: v.indices.map { i in
             s * min(max(floorW[i] + (v[i] >= 0 ? 1 : 0), qmin), qmax)  // h(v) ≥ 0.5 ⇔ σ(v) ≥ 0.5 ⇔ v ≥ 0
@@ -136,20 +136,22 @@ public enum AdaRound {
 
     /// `octet_adaround_step` over all weights, in fixed slices of 2^16 spread over the kernel threads
     /// (element-wise, so the result does not depend on the thread count).
-    static func stepAll(_ v: inout [Float], _ m: inout [Float], _ m2: inout [Float], _ floorW: [Float], _ dW: Tensor,
-                        _ soft: inout [Float], _ params: octet_adaround_params) {
+    static func stepAll(_ v: inout [Float], _ m: inout [Float], _ m2: inout [Float], _ sg: inout [Float], _ floorW: [Float],
+                        _ dW: Tensor, _ soft: inout [Float], _ params: octet_adaround_params) {
         let n = v.count, slice = 1 << 16, slices = (n + slice - 1) / slice
         var p = params
         v.withUnsafeMutableBufferPointer { vp in m.withUnsafeMutableBufferPointer { mp in m2.withUnsafeMutableBufferPointer { m2p in
-            soft.withUnsafeMutableBufferPointer { sp in floorW.withUnsafeBufferPointer { fp in dW.withFloats { dp in
-                withUnsafePointer(to: &p) { pp in
-                    KernelConfig.parallelFor(slices) { k in
-                        let o = k * slice, len = min(slice, n - o)
-                        octet_adaround_step(vp.baseAddress! + o, mp.baseAddress! + o, m2p.baseAddress! + o, fp.baseAddress! + o,
-                                            dp.baseAddress! + o, sp.baseAddress! + o, len, pp)
+            sg.withUnsafeMutableBufferPointer { gp in
+                soft.withUnsafeMutableBufferPointer { sp in floorW.withUnsafeBufferPointer { fp in dW.withFloats { dp in
+                    withUnsafePointer(to: &p) { pp in
+                        KernelConfig.parallelFor(slices) { k in
+                            let o = k * slice, len = min(slice, n - o)
+                            octet_adaround_step(vp.baseAddress! + o, mp.baseAddress! + o, m2p.baseAddress! + o, gp.baseAddress! + o,
+                                                fp.baseAddress! + o, dp.baseAddress! + o, sp.baseAddress! + o, len, pp)
+                        }
                     }
-                }
-            } } }
+                } } }
+            }
         } } }
     }
 }

@@ -37,10 +37,11 @@ final class ReconstructionKernelTests: XCTestCase {
         floorW[2] = 127; floorW[3] = -129                       // soft weight clamped above / below
         let dw = (0..<n).map { _ in r.uniform() }
         for beta: Float in [0, 2, 10] {
-            var vv = v, m = [Float](repeating: 0, count: n), m2 = m, soft = m
+            var vv = v, m = [Float](repeating: 0, count: n), m2 = m, soft = m, sg = m
+            octet_adaround_soft(vv, floorW, &soft, &sg, n, scale, qmin, qmax)
             var p = octet_adaround_params(scale: scale, qmin: qmin, qmax: qmax, lambda: lambda, beta: beta, lr: 1e-3,
                                           beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 0.1, c2: 0.001)
-            octet_adaround_step(&vv, &m, &m2, floorW, dw, &soft, n, &p)
+            octet_adaround_step(&vv, &m, &m2, &sg, floorW, dw, &soft, n, &p)
             func h(_ x: Double) -> Double { min(max(1 / (1 + exp(-x)) * 1.2 - 0.1, 0), 1) }
             func loss(_ i: Int, _ x: Double) -> Double {
                 let s = Double(scale) * min(max(Double(floorW[i]) + h(x), Double(qmin)), Double(qmax))
@@ -56,6 +57,7 @@ final class ReconstructionKernelTests: XCTestCase {
                 XCTAssertEqual(Double(vv[i]), g == 0 ? Double(v[i]) : moved, accuracy: 1e-5, "v \(i)")
                 let want = Double(scale) * min(max(Double(floorW[i]) + h(Double(vv[i])), Double(qmin)), Double(qmax))
                 XCTAssertEqual(Double(soft[i]), want, accuracy: 1e-5, "soft \(i)")
+                XCTAssertEqual(Double(sg[i]), 1 / (1 + exp(-Double(vv[i]))), accuracy: 1e-6, "sigmoid \(i)")
             }
             XCTAssertEqual(m[0], 0); XCTAssertEqual(m[1], 0)
         }
@@ -63,11 +65,12 @@ final class ReconstructionKernelTests: XCTestCase {
 
     func testAdaRoundSoftWeights() {
         let v: [Float] = [-20, 0, 20, 0.5], floorW: [Float] = [3, -2, 127, -128]
-        var soft = [Float](repeating: 0, count: 4)
-        octet_adaround_soft(v, floorW, &soft, 4, 0.5, -128, 127)
+        var soft = [Float](repeating: 0, count: 4), sg = soft
+        octet_adaround_soft(v, floorW, &soft, &sg, 4, 0.5, -128, 127)
         // h(−20) = 0, h(0) = 0.5, h(20) = 1 (clamped to qmax), h(0.5) = σ(0.5)·1.2 − 0.1.
         let h05 = Float(1 / (1 + exp(-0.5)) * 1.2 - 0.1)
         XCTAssertEqual(soft[0], 1.5); XCTAssertEqual(soft[1], -0.75, accuracy: 1e-6)
         XCTAssertEqual(soft[2], 63.5); XCTAssertEqual(soft[3], 0.5 * (-128 + h05), accuracy: 1e-5)
+        for i in 0..<4 { XCTAssertEqual(Double(sg[i]), 1 / (1 + exp(-Double(v[i]))), accuracy: 1e-6, "sigmoid \(i)") }
     }
 }

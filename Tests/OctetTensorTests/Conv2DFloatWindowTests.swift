@@ -65,6 +65,56 @@ final class Conv2DFloatWindowTests: XCTestCase {
         }
     }
 
+    /// `depthwiseWeightGradient` against a Double sum over random geometries (kernels 1–7, so 1 to
+    /// 49 taps in groups of nine, strides 1–3, dilations, rows wider than 512 outputs), added to the
+    /// gradient already there, and identical at 1 and 2 threads.
+    func testDepthwiseWeightGradientMatchesDirectSum() {
+        var rng = SeededRNG(seed: 57)
+        var ran = 0
+        while ran < 60 {
+            let k = [1, 3, 5, 2, 7].randomElement(using: &rng)!, s = Int.random(in: 1...3, using: &rng)
+            let d = ran % 5 == 4 ? 2 : 1, c = Int.random(in: 1...5, using: &rng)
+            let pads = (0..<4).map { _ in Int.random(in: 0...(k / 2 + 1), using: &rng) }
+            let wide = ran % 10 == 9
+            let g = ConvGeometry(batch: 1 + ran % 2, inChannels: c, inH: Int.random(in: 1...(wide ? 4 : 40), using: &rng),
+                                 inW: wide ? Int.random(in: 1030...1300, using: &rng) : Int.random(in: 1...70, using: &rng),
+                                 outChannels: c, kernelH: k, kernelW: k, strideH: s, strideW: s, padTop: pads[0],
+                                 padLeft: pads[1], padBottom: pads[2], padRight: pads[3], dilationH: d, dilationW: d, groups: c)
+            guard g.outH >= 1, g.outW >= 1 else { continue }
+            let x = (0..<(g.batch * c * g.inH * g.inW)).map { _ in Float.random(in: -2...2, using: &rng) }
+            let dy = (0..<(g.batch * c * g.outH * g.outW)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let start = (0..<(c * k * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+            var want = start.map(Double.init), scale = [Double](repeating: 0, count: start.count)
+            for n in 0..<g.batch { for ch in 0..<c { for oy in 0..<g.outH { for ox in 0..<g.outW {
+                let e = Double(dy[((n * c + ch) * g.outH + oy) * g.outW + ox])
+                for ky in 0..<k { for kx in 0..<k {
+                    let iy = oy * s + ky * d - g.padTop, ix = ox * s + kx * d - g.padLeft
+                    guard iy >= 0, iy < g.inH, ix >= 0, ix < g.inW else { continue }
+                    let v = e * Double(x[((n * c + ch) * g.inH + iy) * g.inW + ix])
+                    want[(ch * k + ky) * k + kx] += v
+                    scale[(ch * k + ky) * k + kx] += abs(v)
+                } }
+            } } } }
+            var results: [[Float]] = []
+            for threads in [1, 2] {
+                let saved = KernelConfig.threads
+                KernelConfig.threads = threads
+                defer { KernelConfig.threads = saved }
+                var dw = start
+                x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in dw.withUnsafeMutableBufferPointer { wp in
+                    Conv2DFloat.depthwiseWeightGradient(input: xp.baseAddress!, outputGradient: dp.baseAddress!, geometry: g,
+                                                        weightGradient: wp.baseAddress!)
+                } } }
+                results.append(dw)
+            }
+            XCTAssertEqual(results[0], results[1], "\(g): thread count changed the result")
+            for i in want.indices {
+                XCTAssertEqual(Double(results[0][i]), want[i], accuracy: 1e-6 * (scale[i] + abs(Double(start[i])) + 1), "\(g) tap \(i)")
+            }
+            ran += 1
+        }
+    }
+
     /// `im2col` against the index formula, over strides 1–3 (the stride-2 path gathers eight at a
     /// time), dilations and pads wider than the kernel reach.
     func testIm2colMatchesIndexFormula() {

@@ -84,9 +84,11 @@ void octet_f32_bias_clamp(float *y, long n, float bias, float lo, float hi);
 /* The kh*kw tap offsets into the phase buffer, computed once per geometry. */
 void octet_f32_dw_offsets(const octet_dw_geometry *g, long *offsets);
 /* Weight gradient of one depthwise plane: dw[ky*kw + kx] += sum_{oy,ox} dy[oy*out_w + ox] *
-   x[oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft] (terms outside the input are 0); each row's
-   dot product in float, rows summed in double. */
-void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_geometry *g, float *dw);
+   x[oy*sH + ky*dH - padTop][ox*sW + kx*dW - padLeft] (terms outside the input are 0), over the
+   stride-phase rows of x (scratch and offsets as for octet_f32_dw_plane); per tap, eight float
+   lanes over about 512 outputs each, their sums added in double. */
+void octet_f32_dw_weight_grad(const float *x, const float *dy, const octet_dw_geometry *g, float *scratch,
+                              const long *offsets, float *dw);
 
 /* ---- float direct convolution (few input channels) ---- */
 
@@ -128,8 +130,8 @@ double octet_f32_recon_loss(const float *pre, const float *target, float *dy, lo
                             float lo, float hi, float alpha, float grad_scale);
 
 /* AdaRound (Nagel et al. 2020 §3.2): h(v) = clamp(sigmoid(v)*1.2 - 0.1, 0, 1);
-   soft[i] = scale * clamp(floor_w[i] + h(v[i]), qmin, qmax). */
-void octet_adaround_soft(const float *v, const float *floor_w, float *soft, long n,
+   soft[i] = scale * clamp(floor_w[i] + h(v[i]), qmin, qmax); sg[i] = sigmoid(v[i]), which the step reads. */
+void octet_adaround_soft(const float *v, const float *floor_w, float *soft, float *sg, long n,
                          float scale, float qmin, float qmax);
 typedef struct {
     float scale, qmin, qmax;
@@ -138,9 +140,10 @@ typedef struct {
 } octet_adaround_params;
 /* One Adam step (Kingma & Ba 2015, Alg. 1) on the rounding variables v, given dw = dLoss/dsoft:
    g = dw*scale*h'(v) where floor_w + raw h stays in [qmin, qmax], plus the regularizer's
-   derivative; g = 0 where h saturates. Then soft = octet_adaround_soft(new v). exp and log are
-   polynomials (relative error < 1e-6). */
-void octet_adaround_step(float *v, float *m, float *m2, const float *floor_w, const float *dw, float *soft,
+   derivative; g = 0 where h saturates. sg holds sigmoid(v) on entry (from octet_adaround_soft or
+   the last step). Then soft, sg = octet_adaround_soft(new v). exp and log are polynomials
+   (relative error < 1e-6). */
+void octet_adaround_step(float *v, float *m, float *m2, float *sg, const float *floor_w, const float *dw, float *soft,
                          long n, const octet_adaround_params *p);
 
 /* ---- code-to-code table ---- */

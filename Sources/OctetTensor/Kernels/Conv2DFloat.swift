@@ -149,17 +149,30 @@ public enum Conv2DFloat {
 
     /// Weight gradient of a depthwise convolution (one input and one output channel per group):
     /// dW[c, ky, kx] += Σ over n, oy, ox of dY[n, c, oy, ox] · x[n, c, oy·sH + ky·dH − padTop, ox·sW + kx·dW − padLeft]
-    /// (zero outside the input). Channels in parallel; per channel the samples in order, so the
-    /// result does not depend on the thread count.
+    /// (zero outside the input), by `octet_f32_dw_weight_grad` over the stride-phase rows the
+    /// forward reads. Channels spread over the threads (one scratch each); per channel the samples
+    /// in order, so the result does not depend on the thread count.
     /// - Parameters: `input` [N, C, H, W], `outputGradient` [N, C, outH, outW], `weightGradient` [C, 1, KH, KW].
     public static func depthwiseWeightGradient(input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
                                                geometry g: ConvGeometry, weightGradient dw: UnsafeMutablePointer<Float>) {
-        let geo = dwGeometry(g), inPlane = g.inH * g.inW, outPlane = g.outH * g.outW, taps = g.kernelH * g.kernelW
-        KernelConfig.parallelFor(g.outChannels) { c in
-            withUnsafePointer(to: geo) { gp in
-                for n in 0..<g.batch {
-                    octet_f32_dw_weight_grad(x + (n * g.inChannels + c) * inPlane, dy + (n * g.outChannels + c) * outPlane,
-                                             gp, dw + c * taps)
+        var geometry = dwGeometry(g)
+        let inPlane = g.inH * g.inW, outPlane = g.outH * g.outW, taps = g.kernelH * g.kernelW
+        let scratch = octet_f32_dw_scratch(&geometry)
+        var offsets = [Int](repeating: 0, count: taps)
+        octet_f32_dw_offsets(&geometry, &offsets)
+        let geo = geometry, workers = max(1, min(KernelConfig.threads, g.outChannels))
+        KernelConfig.parallelFor(workers, threads: workers) { t in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { buf in
+                offsets.withUnsafeBufferPointer { offsets in
+                    withUnsafePointer(to: geo) { gp in
+                        octet_f32_dw_scratch_init(gp, buf.baseAddress!)
+                        for c in stride(from: t, to: g.outChannels, by: workers) {
+                            for n in 0..<g.batch {
+                                octet_f32_dw_weight_grad(x + (n * g.inChannels + c) * inPlane, dy + (n * g.outChannels + c) * outPlane,
+                                                         gp, buf.baseAddress!, offsets.baseAddress!, dw + c * taps)
+                            }
+                        }
+                    }
                 }
             }
         }
