@@ -134,11 +134,12 @@ public enum AdaRound {
         return LayerResult(weight: hard, bias: outBias, params: wp, before: before, after: after, flipped: flipped, kept: false)
     }
 
-    /// `octet_adaround_step` over all weights, in fixed slices of 2^16 spread over the kernel threads
-    /// (element-wise, so the result does not depend on the thread count).
+    /// `octet_adaround_step` over all weights, in slices of 8192 spread over the kernel threads
+    /// (element-wise, so the result does not depend on the thread count). Layers of 2^18 weights
+    /// and more recompute σ(v) instead of reading it from `sg`: their step is memory-bound.
     static func stepAll(_ v: inout [Float], _ m: inout [Float], _ m2: inout [Float], _ sg: inout [Float], _ floorW: [Float],
                         _ dW: Tensor, _ soft: inout [Float], _ params: octet_adaround_params) {
-        let n = v.count, slice = 1 << 16, slices = (n + slice - 1) / slice
+        let n = v.count, slice = 1 << 13, slices = (n + slice - 1) / slice, cached = n < 1 << 18
         var p = params
         v.withUnsafeMutableBufferPointer { vp in m.withUnsafeMutableBufferPointer { mp in m2.withUnsafeMutableBufferPointer { m2p in
             sg.withUnsafeMutableBufferPointer { gp in
@@ -146,7 +147,7 @@ public enum AdaRound {
                     withUnsafePointer(to: &p) { pp in
                         KernelConfig.parallelFor(slices) { k in
                             let o = k * slice, len = min(slice, n - o)
-                            octet_adaround_step(vp.baseAddress! + o, mp.baseAddress! + o, m2p.baseAddress! + o, gp.baseAddress! + o,
+                            octet_adaround_step(vp.baseAddress! + o, mp.baseAddress! + o, m2p.baseAddress! + o, cached ? gp.baseAddress! + o : nil,
                                                 fp.baseAddress! + o, dp.baseAddress! + o, sp.baseAddress! + o, len, pp)
                         }
                     }

@@ -109,10 +109,18 @@ final class LayerProblem {
         return (loss, LayerProblem.sum(grads.map { $0.weight! }), bias == nil ? nil : LayerProblem.sum(grads.map { $0.bias! }))
     }
 
-    /// Element-wise sum of same-shape tensors, in order.
+    /// Element-wise sum of same-shape tensors, in order (slices of 8192 spread over the kernel
+    /// threads; element-wise, so the result does not depend on the thread count).
     static func sum(_ ts: [Tensor]) -> Tensor {
         var acc = ts[0]
-        for t in ts.dropFirst() { acc.withMutableFloats { a in t.withFloats { b in for i in a.indices { a[i] += b[i] } } } }
+        guard ts.count > 1 else { return acc }
+        let n = acc.count, slice = 1 << 13
+        acc.withMutableFloats { a in
+            KernelConfig.parallelFor((n + slice - 1) / slice) { k in
+                let range = k * slice..<min(n, (k + 1) * slice)
+                for t in ts.dropFirst() { t.withFloats { b in for i in range { a[i] += b[i] } } }
+            }
+        }
         return acc
     }
 

@@ -24,6 +24,12 @@ final class ReconstructionKernelTests: XCTestCase {
             }
             XCTAssertEqual(loss, want, accuracy: want * 1e-5, "act \(act)")
             XCTAssertEqual(octet_f32_recon_loss(pre, target, nil, n, act, lo, hi, alpha, 0.5), loss)
+            var io = pre  // the gradient written over the input, as LayerProblem does
+            let inPlace = io.withUnsafeMutableBufferPointer { p in
+                octet_f32_recon_loss(p.baseAddress!, target, p.baseAddress!, n, act, lo, hi, alpha, 0.5)
+            }
+            XCTAssertEqual(io, dy, "act \(act) in place")
+            XCTAssertEqual(inPlace, want, accuracy: want * 1e-5, "act \(act) in place")
         }
     }
 
@@ -41,7 +47,10 @@ final class ReconstructionKernelTests: XCTestCase {
             octet_adaround_soft(vv, floorW, &soft, &sg, n, scale, qmin, qmax)
             var p = octet_adaround_params(scale: scale, qmin: qmin, qmax: qmax, lambda: lambda, beta: beta, lr: 1e-3,
                                           beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 0.1, c2: 0.001)
+            var (v2, mb, m2b, soft2) = (v, m, m2, soft)  // the same step recomputing σ(v)
             octet_adaround_step(&vv, &m, &m2, &sg, floorW, dw, &soft, n, &p)
+            octet_adaround_step(&v2, &mb, &m2b, nil, floorW, dw, &soft2, n, &p)
+            XCTAssertEqual(v2, vv); XCTAssertEqual(mb, m); XCTAssertEqual(m2b, m2); XCTAssertEqual(soft2, soft)
             func h(_ x: Double) -> Double { min(max(1 / (1 + exp(-x)) * 1.2 - 0.1, 0), 1) }
             func loss(_ i: Int, _ x: Double) -> Double {
                 let s = Double(scale) * min(max(Double(floorW[i]) + h(x), Double(qmin)), Double(qmax))

@@ -140,9 +140,10 @@ typedef struct {
 } octet_adaround_params;
 /* One Adam step (Kingma & Ba 2015, Alg. 1) on the rounding variables v, given dw = dLoss/dsoft:
    g = dw*scale*h'(v) where floor_w + raw h stays in [qmin, qmax], plus the regularizer's
-   derivative; g = 0 where h saturates. sg holds sigmoid(v) on entry (from octet_adaround_soft or
-   the last step). Then soft, sg = octet_adaround_soft(new v). exp and log are polynomials
-   (relative error < 1e-6). */
+   derivative; g = 0 where h saturates. sg, when not NULL, holds sigmoid(v) on entry (from
+   octet_adaround_soft or the last step); NULL recomputes it (less memory traffic on large layers).
+   Then soft (and sg) = octet_adaround_soft(new v). exp and log are polynomials (relative error
+   < 1e-6); the result does not depend on sg being given. */
 void octet_adaround_step(float *v, float *m, float *m2, float *sg, const float *floor_w, const float *dw, float *soft,
                          long n, const octet_adaround_params *p);
 
