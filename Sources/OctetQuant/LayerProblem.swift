@@ -41,24 +41,14 @@ final class LayerProblem {
         channels = targets.first.map { $0.rank >= 2 ? $0.shape[1] : 1 } ?? 1
     }
 
-    /// `body(layer, k)` for k in 0..<count: several chunks run in parallel, one layer copy (with
-    /// `weight`, `bias`) per worker and the kernels inside single-threaded; results in k order, so
-    /// they do not depend on the thread count. A single chunk runs on the calling thread with
-    /// threaded kernels.
+    /// `body(layer, k)` for k in 0..<count through `KernelConfig.mapItems`: several chunks run in
+    /// parallel, one layer copy (with `weight`, `bias`) per worker and the kernels inside
+    /// single-threaded; results in k order, so they do not depend on the thread count. A single
+    /// chunk runs on the calling thread with threaded kernels.
     private func perChunk<T>(_ count: Int, weight: Tensor, bias: Tensor?, _ body: (LayerGradient, Int) throws -> T) throws -> [T] {
         for l in workers { l.weight = weight; l.bias = bias }
         defer { for l in workers { l.weight = nil; l.bias = nil } }  // the caller may then update its buffers in place
-        let n = min(workers.count, count)
-        if n <= 1 { return try (0..<count).map { try body(layer, $0) } }
-        var results = [Result<T, Error>?](repeating: nil, count: count)
-        KernelConfig.withThreads(1) {
-            results.withUnsafeMutableBufferPointer { r in
-                DispatchQueue.concurrentPerform(iterations: n) { w in
-                    for k in stride(from: w, to: count, by: n) { r[k] = Result { try body(workers[w], k) } }
-                }
-            }
-        }
-        return try results.map { try $0!.get() }
+        return try KernelConfig.mapItems(count, workers: workers.count) { w, k in try body(workers[w], k) }
     }
 
     /// The fused activation (float kind, quantized kind) of the site's group.

@@ -128,22 +128,24 @@ final class LayerwiseRunner {
         return result
     }
 
-    /// The graph outputs of the quantized stream are not needed; the frontier is.
+    /// The graph outputs of the quantized stream are not needed; the frontier is. Chunks run in
+    /// parallel with single-threaded kernels (`KernelConfig.mapItems`), so the streamed
+    /// activations, and the passes fed with them, do not depend on the thread count.
     private func step(_ i: Int, _ node: Node, _ vals: inout [String: [Tensor]], constants: [String: Tensor], quantized: Bool) throws {
         var outs = [[Tensor]](repeating: [], count: node.outputs.count)
-        for c in chunks.indices {
-            let ins = node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? vals[$0]?[c]) }
+        let current = vals
+        let computed = try KernelConfig.mapItems(chunks.count, workers: KernelConfig.threads) { _, c -> [Tensor] in
+            let ins = node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? current[$0]?[c]) }
             var o: [Tensor]
             do {
                 o = quantized ? try compute(i, node, ins) : try kernels[i](node, ins, graph.opset)
             } catch let e as OctetTensorError {
                 throw OctetGraphError.execution(node: node.label, reason: e.description)
             }
-            for k in 0..<min(o.count, node.outputs.count) {
-                if quantized { try quantize(node.outputs[k], &o[k]) }
-                outs[k].append(o[k])
-            }
+            if quantized { for k in 0..<min(o.count, node.outputs.count) { try quantize(node.outputs[k], &o[k]) } }
+            return o
         }
+        for o in computed { for k in 0..<min(o.count, node.outputs.count) { outs[k].append(o[k]) } }
         for (k, name) in node.outputs.enumerated() where !name.isEmpty && !outs[k].isEmpty { vals[name] = outs[k] }
     }
 

@@ -23,6 +23,26 @@ public enum KernelConfig {
         return try body()
     }
 
+    /// `body(worker, k)` for k in 0..<count on `workers` threads (worker w takes k = w, w + workers, …),
+    /// each with single-threaded kernels; results in k order. One worker (or one item) runs on the
+    /// calling thread with the current kernel threads. Callers that parallelize over independent
+    /// items (calibration chunks) get results that do not depend on the thread count whenever
+    /// there are several items, since every kernel then runs single-threaded.
+    /// - Throws: the first error in k order.
+    public static func mapItems<T>(_ count: Int, workers: Int, _ body: (_ worker: Int, _ k: Int) throws -> T) throws -> [T] {
+        let n = min(workers, count)
+        if n <= 1 { return try (0..<count).map { try body(0, $0) } }
+        var results = [Result<T, Error>?](repeating: nil, count: count)
+        withThreads(1) {
+            results.withUnsafeMutableBufferPointer { r in
+                DispatchQueue.concurrentPerform(iterations: n) { w in
+                    for k in stride(from: w, to: count, by: n) { r[k] = Result { try body(w, k) } }
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
     /// Runs `body(i)` for i in 0..<count on up to `threads` threads.
     @inlinable
     public static func parallelFor(_ count: Int, threads: Int = KernelConfig.threads, _ body: (Int) -> Void) {
