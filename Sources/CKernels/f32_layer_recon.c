@@ -46,13 +46,21 @@ static inline float log_poly(float a) {
     return e * 0.693147180559945f + 2.0f * t * s;
 }
 
-/* e = act(x) - t and the activation's derivative at x. */
+/* e = act(x) - t and the activation's derivative at x (act as in octet_f32_recon_loss). */
 static inline __attribute__((always_inline))
 float recon_error(float x, float t, int act, float lo, float hi, float alpha, float *d) {
     float out = x;
     *d = 1.0f;
     if (act == 1) { out = fminf(fmaxf(x, lo), hi); *d = (x < lo || x > hi) ? 0.0f : 1.0f; }
     else if (act == 2) { out = x < 0 ? x * alpha : x; *d = x < 0 ? alpha : 1.0f; }
+    else if (act == 3) {
+        out = x * fminf(fmaxf(x / 6.0f + 0.5f, 0.0f), 1.0f);
+        *d = x < -3.0f ? 0.0f : (x > 3.0f ? 1.0f : x / 3.0f + 0.5f);
+    } else if (act == 4) {
+        const float t = alpha * x + lo;
+        out = fminf(fmaxf(t, 0.0f), 1.0f);
+        *d = (t <= 0.0f || t >= 1.0f) ? 0.0f : alpha;
+    }
     return out - t;
 }
 

@@ -5,7 +5,10 @@ import OctetTensor
 
 /// The reconstruction problem of one conv group: the layer on the quantized model's input must
 /// reproduce, after its fused activation, the float model's layer output on the float input
-/// (AdaQuant, Hubara et al. 2020 §3; AdaRound, Nagel et al. 2020 §4).
+/// (AdaQuant, Hubara et al. 2020 §3; AdaRound, Nagel et al. 2020 §4). An activation of
+/// `following` (HardSwish, HardSigmoid) that alone reads the output of a group without a fused
+/// activation is applied to both sides too, as vai_q_pytorch's fast finetune does
+/// (shared/design/reference-quantizer.md §7).
 final class LayerProblem {
     let site: LayerSite
     let layer: LayerGradient
@@ -20,12 +23,12 @@ final class LayerProblem {
     /// One copy of the layer per worker of `perChunk` (the first is `layer`).
     private var workers: [LayerGradient]
 
-    init(site: LayerSite, graph: Graph) throws {
+    init(site: LayerSite, graph: Graph, following: Set<String> = []) throws {
         self.site = site
         layer = try Differentiable.layer(for: site.node, in: graph)
         floatWeight = layer.weight!
         floatBias = layer.bias
-        let act = LayerProblem.fusedActivation(site, graph)
+        let act = LayerProblem.fusedActivation(site, graph, following: following)
         quantActivation = act.quant
         workers = [layer]
         let count = max(1, min(KernelConfig.threads, site.floatInput.count))
@@ -51,11 +54,20 @@ final class LayerProblem {
         return try KernelConfig.mapItems(count, workers: workers.count) { w, k in try body(workers[w], k) }
     }
 
-    /// The fused activation (float kind, quantized kind) of the site's group.
-    static func fusedActivation(_ site: LayerSite, _ g: Graph) -> (float: ActivationGradient.Kind?, quant: ActivationGradient.Kind?) {
-        guard let a = site.annotation.activation, a != .none,
-              let j = g.consumers(of: site.node.outputs[0]).first else { return (nil, nil) }
-        switch a {
+    /// The fused activation (float kind, quantized kind) of the site's group; a group without one
+    /// whose output is read only by a node of an op type in `following` (HardSwish, HardSigmoid)
+    /// takes that node's activation (computed in float on both sides).
+    static func fusedActivation(_ site: LayerSite, _ g: Graph, following: Set<String> = [])
+        -> (float: ActivationGradient.Kind?, quant: ActivationGradient.Kind?) {
+        let users = g.consumers(of: site.node.outputs[0])
+        let fused = site.annotation.activation ?? FusedActivation.none
+        if fused == .none, users.count == 1, following.contains(g.nodes[users[0]].opType),
+           ["HardSwish", "HardSigmoid"].contains(g.nodes[users[0]].opType),
+           let next = try? Differentiable.layer(for: g.nodes[users[0]], in: g) as? ActivationGradient {
+            return (next.kind, next.kind)
+        }
+        guard fused != .none, let j = users.first else { return (nil, nil) }
+        switch fused {
         case .relu: return (.clamp(lo: 0, hi: .infinity), .clamp(lo: 0, hi: .infinity))
         case .relu6: return (.clamp(lo: 0, hi: 6), .clamp(lo: 0, hi: 6))
         case .leakyRelu:
@@ -79,6 +91,8 @@ final class LayerProblem {
         case nil: (kind, lo, hi, alpha) = (0, 0, 0, 0)
         case .clamp(let l, let h)?: (kind, lo, hi, alpha) = (1, l, h, 0)
         case .leaky(let a)?: (kind, lo, hi, alpha) = (2, 0, 0, a)
+        case .hardSwish?: (kind, lo, hi, alpha) = (3, 0, 0, 0)
+        case .hardSigmoid(let a, let b)?: (kind, lo, hi, alpha) = (4, b, 0, a)
         }
         let elements = targets[idx[0]].count * idx.count
         let norm = perChannelSum ? Double(channels) / Double(elements) : 1 / Double(elements)

@@ -135,6 +135,24 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    func testHardSwishAndHardSigmoid() throws {
+        // Inputs spread over −4.9 … 4.9, away from the kinks at ±3 (HardSwish) and ±2.5 (HardSigmoid).
+        let xs = (0..<40).map { Float($0) * 0.25 - 4.875 }
+        for kind: ActivationGradient.Kind in [.hardSwish, .hardSigmoid(alpha: 0.2, beta: 0.5)] {
+            let op = kind == .hardSwish ? "HardSwish" : "HardSigmoid"
+            let node = Node(name: "a", opType: op, inputs: ["x"], outputs: ["y"])
+            let l = try XCTUnwrap(try Differentiable.layer(for: node, in: Graph(name: "g", nodes: [node], initializers: [:],
+                                                                                 inputs: [], outputs: [])) as? ActivationGradient)
+            XCTAssertEqual(l.kind, kind)
+            var x = Tensor(shape: [40], floats: xs)
+            let r = Tensor(shape: [40], floats: (0..<40).map { Float(($0 * 7) % 11) - 5 })
+            _ = try l.forward(x)
+            let g = try l.backward(r, inputGradient: true)
+            let fd = try numeric(x, { x = $0 }) { try loss(l, x, r) }
+            XCTAssertLessThan(relativeError(g.input!.floats, fd), 1e-2, op)
+        }
+    }
+
     func testHandWorkedDepthwiseWeightGradient() throws {
         // 1 channel, 2×2 input, 1×1 kernel w = 3: y = 3x, dW = Σ dY·x, dX = 3·dY, dB = Σ dY.
         let node = Node(name: "d", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attributes: ["group": .int(1)])

@@ -9,7 +9,9 @@ final class ReconstructionKernelTests: XCTestCase {
         var r = TinyNet(seed: 3)
         let n = 10_001  // three blocks of 4096, the last partial
         let pre = (0..<n).map { _ in r.uniform() * 8 }, target = (0..<n).map { _ in r.uniform() * 4 }
-        for (act, lo, hi, alpha) in [(Int32(0), Float(0), Float(0), Float(0)), (1, 0, 6, 0), (2, 0, 0, 26.0 / 256)] {
+        // 3: HardSwish; 4: HardSigmoid with alpha 0.2 and beta (lo) 0.5.
+        for (act, lo, hi, alpha) in [(Int32(0), Float(0), Float(0), Float(0)), (1, 0, 6, 0), (2, 0, 0, 26.0 / 256), (3, 0, 0, 0),
+                                     (4, 0.5, 0, 0.2)] {
             var dy = [Float](repeating: 0, count: n)
             let loss = octet_f32_recon_loss(pre, target, &dy, n, act, lo, hi, alpha, 0.5)
             var want = 0.0
@@ -18,6 +20,11 @@ final class ReconstructionKernelTests: XCTestCase {
                 var out = x, d = 1.0
                 if act == 1 { out = min(max(x, Double(lo)), Double(hi)); d = x < Double(lo) || x > Double(hi) ? 0 : 1 }
                 if act == 2 { out = x < 0 ? x * Double(alpha) : x; d = x < 0 ? Double(alpha) : 1 }
+                if act == 3 { out = x * min(max(x / 6 + 0.5, 0), 1); d = x < -3 ? 0 : x > 3 ? 1 : x / 3 + 0.5 }
+                if act == 4 {
+                    let t = Double(alpha) * x + Double(lo)
+                    out = min(max(t, 0), 1); d = t <= 0 || t >= 1 ? 0 : Double(alpha)
+                }
                 let e = out - Double(target[i])
                 want += e * e
                 XCTAssertEqual(Double(dy[i]), 0.5 * e * d, accuracy: 1e-5 * max(1, abs(e)), "act \(act) i \(i)")

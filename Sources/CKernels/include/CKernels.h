@@ -122,7 +122,8 @@ void octet_f32_fake_quantize(float *x, long n, int fixpos, float lo, float hi, i
 
 /* ---- layer reconstruction (AdaQuant / AdaRound) ---- */
 
-/* out = act(pre[i]) with act 0 identity, 1 clamp(lo, hi), 2 LeakyRelu (alpha below 0);
+/* out = act(pre[i]) with act 0 identity, 1 clamp(lo, hi), 2 LeakyRelu (alpha below 0),
+   3 HardSwish x * clamp(x/6 + 1/2, 0, 1), 4 HardSigmoid clamp(alpha * x + lo, 0, 1) (lo is beta);
    e = out - target[i]; returns sum e^2 (blocks of 4096 summed in float, then in double) and,
    when dy is not NULL, dy[i] = grad_scale * e * act'(pre[i]) (clamp: 0 below lo or above hi,
    1 at the bounds). dy may be pre. */

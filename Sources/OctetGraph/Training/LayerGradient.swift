@@ -31,10 +31,11 @@ public protocol LayerGradient: AnyObject {
 }
 
 /// Builds the differentiable layer of a node: Conv, ConvTranspose, Gemm (weights from
-/// `initializers`), Relu, Clip (constant bounds), LeakyRelu.
+/// `initializers`), Relu, Clip (constant bounds), LeakyRelu, HardSwish, HardSigmoid.
 public enum Differentiable {
     /// Op types with a `LayerGradient`.
-    public static let supportedOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "Relu", "Clip", "LeakyRelu"]
+    public static let supportedOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "Relu", "Clip", "LeakyRelu", "HardSwish",
+                                                   "HardSigmoid"]
 
     /// - Throws: `OctetGraphError.unsupportedOp` for another op; `.execution` for a missing weight.
     public static func layer(for node: Node, in graph: Graph) throws -> LayerGradient {
@@ -53,6 +54,10 @@ public enum Differentiable {
             }
         case "Relu": return ActivationGradient(node: node, kind: .clamp(lo: 0, hi: .infinity))
         case "LeakyRelu": return ActivationGradient(node: node, kind: .leaky(alpha: try node.float("alpha", default: 0.01)))
+        case "HardSwish": return ActivationGradient(node: node, kind: .hardSwish)
+        case "HardSigmoid":
+            return ActivationGradient(node: node, kind: .hardSigmoid(alpha: try node.float("alpha", default: 0.2),
+                                                                     beta: try node.float("beta", default: 0.5)))
         case "Clip":
             guard let (lo, hi) = graph.clipBounds(node) else {
                 throw OctetGraphError.execution(node: node.label, reason: "Clip bounds must be constant to differentiate")
