@@ -55,13 +55,14 @@ final class LayerProblem {
     }
 
     /// The fused activation (float kind, quantized kind) of the site's group; a group without one
-    /// whose output is read only by a node of an op type in `following` (HardSwish, HardSigmoid)
-    /// takes that node's activation (computed in float on both sides).
+    /// whose output is read only by a node of an op type in `following` (HardSwish, HardSigmoid),
+    /// and is not a graph output, takes that node's activation (computed in float on both sides).
     static func fusedActivation(_ site: LayerSite, _ g: Graph, following: Set<String> = [])
         -> (float: ActivationGradient.Kind?, quant: ActivationGradient.Kind?) {
         let users = g.consumers(of: site.node.outputs[0])
         let fused = site.annotation.activation ?? FusedActivation.none
-        if fused == .none, users.count == 1, following.contains(g.nodes[users[0]].opType),
+        if fused == .none, users.count == 1, !g.outputs.contains(where: { $0.name == site.node.outputs[0] }),
+           following.contains(g.nodes[users[0]].opType),
            ["HardSwish", "HardSigmoid"].contains(g.nodes[users[0]].opType),
            let next = try? Differentiable.layer(for: g.nodes[users[0]], in: g) as? ActivationGradient {
             return (next.kind, next.kind)

@@ -161,7 +161,7 @@ struct RecoverCommand: ParsableCommand {
 
     /// The `--reference` outputs and `--labels`, read and checked against the model's outputs and
     /// the `samples` evaluation inputs before the pass runs, so a typo costs no run.
-    /// - Throws: `ValidationError` (exit 64) for a malformed spec or an unknown output, `DataError`
+    /// - Throws: `ValidationError` (exit 64) for a malformed spec, an unknown or repeated output, `DataError`
     ///   naming the file for a wrong dtype, shape, NaN/Inf, or a label outside the classes.
     func loadTargets(_ m: Model, samples n: Int) throws -> (references: [(String, Tensor)], labels: [Int]?) {
         let first = m.outputs[0].name
@@ -172,6 +172,9 @@ struct RecoverCommand: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--reference expects output=path, got '\(spec)'") }
             guard m.outputs.contains(where: { $0.name == parts[0] }) else {
                 throw ValidationError("--reference: no output named '\(parts[0])' (outputs: \(m.outputs.map(\.name).joined(separator: ", ")))")
+            }
+            guard !refs.contains(where: { $0.0 == parts[0] }) else {
+                throw ValidationError("--reference: output '\(parts[0])' is given twice")
             }
             let r = try NPY.read(path: parts[1]), shape = expected(parts[0])
             guard r.dtype == .float32, r.shape == shape else {

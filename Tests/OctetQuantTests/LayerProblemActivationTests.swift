@@ -50,6 +50,11 @@ final class LayerProblemActivationTests: XCTestCase {
             let pre = try plain.evaluate(weight: w, bias: b, chunks: [0], gradients: false).loss
             XCTAssertEqual(pre, try expectedLoss(g, x, xq, { $0 }), accuracy: pre * 1e-4, "\(op): not followed")
             XCTAssertGreaterThan(abs(pre - got), want * 0.01, "\(op) changed nothing")
+            // The conv output also a graph output: it is read as it is, so it is reconstructed as it is.
+            var s2 = s
+            s2.graph.outputs.append(ValueInfo(name: "c_y", dtype: .float32, dims: []))
+            let asOutput = try LayerProblem(site: s2, graph: s2.graph, following: [op])
+            XCTAssertEqual(try asOutput.evaluate(weight: w, bias: b, chunks: [0], gradients: false).loss, pre, "\(op): graph output")
         }
     }
 }
