@@ -65,9 +65,12 @@ float recon_error(float x, float t, int act, float lo, float hi, float alpha, fl
 }
 
 /* One block: sum of e^2 in float (lanes reassociated: 4 x 8 lanes in every variant, so the loss
-   does not depend on whether dy is written), dy written when wanted. */
-static inline float recon_block(const float *pre, const float *target, float *dy, long n, int act,
-                                float lo, float hi, float alpha, float grad_scale) {
+   does not depend on whether dy is written), dy written when wanted. Inlined, so a dy written over
+   pre is the same pointer value as pre and the loop vectorizes without an overlap check (which two
+   pointers to the same floats would fail, running it scalar). */
+static inline __attribute__((always_inline))
+float recon_block(const float *pre, const float *target, float *dy, long n, int act,
+                  float lo, float hi, float alpha, float grad_scale) {
 #pragma clang fp reassociate(on)
     float acc = 0, d;
 #pragma clang loop vectorize_width(8) interleave_count(4)
@@ -79,27 +82,12 @@ static inline float recon_block(const float *pre, const float *target, float *dy
     return acc;
 }
 
-/* The same with dy written over pre: one pointer, so the loop vectorizes (two pointers to the
-   same floats fail the vectorized loop's overlap check and run it scalar). */
-static inline float recon_block_in_place(float *io, const float *target, long n, int act,
-                                         float lo, float hi, float alpha, float grad_scale) {
-#pragma clang fp reassociate(on)
-    float acc = 0, d;
-#pragma clang loop vectorize_width(8) interleave_count(4)
-    for (long i = 0; i < n; i++) {
-        float e = recon_error(io[i], target[i], act, lo, hi, alpha, &d);
-        acc += e * e;
-        io[i] = grad_scale * e * d;
-    }
-    return acc;
-}
-
 double octet_f32_recon_loss(const float *pre, const float *target, float *dy, long n, int act,
                             float lo, float hi, float alpha, float grad_scale) {
     double total = 0;
     for (long b = 0; b < n; b += RECON_BLOCK) {
         long len = n - b < RECON_BLOCK ? n - b : RECON_BLOCK;
-        if (dy == pre) total += recon_block_in_place(dy + b, target + b, len, act, lo, hi, alpha, grad_scale);
+        if (dy == pre) total += recon_block(dy + b, target + b, dy + b, len, act, lo, hi, alpha, grad_scale);
         else if (dy) total += recon_block(pre + b, target + b, dy + b, len, act, lo, hi, alpha, grad_scale);
         else total += recon_block(pre + b, target + b, 0, len, act, lo, hi, alpha, grad_scale);
     }

@@ -44,17 +44,25 @@ final class Conv2DFloatWindowTests: XCTestCase {
         }
     }
 
+    /// A depthwise geometry: kernel 1, 2, 3, 5 or 7, stride 1–3, dilation 2 on every fifth draw,
+    /// pads up to k/2 + 1, batch 1 or 2.
+    private func randomDepthwise(_ rng: inout SeededRNG, _ ran: Int, channels: ClosedRange<Int>, height: ClosedRange<Int>,
+                                 width: ClosedRange<Int>) -> ConvGeometry {
+        let k = [1, 3, 5, 2, 7].randomElement(using: &rng)!, s = Int.random(in: 1...3, using: &rng)
+        let d = ran % 5 == 4 ? 2 : 1, c = Int.random(in: channels, using: &rng)
+        let pads = (0..<4).map { _ in Int.random(in: 0...(k / 2 + 1), using: &rng) }
+        return ConvGeometry(batch: 1 + ran % 2, inChannels: c, inH: Int.random(in: height, using: &rng),
+                            inW: Int.random(in: width, using: &rng), outChannels: c, kernelH: k, kernelW: k,
+                            strideH: s, strideW: s, padTop: pads[0], padLeft: pads[1], padBottom: pads[2],
+                            padRight: pads[3], dilationH: d, dilationW: d, groups: c)
+    }
+
     func testRandomGeometriesMatchDirectLoop() throws {
         var rng = SeededRNG(seed: 51)
         var ran = 0
         while ran < 80 {
-            let k = [1, 3, 5, 2, 7].randomElement(using: &rng)!, s = Int.random(in: 1...3, using: &rng)
-            let d = ran % 5 == 4 ? 2 : 1, c = Int.random(in: 1...9, using: &rng)
-            let pads = (0..<4).map { _ in Int.random(in: 0...(k / 2 + 1), using: &rng) }
-            let g = ConvGeometry(batch: 1 + ran % 2, inChannels: c, inH: Int.random(in: 1...30, using: &rng),
-                                 inW: Int.random(in: 1...41, using: &rng), outChannels: c, kernelH: k, kernelW: k,
-                                 strideH: s, strideW: s, padTop: pads[0], padLeft: pads[1], padBottom: pads[2],
-                                 padRight: pads[3], dilationH: d, dilationW: d, groups: c)
+            let g = randomDepthwise(&rng, ran, channels: 1...9, height: 1...30, width: 1...41)
+            let c = g.inChannels, k = g.kernelH
             guard g.outH >= 1, g.outW >= 1, g.isDepthwise || c == 1 else { continue }
             let x = (0..<(g.batch * c * g.inH * g.inW)).map { _ in Float.random(in: -2...2, using: &rng) }
             let w = (0..<(c * k * k)).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -72,14 +80,9 @@ final class Conv2DFloatWindowTests: XCTestCase {
         var rng = SeededRNG(seed: 57)
         var ran = 0
         while ran < 60 {
-            let k = [1, 3, 5, 2, 7].randomElement(using: &rng)!, s = Int.random(in: 1...3, using: &rng)
-            let d = ran % 5 == 4 ? 2 : 1, c = Int.random(in: 1...5, using: &rng)
-            let pads = (0..<4).map { _ in Int.random(in: 0...(k / 2 + 1), using: &rng) }
             let wide = ran % 10 == 9
-            let g = ConvGeometry(batch: 1 + ran % 2, inChannels: c, inH: Int.random(in: 1...(wide ? 4 : 40), using: &rng),
-                                 inW: wide ? Int.random(in: 1030...1300, using: &rng) : Int.random(in: 1...70, using: &rng),
-                                 outChannels: c, kernelH: k, kernelW: k, strideH: s, strideW: s, padTop: pads[0],
-                                 padLeft: pads[1], padBottom: pads[2], padRight: pads[3], dilationH: d, dilationW: d, groups: c)
+            let g = randomDepthwise(&rng, ran, channels: 1...5, height: wide ? 1...4 : 1...40, width: wide ? 1030...1300 : 1...70)
+            let c = g.inChannels, k = g.kernelH, s = g.strideH, d = g.dilationH
             guard g.outH >= 1, g.outW >= 1 else { continue }
             let x = (0..<(g.batch * c * g.inH * g.inW)).map { _ in Float.random(in: -2...2, using: &rng) }
             let dy = (0..<(g.batch * c * g.outH * g.outW)).map { _ in Float.random(in: -1...1, using: &rng) }
