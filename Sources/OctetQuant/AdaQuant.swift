@@ -15,12 +15,14 @@ import OctetTensor
 /// on ppocr_cls's squeeze-excitation convolutions that gives 19.6 dB, so it is not done.
 /// Loss: MSE(out, target) +
 /// MSE(W, W_float). lr = lr_factor · std(param) (lr_factor × 0.1 when the weight SQNR / 8 > 4.5;
-/// 0 for a one-element bias). After each epoch the layer loss over the whole calibration set
-/// decides: keep the epoch if it improved, else restore the best parameters and halve both rates;
-/// stop when both rates are < 1e-5, the loss did not change, or after `maxEpochs`.
-/// Deviation from the reference: the keep/restore test uses the layer's reconstruction loss,
-/// not the network output loss (which would need a forward of the rest of the network per epoch).
-/// Then the whole model is recalibrated. Reruns with the same seed are byte-identical.
+/// 0 for a one-element bias). After each epoch a loss over the whole calibration set decides
+/// (`Options.epochLoss`): keep the epoch if it improved, else restore the best parameters and
+/// halve both rates; stop when both rates are < 1e-5, the loss did not change, or after
+/// `maxEpochs`. With `.network`, as the reference, that loss is the network output loss (per
+/// graph output, the mean √MSE against the float outputs; improved = none worse and one better),
+/// at the price of a forward of the rest of the network per epoch; `.layer` uses the layer's
+/// reconstruction loss. Then the whole model is recalibrated. Reruns with the same seed are
+/// byte-identical.
 public enum AdaQuant {
     public struct Options: Sendable {
         public var lrFactor: Float = 0.01
@@ -34,7 +36,18 @@ public enum AdaQuant {
         /// recalibration keeps it.
         public var searchFixPos = true
         public var maxMemoryMB: Int?
+        /// What decides whether an epoch is kept.
+        public var epochLoss = EpochLoss.layer
         public init() {}
+    }
+
+    /// The loss over the calibration set that keeps or restores an epoch.
+    public enum EpochLoss: String, CaseIterable, Sendable {
+        /// The layer's reconstruction loss (its MSE, without the weight-drift term).
+        case layer
+        /// The network output loss, per graph output (reference-quantizer §7), the rest of the
+        /// network run on the quantized stream after every epoch.
+        case network
     }
 
     /// Accepted `Options.maxEpochs` (the pass does not stop on Ctrl-C, so the count is bounded).
@@ -49,13 +62,14 @@ public enum AdaQuant {
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []
         var (q, m, stats) = try RecoveryPipeline.run(model: model, config: config, feeds: feeds, maxMemoryMB: options.maxMemoryMB,
-                                                     pass: "adaquant") { site in
+                                                     pass: "adaquant", networkLoss: options.epochLoss == .network) { site in
             let t0 = Date()
             let r = try optimize(site, options, &rng)
             let moved = r.params.fixPos != site.weightParams.fixPos
                 ? String(format: ", weight fix_pos %d → %d", site.weightParams.fixPos ?? 0, r.params.fixPos ?? 0) : ""
-            notes.append(String(format: "%@: loss %.4g → %.4g%@, %d epochs, %.1f s", site.annotation.node, r.before, r.after, moved,
-                                r.epochs, Date().timeIntervalSince(t0)))
+            let what = options.epochLoss == .network ? "network loss" : "loss"
+            notes.append(String(format: "%@: %@ %@ → %@%@, %d epochs, %.1f s", site.annotation.node, what, format(r.before), format(r.after),
+                                moved, r.epochs, Date().timeIntervalSince(t0)))
             return LayerUpdate(weight: r.weight, bias: r.bias, weightParams: r.params)
         }
         stats.notes = notes
@@ -63,21 +77,35 @@ public enum AdaQuant {
     }
 
     struct LayerResult {
-        var weight: Tensor; var bias: Tensor?; var params: QuantParams; var before: Double; var after: Double; var epochs: Int
+        var weight: Tensor; var bias: Tensor?; var params: QuantParams; var before: [Double]; var after: [Double]; var epochs: Int
+    }
+
+    static func format(_ loss: [Double]) -> String { loss.map { String(format: "%.4g", $0) }.joined(separator: " / ") }
+
+    /// The reference's test (vai_q_pytorch `AverageMeter.__lt__`): no component worse, one better.
+    static func improves(_ a: [Double], on b: [Double]) -> Bool {
+        zip(a, b).allSatisfy { $0 <= $1 } && zip(a, b).contains { $0 < $1 }
     }
 
     static func optimize(_ site: LayerSite, _ o: Options, _ rng: inout SplitMix64) throws -> LayerResult {
         let p = try LayerProblem(site: site, graph: site.graph, following: ["HardSwish"])
         let quantB = { (b: Tensor?) in try b.map { b in try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b } }
-        let before = try p.nearestLoss(site.weightParams, bias: quantB(p.floatBias))
-        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: quantB(p.floatBias), calibratedLoss: before).params : site.weightParams
+        let layerBefore = try p.nearestLoss(site.weightParams, bias: quantB(p.floatBias))
+        let wp = o.searchFixPos ? try p.searchWeightFixPos(bias: quantB(p.floatBias), calibratedLoss: layerBefore).params : site.weightParams
         let quantW = { (w: Tensor) in try ParameterQuantizer.fakeQuantized(w, wp, config: site.config) }
+        let network = o.epochLoss == .network ? site.networkLoss : nil
+        /// The epoch loss with the float parameters `w`, `b` (weights fake-quantized at `params`).
+        let score = { (w: Tensor, b: Tensor?, params: QuantParams) throws -> [Double] in
+            let qw = try ParameterQuantizer.fakeQuantized(w, params, config: site.config)
+            return try network.map { try $0(qw, quantB(b)) } ?? [p.fullLoss(weight: qw, bias: quantB(b))]
+        }
+        let before = network == nil ? [layerBefore] : try score(p.floatWeight, p.floatBias, site.weightParams)
         var w = p.floatWeight, b = p.floatBias
         var factor = o.lrFactor
         if RecoveryPipeline.sqnr(w, try quantW(w)) / 8 > 4.5 { factor *= 0.1 }
         var adamW = Adam(count: w.count, lr: factor * RecoveryPipeline.standardDeviation(w))
         var adamB = Adam(count: b?.count ?? 0, lr: (b?.count ?? 0) > 1 ? factor * RecoveryPipeline.standardDeviation(b!) : 0)
-        var best = (w: w, b: b, loss: try p.fullLoss(weight: quantW(w), bias: quantB(b)))
+        var best = (w: w, b: b, loss: wp == site.weightParams ? before : try score(w, b, wp))
         let per = max(1, (o.batchSize + site.quantInput[0].shape[0] - 1) / site.quantInput[0].shape[0])
         var epochs = 0
         while epochs < o.maxEpochs, adamW.lr >= 1e-5 || adamB.lr >= 1e-5 {
@@ -91,8 +119,8 @@ public enum AdaQuant {
                 adamW.step(&w, gw)
                 if var bb = b, let gb = r.dB, adamB.lr > 0 { adamB.step(&bb, gb); b = bb }
             }
-            let loss = try p.fullLoss(weight: quantW(w), bias: quantB(b))
-            if loss < best.loss {
+            let loss = try score(w, b, wp)
+            if improves(loss, on: best.loss) {
                 best = (w, b, loss)
             } else {
                 (w, b) = (best.w, best.b)
@@ -100,7 +128,7 @@ public enum AdaQuant {
                 if loss == best.loss { break }
             }
         }
-        guard best.loss <= before else {  // the calibrated fix_pos with the float parameters is better
+        guard !improves(before, on: best.loss) else {  // the calibrated fix_pos with the float parameters is better
             return LayerResult(weight: p.floatWeight, bias: p.floatBias, params: site.weightParams, before: before, after: before, epochs: epochs)
         }
         // On another fix_pos the weights are returned on its grid, so the recalibration finds it again.
@@ -110,10 +138,12 @@ public enum AdaQuant {
 }
 
 extension RecoveryPipeline {
-    static func meanSquaredDifference(_ a: Tensor, _ b: Tensor) -> Double {
+    /// Mean of (a − b)² over the first `count` elements (all by default).
+    static func meanSquaredDifference(_ a: Tensor, _ b: Tensor, count: Int? = nil) -> Double {
+        let n = min(count ?? a.count, a.count, b.count)
         var s = 0.0
-        a.withFloats { x in b.withFloats { y in for i in x.indices { s += Double((x[i] - y[i]) * (x[i] - y[i])) } } }
-        return s / Double(max(a.count, 1))
+        a.withFloats { x in b.withFloats { y in for i in 0..<n { s += Double((x[i] - y[i]) * (x[i] - y[i])) } } }
+        return s / Double(max(n, 1))
     }
 
     /// g += ∂ MSE(W, W_float) / ∂W = 2 (W − W_float) / n.

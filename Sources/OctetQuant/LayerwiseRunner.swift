@@ -33,6 +33,10 @@ struct LayerSite {
     /// The prepared float graph (original weights) and the configuration.
     var graph: Graph
     var config: QConfig
+    /// With `LayerwiseRunner.run(networkLoss: true)`: the network output loss over the calibration
+    /// set with this layer's (already fake-quantized) weight and bias replaced, per graph output
+    /// (`LayerwiseRunner.NetworkLoss`).
+    var networkLoss: ((_ weight: Tensor, _ bias: Tensor?) throws -> [Double])? = nil
 }
 
 /// What a pass returns for a visited layer: its new float weight and bias, and the weight's
@@ -55,6 +59,8 @@ final class LayerwiseRunner {
     let config: QConfig
     let params: [String: QuantParams]
     let chunks: [[String: Tensor]]
+    /// Samples of each chunk that are calibration data (the last chunk may be padded).
+    private let realRows: [Int]
     private let kernels: [OpKernel]
     private let releaseAfter: [[String]]
     /// Bytes of the float + quantized frontiers, largest seen.
@@ -67,6 +73,7 @@ final class LayerwiseRunner {
         chunks = stride(from: 0, to: n, by: batchSize).map { s in
             feeds.mapValues { TensorBatch.slice($0, start: s, count: min(batchSize, n - s), padTo: batchSize) }
         }
+        realRows = stride(from: 0, to: n, by: batchSize).map { min(batchSize, n - $0) }
         let schedule = try ExecutionSchedule(graph)
         kernels = schedule.kernels
         releaseAfter = schedule.releaseAfter
@@ -87,8 +94,13 @@ final class LayerwiseRunner {
     }
 
     /// Runs the pass; `visit` is called at each quantized conv group before its output is computed.
+    /// With `networkLoss`, the float graph outputs are computed first and each site gets
+    /// `LayerSite.networkLoss`, which runs the quantized stream from the site to the graph outputs.
     /// - Returns: the float initializers with every weight and bias `visit` replaced.
-    func run(_ visit: (LayerSite) throws -> LayerUpdate?) throws -> [String: Tensor] {
+    func run(networkLoss: Bool = false, _ visit: (LayerSite) throws -> LayerUpdate?) throws -> [String: Tensor] {
+        let floatOutputs = networkLoss ? try KernelConfig.mapItems(chunks.count, workers: KernelConfig.threads) { _, c in
+            try forward(from: 0, chunks[c], constants: graph.initializers, quantized: false)
+        } : []
         var floatVals: [String: [Tensor]] = [:], quantVals: [String: [Tensor]] = [:]
         var qconst = graph.initializers
         var result = graph.initializers
@@ -107,9 +119,18 @@ final class LayerwiseRunner {
         for (i, node) in graph.nodes.enumerated() {
             let a = plan.nodes[i]
             if a.kind == .conv, let w = a.weight, let wp = params[w] {
-                let site = LayerSite(index: i, node: node, annotation: a, floatInput: floatVals[node.inputs[0]]!,
+                var site = LayerSite(index: i, node: node, annotation: a, floatInput: floatVals[node.inputs[0]]!,
                                      quantInput: quantVals[node.inputs[0]]!, weightParams: wp, biasParams: a.bias.flatMap { params[$0] },
                                      graph: graph, config: config)
+                if networkLoss {
+                    let frontier = quantVals, constants = qconst, b = a.bias
+                    site.networkLoss = { [unowned self] weight, bias in
+                        var k = constants
+                        k[w] = weight
+                        if let b, let bias { k[b] = bias }
+                        return try self.outputLoss(from: i, frontier, constants: k, reference: floatOutputs)
+                    }
+                }
                 if let u = try visit(site) {
                     result[w] = u.weight
                     qconst[w] = try ParameterQuantizer.fakeQuantized(u.weight, u.weightParams ?? wp, config: config)
@@ -126,6 +147,47 @@ final class LayerwiseRunner {
             for t in releaseAfter[i] { floatVals[t] = nil; quantVals[t] = nil }
         }
         return result
+    }
+
+    /// The network output loss of the reference's fast finetune (reference-quantizer §7 step 3): per
+    /// graph output, the mean over chunks (model batches) of √MSE(float output, quantized output)
+    /// over the chunk's calibration samples, the quantized stream run from node `i` on the
+    /// `frontier` (the live quantized tensors before node `i`) with `constants`.
+    private func outputLoss(from i: Int, _ frontier: [String: [Tensor]], constants: [String: Tensor], reference: [[Tensor]]) throws -> [Double] {
+        let losses = try KernelConfig.mapItems(chunks.count, workers: KernelConfig.threads) { _, c -> [Double] in
+            let outs = try forward(from: i, frontier.mapValues { $0[c] }, constants: constants, quantized: true)
+            return zip(outs, reference[c]).map { q, f in
+                let n = f.count / max(f.shape.first ?? 1, 1) * realRows[c]
+                return RecoveryPipeline.meanSquaredDifference(q, f, count: n).squareRoot()
+            }
+        }
+        return (0..<graph.outputs.count).map { k in losses.reduce(0) { $0 + $1[k] } / Double(losses.count) }
+    }
+
+    /// One chunk through nodes `start`… of the float (graph kernels) or quantized (DPU arithmetic,
+    /// fake-quantized outputs) stream, from `values` (the live tensors before node `start`).
+    /// - Returns: the graph outputs.
+    private func forward(from start: Int, _ values: [String: Tensor], constants: [String: Tensor], quantized: Bool) throws -> [Tensor] {
+        var vals = values
+        for i in start..<graph.nodes.count {
+            let node = graph.nodes[i]
+            let ins = node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? vals[$0]) }
+            var o: [Tensor]
+            do {
+                o = quantized ? try compute(i, node, ins) : try kernels[i](node, ins, graph.opset)
+            } catch let e as OctetTensorError {
+                throw OctetGraphError.execution(node: node.label, reason: e.description)
+            }
+            for (k, name) in node.outputs.enumerated() where !name.isEmpty && k < o.count {
+                if quantized { try quantize(name, &o[k]) }
+                vals[name] = o[k]
+            }
+            for t in releaseAfter[i] { vals[t] = nil }
+        }
+        return try graph.outputs.map { out in
+            guard let t = vals[out.name] else { throw OctetGraphError.execution(node: out.name, reason: "graph output not computed") }
+            return t
+        }
     }
 
     /// The graph outputs of the quantized stream are not needed; the frontier is. Chunks run in

@@ -23,10 +23,11 @@ public struct RecoveryStats: Sendable, CustomStringConvertible {
 /// new float graph from scratch (weight fix positions recomputed, activation fix positions
 /// re-observed), as vai_q_pytorch does after fast finetune (reference-quantizer §7 step 5).
 enum RecoveryPipeline {
+    /// `networkLoss`: each site gets `LayerSite.networkLoss` (`LayerwiseRunner.run(networkLoss:)`).
     /// - Returns: the recalibrated model, the new prepared float model and the stats.
     /// - Throws: `RecoveryError.memoryLimit` before any work when `maxMemoryMB` cannot be met;
     ///   calibration and execution errors naming the node.
-    static func run(model: Model, config: QConfig, feeds: [String: Tensor], maxMemoryMB: Int?, pass: String,
+    static func run(model: Model, config: QConfig, feeds: [String: Tensor], maxMemoryMB: Int?, pass: String, networkLoss: Bool = false,
                     visit: (LayerSite) throws -> LayerUpdate?) throws -> (QuantizedModel, Model, RecoveryStats) {
         let t0 = Date()
         let calibrator = try Calibrator(model: model, config: config)
@@ -41,7 +42,7 @@ enum RecoveryPipeline {
         let runner = try LayerwiseRunner(graph: calibrator.prepared.graph, plan: calibrator.plan, config: config,
                                          params: q0.annotations.tensors, feeds: feeds, batchSize: model.batchSize)
         var stats = RecoveryStats(pass: pass)
-        let inits = try runner.run { site in
+        let inits = try runner.run(networkLoss: networkLoss) { site in
             guard let r = try visit(site) else { return nil }
             stats.layers += 1
             return r

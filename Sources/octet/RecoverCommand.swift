@@ -29,6 +29,8 @@ struct RecoverCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
     var fixposSearch = true
     @Option(parsing: .unconditional, help: "AdaQuant maximum epochs per layer (default 10).") var epochs: Int?
+    @Option(help: "AdaQuant: what keeps an epoch, layer (the layer's reconstruction loss) or network (the network output loss, as vai_q_pytorch; a forward of the rest of the network per epoch).")
+    var epochLoss: String?
     @Option(parsing: .unconditional, help: "Minibatch samples per optimizer step.") var batch: Int?
     @Option(parsing: .unconditional, help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
     @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
@@ -50,6 +52,12 @@ struct RecoverCommand: ParsableCommand {
         if let epochs, !AdaQuant.epochRange.contains(epochs) { throw ValidationError("--epochs \(epochs): must be in \(AdaQuant.epochRange)") }
         if iterations != nil && method != "adaround" { throw ValidationError("--iterations applies to --method adaround") }
         if epochs != nil && method != "adaquant" { throw ValidationError("--epochs applies to --method adaquant") }
+        if let epochLoss {
+            guard AdaQuant.EpochLoss(rawValue: epochLoss) != nil else {
+                throw ValidationError("--epoch-loss \(epochLoss): accepted: " + AdaQuant.EpochLoss.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            guard method == "adaquant" else { throw ValidationError("--epoch-loss applies to --method adaquant") }
+        }
         if let relu6, CrossLayerEqualization.ReLU6Policy(rawValue: relu6) == nil {
             throw ValidationError("--relu6 \(relu6): accepted: " + CrossLayerEqualization.ReLU6Policy.allCases.map(\.rawValue).joined(separator: ", "))
         }
@@ -146,6 +154,7 @@ struct RecoverCommand: ParsableCommand {
         case "adaquant":
             var o = AdaQuant.Options(); o.maxEpochs = epochs ?? 10; o.seed = seed; o.maxMemoryMB = maxMemoryMB
             o.searchFixPos = fixposSearch
+            o.epochLoss = epochLoss.flatMap(AdaQuant.EpochLoss.init(rawValue:)) ?? .layer
             if let batch { o.batchSize = batch }
             let r = try AdaQuant.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])

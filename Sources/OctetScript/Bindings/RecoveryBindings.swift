@@ -50,14 +50,20 @@ enum RecoveryBindings {
             return wrap(r.quantized, r.float, m, x, "bias_correct")
         },
         Builtin("fast_finetune", ["model", "calib"], named: [ParameterSpec("epochs", .int(10)), ParameterSpec("seed", .int(1705472343)),
-                                                            ParameterSpec("fixpos_search", .bool(true)), ParameterSpec("options", .null)],
-                doc: "AdaQuant: per layer, finetunes weights and bias so the quantized layer reproduces the float layer's output on the calibration data; then recalibrates. `options`: quantization options as a record.") { a, interp in
+                                                            ParameterSpec("fixpos_search", .bool(true)), ParameterSpec("epoch_loss", .string("layer")),
+                                                            ParameterSpec("options", .null)],
+                doc: "AdaQuant: per layer, finetunes weights and bias so the quantized layer reproduces the float layer's output on the calibration data; then recalibrates. epoch_loss: \"layer\" (an epoch is kept when the layer's loss falls) or \"network\" (when the network output loss falls, as vai_q_pytorch; slower). `options`: quantization options as a record.") { a, interp in
             let (m, x) = try inputs(a, interp)
             let c = try config(a)
             var o = AdaQuant.Options()
             o.maxEpochs = try a.int("epochs", in: AdaQuant.epochRange)
             o.seed = UInt64(try a.int("seed", in: 0...Int.max))
             o.searchFixPos = try a.bool("fixpos_search")
+            let loss = try a.string("epoch_loss")
+            guard let epochLoss = AdaQuant.EpochLoss(rawValue: loss) else {
+                throw BindingError.named("epoch_loss", "unknown epoch_loss '\(loss)'; accepted: " + AdaQuant.EpochLoss.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            o.epochLoss = epochLoss
             let r = try interp.withProgress("fast finetune", total: 1) { step in
                 let r = try AdaQuant.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
             }
