@@ -33,8 +33,11 @@ enum RecoveryPipeline {
         let calibrator = try Calibrator(model: model, config: config)
         let n = try CalibrationData.validate(feeds, model: model)
         let chunks = (n + model.batchSize - 1) / model.batchSize
-        // Frontiers plus one layer's target, input copies and gradients (≈ ½ frontier).
-        let need = (LayerwiseRunner.estimatedFrontierBytes(calibrator.prepared, chunks: chunks) * 3 / 2 + (1 << 20) - 1) / (1 << 20)
+        // Frontiers plus one layer's target, input copies and gradients (≈ ½ frontier); with the
+        // network loss, a quantized frontier per chunk run at once to the outputs.
+        let frontier = LayerwiseRunner.estimatedFrontierBytes(calibrator.prepared, chunks: chunks)
+        let rest = networkLoss ? frontier / 2 * min(KernelConfig.threads, chunks) / chunks : 0
+        let need = (frontier * 3 / 2 + rest + (1 << 20) - 1) / (1 << 20)
         if let limit = maxMemoryMB, need > limit {
             throw RecoveryError.memoryLimit(neededMB: need, limitMB: limit, what: "\(pass) on \(n) calibration samples")
         }
