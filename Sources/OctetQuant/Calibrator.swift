@@ -30,7 +30,11 @@ public final class Calibrator {
         self.model = model
         self.config = config
         prepared = try QuantPreparation.prepare(model.graph)
-        plan = try QuantPlan(prepared: prepared, config: config)
+        do {
+            plan = try QuantPlan(prepared: prepared, config: config)
+        } catch OctetQuantError.nothingToQuantize(let graph) {
+            throw OctetQuantError.nothingToQuantize(model: model.path ?? graph)
+        }
     }
 
     /// Calibrates on `feeds` (input name → [N, …], any N ≥ 1) and returns the quantized model.

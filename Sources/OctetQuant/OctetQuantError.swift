@@ -24,8 +24,9 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
     case calibrationShape(input: String, expected: [Int], got: [Int])
     /// Calibration data that is not float32 (e.g. raw uint8 images not yet preprocessed).
     case calibrationDType(input: String, got: DType)
-    /// The model has no Conv / Gemm / element-wise node that can be quantized.
-    case nothingToQuantize(graph: String)
+    /// The model (its file, or its graph name when it has none) has no Conv / Gemm / element-wise
+    /// node that can be quantized.
+    case nothingToQuantize(model: String)
     /// Saved parameters do not belong to this model.
     case parameterMismatch(tensor: String, reason: String)
     /// Saved parameters could not be read.

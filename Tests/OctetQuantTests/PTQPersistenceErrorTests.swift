@@ -56,7 +56,10 @@ final class PTQPersistenceErrorTests: XCTestCase {
         }
         let relu = Graph(name: "just_relu", nodes: [Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])],
                          inputs: [PTQTestGraphs.info("x", [1, 4])], outputs: [PTQTestGraphs.info("y", [1, 4])])
-        XCTAssertThrowsError(try Calibrator(model: model(relu))) { XCTAssertEqual($0 as? OctetQuantError, .nothingToQuantize(graph: "just_relu")) }
+        XCTAssertThrowsError(try Calibrator(model: model(relu))) { XCTAssertEqual($0 as? OctetQuantError, .nothingToQuantize(model: "just_relu")) }
+        XCTAssertThrowsError(try Calibrator(model: Model(graph: relu, path: "models/just_relu.onnx"))) {   // the file, when there is one
+            XCTAssertEqual("\($0)", "model 'models/just_relu.onnx' has nothing to quantize (no Conv, ConvTranspose, Gemm, Add or Mul on float data)")
+        }
         XCTAssertThrowsError(try QConfig(options: ["bitz": "8"])) { e in
             guard case .unknownOption(let n, let accepted)? = e as? OctetQuantError else { return XCTFail("\(e)") }
             XCTAssertEqual(n, "bitz")

@@ -33,7 +33,7 @@ extension QuantPlan {
         self.init(activations: b.order, networkInputs: b.networkInputs, parameters: b.parameters,
                   canonical: b.canonical, nodes: b.nodes, warnings: b.warnings)
         guard nodes.contains(where: { [.conv, .add, .mul].contains($0.kind) }) else {
-            throw OctetQuantError.nothingToQuantize(graph: prepared.graph.name)
+            throw OctetQuantError.nothingToQuantize(model: prepared.graph.name)
         }
     }
 }
