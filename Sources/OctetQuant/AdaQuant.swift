@@ -128,7 +128,9 @@ public enum AdaQuant {
                 if loss == best.loss { break }
             }
         }
-        guard !improves(before, on: best.loss) else {  // the calibrated fix_pos with the float parameters is better
+        // The calibrated fix_pos with the float parameters, unless the result is nowhere worse (with
+        // the network loss: no output; the fix_pos search may have made the start worse on some).
+        guard zip(best.loss, before).allSatisfy({ $0 <= $1 }) else {
             return LayerResult(weight: p.floatWeight, bias: p.floatBias, params: site.weightParams, before: before, after: before, epochs: epochs)
         }
         // On another fix_pos the weights are returned on its grid, so the recalibration finds it again.
@@ -138,12 +140,11 @@ public enum AdaQuant {
 }
 
 extension RecoveryPipeline {
-    /// Mean of (a − b)² over the first `count` elements (all by default).
-    static func meanSquaredDifference(_ a: Tensor, _ b: Tensor, count: Int? = nil) -> Double {
-        let n = min(count ?? a.count, a.count, b.count)
+    /// Mean of (a − b)² over all elements (same-shape float32 tensors).
+    static func meanSquaredDifference(_ a: Tensor, _ b: Tensor) -> Double {
         var s = 0.0
-        a.withFloats { x in b.withFloats { y in for i in 0..<n { s += Double((x[i] - y[i]) * (x[i] - y[i])) } } }
-        return s / Double(max(n, 1))
+        a.withFloats { x in b.withFloats { y in for i in x.indices { s += Double((x[i] - y[i]) * (x[i] - y[i])) } } }
+        return s / Double(max(a.count, 1))
     }
 
     /// g += ∂ MSE(W, W_float) / ∂W = 2 (W − W_float) / n.

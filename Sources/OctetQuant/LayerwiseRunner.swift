@@ -61,13 +61,14 @@ final class LayerwiseRunner {
     let chunks: [[String: Tensor]]
     /// Samples of each chunk that are calibration data (the last chunk may be padded).
     private let realRows: [Int]
+    private let batchSize: Int
     private let kernels: [OpKernel]
     private let releaseAfter: [[String]]
     /// Bytes of the float + quantized frontiers, largest seen.
     private(set) var peakFrontierBytes = 0
 
     init(graph: Graph, plan: QuantPlan, config: QConfig, params: [String: QuantParams], feeds: [String: Tensor], batchSize: Int) throws {
-        self.graph = graph; self.plan = plan; self.config = config; self.params = params
+        self.graph = graph; self.plan = plan; self.config = config; self.params = params; self.batchSize = batchSize
         let n = feeds.values.first?.shape.first ?? 0
         guard n > 0 else { throw OctetQuantError.emptyCalibrationSet }
         chunks = stride(from: 0, to: n, by: batchSize).map { s in
@@ -101,6 +102,9 @@ final class LayerwiseRunner {
         let floatOutputs = networkLoss ? try KernelConfig.mapItems(chunks.count, workers: KernelConfig.threads) { _, c in
             try forward(from: 0, chunks[c], constants: graph.initializers, quantized: false)
         } : []
+        if networkLoss, !(floatOutputs.first ?? []).contains(where: { $0.dtype == .float32 }) {
+            throw RecoveryError.invalidOption(name: "epoch loss", reason: "network: the model has no float32 graph output to compare")
+        }
         var floatVals: [String: [Tensor]] = [:], quantVals: [String: [Tensor]] = [:]
         var qconst = graph.initializers
         var result = graph.initializers
@@ -150,18 +154,19 @@ final class LayerwiseRunner {
     }
 
     /// The network output loss of the reference's fast finetune (reference-quantizer §7 step 3): per
-    /// graph output, the mean over chunks (model batches) of √MSE(float output, quantized output)
-    /// over the chunk's calibration samples, the quantized stream run from node `i` on the
-    /// `frontier` (the live quantized tensors before node `i`) with `constants`.
+    /// float32 graph output, the mean over chunks (model batches) of √MSE(float output, quantized
+    /// output) over the chunk's calibration samples (`TensorBatch.trimmed`, as `Model.run` cuts a
+    /// padded batch), the quantized stream run from node `i` on the `frontier` (the live quantized
+    /// tensors before node `i`) with `constants`. Other outputs (int64 ArgMax…) are not compared.
     private func outputLoss(from i: Int, _ frontier: [String: [Tensor]], constants: [String: Tensor], reference: [[Tensor]]) throws -> [Double] {
         let losses = try KernelConfig.mapItems(chunks.count, workers: KernelConfig.threads) { _, c -> [Double] in
             let outs = try forward(from: i, frontier.mapValues { $0[c] }, constants: constants, quantized: true)
-            return zip(outs, reference[c]).map { q, f in
-                let n = f.count / max(f.shape.first ?? 1, 1) * realRows[c]
-                return RecoveryPipeline.meanSquaredDifference(q, f, count: n).squareRoot()
+            return zip(outs, reference[c]).filter { $0.1.dtype == .float32 }.map { q, f in
+                RecoveryPipeline.meanSquaredDifference(TensorBatch.trimmed(q, toSamples: realRows[c], batchSize: batchSize),
+                                                       TensorBatch.trimmed(f, toSamples: realRows[c], batchSize: batchSize)).squareRoot()
             }
         }
-        return (0..<graph.outputs.count).map { k in losses.reduce(0) { $0 + $1[k] } / Double(losses.count) }
+        return (0..<(losses.first?.count ?? 0)).map { k in losses.reduce(0) { $0 + $1[k] } / Double(losses.count) }
     }
 
     /// One chunk through nodes `start`… of the float (graph kernels) or quantized (DPU arithmetic,

@@ -34,9 +34,10 @@ enum RecoveryPipeline {
         let n = try CalibrationData.validate(feeds, model: model)
         let chunks = (n + model.batchSize - 1) / model.batchSize
         // Frontiers plus one layer's target, input copies and gradients (≈ ½ frontier); with the
-        // network loss, a quantized frontier per chunk run at once to the outputs.
+        // network loss, the float outputs and a quantized frontier per chunk run at once to them.
         let frontier = LayerwiseRunner.estimatedFrontierBytes(calibrator.prepared, chunks: chunks)
-        let rest = networkLoss ? frontier / 2 * min(KernelConfig.threads, chunks) / chunks : 0
+        let outputs = model.outputs.reduce(0) { $0 + (calibrator.prepared.info.shapes[$1.name]?.reduce(4, *) ?? 0) } * chunks
+        let rest = networkLoss ? outputs + frontier / 2 * min(KernelConfig.threads, chunks) / chunks : 0
         let need = (frontier * 3 / 2 + rest + (1 << 20) - 1) / (1 << 20)
         if let limit = maxMemoryMB, need > limit {
             throw RecoveryError.memoryLimit(neededMB: need, limitMB: limit, what: "\(pass) on \(n) calibration samples")

@@ -49,6 +49,101 @@ final class NetworkLossTests: XCTestCase {
         for s in seen { XCTAssertEqual(s, want, accuracy: want * 1e-5) }
     }
 
+    /// Two heads on one conv, a graph output that is not batch-first, and an int64 ArgMax output.
+    func multiOutputModel(argmaxOnly: Bool = false) -> (Model, [String: Tensor]) {
+        var t = TinyNet(seed: 23)
+        let y = t.op("r", "Relu", t.conv("c1", "x", out: 8, in: 3, k: 3, pad: 1, spread: 30))
+        let a = t.conv("ca", y, out: 4, in: 8, k: 1)
+        let b = t.op("tb", "Transpose", t.conv("cb", y, out: 4, in: 8, k: 1), ["perm": .ints([1, 0, 2, 3])])
+        let am = t.op("am", "ArgMax", a, ["axis": .int(1)])
+        var g = t.graph(input: [2, 3, 6, 6], output: a)
+        g.outputs = argmaxOnly ? [ValueInfo(name: am, dtype: .int64, dims: [])]
+            : [ValueInfo(name: a, dtype: .float32, dims: []), ValueInfo(name: b, dtype: .float32, dims: []),
+               ValueInfo(name: am, dtype: .int64, dims: [])]
+        return (try! Model(graph: g, batchSize: 2), ["x": t.data([15, 3, 6, 6])])
+    }
+
+    func testNetworkLossPerFloatOutputWithBatchesCutAsModelRunCutsThem() throws {
+        let (m, feeds) = multiOutputModel()
+        let c = try Calibrator(model: m)
+        let q = try c.calibrate(feeds)
+        let (fo, qo) = (try m.run(feeds), try q.run(feeds))
+        // Model.run joins the batches' [4, 2, 6, 6] outputs along axis 0 and, the first axis not being
+        // the batch, keeps the padded last one whole: 8 blocks of 288 values, scored block by block.
+        let names = m.outputs.map(\.name)
+        XCTAssertEqual(fo[names[1]]!.shape, [32, 2, 6, 6])
+        let want = [expected(fo[names[0]]!, qo[names[0]]!, samples: 15, batch: 2),
+                    expected(fo[names[1]]!, qo[names[1]]!, samples: 16, batch: 2)]
+        let runner = try LayerwiseRunner(graph: c.prepared.graph, plan: c.plan, config: c.config, params: q.annotations.tensors,
+                                         feeds: feeds, batchSize: 2)
+        var seen = 0
+        _ = try runner.run(networkLoss: true) { site in
+            let w = try ParameterQuantizer.fakeQuantized(site.graph.initializers[site.annotation.weight!]!, site.weightParams, config: site.config)
+            let b = try ParameterQuantizer.fakeQuantized(site.graph.initializers[site.annotation.bias!]!, site.biasParams!, config: site.config)
+            let got = try site.networkLoss!(w, b)
+            XCTAssertEqual(got.count, 2)   // the int64 ArgMax output is not compared
+            for (g, e) in zip(got, want) { XCTAssertEqual(g, e, accuracy: e * 1e-5) }
+            seen += 1
+            return nil
+        }
+        XCTAssertEqual(seen, 3)
+    }
+
+    func testNetworkLossNeedsAFloatOutput() throws {
+        let (m, feeds) = multiOutputModel(argmaxOnly: true)
+        var o = AdaQuant.Options(); o.maxEpochs = 1; o.epochLoss = .network
+        XCTAssertThrowsError(try AdaQuant.run(model: m, feeds: feeds, options: o)) {
+            XCTAssertEqual("\($0)", "epoch loss: network: the model has no float32 graph output to compare")
+        }
+    }
+
+    /// A layer read by two heads keeps its float parameters unless no output's network loss is worse.
+    /// Channel 0 of the shared conv passes the small input channel 2 alone to head 1; the weight
+    /// fix_pos search (on the layer loss) moves to a finer grid, which helps head 2 and hurts head 1.
+    func testNoOutputEndsWorse() throws {
+        var t = TinyNet(seed: 5)
+        var w1 = t.random([16, 3, 3, 3], scale: 0.2)
+        w1.withMutableFloats { p in
+            for o in 0..<16 { for k in 0..<9 { p[o * 27 + 18 + k] = 0 } }
+            for i in 0..<27 { p[i] = 0 }
+            p[18 + 4] = 1
+        }
+        var h2 = t.random([3, 16, 1, 1], scale: 0.5)
+        h2.withMutableFloats { p in for o in 0..<3 { p[o * 16] = 0 } }
+        let a = t.conv("shared", "x", out: 16, in: 3, k: 3, pad: 1, weight: w1)
+        let o1 = t.conv("head1", a, out: 1, in: 16, k: 1, weight: Tensor(shape: [1, 16, 1, 1], floats: [1] + [Float](repeating: 0, count: 15)))
+        let o2 = t.conv("head2", a, out: 3, in: 16, k: 1, weight: h2)
+        for b in ["shared_b", "head1_b", "head2_b"] { t.inits[b] = Tensor(zeros: t.inits[b]!.shape) }
+        var g = t.graph(input: [1, 3, 8, 8], output: o1)
+        g.outputs.append(ValueInfo(name: o2, dtype: .float32, dims: []))
+        var x = t.data([16, 3, 8, 8], scale: 1.7)
+        x.withMutableFloats { p in for n in 0..<16 { for i in 0..<64 { p[n * 192 + 128 + i] *= 0.05 } } }
+        var o = AdaQuant.Options(); o.epochLoss = .network
+        let r = try AdaQuant.run(model: try Model(graph: g), feeds: ["x": x], options: o)
+        for line in r.stats.notes {
+            let n = line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+            XCTAssertGreaterThanOrEqual(n.count, 4, line)
+            XCTAssertLessThanOrEqual(n[2], n[0], line)   // "A1 / A2 → B1 / B2"
+            XCTAssertLessThanOrEqual(n[3], n[1], line)
+        }
+    }
+
+    /// The float outputs held for the whole pass count against `maxMemoryMB`: 64 samples of an
+    /// [8, 32, 32] output are 2 MiB.
+    func testMemoryEstimateCountsTheFloatOutputs() throws {
+        var t = TinyNet(seed: 3)
+        let y = t.conv("c", "x", out: 8, in: 3, k: 3, pad: 1)
+        let m = try Model(graph: t.graph(input: [1, 3, 32, 32], output: y))
+        let feeds = ["x": t.data([64, 3, 32, 32])]
+        func needed(_ loss: AdaQuant.EpochLoss) -> Int {
+            var o = AdaQuant.Options(); o.maxMemoryMB = 0; o.epochLoss = loss
+            do { _ = try AdaQuant.run(model: m, feeds: feeds, options: o) } catch RecoveryError.memoryLimit(let n, _, _) { return n } catch {}
+            XCTFail("not refused")
+            return 0
+        }
+        XCTAssertGreaterThanOrEqual(needed(.network) - needed(.layer), 2)
+    }
+
     func testWithoutNetworkLossSitesHaveNone() throws {
         let (m, feeds) = model()
         let c = try Calibrator(model: m)
