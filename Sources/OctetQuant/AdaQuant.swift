@@ -19,7 +19,7 @@ import OctetTensor
 /// (`Options.epochLoss`): keep the epoch if it improved, else restore the best parameters and
 /// halve both rates; stop when both rates are < 1e-5, the loss did not change, or after
 /// `maxEpochs`. With `.network`, as the reference, that loss is the network output loss (per
-/// graph output, the mean √MSE against the float outputs; improved = none worse and one better),
+/// float32 graph output, the mean √MSE against the float outputs; improved = none worse and one better),
 /// at the price of a forward of the rest of the network per epoch; `.layer` uses the layer's
 /// reconstruction loss. Then the whole model is recalibrated. Reruns with the same seed are
 /// byte-identical.

@@ -35,7 +35,7 @@ struct LayerSite {
     var config: QConfig
     /// With `LayerwiseRunner.run(networkLoss: true)`: the network output loss over the calibration
     /// set with this layer's (already fake-quantized) weight and bias replaced, per graph output
-    /// (`LayerwiseRunner.NetworkLoss`).
+    /// (`LayerwiseRunner.outputLoss`).
     var networkLoss: ((_ weight: Tensor, _ bias: Tensor?) throws -> [Double])? = nil
 }
 
@@ -176,17 +176,8 @@ final class LayerwiseRunner {
         var vals = values
         for i in start..<graph.nodes.count {
             let node = graph.nodes[i]
-            let ins = node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? vals[$0]) }
-            var o: [Tensor]
-            do {
-                o = quantized ? try compute(i, node, ins) : try kernels[i](node, ins, graph.opset)
-            } catch let e as OctetTensorError {
-                throw OctetGraphError.execution(node: node.label, reason: e.description)
-            }
-            for (k, name) in node.outputs.enumerated() where !name.isEmpty && k < o.count {
-                if quantized { try quantize(name, &o[k]) }
-                vals[name] = o[k]
-            }
+            let o = try outputs(i, node, node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? vals[$0]) }, quantized: quantized)
+            for (k, name) in node.outputs.enumerated() where !name.isEmpty && k < o.count { vals[name] = o[k] }
             for t in releaseAfter[i] { vals[t] = nil }
         }
         return try graph.outputs.map { out in
@@ -202,18 +193,23 @@ final class LayerwiseRunner {
         var outs = [[Tensor]](repeating: [], count: node.outputs.count)
         let current = vals
         let computed = try KernelConfig.mapItems(chunks.count, workers: KernelConfig.threads) { _, c -> [Tensor] in
-            let ins = node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? current[$0]?[c]) }
-            var o: [Tensor]
-            do {
-                o = quantized ? try compute(i, node, ins) : try kernels[i](node, ins, graph.opset)
-            } catch let e as OctetTensorError {
-                throw OctetGraphError.execution(node: node.label, reason: e.description)
-            }
-            if quantized { for k in 0..<min(o.count, node.outputs.count) { try quantize(node.outputs[k], &o[k]) } }
-            return o
+            try outputs(i, node, node.inputs.map { $0.isEmpty ? nil : (constants[$0] ?? current[$0]?[c]) }, quantized: quantized)
         }
         for o in computed { for k in 0..<min(o.count, node.outputs.count) { outs[k].append(o[k]) } }
         for (k, name) in node.outputs.enumerated() where !name.isEmpty && !outs[k].isEmpty { vals[name] = outs[k] }
+    }
+
+    /// Node `i` on one chunk's inputs: the graph kernel (float stream) or the DPU arithmetic with
+    /// each output fake-quantized (quantized stream); errors name the node.
+    private func outputs(_ i: Int, _ node: Node, _ ins: [Tensor?], quantized: Bool) throws -> [Tensor] {
+        var o: [Tensor]
+        do {
+            o = quantized ? try compute(i, node, ins) : try kernels[i](node, ins, graph.opset)
+        } catch let e as OctetTensorError {
+            throw OctetGraphError.execution(node: node.label, reason: e.description)
+        }
+        if quantized { for k in 0..<min(o.count, node.outputs.count) { try quantize(node.outputs[k], &o[k]) } }
+        return o
     }
 
     private func quantize(_ name: String, _ t: inout Tensor) throws {
