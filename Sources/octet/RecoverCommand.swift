@@ -29,7 +29,7 @@ struct RecoverCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
     var fixposSearch = true
     @Option(parsing: .unconditional, help: "AdaQuant maximum epochs per layer (default 10).") var epochs: Int?
-    @Option(help: "AdaQuant: what keeps an epoch, layer (the layer's reconstruction loss) or network (the network output loss, as vai_q_pytorch; a forward of the rest of the network per epoch).")
+    @Option(help: "AdaQuant: what keeps an epoch, layer (the layer's reconstruction loss) or network (the network output loss, as vai_q_pytorch; a forward of the rest of the network per epoch). Default: layer.")
     var epochLoss: String?
     @Option(parsing: .unconditional, help: "Minibatch samples per optimizer step.") var batch: Int?
     @Option(parsing: .unconditional, help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
