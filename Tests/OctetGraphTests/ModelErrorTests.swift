@@ -72,6 +72,16 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertEqual(m, "node my_det: unsupported operator Det (opset 13)")
     }
 
+    /// ONNX has HardSwish from opset 14 (Operators.md); onnxruntime refuses it in an opset-13 model.
+    func testOperatorNewerThanTheModelsOpset() throws {
+        func proto(_ opset: Int64) -> Onnx_ModelProto {
+            ModelBuilder.model(nodes: [ModelBuilder.node("HardSwish", ["x"], ["y"], name: "hs")], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
+                               outputs: [ModelBuilder.valueInfo("y", [1, 2])], opset: opset)
+        }
+        XCTAssertEqual(try loadError(proto(13)), "invalid model: node hs: HardSwish is an ONNX operator from opset 14; the model declares opset 13")
+        XCTAssertNoThrow(try Model.load(path: try ModelBuilder.write(proto(14))))
+    }
+
     func testUnsupportedOpset() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [ModelBuilder.valueInfo("x", [1, 2])],
                                        outputs: [ModelBuilder.valueInfo("y", [1, 2])], opset: 5)

@@ -46,6 +46,11 @@ public enum ONNXImporter {
         }
         let external = ONNXTensor.ExternalData(baseDir: baseDir)
         var g = try convertGraph(model.graph, external: external, outerScope: [])
+        for n in g.nodes where n.domain.isEmpty || n.domain == "ai.onnx" {
+            if let since = OpRegistry.introducedIn[n.opType], since > opset {
+                throw OctetGraphError.badModel("\(path): node \(n.name): \(n.opType) is an ONNX operator from opset \(since); the model declares opset \(opset)")
+            }
+        }
         g.opset = opset
         g.irVersion = ir
         g.externalDataFiles = external.files

@@ -19,6 +19,13 @@ public enum OpRegistry {
 
     /// Whether the float executor can run `opType` (default ONNX domain).
     public static func supports(_ opType: String) -> Bool { kernels[opType] != nil }
+
+    /// The default-domain opset each operator with a kernel here first appears in, for those
+    /// after opset 7 (the lowest opset imported); ONNX operator spec (Operators.md, "since version").
+    public static let introducedIn: [String: Int] = [
+        "Expand": 8, "ConstantOfShape": 9, "Erf": 9, "Where": 9, "QuantizeLinear": 10, "DequantizeLinear": 10,
+        "Resize": 10, "Range": 11, "HardSwish": 14,
+    ]
 }
 
 /// Helpers for kernels: required inputs with a clear error.
