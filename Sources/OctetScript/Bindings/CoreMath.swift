@@ -69,7 +69,7 @@ enum CoreMath {
             if case .int(let i) = a[0] { return .real(Double(i)) }
             return .real(x.isFinite ? Double(Format.fixed(x, d))! : x)
         },
-        Builtin("fixed", ["x", "digits"], doc: "The number as text with exactly `digits` decimals, its exact value rounded half away from zero as `round` rounds, e.g. fixed(3.14159, 2) is \"3.14\" and fixed(0.125, 2) \"0.13\"; an integer keeps all its digits.") { a, _ in
+        Builtin("fixed", ["x", "digits"], doc: "The number as text with exactly `digits` decimals, its exact value rounded half away from zero as `round` rounds, e.g. fixed(3.14159, 2) is \"3.14\" and fixed(0.125, 2) \"0.13\"; a value that rounds to zero has no sign (fixed(-0.001, 2) is \"0.00\"); an integer keeps all its digits.") { a, _ in
             let d = try a.int(1)
             guard (0...15).contains(d) else { throw a.fail(1, "digits must be in 0...15") }
             if case .int(let i) = a[0] { return .string(String(i) + (d > 0 ? "." + String(repeating: "0", count: d) : "")) }
