@@ -181,7 +181,9 @@ final class LayerwiseRunner {
             for t in releaseAfter[i] { vals[t] = nil }
         }
         return try graph.outputs.map { out in
-            guard let t = vals[out.name] else { throw OctetGraphError.execution(node: out.name, reason: "graph output not computed") }
+            guard let t = vals[out.name] ?? constants[out.name] else {
+                throw OctetGraphError.execution(node: out.name, reason: "graph output not computed")
+            }
             return t
         }
     }

@@ -144,7 +144,7 @@ struct RecoverCommand: ParsableCommand {
                 g = r.graph
                 notes.append(r.report.description)
             }
-            base = try Model(graph: g, batchSize: m.batchSize)
+            base = try Model(graph: g, path: m.path, batchSize: m.batchSize)
         }
         switch method {
         case "ptq", "cle": return (try Calibrator(model: base, config: config).calibrate(feeds), notes)
