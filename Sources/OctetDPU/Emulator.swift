@@ -109,7 +109,9 @@ public final class Emulator: @unchecked Sendable {
         }
         var out: [String: Tensor] = [:]
         for o in graph.outputs {
-            guard let v = values[o.name] else { throw OctetDPUError.execution(node: o.name, reason: "graph output was not computed") }
+            guard let v = values[o.name] ?? graph.initializers[o.name].map(Value.float) else {   // a constant output
+                throw OctetDPUError.execution(node: o.name, reason: "graph output was not computed")
+            }
             out[o.name] = real(v)
         }
         return out

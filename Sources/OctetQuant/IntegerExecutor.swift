@@ -42,7 +42,9 @@ struct IntegerExecutor {
         }
         var out: [String: Tensor] = [:]
         for o in graph.outputs {
-            guard let v = values[o.name] else { throw OctetGraphError.badModel("graph output '\(o.name)' was not computed") }
+            guard let v = values[o.name] ?? graph.initializers[o.name].map(Value.float) else {   // a constant output
+                throw OctetGraphError.badModel("graph output '\(o.name)' was not computed")
+            }
             out[o.name] = real(v)
         }
         return out

@@ -61,6 +61,17 @@ final class HandBuiltChainTests: XCTestCase {
         XCTAssertEqual(p.dpuSubgraphCount, 1); XCTAssertEqual(p.cpuSubgraphCount, 0)
     }
 
+    /// A graph output that is a constant (onnxruntime runs such models) comes out as the constant.
+    func testConstantGraphOutput() throws {
+        let q = try Self.chain()
+        var g = q.graph
+        g.initializers["k"] = Tensor(shape: [2, 2], floats: [1, 2, 3, 4])
+        g.outputs.append(ValueInfo(name: "k", dtype: .float32, dims: [.fixed(2), .fixed(2)]))
+        let out = try Emulator(program: try Compiler.compile(QuantizedGraph(graph: g, annotations: q.annotations))).run(["x": Self.x]).outputs
+        XCTAssertEqual(out["k"]?.floats, [1, 2, 3, 4])
+        XCTAssertEqual(out["y"]?.floats, [1.0])
+    }
+
     func testAnyBatchSizeEqualsPerSampleRuns() throws {
         let e = try Emulator(program: try Compiler.compile(try Self.chain()))
         let xs = Tensor(shape: [3, 1, 2, 2], floats: [0.5, -0.75, 1.25, 0.25, -1, 2, 0.125, 3, 0.7, -0.2, 1.9, -2])

@@ -144,6 +144,22 @@ final class NetworkLossTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(needed(.network) - needed(.layer), 2)
     }
 
+    /// A graph output that is a constant: the integer model returns it as the float model does, and
+    /// the network loss compares the other output.
+    func testConstantGraphOutput() throws {
+        var t = TinyNet(seed: 1)
+        let y = t.conv("c", "x", out: 2, in: 3, k: 1)
+        var g = t.graph(input: [1, 3, 4, 4], output: y)
+        g.initializers["k"] = Tensor(shape: [2], floats: [1.5, -2])
+        g.outputs.append(ValueInfo(name: "k", dtype: .float32, dims: []))
+        let m = try Model(graph: g)
+        let feeds = ["x": t.data([3, 3, 4, 4])]
+        XCTAssertEqual(try Calibrator(model: m).calibrate(feeds).run(feeds)["k"], try m.run(feeds)["k"])
+        var o = AdaQuant.Options(); o.maxEpochs = 2; o.epochLoss = .network
+        let r = try AdaQuant.run(model: m, feeds: feeds, options: o)
+        XCTAssertTrue(r.stats.notes[0].contains(" / 0 → "), r.stats.notes[0])   // the constant's loss is 0
+    }
+
     func testWithoutNetworkLossSitesHaveNone() throws {
         let (m, feeds) = model()
         let c = try Calibrator(model: m)
