@@ -140,13 +140,6 @@ public enum AdaQuant {
 }
 
 extension RecoveryPipeline {
-    /// Mean of (a − b)² over all elements (same-shape float32 tensors).
-    static func meanSquaredDifference(_ a: Tensor, _ b: Tensor) -> Double {
-        var s = 0.0
-        a.withFloats { x in b.withFloats { y in for i in x.indices { s += Double((x[i] - y[i]) * (x[i] - y[i])) } } }
-        return s / Double(max(a.count, 1))
-    }
-
     /// g += ∂ MSE(W, W_float) / ∂W = 2 (W − W_float) / n.
     static func addDriftGradient(_ g: inout Tensor, _ w: Tensor, _ w0: Tensor) {
         let k = 2 / Float(max(w.count, 1))

@@ -72,6 +72,13 @@ enum RecoveryPipeline {
         return Float(varc.squareRoot())
     }
 
+    /// Mean of (a − b)² over all elements (same-shape float32 tensors).
+    static func meanSquaredDifference(_ a: Tensor, _ b: Tensor) -> Double {
+        var s = 0.0
+        a.withFloats { x in b.withFloats { y in for i in x.indices { s += Double((x[i] - y[i]) * (x[i] - y[i])) } } }
+        return s / Double(max(a.count, 1))
+    }
+
     /// 10·log10(Σ w² / Σ (w − q)²) in dB (infinite when q = w).
     static func sqnr(_ w: Tensor, _ q: Tensor) -> Double {
         var s = 0.0, e = 0.0
