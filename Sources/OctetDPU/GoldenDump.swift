@@ -121,7 +121,7 @@ public enum GoldenDump {
             }
             for (name, t) in seen { parts[name, default: []].append(trim(t)) }
         }
-        return try parts.mapValues(TensorBatch.concat)
+        return try parts.mapValues { try TensorBatch.join($0, batchSize: p.batchSize) }
     }
 
     static func writeInt8(_ t: Tensor, _ base: String) throws {

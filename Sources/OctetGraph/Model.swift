@@ -76,7 +76,8 @@ public final class Model: @unchecked Sendable {
 
     /// Runs a batch of any size N through the model.
     /// - Parameter feeds: input name → tensor of shape [N, ...rest of the input's shape].
-    /// - Returns: output name → tensor with leading dimension N.
+    /// - Returns: output name → tensor with leading dimension N; an output without the batch axis
+    ///   that every chunk gives alike (a constant) once, others chunk after chunk (`TensorBatch.join`).
     /// - Throws: `OctetGraphError.inputMismatch` for a missing input, wrong dtype or shape.
     public func run(_ feeds: [String: Tensor], hook: Executor.NodeHook? = nil) throws -> [String: Tensor] {
         let n = try validate(feeds)
@@ -86,7 +87,7 @@ public final class Model: @unchecked Sendable {
             parts.append(try executor.run(chunk, hook: hook).mapValues(trim))
         }
         var result: [String: Tensor] = [:]
-        for o in graph.outputs { result[o.name] = try TensorBatch.concat(parts.map { $0[o.name]! }) }
+        for o in graph.outputs { result[o.name] = try TensorBatch.join(parts.map { $0[o.name]! }, batchSize: batchSize) }
         return result
     }
 

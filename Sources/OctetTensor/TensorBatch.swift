@@ -54,6 +54,27 @@ public enum TensorBatch {
         }
     }
 
+    /// One tensor's values over the chunks of a run (each cut by `trimmed`) as its value for all
+    /// samples: the value every chunk gave when they are all the same and have no batch axis (a
+    /// constant, say), else the chunks' values concatenated along axis 0. A value whose first axis is
+    /// not the batch (e.g. [T, N, C]) is thus joined chunk after chunk along its first axis.
+    /// - Throws: `OctetTensorError.shapeMismatch` as `concat`.
+    public static func join(_ parts: [Tensor], batchSize b: Int) throws -> Tensor {
+        guard let first = parts.first else { throw OctetTensorError.shapeMismatch("nothing to join") }
+        let batchFirst = first.rank > 0 && first.shape[0] == b
+        if !batchFirst, parts.dropFirst().allSatisfy({ $0.shape == first.shape && sameBits($0.storage, first.storage) }) {
+            return first
+        }
+        return try concat(parts)
+    }
+
+    private static func sameBits(_ a: Tensor.Storage, _ b: Tensor.Storage) -> Bool {
+        switch (a, b) {
+        case (.float32(let x), .float32(let y)): return x.elementsEqual(y) { $0.bitPattern == $1.bitPattern }
+        default: return a == b
+        }
+    }
+
     /// `t`, computed from a chunk of `batchSize` samples of which the first `count` are real,
     /// cut to those (a tensor without the batch axis passes unchanged).
     public static func trimmed(_ t: Tensor, toSamples count: Int, batchSize b: Int) -> Tensor {

@@ -70,6 +70,10 @@ final class HandBuiltChainTests: XCTestCase {
         let out = try Emulator(program: try Compiler.compile(QuantizedGraph(graph: g, annotations: q.annotations))).run(["x": Self.x]).outputs
         XCTAssertEqual(out["k"]?.floats, [1, 2, 3, 4])
         XCTAssertEqual(out["y"]?.floats, [1.0])
+        let three = try Emulator(program: try Compiler.compile(QuantizedGraph(graph: g, annotations: q.annotations)))
+            .run(["x": TensorBatch.concat([Self.x, Self.x, Self.x])], capture: true)
+        XCTAssertEqual(three.outputs["k"]?.shape, [2, 2])   // once, though the batch-1 program runs three chunks
+        XCTAssertEqual(three.outputs["y"]?.floats, [1.0, 1.0, 1.0])
     }
 
     func testAnyBatchSizeEqualsPerSampleRuns() throws {

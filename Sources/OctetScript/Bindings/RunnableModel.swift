@@ -28,7 +28,8 @@ extension RunnableModel {
     }
 
     /// Outputs for every sample of `data`, run in chunks of `chunk` samples with progress and
-    /// cancellation between chunks; concatenated along axis 0. `output` names the output (nil: the first).
+    /// cancellation between chunks, joined as `TensorBatch.join` joins them (along axis 0; a constant
+    /// once). `output` names the output (nil: the first).
     /// NaN or ±∞ inputs run (as the CLI runs them) with one warning line in the output.
     func outputs(_ data: DataInput, _ interp: Interpreter, chunk: Int = 100, output: String? = nil) throws -> Tensor {
         let n = data.count
@@ -50,7 +51,7 @@ extension RunnableModel {
                 parts.append(try batch(lo..<min(n, lo + chunk)))
                 try step()
             }
-            return try TensorBatch.concat(parts)
+            return try TensorBatch.join(parts, batchSize: chunk)
         }
     }
 }
