@@ -84,7 +84,7 @@ final class LayerwiseRunner {
     static func estimatedFrontierBytes(_ prepared: PreparedGraph, chunks: Int) -> Int {
         let g = prepared.graph
         let lastUse = ExecutionSchedule.lastUse(g)
-        func bytes(_ t: String) -> Int { (prepared.info.shapes[t]?.reduce(1, *) ?? 0) * 4 }
+        let bytes = prepared.info.byteCount
         var live = g.inputs.reduce(0) { $0 + bytes($1.name) }, peak = live
         for (i, n) in g.nodes.enumerated() {
             live += n.outputs.reduce(0) { $0 + bytes($1) }

@@ -36,7 +36,7 @@ enum RecoveryPipeline {
         // Frontiers plus one layer's target, input copies and gradients (≈ ½ frontier); with the
         // network loss, the float outputs and a quantized frontier per chunk run at once to them.
         let frontier = LayerwiseRunner.estimatedFrontierBytes(calibrator.prepared, chunks: chunks)
-        let outputs = model.outputs.reduce(0) { $0 + (calibrator.prepared.info.shapes[$1.name]?.reduce(4, *) ?? 0) } * chunks
+        let outputs = model.outputs.reduce(0) { $0 + calibrator.prepared.info.byteCount($1.name) } * chunks
         let rest = networkLoss ? outputs + frontier / 2 * min(KernelConfig.threads, chunks) / chunks : 0
         let need = (frontier * 3 / 2 + rest + (1 << 20) - 1) / (1 << 20)
         if let limit = maxMemoryMB, need > limit {

@@ -21,6 +21,39 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(y.floats, [0, 1, 2, 0, 0, 3])
     }
 
+    /// An output without the batch axis that every chunk gives alike (a constant) comes out once, not
+    /// once per chunk; one that depends on the chunk's samples comes out per chunk, joined along axis 0.
+    func testOutputWithoutBatchAxisIsNotConcatenatedOverChunks() throws {
+        var g = try ONNXImporter.load(path: try ModelBuilder.write(ModelBuilder.reluModel(batch: "N")))
+        g.initializers["k"] = Tensor(shape: [4], floats: [1, 2, 3, 4])
+        g.outputs.append(ValueInfo(name: "k", dtype: .float32, dims: [.fixed(4)]))
+        let out = try Model(graph: g, batchSize: 2).run(["x": Tensor(shape: [5, 2], floats: (0..<10).map(Float.init))])
+        XCTAssertEqual(out["k"]?.shape, [4])
+        XCTAssertEqual(out["k"]?.floats, [1, 2, 3, 4])
+        XCTAssertEqual(out["y"]?.shape, [5, 2])
+
+        var keepdims = Onnx_AttributeProto()
+        keepdims.name = "keepdims"; keepdims.type = .int; keepdims.i = 0
+        let total = try ModelBuilder.write(ModelBuilder.model(
+            nodes: [ModelBuilder.node("Relu", ["x"], ["y"]), ModelBuilder.node("ReduceMax", ["x"], ["total"], attrs: [ModelBuilder.ints("axes", [0, 1]), keepdims])],
+            inputs: [ModelBuilder.valueInfo("x", ["N", 2])], outputs: [ModelBuilder.valueInfo("y", ["N", 2]), ModelBuilder.valueInfo("total", [])]))
+        let x = Tensor(shape: [3, 2], floats: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(try Model.load(path: total, batchSize: 2).run(["x": x])["total"], Tensor(shape: [2], floats: [4, 6]))
+        XCTAssertEqual(try Model.load(path: total, batchSize: 3).run(["x": x])["total"], Tensor(shape: [], floats: [6]))
+    }
+
+    func testTensorInfoCountsBytesByDtype() throws {
+        var axis = Onnx_AttributeProto()
+        axis.name = "axis"; axis.type = .int; axis.i = 1
+        let g = try ONNXImporter.load(path: try ModelBuilder.write(ModelBuilder.model(
+            nodes: [ModelBuilder.node("Relu", ["x"], ["y"]), ModelBuilder.node("ArgMax", ["y"], ["k"], attrs: [axis])],
+            inputs: [ModelBuilder.valueInfo("x", [3, 2])], outputs: [ModelBuilder.valueInfo("k", [3, 1], elem: .int64)])))
+        let info = try TensorInfo(graph: g)
+        XCTAssertEqual(info.byteCount("y"), 3 * 2 * 4)
+        XCTAssertEqual(info.byteCount("k"), 3 * 1 * 8)
+        XCTAssertEqual(info.byteCount("nothing"), 0)
+    }
+
     func testExternalDataWeights() throws {
         // MatMul with a 2x2 weight stored in a side file at offset 8.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-ext-\(UUID())")

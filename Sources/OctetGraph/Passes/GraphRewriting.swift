@@ -85,4 +85,10 @@ public struct TensorInfo: Sendable {
 
     /// Whether `tensor` holds float32 values.
     public func isFloat(_ tensor: String) -> Bool { dtypes[tensor] == .float32 }
+
+    /// Bytes of `tensor` (elements × its dtype's size; 0 for a tensor not recorded).
+    public func byteCount(_ tensor: String) -> Int {
+        guard let shape = shapes[tensor], let dtype = dtypes[tensor] else { return 0 }
+        return shape.reduce(dtype.byteSize, *)
+    }
 }
