@@ -105,6 +105,21 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-2.svg", "r.octet"])
     }
 
+    /// A FIFO where a plot file goes is refused by name before anything is written (writing into it
+    /// would wait for a reader).
+    func testNotebookWithAFIFOForAPlotWritesNothing() throws {
+        let dir = try freshDirectory("svgfifo")
+        XCTAssertEqual(mkfifo(dir.appendingPathComponent("r-1.svg").path, 0o600), 0)
+        let src = dir.appendingPathComponent("r.octet")
+        try "bar_chart([\"a\"], [1])\n".write(to: src, atomically: true, encoding: .utf8)
+        var errors: [String] = []
+        let code = ScriptRunner.run(path: src.path, notebook: dir.appendingPathComponent("r.md").path,
+                                    interpreter: Interpreter(seed: 0, output: { _ in })) { errors.append($0) }
+        XCTAssertNotEqual(code, 0)
+        XCTAssertTrue(errors.contains { $0.contains("r-1.svg: cannot write: it is a FIFO or device, not a file") }, "\(errors)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-1.svg", "r.octet"])
+    }
+
     /// A code line inside a Markdown cell runs in neither mode (the plain run executed it).
     func testMarkdownCellsDoNotRunWithoutANotebook() throws {
         let dir = try freshDirectory("mdcell")

@@ -33,6 +33,8 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(Session.needsMoreInput("let y = 3 \\"))
         XCTAssertFalse(Session.needsMoreInput("let x = 1 +\n2"))
         XCTAssertFalse(Session.needsMoreInput("print(1 + 2)"))
+        XCTAssertFalse(Session.needsMoreInput("let x = 1\u{301}"))   // the lexer's error comes first: report it now
+        XCTAssertFalse(Session.needsMoreInput("let x = 1 + $"))
         XCTAssertTrue(Session.continues("  |> len"))
         XCTAssertTrue(Session.continues("\t.upper()"))
         XCTAssertFalse(Session.continues("..5"))

@@ -84,16 +84,21 @@ public struct Notebook {
     /// in the Markdown instead, so nothing is written beside it.
     /// - Parameter protected: the input file a path names, if any (`Interpreter.readFile(at:)`);
     ///   nothing is written when the notebook or one of its SVGs would replace one.
-    /// - Throws: `SessionError.wouldReplaceSource`, or `OctetTensorError.writeFailed`.
+    /// - Throws: `SessionError.wouldReplaceSource`, or `OctetTensorError.writeFailed` (also for a
+    ///   plot's path that names a FIFO or device).
     public func write(to path: String, protected: (String) -> String? = { _ in nil }) throws {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingPathExtension().lastPathComponent
         let dir = url.deletingLastPathComponent()
         let stream = AtomicFile.isStream(path)
         let (markdown, files) = render(baseName: base, inline: stream)
-        for p in [path] + files.map({ dir.appendingPathComponent($0.0).path }) {
+        let plots = files.map { dir.appendingPathComponent($0.0).path }
+        for p in [path] + plots {
             if let source = protected(p) { throw SessionError.wouldReplaceSource(path: p, source: source) }
             if !stream { try AtomicFile.checkTarget(p) }
+        }
+        for p in plots where AtomicFile.isStream(p) {  // a plot is a file of its own; a FIFO there would block
+            throw OctetTensorError.writeFailed(path: p, reason: "it is a FIFO or device, not a file; the notebook's plots are written as files beside it")
         }
         if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
         for (name, svg) in files {

@@ -43,10 +43,11 @@ public final class Session {
     }
 
     /// True when `text` is cut short (the REPL keeps reading): an open `(`, `[` or `{`, a final
-    /// `\` line continuation, or an expression ending in an operator (the parser meets the end).
+    /// `\` line continuation, or an expression ending in an operator (the parser meets the end
+    /// before any other error: more input cannot mend an unexpected character before it).
     public static func needsMoreInput(_ text: String) -> Bool {
         if openBrackets(text) || text.hasSuffix("\\") { return true }
-        return Parser.parse(text, file: "<input>").1.contains { $0.message.hasSuffix("found end of file") }
+        return Parser.parse(text, file: "<input>").1.first?.message.hasSuffix("found end of file") ?? false
     }
 
     /// Whether `line`, continuing a complete statement (`continues(line)`), leaves it open: the
