@@ -32,7 +32,7 @@ struct RecoverCommand: ParsableCommand {
     @Option(help: "AdaQuant: what keeps an epoch, layer (the layer's reconstruction loss) or network (the network output loss, as vai_q_pytorch; a forward of the rest of the network per epoch). Default: layer.")
     var epochLoss: String?
     @Option(parsing: .unconditional, help: "Minibatch samples per optimizer step.") var batch: Int?
-    @Option(parsing: .unconditional, help: "Seed of the optimizers' generator.") var seed: UInt64 = 1705472343
+    @Option(parsing: .unconditional, help: "Seed of the optimizers' generator, 0…2^63 − 1 (as scripts' `seed:` takes it).") var seed: Int = 1705472343
     @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or bias_bits=16 (non-DPU experiments)")) var option: [String] = []
@@ -43,6 +43,7 @@ struct RecoverCommand: ParsableCommand {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
         try CLI.checkThreads(threads)
+        if seed < 0 { throw ValidationError("--seed \(seed): must be in 0...\(Int.max)") }
         guard Self.methods.contains(method) else {
             throw ValidationError("--method \(method): accepted: " + Self.methods.joined(separator: ", "))
         }
@@ -152,14 +153,14 @@ struct RecoverCommand: ParsableCommand {
             let r = try BiasCorrection.empirical(model: base, config: config, feeds: feeds, maxMemoryMB: maxMemoryMB)
             return (r.quantized, notes + [r.stats.description])
         case "adaquant":
-            var o = AdaQuant.Options(); o.maxEpochs = epochs ?? 10; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            var o = AdaQuant.Options(); o.maxEpochs = epochs ?? 10; o.seed = UInt64(seed); o.maxMemoryMB = maxMemoryMB
             o.searchFixPos = fixposSearch
             o.epochLoss = epochLoss.flatMap(AdaQuant.EpochLoss.init(rawValue:)) ?? .layer
             if let batch { o.batchSize = batch }
             let r = try AdaQuant.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])
         case "adaround":
-            var o = AdaRound.Options(); o.iterations = iterations ?? 1000; o.seed = seed; o.maxMemoryMB = maxMemoryMB
+            var o = AdaRound.Options(); o.iterations = iterations ?? 1000; o.seed = UInt64(seed); o.maxMemoryMB = maxMemoryMB
             o.searchFixPos = fixposSearch
             if let batch { o.batchSize = batch }
             let r = try AdaRound.run(model: base, config: config, feeds: feeds, options: o)
