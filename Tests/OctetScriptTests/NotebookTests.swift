@@ -105,6 +105,22 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-2.svg", "r.octet"])
     }
 
+    /// Rewriting a notebook with fewer plots removes the plot files the old one linked; files it did
+    /// not link (one named like a plot, one named in printed output) stay.
+    func testRewrittenNotebookRemovesItsStalePlots() throws {
+        let dir = try freshDirectory("stale")
+        let src = dir.appendingPathComponent("r.octet"), md = dir.appendingPathComponent("r.md").path
+        func run(_ script: String) throws {
+            try script.write(to: src, atomically: true, encoding: .utf8)
+            XCTAssertEqual(ScriptRunner.run(path: src.path, notebook: md, interpreter: Interpreter(seed: 0, output: { _ in })) { XCTFail($0) }, 0)
+        }
+        for name in ["r-3.svg", "r-7.svg"] { try "<svg/>".write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        try run("print(\"![x](r-3.svg)\")\nbar_chart([\"a\"], [1])\nbar_chart([\"b\"], [2])\n")
+        XCTAssertEqual(Notebook.linkedPlots(in: try String(contentsOfFile: md, encoding: .utf8), baseName: "r"), ["r-1.svg", "r-2.svg"])
+        try run("bar_chart([\"a\"], [1])\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-1.svg", "r-3.svg", "r-7.svg", "r.md", "r.octet"])
+    }
+
     /// A FIFO where a plot file goes is refused by name before anything is written (writing into it
     /// would wait for a reader).
     func testNotebookWithAFIFOForAPlotWritesNothing() throws {

@@ -80,7 +80,8 @@ public struct Notebook {
     }
 
     /// Writes the notebook and its SVG files atomically; SVGs go beside `path`. A missing
-    /// output folder is created. Into a device or FIFO (e.g. /dev/stdout) the SVGs are embedded
+    /// output folder is created. Plot files the replaced notebook at `path` linked and this one
+    /// does not are removed, so none is left stale. Into a device or FIFO (e.g. /dev/stdout) the SVGs are embedded
     /// in the Markdown instead, so nothing is written beside it.
     /// - Parameter protected: the input file a path names, if any (`Interpreter.readFile(at:)`);
     ///   nothing is written when the notebook or one of its SVGs would replace one.
@@ -101,9 +102,35 @@ public struct Notebook {
             throw OctetTensorError.writeFailed(path: p, reason: "it is a FIFO or device, not a file; the notebook's plots are written as files beside it")
         }
         if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        let previous = stream ? [] : FileManager.default.contents(atPath: path).map { Notebook.linkedPlots(in: String(decoding: $0, as: UTF8.self), baseName: base) } ?? []
         for (name, svg) in files {
             try AtomicFile.write(Data(svg.utf8), to: dir.appendingPathComponent(name).path)
         }
         try AtomicFile.write(Data(markdown.utf8), to: path)
+        for name in previous.subtracting(files.map(\.0)).sorted() {  // plots the replaced notebook showed and this one does not
+            let p = dir.appendingPathComponent(name).path
+            var info = stat()
+            guard protected(p) == nil, lstat(p, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            try? FileManager.default.removeItem(atPath: p)
+        }
+    }
+
+    /// The plot files (`<baseName>-<n>.svg`) a notebook's Markdown links as images, outside code blocks.
+    static func linkedPlots(in markdown: String, baseName: String) -> Set<String> {
+        var names = Set<String>(), fence: Substring?
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let f = fence {
+                if line == f { fence = nil }
+                continue
+            }
+            if line.hasPrefix("```") { fence = line.prefix { $0 == "`" }; continue }
+            guard line.hasPrefix("!["), line.hasSuffix(".svg)"), let open = line.range(of: "](", options: .backwards) else { continue }
+            let name = line[open.upperBound...].dropLast()
+            let number = name.dropFirst(baseName.count + 1).dropLast(4)
+            if name.hasPrefix(baseName + "-"), !number.isEmpty, number.allSatisfy(\.isASCII), Int(number).map({ $0 > 0 }) == true {
+                names.insert(String(name))
+            }
+        }
+        return names
     }
 }
