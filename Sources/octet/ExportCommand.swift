@@ -67,7 +67,8 @@ struct ExportCommand: ParsableCommand {
                 + (qm.isDPUDeployable ? "" : " (non-DPU configuration: not deployable)"), outputs: [output, evalOutput])
             if let outs, let eval, let evalOutput {
                 try OutputArrays.write(outs, names: m.outputs.map(\.name), to: evalOutput)
-                CLI.status("wrote \(evalOutput): quantized outputs on \(eval)", outputs: [output, evalOutput])
+                let moved = OutputArrays.renamed(m.outputs.map(\.name), at: evalOutput).map { " (\($0))" } ?? ""
+                CLI.status("wrote \(evalOutput): quantized outputs on \(eval)\(moved)", outputs: [output, evalOutput])
             }
         }
     }

@@ -45,6 +45,7 @@ struct InferCommand: ParsableCommand {
             CLI.warnNonFinite(feeds, source: "infer")
             let outs = try m.run(feeds)
             try OutputArrays.write(outs, names: names, to: output)
+            if let moved = OutputArrays.renamed(names, at: output) { CLI.status("wrote \(output): \(moved)", outputs: [output]) }
         }
     }
 }

@@ -4,9 +4,10 @@ import OctetTensor
 
 /// Where a command's output arrays go (`infer --output`, `export --eval-output`): one output →
 /// `path` itself as .npy, unless `path` is an existing folder or ends in "/"; several → one .npy
-/// per output name (characters other than letters, digits, `_`, `-` become `_`; names that
-/// then coincide get `_2`, `_3`, … in output order; at most 100 bytes before the suffixes) in the
-/// folder `path`, created when missing.
+/// per output name in the folder `path`, created when missing. A name is kept as it is when it
+/// holds only letters, digits, `_` and `-`; other characters become `_`, and a name that then
+/// coincides with one taken (an unchanged name first, then in output order) gets `_2`, `_3`, …
+/// (at most 100 bytes before the suffixes). `summary` lists the renamed ones.
 enum OutputArrays {
     /// The file each output name is written to.
     static func files(_ names: [String], at path: String) -> [String: String] {
@@ -15,15 +16,28 @@ enum OutputArrays {
         if names.count == 1 && !folder { return [names[0]: path] }
         let base = path.hasSuffix("/") ? String(path.dropLast()) : path
         var taken: Set<String> = [], files: [String: String] = [:]
-        for name in names where files[name] == nil {  // an output listed twice is one file
-            // At most 100 bytes, as dump's file names: a long output name must not fail after writing others.
-            var stem = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
-            while stem.utf8.count > 100 { stem.removeLast() }
-            var file = stem, k = 1
-            while !taken.insert(file.lowercased()).inserted { k += 1; file = "\(stem)_\(k)" }
+        // At most 100 bytes, as dump's file names: a long output name must not fail after writing others.
+        func stem(_ name: String) -> String {
+            var s = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+            while s.utf8.count > 100 { s.removeLast() }
+            return s
+        }
+        let unchanged = names.filter { stem($0) == $0 }
+        for name in unchanged + names.filter({ stem($0) != $0 }) where files[name] == nil {  // an output listed twice is one file
+            var file = stem(name), k = 1
+            while !taken.insert(file.lowercased()).inserted { k += 1; file = "\(stem(name))_\(k)" }
             files[name] = "\(base)/\(file).npy"
         }
         return files
+    }
+
+    /// "output 'a/b' → DIR/a_b_2.npy, …" for the outputs whose file is not named after them (nil when
+    /// every one is).
+    static func renamed(_ names: [String], at path: String) -> String? {
+        let files = files(names, at: path)
+        let moved = names.filter { name in files[name].map { ($0 as NSString).lastPathComponent != name + ".npy" } ?? false }
+        guard names.count > 1, !moved.isEmpty else { return nil }
+        return moved.map { "output '\($0)' → \(files[$0]!)" }.joined(separator: ", ")
     }
 
     /// Checked before any work: `path` can take the outputs `names` and replaces none of `inputs`.

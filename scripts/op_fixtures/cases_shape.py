@@ -26,6 +26,9 @@ def concat_split():
     case("split_equal_opset13", "Split", [x], attrs={"axis": 0}, n_out=2, family=fam)
     case("split_num_outputs_opset18", "Split", [f("split7", 7, 2)], attrs={"axis": 0, "num_outputs": 3},
          opset=18, n_out=3, family=fam)
+    # Output names that coincide once made file names ("a/b" → a_b): infer keeps "a_b.npy" for "a_b".
+    case("split_output_names", "Split", [f("splitn", 3, 4)], attrs={"axis": 1}, n_out=2, family=fam,
+         out_names=["a/b", "a_b"])
 
 
 def slices():

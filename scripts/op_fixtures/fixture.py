@@ -16,20 +16,22 @@ def rng_for(name):
 
 
 def case(name, op, feeds=(), consts=None, attrs=None, opset=13, inputs=None, n_out=1, family="misc",
-         out_types=None):
+         out_types=None, out_names=None):
     """Registers a case.
 
     feeds:  graph inputs (numpy arrays), named x0, x1, ...
     consts: dict name -> numpy array, stored as initializers
     inputs: node input names in order ('' = omitted); default x0..xn then consts in order
     out_types: numpy dtype per output (default float32), for the probe model
+    out_names: graph output names (default y0..yn)
     """
     consts = consts or {}
     if inputs is None:
         inputs = [f"x{i}" for i in range(len(feeds))] + list(consts)
     CASES.append(dict(name=name, op=op, feeds=list(feeds), consts=consts, attrs=attrs or {},
                       opset=opset, inputs=inputs, n_out=n_out, family=family,
-                      out_types=out_types or [np.float32] * n_out))
+                      out_types=out_types or [np.float32] * n_out,
+                      out_names=out_names or [f"y{i}" for i in range(n_out)]))
 
 
 def _value_info(name, arr, shaped=True):
@@ -38,13 +40,13 @@ def _value_info(name, arr, shaped=True):
 
 
 def _model(c, outputs, shaped=True):
-    outs_names = [f"y{i}" for i in range(c["n_out"])]
+    outs_names = c["out_names"]
     nodes = [helper.make_node(c["op"], c["inputs"], outs_names, name=c["name"], **c["attrs"])]
     if c["op"] == "Constant":  # importers fold Constant into initializers: keep one real node
         nodes[0].output[0] = "c0"
         nodes.append(helper.make_node("Identity", ["c0"], ["y0"], name=c["name"] + "_out"))
     ins = [_value_info(f"x{i}", a) for i, a in enumerate(c["feeds"])]
-    outs = [_value_info(f"y{i}", a, shaped) for i, a in enumerate(outputs)]
+    outs = [_value_info(n, a, shaped) for n, a in zip(outs_names, outputs)]
     inits = [numpy_helper.from_array(a, name=n) for n, a in c["consts"].items()]
     graph = helper.make_graph(nodes, c["name"], ins, outs, inits)
     opsets = [helper.make_opsetid("", c["opset"])]
