@@ -60,7 +60,7 @@ public final class Emulator: @unchecked Sendable {
             parts.append(out.mapValues(trim))
         }
         var outputs: [String: Tensor] = [:]
-        for o in graph.outputs { outputs[o.name] = try TensorBatch.join(parts.map { $0[o.name]! }, batchSize: program.batchSize) }
+        for o in graph.outputs { outputs[o.name] = try OutputBatching.join(o.name, parts.map { $0[o.name]! }, in: graph, samples: n, batchSize: program.batchSize) }
         var tensors: [String: DPUTensor] = [:]
         for (k, v) in caught { tensors[k] = DPUTensor(codes: try TensorBatch.join(v, batchSize: program.batchSize), fixPos: fps[k]!) }
         return (outputs, tensors)

@@ -39,6 +39,7 @@ public final class Model: @unchecked Sendable {
         guard !graph.outputs.isEmpty else { throw OctetGraphError.badModel("\(path.map { "\($0): " } ?? "")the model has no outputs") }
         var g = graph
         var batch = batchSize
+        var batchInputs: Set<String> = []  // inputs whose symbolic axis 0 takes `batchSize`
         for (i, input) in g.inputs.enumerated() {
             g.inputs[i].dims = try input.dims.enumerated().map { axis, d in
                 switch d {
@@ -50,7 +51,7 @@ public final class Model: @unchecked Sendable {
                         guard v >= 0 else { throw OctetGraphError.inputMismatch("input '\(input.name)': dimension \(name) = \(v) is negative") }
                         return .fixed(v)
                     }
-                    if axis == 0 { return .fixed(batchSize) }
+                    if axis == 0 { batchInputs.insert(input.name); return .fixed(batchSize) }
                     throw OctetGraphError.symbolicDim(input: input.name, dim: name.isEmpty ? "axis \(axis)" : name)
                 }
             }
@@ -64,11 +65,20 @@ public final class Model: @unchecked Sendable {
             }
         }
         let prepared = try ShapeFolding.prepare(g)
-        self.graph = prepared.graph
+        let batchName = graph.inputs.lazy.compactMap { input -> String? in
+            guard batchInputs.contains(input.name), case .symbolic(let s)? = input.dims.first, !s.isEmpty else { return nil }
+            return s
+        }.first
+        self.graph = OutputBatching.declare(prepared, source: g, batchInputs: batchInputs, batchName: batchName, batch: batch)
         self.tensorShapes = prepared.shapes
         self.executor = try Executor(graph: prepared.graph)
         self.path = path
         self.batchSize = batch
+    }
+
+    /// How output `name` joins over the chunks of a run (`OutputBatching`).
+    public func outputBatching(_ name: String) -> OutputBatching.Kind {
+        OutputBatching.kind(of: name, in: graph, shape: tensorShapes[name] ?? [], batchSize: batchSize)
     }
 
     public var inputs: [ValueInfo] { graph.inputs }
@@ -76,9 +86,9 @@ public final class Model: @unchecked Sendable {
 
     /// Runs a batch of any size N through the model.
     /// - Parameter feeds: input name → tensor of shape [N, ...rest of the input's shape].
-    /// - Returns: output name → tensor with leading dimension N; an output without the batch axis
-    ///   that every chunk gives alike (a constant) once, others chunk after chunk (`TensorBatch.join`).
-    /// - Throws: `OctetGraphError.inputMismatch` for a missing input, wrong dtype or shape.
+    /// - Returns: output name → tensor [N, …]; a constant output as it is (`OutputBatching`).
+    /// - Throws: `OctetGraphError.inputMismatch` for a missing input, wrong dtype or shape, or an
+    ///   output that depends on the whole batch when N is not the batch size.
     public func run(_ feeds: [String: Tensor], hook: Executor.NodeHook? = nil) throws -> [String: Tensor] {
         let n = try validate(feeds)
         if n == batchSize { return try executor.run(feeds, hook: hook) }
@@ -87,7 +97,9 @@ public final class Model: @unchecked Sendable {
             parts.append(try executor.run(chunk, hook: hook).mapValues(trim))
         }
         var result: [String: Tensor] = [:]
-        for o in graph.outputs { result[o.name] = try TensorBatch.join(parts.map { $0[o.name]! }, batchSize: batchSize) }
+        for o in graph.outputs {
+            result[o.name] = try OutputBatching.join(o.name, parts.map { $0[o.name]! }, in: graph, samples: n, batchSize: batchSize)
+        }
         return result
     }
 

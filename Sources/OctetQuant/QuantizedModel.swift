@@ -123,7 +123,7 @@ public final class QuantizedModel: @unchecked Sendable {
             parts.append(out.mapValues(trim))
         }
         var outputs: [String: Tensor] = [:]
-        for o in graph.outputs { outputs[o.name] = try TensorBatch.join(parts.map { $0[o.name]! }, batchSize: batchSize) }
+        for o in graph.outputs { outputs[o.name] = try OutputBatching.join(o.name, parts.map { $0[o.name]! }, in: graph, samples: n, batchSize: batchSize) }
         var captured: [String: CapturedTensor] = [:]
         for (k, v) in caught { captured[k] = CapturedTensor(codes: try TensorBatch.join(v, batchSize: batchSize), fixPos: fps[k]!) }
         return (outputs, captured)

@@ -9,7 +9,8 @@ enum ModelSummary {
         for i in m.inputs { s += "input  \(i.name): \(i.typeDescription) [\(i.dims.map(\.description).joined(separator: ", "))]\n" }
         for o in m.outputs {
             let shape = m.tensorShapes[o.name].map { $0.map(String.init).joined(separator: ", ") } ?? "?"
-            s += "output \(o.name): \(o.typeDescription) [\(shape)]\n"
+            let note = m.outputBatching(o.name).note(batchSize: m.batchSize).map { " (\($0))" } ?? ""
+            s += "output \(o.name): \(o.typeDescription) [\(shape)]\(note)\n"
         }
         s += "ops: " + m.graph.opHistogram.map { "\($0.op) \($0.count)" }.joined(separator: ", ") + "\n"
         let stats = m.layerStats

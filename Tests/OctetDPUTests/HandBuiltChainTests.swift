@@ -28,7 +28,7 @@ final class HandBuiltChainTests: XCTestCase {
         ]
         let g = Graph(name: "chain", nodes: nodes, initializers: ["W": w, "B": Tensor(shape: [1], floats: [-0.28125])],
                       inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(1), .fixed(2), .fixed(2)])],
-                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(1), .fixed(1), .fixed(1)])])
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.symbolic("N"), .fixed(1), .fixed(1), .fixed(1)])])
         var conv = QuantNodeAnnotation(node: "conv", opType: "Conv", kind: .conv, device: .dpu)
         conv.weight = "W"; conv.bias = "B"; conv.activation = .relu; conv.output = "r"
         var relu = QuantNodeAnnotation(node: "relu", opType: "Relu", kind: .fused, device: .dpu)

@@ -21,8 +21,8 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(y.floats, [0, 1, 2, 0, 0, 3])
     }
 
-    /// An output without the batch axis that every chunk gives alike (a constant) comes out once, not
-    /// once per chunk; one that depends on the chunk's samples comes out per chunk, joined along axis 0.
+    /// A constant output comes out once, not once per chunk; one that depends on the whole batch (a
+    /// reduction over it) is refused when the run is cut into chunks, and computed when it is not.
     func testOutputWithoutBatchAxisIsNotConcatenatedOverChunks() throws {
         var g = try ONNXImporter.load(path: try ModelBuilder.write(ModelBuilder.reluModel(batch: "N")))
         g.initializers["k"] = Tensor(shape: [4], floats: [1, 2, 3, 4])
@@ -38,8 +38,48 @@ final class ModelLoadingTests: XCTestCase {
             nodes: [ModelBuilder.node("Relu", ["x"], ["y"]), ModelBuilder.node("ReduceMax", ["x"], ["total"], attrs: [ModelBuilder.ints("axes", [0, 1]), keepdims])],
             inputs: [ModelBuilder.valueInfo("x", ["N", 2])], outputs: [ModelBuilder.valueInfo("y", ["N", 2]), ModelBuilder.valueInfo("total", [])]))
         let x = Tensor(shape: [3, 2], floats: [1, 2, 3, 4, 5, 6])
-        XCTAssertEqual(try Model.load(path: total, batchSize: 2).run(["x": x])["total"], Tensor(shape: [2], floats: [4, 6]))
+        XCTAssertThrowsError(try Model.load(path: total, batchSize: 2).run(["x": x])) { e in
+            XCTAssertEqual("\(e)", "output 'total' [] depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so 3 samples cannot be run in chunks of 2; run 2 at a time, or load the model with a batch size of 3")
+        }
         XCTAssertEqual(try Model.load(path: total, batchSize: 3).run(["x": x])["total"], Tensor(shape: [], floats: [6]))
+    }
+
+    /// Outputs declared by kind at load; a run cut into chunks joins each by it (onnxruntime gives
+    /// these models' outputs for the whole batch).
+    func testOutputsAreDeclaredPerSampleConstantOrWholeBatch() throws {
+        var axis0 = Onnx_AttributeProto()
+        axis0.name = "axis"; axis0.type = .int; axis0.i = 0
+        let path = try ModelBuilder.write(ModelBuilder.model(
+            nodes: [ModelBuilder.node("Relu", ["x"], ["y"]),
+                    ModelBuilder.node("Transpose", ["x"], ["t"], attrs: [ModelBuilder.ints("perm", [1, 0])]),
+                    ModelBuilder.node("Softmax", ["x"], ["s"], attrs: [axis0]),
+                    ModelBuilder.node("Shape", ["x"], ["shape"])],
+            inputs: [ModelBuilder.valueInfo("x", ["batch", 2])],
+            outputs: ["y", "t", "s", "k", "shape"].map { ModelBuilder.valueInfo($0, [], elem: $0 == "shape" ? .int64 : .float) },
+            initializers: [ModelBuilder.tensor("k", [1, 3], [1, 2, 3])]))
+        let m = try Model.load(path: path)
+        let whole = Dim.symbolic(OutputBatching.wholeBatchDim)
+        XCTAssertEqual(m.outputs.map(\.dims), [[.symbolic("batch"), .fixed(2)], [whole, whole], [whole, whole], [.fixed(1), .fixed(3)], [whole]])
+        XCTAssertEqual(m.outputs.map { m.outputBatching($0.name) }, [.perSample, .wholeBatch, .wholeBatch, .constant, .wholeBatch])
+        XCTAssertEqual(m.outputBatching("t").note(batchSize: 1), "depends on the whole batch: runs of 1 sample at a time")
+        let x = Tensor(shape: [3, 2], floats: [1, -2, 3, 4, -5, 6])
+        var keep = m.graph
+        keep.outputs = keep.outputs.filter { ["y", "k"].contains($0.name) }
+        let out = try Model(graph: keep).run(["x": x])
+        XCTAssertEqual(out["y"], Tensor(shape: [3, 2], floats: [1, 0, 3, 4, 0, 6]))
+        XCTAssertEqual(out["k"], Tensor(shape: [1, 3], floats: [1, 2, 3]))   // once, not once per sample
+        for name in ["t", "s", "shape"] {
+            var one = m.graph
+            one.outputs = one.outputs.filter { $0.name == name }
+            XCTAssertThrowsError(try Model(graph: one).run(["x": x]), name) { e in
+                XCTAssertTrue("\(e)".hasPrefix("output '\(name)' "), "\(e)")
+            }
+        }
+        let all = try Model.load(path: path, batchSize: 3).run(["x": x])
+        XCTAssertEqual(all["t"], Tensor(shape: [2, 3], floats: [1, 3, -5, -2, 4, 6]))
+        XCTAssertEqual(all["shape"], Tensor(shape: [2], int64s: [3, 2]))
+        let e1 = exp(Float(1)), e3 = exp(Float(3)), em5 = exp(Float(-5))
+        XCTAssertEqual(all["s"]!.floats[0], e1 / (e1 + e3 + em5), accuracy: 1e-6)
     }
 
     func testTensorInfoCountsBytesByDtype() throws {

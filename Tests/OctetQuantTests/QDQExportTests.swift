@@ -155,8 +155,8 @@ final class QDQExportTests: XCTestCase {
                       outputs: [ValueInfo(name: "y", dtype: .float32, dims: [])])
         let qm = try Calibrator(model: try Model(graph: g)).calibrate(["x": Self.data(8, seed: 0)])
         let exported = try QDQExport.graph(qm, ties: .halfUp)
-        // The source leaves y unshaped: the file declares its rank, not rank 0.
-        XCTAssertEqual(exported.outputs[0].dims, [.symbolic(""), .fixed(2), .fixed(3), .fixed(3)])
+        // The source leaves y unshaped: the file declares its rank, not rank 0, and its batch axis.
+        XCTAssertEqual(exported.outputs[0].dims, [.symbolic("N"), .fixed(2), .fixed(3), .fixed(3)])
         let pool = try XCTUnwrap(exported.nodes.first { $0.opType == "AveragePool" })
         XCTAssertEqual(try pool.ints("pads"), [0, 0, 1, 1])
         XCTAssertEqual(try pool.int("ceil_mode", default: 0), 0)

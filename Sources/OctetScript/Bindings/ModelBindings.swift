@@ -55,7 +55,7 @@ final class ModelValue: RunnableModel {
     var typeName: String { "Model" }
     var runLabel: String { "float" }
     func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try model.run(try RunnableFeeds.single(model.graph, x)) }
-    var outputNames: [String] { model.graph.outputs.map(\.name) }
+    var graph: Graph { model.graph }
     var inputDType: DType { model.graph.inputs.first { model.graph.initializers[$0.name] == nil }?.dtype ?? .float32 }
 
     /// The float values of tensor `name` (or node `name`'s first output) for batch `x`.

@@ -33,7 +33,7 @@ final class ProgramValue: RunnableModel {
     }
 
     func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try emulator().run([try inputName(): x]).outputs }
-    var outputNames: [String] { program.graph.outputs.map(\.name) }
+    var graph: Graph { program.graph }
 
     func inputName() throws -> String {
         guard let i = program.graph.inputs.first(where: { program.graph.initializers[$0.name] == nil }) else {

@@ -27,7 +27,7 @@ final class QuantizedModelValue: RunnableModel {
     var typeName: String { "QuantizedModel" }
     var runLabel: String { "int8 (\(method))" }
     func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try q.run(try RunnableFeeds.single(q.graph, x)) }
-    var outputNames: [String] { q.graph.outputs.map(\.name) }
+    var graph: Graph { q.graph }
 
     /// Activation tensors with their own quantizer, in graph order.
     var activationNames: [String] { q.plan.activations }

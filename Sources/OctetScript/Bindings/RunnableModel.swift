@@ -8,14 +8,16 @@ protocol RunnableModel: DomainObject {
     var runLabel: String { get }
     /// Runs one batch `[N, ...]` and returns every output by name `[N, ...]`.
     func forwardAll(_ x: Tensor) throws -> [String: Tensor]
-    /// Output names in graph order.
-    var outputNames: [String] { get }
+    /// The graph it runs (its outputs, in order, and how each joins over chunks).
+    var graph: Graph { get }
     /// The dtype its input takes: float32, or another for a float model's integer input.
     var inputDType: DType { get }
 }
 
 extension RunnableModel {
     var inputDType: DType { .float32 }
+    /// Output names in graph order.
+    var outputNames: [String] { graph.outputs.map(\.name) }
 
     /// Runs one batch and returns the output `name` (nil: the first).
     /// - Throws: `BindingError` naming the outputs when `name` is not one of them.
@@ -28,8 +30,8 @@ extension RunnableModel {
     }
 
     /// Outputs for every sample of `data`, run in chunks of `chunk` samples with progress and
-    /// cancellation between chunks, joined as `TensorBatch.join` joins them (along axis 0; a constant
-    /// once). `output` names the output (nil: the first).
+    /// cancellation between chunks, joined as `OutputBatching.join` joins them (along axis 0; a
+    /// constant once). `output` names the output (nil: the first).
     /// NaN or ±∞ inputs run (as the CLI runs them) with one warning line in the output.
     func outputs(_ data: DataInput, _ interp: Interpreter, chunk: Int = 100, output: String? = nil) throws -> Tensor {
         let n = data.count
@@ -51,7 +53,7 @@ extension RunnableModel {
                 parts.append(try batch(lo..<min(n, lo + chunk)))
                 try step()
             }
-            return try TensorBatch.join(parts, batchSize: chunk)
+            return try OutputBatching.join(output ?? outputNames[0], parts, in: graph, samples: n, batchSize: chunk)
         }
     }
 }
