@@ -62,6 +62,7 @@ public enum AtomicFile {
         guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
             throw OctetTensorError.writeFailed(path: path, reason: "\(dir.path) is not an existing directory")
         }
+        sweepLeftovers(of: url)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {
             try data.write(to: tmp)
@@ -116,6 +117,18 @@ public enum AtomicFile {
         }
         guard let fd, fcntl(fd, F_GETFD) != -1 else { return nil }
         return fd
+    }
+
+    /// Removes the temporaries that an interrupted writer of `url` (killed, or stopped by Ctrl-C) left
+    /// beside it: `.<name>.tmp-<pid>-<n>` files or folders of a process that no longer runs.
+    static func sweepLeftovers(of url: URL) {
+        let dir = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).tmp-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let tag = entry.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard tag.count == 2, let pid = Int32(tag[0]), pid > 0, UInt32(tag[1]) != nil else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { try? FileManager.default.removeItem(at: dir.appendingPathComponent(entry)) }
+        }
     }
 
     /// Writes `data` into an existing non-regular file (device, FIFO) without replacing it.
@@ -203,6 +216,7 @@ public enum AtomicFile {
         var created: [URL] = []  // missing parents, outermost last
         var parent = url.deletingLastPathComponent()
         while !fm.fileExists(atPath: parent.path) { created.append(parent); parent = parent.deletingLastPathComponent() }
+        sweepLeftovers(of: url)
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(tag)")
         let old = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).old-\(tag)")

@@ -31,6 +31,20 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target), ["new.txt"])
     }
 
+    /// What a killed writer left (a temporary of a process that no longer runs) is removed by the next
+    /// write of the same target; a running process's temporary and other files stay.
+    func testLeftoversOfAStoppedWriterAreSwept() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/.dump.tmp-2147483646-7/int8", withIntermediateDirectories: true)
+        let kept = [".dump.tmp-\(getpid())-9", ".other.tmp-2147483646-7", "notes.txt"]
+        for name in kept { try Data().write(to: URL(fileURLWithPath: root + "/" + name)) }
+        try Data(".y".utf8).write(to: URL(fileURLWithPath: root + "/.y.npy.tmp-2147483646-1"))
+        try AtomicFile.writeDirectory(at: root + "/dump", marker: "m") { dir in try Data().write(to: URL(fileURLWithPath: dir + "/m")) }
+        try AtomicFile.write(Data("y".utf8), to: root + "/y.npy")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root).sorted(), (kept + ["dump", "y.npy"]).sorted())
+    }
+
     func testAnExistingFileIsRefused() throws {
         let root = tmp()
         defer { try? FileManager.default.removeItem(atPath: root) }
