@@ -64,10 +64,18 @@ enum CLI {
     }
 
     /// Checked before loading (a usage error, exit 64): a `--batch` the loader accepts.
-    static func checkBatch(_ batch: Int) throws {
+    static func checkBatch(_ batch: Int?) throws {
+        guard let batch else { return }
         guard (1...Model.maxBatchSize).contains(batch) else {
             throw ValidationError("--batch \(batch): must be between 1 and \(Model.maxBatchSize)")
         }
+    }
+
+    /// A given `--batch` that the loaded model does not take: its inputs fix another batch size.
+    static func checkBatch(_ batch: Int?, for m: Model) throws {
+        guard let batch, batch != m.batchSize else { return }
+        let fixed = m.inputs.map { "'\($0.name)' \($0.dims)" }.joined(separator: ", ")
+        throw ValidationError("--batch \(batch): the model fixes its batch size at \(m.batchSize) (input \(fixed)); --batch sets a symbolic one")
     }
 
     /// Checked before any work: the `--option name=value` list parses into a configuration.

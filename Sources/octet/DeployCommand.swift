@@ -73,7 +73,7 @@ struct DeployCommand: ParsableCommand {
             }
             return out
         }
-        guard inputs.count == 1 else { throw OctetDPUError.inputMismatch("model has \(inputs.count) inputs; pass an .npz with one array per input") }
+        guard inputs.count == 1 else { throw ValidationError("\(path): the model has \(inputs.count) inputs; pass an .npz with one array per input") }
         return [inputs[0]: try NPY.read(path: path)]
     }
 }

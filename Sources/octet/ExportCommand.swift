@@ -19,7 +19,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or per_channel=true")) var option: [String] = []
     @Option(help: "Rounding of exact .5 ties: half-even (plain QDQ) or half-up (the DPU's, through a 2^-17 LSB Add before each activation QuantizeLinear).")
     var ties: String = QDQExport.Ties.halfEven.rawValue
-    @Option(parsing: .unconditional, help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch).") var batch: Int = 1
+    @Option(parsing: .unconditional, help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch; default 1).") var batch: Int?
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
@@ -44,7 +44,8 @@ struct ExportCommand: ParsableCommand {
                 throw ValidationError("--ties '\(ties)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
             }
             KernelConfig.threads = threads
-            let m = try Model.load(path: model, batchSize: batch)
+            let m = try Model.load(path: model, batchSize: batch ?? 1)
+            try CLI.checkBatch(batch, for: m)
             try CLI.checkOptions(option, for: m)
             try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             if let evalOutput {
