@@ -139,7 +139,7 @@ struct DataError: Error, CustomStringConvertible {
 }
 
 /// `--u8 offset,scale`: uint8 samples become x = (u8 − offset) / scale (how the shared data's
-/// images are preprocessed), for `deploy`, `export`, `recover`, `bench` and `dump`.
+/// images are preprocessed), for `deploy`, `export`, `recover`, `bench`, `dump` and `eval`.
 struct U8Transform {
     var offset: Float
     var scale: Float

@@ -9,10 +9,12 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "Path to an .onnx model.") var model: String
     @Argument(help: "A .npz with 'images' [N, ...] and integer 'labels' [N] (other keys as dataset() reads them).") var data: String
     @Option(parsing: .unconditional, help: "Top-k.") var topK: Int = 1
+    @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
 
     func validate() throws {
         try CLI.checkThreads(threads)
+        _ = try U8Transform.parse(u8)
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1, got \(topK)") }
     }
 
@@ -24,12 +26,13 @@ struct EvalCommand: ParsableCommand {
                 throw ValidationError("\(data): eval reads a labelled .npz (arrays 'images' and 'labels'); for unlabelled inputs use `octet infer`")
             }
             // Keys, dtypes and labels as dataset() reads them (images/x/input/data, labels/y/targets).
-            let set = try Dataset.npz(path: data)
+            let u8 = try U8Transform.parse(u8)
+            let set = try Dataset.npz(path: data, preprocessing: u8.map { ImagePreprocessing(normalization: .offsetScale(offset: $0.offset, scale: $0.scale)) })
             guard let labels = set.labels else {
                 throw DataError("\(set.name): no labels; eval needs an array 'labels' (or 'y', 'targets') beside the images")
             }
-            if set.holdsBytes {
-                FileHandle.standardError.write(Data("warning: \(set.name) holds uint8 values; they are used as floats 0…255 (the model's own preprocessing is not applied)\n".utf8))
+            if set.holdsBytes && u8 == nil {
+                FileHandle.standardError.write(Data("warning: \(set.name) holds uint8 values; they are used as floats 0…255 (give the model's preprocessing with --u8 offset,scale)\n".utf8))
             }
             let input = try set.allSamples()
             guard let first = m.inputs.first else { throw DataError("\(model): the model has no inputs") }
