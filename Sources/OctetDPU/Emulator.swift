@@ -40,27 +40,31 @@ public final class Emulator: @unchecked Sendable {
         guard let input = graph.inputs.first(where: { graph.initializers[$0.name] == nil }) else {
             throw OctetDPUError.inputMismatch("program has no input")
         }
-        return try run([input.name: x], capture: false).outputs[graph.outputs[0].name]!
+        let first = graph.outputs[0].name
+        return try run([input.name: x], capture: false, outputs: [first]).outputs[first]!
     }
 
-    /// Runs a batch and returns every graph output (real values) and, with `capture`, every int8
-    /// tensor by name (network inputs, instruction outputs, CPU outputs re-quantized).
+    /// Runs a batch and returns the graph outputs `outputs` (nil: all; real values, joined over the
+    /// chunks as `OutputBatching.join` joins them) and, with `capture`, every int8 tensor by name
+    /// (network inputs, instruction outputs, CPU outputs re-quantized).
     /// - Throws: `OctetDPUError.inputMismatch` for a missing, non-float or mis-shaped input;
     ///   `.execution` naming the node. `timing`, when given, receives each instruction and its
     ///   wall time in nanoseconds (for profiles).
-    public func run(_ feeds: [String: Tensor], capture: Bool = false, timing: ((Instruction, UInt64) -> Void)? = nil) throws
-        -> (outputs: [String: Tensor], tensors: [String: DPUTensor]) {
+    public func run(_ feeds: [String: Tensor], capture: Bool = false, timing: ((Instruction, UInt64) -> Void)? = nil,
+                    outputs wanted: [String]? = nil) throws -> (outputs: [String: Tensor], tensors: [String: DPUTensor]) {
         let n = try sampleCount(feeds)
+        let names = wanted ?? graph.outputs.map(\.name)
+        try OutputBatching.checkRun(names, in: graph, samples: n, batchSize: program.batchSize)
         var parts: [[String: Tensor]] = [], caught: [String: [Tensor]] = [:], fps: [String: Int] = [:]
         try TensorBatch.forEachChunk(feeds, samples: n, batchSize: program.batchSize) { chunk, trim in
             let out = try runChunk(chunk, timing: timing) { name, t, f in
                 guard capture else { return }
                 caught[name, default: []].append(trim(t)); fps[name] = f
             }
-            parts.append(out.mapValues(trim))
+            parts.append(out)
         }
         var outputs: [String: Tensor] = [:]
-        for o in graph.outputs { outputs[o.name] = try OutputBatching.join(o.name, parts.map { $0[o.name]! }, in: graph, samples: n, batchSize: program.batchSize) }
+        for name in names { outputs[name] = try OutputBatching.join(name, parts.map { $0[name]! }, in: graph, samples: n, batchSize: program.batchSize) }
         var tensors: [String: DPUTensor] = [:]
         for (k, v) in caught { tensors[k] = DPUTensor(codes: try TensorBatch.join(v, batchSize: program.batchSize), fixPos: fps[k]!) }
         return (outputs, tensors)

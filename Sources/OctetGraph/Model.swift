@@ -12,6 +12,8 @@ public final class Model: @unchecked Sendable {
     public let path: String?
     /// Batch size the graph was specialised to.
     public let batchSize: Int
+    /// Whether an input's symbolic axis 0 took `batchSize` (else the model fixes its batch).
+    public let symbolicBatch: Bool
     /// Shape of every tensor at `batchSize`, recorded while preparing the graph.
     public let tensorShapes: [String: [Int]]
     public let executor: Executor
@@ -74,6 +76,7 @@ public final class Model: @unchecked Sendable {
         self.executor = try Executor(graph: prepared.graph)
         self.path = path
         self.batchSize = batch
+        self.symbolicBatch = !batchInputs.isEmpty
     }
 
     /// How output `name` joins over the chunks of a run (`OutputBatching`).
@@ -86,19 +89,22 @@ public final class Model: @unchecked Sendable {
 
     /// Runs a batch of any size N through the model.
     /// - Parameter feeds: input name → tensor of shape [N, ...rest of the input's shape].
+    /// - Parameter outputs: the outputs wanted (nil: all); only these must be computable for N.
     /// - Returns: output name → tensor [N, …]; a constant output as it is (`OutputBatching`).
-    /// - Throws: `OctetGraphError.inputMismatch` for a missing input, wrong dtype or shape, or an
-    ///   output that depends on the whole batch when N is not the batch size.
-    public func run(_ feeds: [String: Tensor], hook: Executor.NodeHook? = nil) throws -> [String: Tensor] {
+    /// - Throws: `OctetGraphError.inputMismatch` for a missing input, wrong dtype or shape, or a
+    ///   wanted output that depends on the whole batch when N is not the batch size.
+    public func run(_ feeds: [String: Tensor], hook: Executor.NodeHook? = nil, outputs: [String]? = nil) throws -> [String: Tensor] {
         let n = try validate(feeds)
+        let names = outputs ?? graph.outputs.map(\.name)
+        try OutputBatching.checkRun(names, in: graph, samples: n, batchSize: batchSize)
         if n == batchSize { return try executor.run(feeds, hook: hook) }
         var parts: [[String: Tensor]] = []
-        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk, trim in
-            parts.append(try executor.run(chunk, hook: hook).mapValues(trim))
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk, _ in
+            parts.append(try executor.run(chunk, hook: hook))
         }
         var result: [String: Tensor] = [:]
-        for o in graph.outputs {
-            result[o.name] = try OutputBatching.join(o.name, parts.map { $0[o.name]! }, in: graph, samples: n, batchSize: batchSize)
+        for name in names {
+            result[name] = try OutputBatching.join(name, parts.map { $0[name]! }, in: graph, samples: n, batchSize: batchSize)
         }
         return result
     }
@@ -108,8 +114,8 @@ public final class Model: @unchecked Sendable {
         guard graph.inputs.count == 1 else {
             throw OctetGraphError.inputMismatch("model has \(graph.inputs.count) inputs; pass them by name")
         }
-        let out = try run([graph.inputs[0].name: x])
-        return out[graph.outputs[0].name]!
+        let first = graph.outputs[0].name
+        return try run([graph.inputs[0].name: x], outputs: [first])[first]!
     }
 
     /// Checks one batch against graph input `input`: its dtype and its shape [N, …] apart from N.

@@ -8,14 +8,16 @@ import OctetTensor
 ///   depend on that sample alone; the chunks' values are concatenated.
 /// - constant: an initializer of the prepared graph with fixed dims, the same for any batch; a
 ///   chunk's value is it.
-/// - whole batch: every dim declared `?` (`wholeBatchDim`): axis 0 is not the batch (a transposed
+/// - whole batch: every dim declared `whole_batch` (`wholeBatchDim`): axis 0 is not the batch (a transposed
 ///   output), the value reduces or mixes the samples (a reduction or Softmax over axis 0), or it is
 ///   computed from the batch size (Shape of an input). Only a run of the model's batch size computes
 ///   it, and a run cut into chunks is refused.
 ///
 /// With a symbolic batch the model is prepared at a second batch size: an output is per sample when its
-/// axis 0 follows the batch and the rest of its shape stays, and (for models prepared at batch 1 or 2)
-/// when, on seeded random inputs, one run of two samples gives the rows of two runs of one. With a
+/// axis 0 follows the batch and the rest of its shape stays, and when, on seeded random inputs (floats
+/// in [−4, 4], other dtypes zero), one run of two samples gives the rows of two runs of one. The probe
+/// is a test, not a proof: mixing that those inputs do not reach (a term active only for larger
+/// values) goes unseen. With a
 /// fixed batch, or a graph whose shapes cannot follow another batch, an output whose axis 0 is the
 /// batch size is taken as per sample (a graph without these declarations, built by hand, likewise).
 public enum OutputBatching {
@@ -43,22 +45,38 @@ public enum OutputBatching {
         return shape.first == b ? .perSample : .wholeBatch
     }
 
-    /// Output `name` of a run of `n` samples from its values on the chunks of `batchSize` (each cut to
-    /// its real samples): concatenated along axis 0 (per sample) or the first chunk's (constant).
-    /// - Throws: `OctetGraphError.inputMismatch` naming the output when it depends on the whole batch
-    ///   and the run has more than one chunk; `OctetTensorError.shapeMismatch` from the concatenation.
-    public static func join(_ name: String, _ parts: [Tensor], in graph: Graph, samples n: Int, batchSize b: Int) throws -> Tensor {
-        guard parts.count > 1 else { return parts[0] }
-        switch kind(of: name, in: graph, shape: parts[0].shape, batchSize: b) {
-        case .perSample: return try TensorBatch.concat(parts)
-        case .constant: return parts[0]
-        case .wholeBatch:
-            throw OctetGraphError.inputMismatch("output '\(name)' \(parts[0].shape) depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so \(n) samples cannot be run in chunks of \(b); run \(b) at a time, or load the model with a batch size of \(n)")
+    /// Refuses, before any work, a run of `n` samples that is not one batch of `batchSize` when one of
+    /// `names` is declared whole-batch.
+    /// - Throws: `OctetGraphError.inputMismatch` naming the output.
+    public static func checkRun(_ names: [String], in graph: Graph, samples n: Int, batchSize b: Int) throws {
+        guard n != b else { return }
+        for name in names {
+            guard let o = graph.outputs.first(where: { $0.name == name }), isWholeBatch(o.dims) else { continue }
+            throw refusal(name, "", samples: n, batchSize: b)
         }
     }
 
+    /// Output `name` of a run of `n` samples from its values on the chunks of `batchSize` (the last
+    /// one zero-padded): per sample, each chunk cut to its real samples and concatenated along axis 0;
+    /// a constant, the first chunk's. A run of one batch of `batchSize` is returned as computed.
+    /// - Throws: `OctetGraphError.inputMismatch` naming the output when it depends on the whole batch
+    ///   and the run is not one batch; `OctetTensorError.shapeMismatch` from the concatenation.
+    public static func join(_ name: String, _ parts: [Tensor], in graph: Graph, samples n: Int, batchSize b: Int) throws -> Tensor {
+        if n == b && parts.count == 1 { return parts[0] }
+        switch kind(of: name, in: graph, shape: parts[0].shape, batchSize: b) {
+        case .perSample:
+            return try TensorBatch.concat(parts.enumerated().map { i, t in TensorBatch.trimmed(t, toSamples: min(b, n - i * b), batchSize: b) })
+        case .constant: return parts[0]
+        case .wholeBatch: throw refusal(name, " \(parts[0].shape)", samples: n, batchSize: b)
+        }
+    }
+
+    static func refusal(_ name: String, _ shape: String, samples n: Int, batchSize b: Int) -> OctetGraphError {
+        .inputMismatch("output '\(name)'\(shape) depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so it is computed only for a batch of exactly \(b) sample\(b == 1 ? "" : "s"), not \(n); run \(b) at a time (a model with a symbolic batch can be loaded with another batch size)")
+    }
+
     /// The dim name every dim of a whole-batch output is declared with.
-    public static let wholeBatchDim = "?"
+    public static let wholeBatchDim = "whole_batch"
 
     static func isWholeBatch(_ dims: [Dim]) -> Bool { !dims.isEmpty && dims.allSatisfy { $0 == .symbolic(wholeBatchDim) } }
 
@@ -107,7 +125,10 @@ public enum OutputBatching {
             shapes = second.shapes
             constants = second.graph.initializers
             self.other = other
-            let (one, two) = b == 1 ? (prepared.graph, second.graph) : (second.graph, b == 2 ? prepared.graph : nil)
+            // The graphs at batch 1 and 2 for the value probe (one more preparation at a batch of 3 or more).
+            let one = b == 1 ? prepared.graph : second.graph
+            let two = b == 2 ? prepared.graph : b == 1 ? second.graph
+                : (try? ShapeFolding.prepare(Self.resized(source, batchInputs, to: 2)))?.graph
             mixed = two.flatMap { try? Self.mixedOutputs(one: one, two: $0, batchInputs: batchInputs) }
         }
 
@@ -136,7 +157,7 @@ public enum OutputBatching {
                 feeds[input.name] = input.dtype == .float32
                     ? Tensor(shape: shape, floats: (0..<count).map { _ in
                         seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                        return Float(Int64(bitPattern: seed >> 11) % 2001 - 1000) / 1000 })
+                        return Float(Int64(bitPattern: seed >> 11) % 8001 - 4000) / 1000 })
                     : Tensor(zeros: shape, dtype: input.dtype)
             }
             let both = try Executor(graph: two).run(feeds)

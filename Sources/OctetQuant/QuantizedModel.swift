@@ -95,18 +95,25 @@ public final class QuantizedModel: @unchecked Sendable {
 
     /// Runs a batch of any size N. - Returns: output name → float tensor [N, …].
     /// - Throws: `OctetGraphError.inputMismatch` for missing or mis-shaped inputs; errors naming the node.
-    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] { try run(feeds, capture: false).outputs }
+    public func run(_ feeds: [String: Tensor], outputs: [String]? = nil) throws -> [String: Tensor] {
+        try run(feeds, capture: false, outputs: outputs).outputs
+    }
 
     /// Runs a single-input model and returns its first output.
     public func run(_ x: Tensor) throws -> Tensor {
         guard graph.inputs.count == 1 else { throw OctetGraphError.inputMismatch("model has \(graph.inputs.count) inputs; pass them by name") }
-        return try run([graph.inputs[0].name: x])[graph.outputs[0].name]!
+        let first = graph.outputs[0].name
+        return try run([graph.inputs[0].name: x], outputs: [first])[first]!
     }
 
     /// Runs and, with `capture`, returns every int8 tensor (name → codes [N, …] and fix_pos) of an
-    /// integer evaluation (empty for the dequantized path).
-    public func run(_ feeds: [String: Tensor], capture: Bool) throws -> (outputs: [String: Tensor], captured: [String: CapturedTensor]) {
+    /// integer evaluation (empty for the dequantized path). `outputs`: the outputs wanted (nil: all),
+    /// joined over the chunks as `OutputBatching.join` joins them.
+    public func run(_ feeds: [String: Tensor], capture: Bool, outputs wanted: [String]? = nil)
+        throws -> (outputs: [String: Tensor], captured: [String: CapturedTensor]) {
         let n = try QuantizedModel.sampleCount(feeds, graph)
+        let names = wanted ?? graph.outputs.map(\.name)
+        try OutputBatching.checkRun(names, in: graph, samples: n, batchSize: batchSize)
         var parts: [[String: Tensor]] = [], caught: [String: [Tensor]] = [:], fps: [String: Int] = [:]
         let exec = IntegerExecutor(graph: graph, plan: plan, annotations: annotations, codes: codes)
         try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk, trim in
@@ -120,10 +127,10 @@ public final class QuantizedModel: @unchecked Sendable {
                     if let q = self.annotations.tensors[name] { try QuantMath.fakeQuantize(&v, params: q, rounding: self.config.activationRounding) }
                 }
             }
-            parts.append(out.mapValues(trim))
+            parts.append(out)
         }
         var outputs: [String: Tensor] = [:]
-        for o in graph.outputs { outputs[o.name] = try OutputBatching.join(o.name, parts.map { $0[o.name]! }, in: graph, samples: n, batchSize: batchSize) }
+        for name in names { outputs[name] = try OutputBatching.join(name, parts.map { $0[name]! }, in: graph, samples: n, batchSize: batchSize) }
         var captured: [String: CapturedTensor] = [:]
         for (k, v) in caught { captured[k] = CapturedTensor(codes: try TensorBatch.join(v, batchSize: batchSize), fixPos: fps[k]!) }
         return (outputs, captured)

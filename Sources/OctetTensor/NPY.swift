@@ -43,8 +43,8 @@ public enum NPY {
 
     private static func decode(raw bytes: UnsafeRawBufferPointer, name: String) throws -> Tensor {
         guard bytes.count >= 10, bytes.prefix(6).elementsEqual(magic) else {
-            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {  // "PK\3\4": a zip, as np.savez writes
-                throw OctetTensorError.badFile(path: name, reason: "is an .npz archive, not a .npy file; give one .npy per input (name=path)")
+            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) {  // a zip (np.savez), or an empty one
+                throw OctetTensorError.badFile(path: name, reason: "is an .npz archive, not a .npy file")
             }
             throw OctetTensorError.badFile(path: name, reason: "not a .npy file (bad magic)")
         }

@@ -73,7 +73,7 @@ enum CLI {
 
     /// A given `--batch` that the loaded model does not take: its inputs fix another batch size.
     static func checkBatch(_ batch: Int?, for m: Model) throws {
-        guard let batch, batch != m.batchSize else { return }
+        guard let batch, !m.symbolicBatch else { return }
         let fixed = m.inputs.map { "'\($0.name)' \($0.dims)" }.joined(separator: ", ")
         throw ValidationError("--batch \(batch): the model fixes its batch size at \(m.batchSize) (input \(fixed)); --batch sets a symbolic one")
     }

@@ -119,6 +119,10 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(Notebook.linkedPlots(in: try String(contentsOfFile: md, encoding: .utf8), baseName: "r"), ["r-1.svg", "r-2.svg"])
         try run("bar_chart([\"a\"], [1])\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-1.svg", "r-3.svg", "r-7.svg", "r.md", "r.octet"])
+        // A Markdown file Octet did not write keeps the plots it links.
+        try "# notes\n\n![mine](r-3.svg)\n".write(toFile: md, atomically: true, encoding: .utf8)
+        try run("print(1)\n")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r-3.svg").path))
     }
 
     /// A FIFO where a plot file goes is refused by name before anything is written (writing into it

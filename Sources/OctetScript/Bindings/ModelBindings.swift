@@ -54,7 +54,7 @@ final class ModelValue: RunnableModel {
 
     var typeName: String { "Model" }
     var runLabel: String { "float" }
-    func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try model.run(try RunnableFeeds.single(model.graph, x)) }
+    func forward(_ x: Tensor, outputs names: [String]) throws -> [String: Tensor] { try model.run(try RunnableFeeds.single(model.graph, x), outputs: names) }
     var graph: Graph { model.graph }
     var inputDType: DType { model.graph.inputs.first { model.graph.initializers[$0.name] == nil }?.dtype ?? .float32 }
 

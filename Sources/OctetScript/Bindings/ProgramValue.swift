@@ -32,7 +32,7 @@ final class ProgramValue: RunnableModel {
         return e
     }
 
-    func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try emulator().run([try inputName(): x]).outputs }
+    func forward(_ x: Tensor, outputs names: [String]) throws -> [String: Tensor] { try emulator().run([try inputName(): x], outputs: names).outputs }
     var graph: Graph { program.graph }
 
     func inputName() throws -> String {

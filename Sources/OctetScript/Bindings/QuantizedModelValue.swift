@@ -26,7 +26,7 @@ final class QuantizedModelValue: RunnableModel {
 
     var typeName: String { "QuantizedModel" }
     var runLabel: String { "int8 (\(method))" }
-    func forwardAll(_ x: Tensor) throws -> [String: Tensor] { try q.run(try RunnableFeeds.single(q.graph, x)) }
+    func forward(_ x: Tensor, outputs names: [String]) throws -> [String: Tensor] { try q.run(try RunnableFeeds.single(q.graph, x), outputs: names) }
     var graph: Graph { q.graph }
 
     /// Activation tensors with their own quantizer, in graph order.

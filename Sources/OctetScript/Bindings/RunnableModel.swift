@@ -6,8 +6,8 @@ import OctetTensor
 protocol RunnableModel: DomainObject {
     /// Short description for progress labels and tables: `float`, `int8 (diffs)`, `DPU emulator`.
     var runLabel: String { get }
-    /// Runs one batch `[N, ...]` and returns every output by name `[N, ...]`.
-    func forwardAll(_ x: Tensor) throws -> [String: Tensor]
+    /// Runs one batch `[N, ...]` and returns the outputs `names` by name `[N, ...]`.
+    func forward(_ x: Tensor, outputs names: [String]) throws -> [String: Tensor]
     /// The graph it runs (its outputs, in order, and how each joins over chunks).
     var graph: Graph { get }
     /// The dtype its input takes: float32, or another for a float model's integer input.
@@ -26,7 +26,7 @@ extension RunnableModel {
         guard outputNames.contains(wanted) else {
             throw BindingError.named("output", "no output named '\(wanted)'; outputs: " + outputNames.joined(separator: ", "))
         }
-        return try forwardAll(x)[wanted]!
+        return try forward(x, outputs: [wanted])[wanted]!
     }
 
     /// Outputs for every sample of `data`, run in chunks of `chunk` samples with progress and

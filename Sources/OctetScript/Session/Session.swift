@@ -169,7 +169,7 @@ public final class Session {
 
     /// The session as a notebook: one cell per input with its output (`:notebook`).
     public func notebook(title: String) -> Notebook {
-        var book = Notebook(title: title, subtitle: "Octet REPL session")
+        var book = Notebook(title: title, subtitle: Notebook.replSubtitle)
         for (i, r) in records.enumerated() {
             var e = Notebook.Entry(title: "In [\(i + 1)]", code: r.input)
             e.output = r.output
