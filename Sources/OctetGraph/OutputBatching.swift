@@ -8,18 +8,18 @@ import OctetTensor
 ///   depend on that sample alone; the chunks' values are concatenated.
 /// - constant: an initializer of the prepared graph with fixed dims, the same for any batch; a
 ///   chunk's value is it.
-/// - whole batch: every dim declared `whole_batch` (`wholeBatchDim`): axis 0 is not the batch (a transposed
-///   output), the value reduces or mixes the samples (a reduction or Softmax over axis 0), or it is
-///   computed from the batch size (Shape of an input). Only a run of the model's batch size computes
-///   it, and a run cut into chunks is refused.
+/// - whole batch: every dim declared `whole_batch` (`wholeBatchDim`): axis 0 is not the batch (a
+///   transposed output), the value reduces or mixes the samples (a reduction or Softmax over axis 0),
+///   or it is computed from the batch size (Shape of an input). Only a run of exactly the model's
+///   batch size computes it; any other run that asks for it is refused before any work.
 ///
-/// With a symbolic batch the model is prepared at a second batch size: an output is per sample when its
-/// axis 0 follows the batch and the rest of its shape stays, and when, on seeded random inputs (floats
-/// in [−4, 4], other dtypes zero), one run of two samples gives the rows of two runs of one. The probe
-/// is a test, not a proof: mixing that those inputs do not reach (a term active only for larger
-/// values) goes unseen. With a
-/// fixed batch, or a graph whose shapes cannot follow another batch, an output whose axis 0 is the
-/// batch size is taken as per sample (a graph without these declarations, built by hand, likewise).
+/// With a symbolic batch the model is prepared at a second batch size: an output is per sample when
+/// its axis 0 follows the batch and the rest of its shape stays, and when, on seeded random inputs
+/// (floats in [−4, 4], other dtypes zero), one run of two samples gives the rows of two runs of one.
+/// The probe is a test, not a proof: mixing that those inputs do not reach (a term active only for
+/// larger values) goes unseen. With a fixed batch, or a graph whose shapes cannot follow another
+/// batch, an output whose axis 0 is the batch size is taken as per sample (as is one of a graph
+/// built by hand without these declarations).
 public enum OutputBatching {
     /// How `join` combines an output's chunks.
     public enum Kind: Sendable, Equatable {
