@@ -56,17 +56,17 @@ public final class Emulator: @unchecked Sendable {
         let names = wanted ?? graph.outputs.map(\.name)
         try OutputBatching.checkRun(names, in: graph, samples: n, batchSize: program.batchSize)
         var parts: [[String: Tensor]] = [], caught: [String: [Tensor]] = [:], fps: [String: Int] = [:]
-        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: program.batchSize) { chunk, trim in
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: program.batchSize) { chunk in
             let out = try runChunk(chunk, timing: timing) { name, t, f in
                 guard capture else { return }
-                caught[name, default: []].append(trim(t)); fps[name] = f
+                caught[name, default: []].append(t); fps[name] = f
             }
             parts.append(out)
         }
         var outputs: [String: Tensor] = [:]
         for name in names { outputs[name] = try OutputBatching.join(name, parts.map { $0[name]! }, in: graph, samples: n, batchSize: program.batchSize) }
         var tensors: [String: DPUTensor] = [:]
-        for (k, v) in caught { tensors[k] = DPUTensor(codes: try TensorBatch.join(v, batchSize: program.batchSize), fixPos: fps[k]!) }
+        for (k, v) in caught { tensors[k] = DPUTensor(codes: try TensorBatch.join(v, name: k, samples: n, batchSize: program.batchSize), fixPos: fps[k]!) }
         return (outputs, tensors)
     }
 

@@ -114,14 +114,14 @@ public enum GoldenDump {
     static func floatOutputs(_ p: Program, _ feeds: [String: Tensor], samples n: Int) throws -> [String: Tensor] {
         var parts: [String: [Tensor]] = [:]
         let exec = try Executor(graph: p.graph)
-        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: p.batchSize) { chunk, trim in
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: p.batchSize) { chunk in
             var seen: [String: Tensor] = [:]
             _ = try exec.run(chunk) { _, node, outputs in
                 for (name, t) in zip(node.outputs, outputs) where t.dtype == .float32 { seen[name] = t }
             }
-            for (name, t) in seen { parts[name, default: []].append(trim(t)) }
+            for (name, t) in seen { parts[name, default: []].append(t) }
         }
-        return try parts.mapValues { try TensorBatch.join($0, batchSize: p.batchSize) }
+        return try Dictionary(uniqueKeysWithValues: parts.map { ($0.key, try TensorBatch.join($0.value, name: $0.key, samples: n, batchSize: p.batchSize)) })
     }
 
     static func writeInt8(_ t: Tensor, _ base: String) throws {

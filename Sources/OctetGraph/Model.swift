@@ -99,7 +99,7 @@ public final class Model: @unchecked Sendable {
         try OutputBatching.checkRun(names, in: graph, samples: n, batchSize: batchSize)
         if n == batchSize { return try executor.run(feeds, hook: hook) }
         var parts: [[String: Tensor]] = []
-        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk, _ in
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk in
             parts.append(try executor.run(chunk, hook: hook))
         }
         var result: [String: Tensor] = [:]

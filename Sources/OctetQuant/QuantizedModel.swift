@@ -116,12 +116,12 @@ public final class QuantizedModel: @unchecked Sendable {
         try OutputBatching.checkRun(names, in: graph, samples: n, batchSize: batchSize)
         var parts: [[String: Tensor]] = [], caught: [String: [Tensor]] = [:], fps: [String: Int] = [:]
         let exec = IntegerExecutor(graph: graph, plan: plan, annotations: annotations, codes: codes)
-        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk, trim in
+        try TensorBatch.forEachChunk(feeds, samples: n, batchSize: batchSize) { chunk in
             let out: [String: Tensor]
             if evaluation == .integer {
                 var emitted: [(String, Tensor)] = []
                 out = try exec.run(chunk, capture: capture ? { name, t, f in emitted.append((name, t)); fps[name] = f } : nil)
-                for (name, t) in emitted { caught[name, default: []].append(trim(t)) }
+                for (name, t) in emitted { caught[name, default: []].append(t) }
             } else {
                 out = try forward.run(chunk) { name, v in
                     if let q = self.annotations.tensors[name] { try QuantMath.fakeQuantize(&v, params: q, rounding: self.config.activationRounding) }
@@ -132,7 +132,7 @@ public final class QuantizedModel: @unchecked Sendable {
         var outputs: [String: Tensor] = [:]
         for name in names { outputs[name] = try OutputBatching.join(name, parts.map { $0[name]! }, in: graph, samples: n, batchSize: batchSize) }
         var captured: [String: CapturedTensor] = [:]
-        for (k, v) in caught { captured[k] = CapturedTensor(codes: try TensorBatch.join(v, batchSize: batchSize), fixPos: fps[k]!) }
+        for (k, v) in caught { captured[k] = CapturedTensor(codes: try TensorBatch.join(v, name: k, samples: n, batchSize: batchSize), fixPos: fps[k]!) }
         return (outputs, captured)
     }
 

@@ -39,33 +39,37 @@ public enum TensorBatch {
     }
 
     /// Cuts `feeds` (every tensor [n, …]) into chunks of `batchSize` samples, the last one
-    /// zero-padded, and calls `body` with each chunk and `trim`, which cuts a tensor computed
-    /// from the chunk ([batchSize, …]) back to the chunk's real samples (others pass unchanged).
-    /// This is how a graph specialised to a batch size runs a batch of any size.
+    /// zero-padded, and calls `body` with each chunk. This is how a graph specialised to a batch
+    /// size runs a batch of any size; `join` (and `OutputBatching.join` for graph outputs) puts
+    /// the chunks' results together.
     public static func forEachChunk(_ feeds: [String: Tensor], samples n: Int, batchSize b: Int,
-                                    _ body: (_ chunk: [String: Tensor], _ trim: (Tensor) -> Tensor) throws -> Void) rethrows {
+                                    _ body: (_ chunk: [String: Tensor]) throws -> Void) rethrows {
         var start = 0
         while start < n {
             let count = min(b, n - start)
             var chunk: [String: Tensor] = [:]
             for (k, t) in feeds { chunk[k] = slice(t, start: start, count: count, padTo: b) }
-            try body(chunk) { trimmed($0, toSamples: count, batchSize: b) }
+            try body(chunk)
             start += count
         }
     }
 
-    /// One tensor's values over the chunks of a run (each cut by `trimmed`) as its value for all
-    /// samples: the value every chunk gave when they are all the same and have no batch axis (a
-    /// constant, say), else the chunks' values concatenated along axis 0. A value whose first axis is
-    /// not the batch (e.g. [T, N, C]) is thus joined chunk after chunk along its first axis.
-    /// - Throws: `OctetTensorError.shapeMismatch` as `concat`.
-    public static func join(_ parts: [Tensor], batchSize b: Int) throws -> Tensor {
-        guard let first = parts.first else { throw OctetTensorError.shapeMismatch("nothing to join") }
-        let batchFirst = first.rank > 0 && first.shape[0] == b
-        if !batchFirst, parts.dropFirst().allSatisfy({ $0.shape == first.shape && sameBits($0.storage, first.storage) }) {
-            return first
+    /// Tensor `name`'s values on the chunks of a run of `n` samples (chunks of `batchSize`, the last
+    /// one zero-padded) as its value for the run, for tensors inside a graph (its outputs are joined
+    /// by `OutputBatching`): a run of one batch as computed; with the batch on axis 0, each chunk cut
+    /// to its real samples and concatenated; the value every chunk gave when they are all the same
+    /// and have no batch axis (a constant).
+    /// - Throws: `OctetTensorError.unsupported` naming the tensor when its axis 0 is not the batch and
+    ///   the chunks differ or the one chunk is padded (only a run of one batch computes it);
+    ///   `.shapeMismatch` as `concat`.
+    public static func join(_ parts: [Tensor], name: String, samples n: Int, batchSize b: Int) throws -> Tensor {
+        guard let first = parts.first else { throw OctetTensorError.shapeMismatch("tensor '\(name)': nothing to join") }
+        if n == b && parts.count == 1 { return first }
+        if first.rank > 0 && first.shape[0] == b {
+            return try concat(parts.enumerated().map { i, t in trimmed(t, toSamples: min(b, n - i * b), batchSize: b) })
         }
-        return try concat(parts)
+        if n > b, parts.dropFirst().allSatisfy({ $0.shape == first.shape && sameBits($0.storage, first.storage) }) { return first }
+        throw OctetTensorError.unsupported("tensor '\(name)' \(first.shape) does not have the batch on axis 0, so it is computed only for a batch of exactly \(b) sample\(b == 1 ? "" : "s"), not \(n); run \(b) at a time")
     }
 
     private static func sameBits(_ a: Tensor.Storage, _ b: Tensor.Storage) -> Bool {

@@ -88,6 +88,22 @@ final class HandBuiltChainTests: XCTestCase {
         XCTAssertEqual(all.tensors["y"]?.codes.int8s.first, 4)
     }
 
+    /// A program output whose batch is not axis 0 (a Transpose on the CPU, declared without the batch)
+    /// comes out as computed for a run of one batch, is refused when the run is cut into chunks, and
+    /// does not stop another output from being asked for.
+    func testOutputWithoutTheBatchOnAxisZeroIsRefusedWhenChunked() throws {
+        var q = try Self.chain()
+        q.graph.nodes.append(Node(name: "tr", opType: "Transpose", inputs: ["s"], outputs: ["t"], attributes: ["perm": .ints([2, 0, 1, 3])]))
+        q.graph.outputs.append(ValueInfo(name: "t", dtype: .float32, dims: [.fixed(2), .fixed(1), .fixed(1), .fixed(2)]))
+        q.annotations.nodes.append(QuantNodeAnnotation(node: "tr", opType: "Transpose", kind: .float, device: .cpu))
+        let e = try Emulator(program: try Compiler.compile(q))
+        XCTAssertEqual(try e.run(["x": Self.x], capture: true).outputs["t"]?.shape, [2, 1, 1, 2])
+        XCTAssertThrowsError(try e.run(["x": TensorBatch.concat([Self.x, Self.x])], capture: true)) { error in
+            XCTAssertTrue("\(error)".contains("output 't' [2, 1, 1, 2] depends on the batch as a whole"), "\(error)")
+        }
+        XCTAssertEqual(try e.run(["x": TensorBatch.concat([Self.x, Self.x])], capture: true, outputs: ["y"]).outputs["y"]?.shape, [2, 1, 1, 1])
+    }
+
     func testShiftCutOutsideRangeIsRejectedNamingTheNode() throws {
         // fp_out 12: shift_cut = 2 + 6 − 12 = −4.
         XCTAssertThrowsError(try Compiler.compile(try Self.chain(outFixPos: 12))) { e in
