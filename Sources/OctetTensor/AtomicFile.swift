@@ -119,15 +119,23 @@ public enum AtomicFile {
         return fd
     }
 
-    /// Removes the temporaries that an interrupted writer of `url` (killed, or stopped by Ctrl-C) left
-    /// beside it: `.<name>.tmp-<pid>-<n>` files or folders of a process that no longer runs.
+    /// Tidies what an interrupted writer of `url` (killed, or stopped by Ctrl-C) left beside it, when
+    /// that process no longer runs: its temporaries `.<name>.tmp-<pid>-<n>` are removed; a previous
+    /// folder `.<name>.old-<pid>-<n>` (kept while `writeDirectory` swaps folders) is removed when
+    /// `url` exists and renamed back to `url` when the writer stopped between the two renames.
     static func sweepLeftovers(of url: URL) {
-        let dir = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).tmp-"
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
-        for entry in entries where entry.hasPrefix(prefix) {
-            let tag = entry.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
-            guard tag.count == 2, let pid = Int32(tag[0]), pid > 0, UInt32(tag[1]) != nil else { continue }
-            if kill(pid, 0) == -1 && errno == ESRCH { try? FileManager.default.removeItem(at: dir.appendingPathComponent(entry)) }
+        let fm = FileManager.default, dir = url.deletingLastPathComponent(), name = url.lastPathComponent
+        guard let entries = try? fm.contentsOfDirectory(atPath: dir.path) else { return }
+        for entry in entries.sorted() {
+            for kind in ["tmp", "old"] {
+                let prefix = ".\(name).\(kind)-"
+                guard entry.hasPrefix(prefix) else { continue }
+                let tag = entry.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+                guard tag.count == 2, let pid = Int32(tag[0]), pid > 0, UInt32(tag[1]) != nil,
+                      kill(pid, 0) == -1 && errno == ESRCH else { continue }
+                let path = dir.appendingPathComponent(entry).path
+                if kind == "old" && !fm.fileExists(atPath: url.path) { _ = rename(path, url.path) } else { try? fm.removeItem(atPath: path) }
+            }
         }
     }
 

@@ -43,6 +43,16 @@ final class AtomicFileTests: XCTestCase {
         try AtomicFile.writeDirectory(at: root + "/dump", marker: "m") { dir in try Data().write(to: URL(fileURLWithPath: dir + "/m")) }
         try AtomicFile.write(Data("y".utf8), to: root + "/y.npy")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root).sorted(), (kept + ["dump", "y.npy"]).sorted())
+        // A writer stopped between its two renames left the previous folder aside and none in place:
+        // it comes back. Beside a folder in place, the previous one is removed.
+        try FileManager.default.removeItem(atPath: root + "/dump")
+        try FileManager.default.createDirectory(atPath: root + "/.dump.old-2147483646-3", withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: root + "/.dump.old-2147483646-3/m"))
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root + "/dump", marker: "m") { _ in throw Boom() })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/dump"), ["m"])
+        try FileManager.default.createDirectory(atPath: root + "/.dump.old-2147483646-4", withIntermediateDirectories: true)
+        try AtomicFile.writeDirectory(at: root + "/dump", marker: "m") { dir in try Data().write(to: URL(fileURLWithPath: dir + "/m")) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/.dump.old-2147483646-4"))
     }
 
     func testAnExistingFileIsRefused() throws {
