@@ -93,16 +93,33 @@ final class NotebookTests: XCTestCase {
     /// A plot file that cannot be written (its name is taken by a folder) stops the notebook before
     /// any file is written, and the error names that file.
     func testNotebookWithAnUnwritablePlotWritesNothing() throws {
-        let dir = try freshDirectory("svgdir")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("r-2.svg"), withIntermediateDirectories: true)
+        try assertPlotTargetRefused("svgdir", plot: "r-2.svg", reason: "it is a folder") {
+            try FileManager.default.createDirectory(at: $0, withIntermediateDirectories: true)
+        }
+    }
+
+    /// A FIFO where a plot file goes is refused by name before anything is written (writing into it
+    /// would wait for a reader).
+    func testNotebookWithAFIFOForAPlotWritesNothing() throws {
+        try assertPlotTargetRefused("svgfifo", plot: "r-1.svg", reason: "it is a FIFO or device, not a file") {
+            XCTAssertEqual(mkfifo($0.path, 0o600), 0)
+        }
+    }
+
+    /// Runs a two-plot notebook with `plot`'s path taken by what `block` makes there: the run fails
+    /// naming the file and `reason`, and nothing is written beside the script.
+    private func assertPlotTargetRefused(_ tag: String, plot: String, reason: String, block: (URL) throws -> Void,
+                                         line: UInt = #line) throws {
+        let dir = try freshDirectory(tag)
+        try block(dir.appendingPathComponent(plot))
         let src = dir.appendingPathComponent("r.octet")
         try "bar_chart([\"a\"], [1])\nbar_chart([\"b\"], [2])\n".write(to: src, atomically: true, encoding: .utf8)
         var errors: [String] = []
         let code = ScriptRunner.run(path: src.path, notebook: dir.appendingPathComponent("r.md").path,
                                     interpreter: Interpreter(seed: 0, output: { _ in })) { errors.append($0) }
-        XCTAssertNotEqual(code, 0)
-        XCTAssertTrue(errors.contains { $0.contains("r-2.svg: cannot write: it is a folder") }, "\(errors)")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-2.svg", "r.octet"])
+        XCTAssertNotEqual(code, 0, line: line)
+        XCTAssertTrue(errors.contains { $0.contains("\(plot): cannot write: \(reason)") }, "\(errors)", line: line)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), [plot, "r.octet"], line: line)
     }
 
     /// Rewriting a notebook with fewer plots removes the plot files the old one linked; files it did
@@ -123,21 +140,6 @@ final class NotebookTests: XCTestCase {
         try "# notes\n\n![mine](r-3.svg)\n".write(toFile: md, atomically: true, encoding: .utf8)
         try run("print(1)\n")
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r-3.svg").path))
-    }
-
-    /// A FIFO where a plot file goes is refused by name before anything is written (writing into it
-    /// would wait for a reader).
-    func testNotebookWithAFIFOForAPlotWritesNothing() throws {
-        let dir = try freshDirectory("svgfifo")
-        XCTAssertEqual(mkfifo(dir.appendingPathComponent("r-1.svg").path, 0o600), 0)
-        let src = dir.appendingPathComponent("r.octet")
-        try "bar_chart([\"a\"], [1])\n".write(to: src, atomically: true, encoding: .utf8)
-        var errors: [String] = []
-        let code = ScriptRunner.run(path: src.path, notebook: dir.appendingPathComponent("r.md").path,
-                                    interpreter: Interpreter(seed: 0, output: { _ in })) { errors.append($0) }
-        XCTAssertNotEqual(code, 0)
-        XCTAssertTrue(errors.contains { $0.contains("r-1.svg: cannot write: it is a FIFO or device, not a file") }, "\(errors)")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r-1.svg", "r.octet"])
     }
 
     /// A code line inside a Markdown cell runs in neither mode (the plain run executed it).
