@@ -7,7 +7,7 @@ import OctetTensor
 /// per output name in the folder `path`, created when missing. A name is kept as it is when it
 /// holds only letters, digits, `_` and `-`; other characters become `_`, and a name that then
 /// coincides with one taken (an unchanged name first, then in output order) gets `_2`, `_3`, …
-/// (at most 100 bytes before the suffixes). `summary` lists the renamed ones.
+/// (at most 100 bytes before the suffixes). `renamed` lists the outputs whose file is renamed.
 enum OutputArrays {
     /// The file each output name is written to.
     static func files(_ names: [String], at path: String) -> [String: String] {
