@@ -43,11 +43,11 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: optimize),
         .target(name: "OctetTestSupport", dependencies: ["OctetTensor"], path: "Tests/OctetTestSupport"),
-        .testTarget(name: "OctetTensorTests", dependencies: ["OctetTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OctetTensorTests", dependencies: ["OctetTensor", "OctetTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OctetGraphTests", dependencies: ["OctetGraph", "OctetTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OctetQuantTests", dependencies: ["OctetQuant", "OctetTestSupport"]),
         .testTarget(name: "OctetDPUTests", dependencies: ["OctetDPU", "OctetQuant", "OctetTestSupport"]),
-        .testTarget(name: "OctetScriptTests", dependencies: ["OctetScript"], resources: [.copy("Scripts")]),
+        .testTarget(name: "OctetScriptTests", dependencies: ["OctetScript", "OctetTestSupport"], resources: [.copy("Scripts")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,12 +3,12 @@ import OctetGraph
 import OctetTensor
 import XCTest
 @testable import OctetDPU
+import OctetTestSupport
 
 final class ProgramFileTests: XCTestCase {
     var dir: String!
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "octet-dpu-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = Scratch.directory("dpu").path
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 

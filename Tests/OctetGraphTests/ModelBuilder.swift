@@ -1,6 +1,7 @@
 import Foundation
 @testable import OctetGraph
 import OctetTensor
+import OctetTestSupport
 
 /// Builds small ONNX ModelProtos in Swift and writes them to temporary files, for
 /// importer and error-path tests.
@@ -56,8 +57,7 @@ enum ModelBuilder {
 
     /// Writes `m` to a fresh temporary file and returns its path.
     static func write(_ m: Onnx_ModelProto, name: String = "model.onnx") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("model")
         let path = dir.appendingPathComponent(name).path
         try m.serializedData().write(to: URL(fileURLWithPath: path))
         return path

@@ -2,6 +2,7 @@ import Foundation
 @testable import OctetGraph
 import OctetTensor
 import XCTest
+import OctetTestSupport
 
 /// Bad input gets a clear error naming the file, node or tensor — never a crash.
 final class ModelErrorTests: XCTestCase {
@@ -23,7 +24,7 @@ final class ModelErrorTests: XCTestCase {
     }
 
     func testNotONNXFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-text-\(UUID()).onnx").path
+        let path = Scratch.path("text.onnx")
         try Data("this is not a protobuf at all\n".utf8).write(to: URL(fileURLWithPath: path))
         let m = message { _ = try Model.load(path: path) }
         XCTAssertTrue(m.hasPrefix("\(path): not a valid ONNX model"), m)
@@ -33,7 +34,7 @@ final class ModelErrorTests: XCTestCase {
     func testOtherKnownFormatsAreNamed() throws {
         for (bytes, what) in [(Array("OCTPROG\0".utf8) + [1, 0, 0, 0], "an Octet DPU program (.octprog"),
                               ([0x93] + Array("NUMPY\u{1}\u{0}".utf8), "a NumPy array (.npy)"), ([0x50, 0x4B, 0x03, 0x04, 0, 0], "a zip archive (.npz)")] {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-other-\(UUID()).onnx").path
+            let path = Scratch.path("other.onnx")
             defer { try? FileManager.default.removeItem(atPath: path) }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             let m = message { _ = try Model.load(path: path) }
@@ -53,7 +54,7 @@ final class ModelErrorTests: XCTestCase {
 
     func testTruncatedFile() throws {
         let full = try ModelBuilder.reluModel().serializedData()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-trunc-\(UUID()).onnx").path
+        let path = Scratch.path("trunc.onnx")
         try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: path))
         let m = message { _ = try Model.load(path: path) }
         XCTAssertTrue(m.contains("not a valid ONNX model"), m)

@@ -2,6 +2,7 @@ import Foundation
 @testable import OctetGraph
 import OctetTensor
 import XCTest
+import OctetTestSupport
 
 /// Importer features: batch handling, external data, Constant folding, shape folding.
 final class ModelLoadingTests: XCTestCase {
@@ -106,8 +107,7 @@ final class ModelLoadingTests: XCTestCase {
 
     func testExternalDataWeights() throws {
         // MatMul with a 2x2 weight stored in a side file at offset 8.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-ext-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("ext")
         var bytes = Data(repeating: 0xAB, count: 8)
         [Float(1), 2, 3, 4].withUnsafeBytes { bytes.append(contentsOf: $0) }
         try bytes.write(to: dir.appendingPathComponent("weights.bin"))
@@ -145,8 +145,7 @@ final class ModelLoadingTests: XCTestCase {
     /// node's external value too; a location outside the model's folder is refused (ONNX
     /// ExternalData.md: relative, no `..`).
     func testExternalDataFilesAreRecordedAndStayInTheModelFolder() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-ext-const-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("ext-const")
         defer { try? FileManager.default.removeItem(at: dir) }
         try [Float(1), 2, 3, 4].withUnsafeBytes { Data($0) }.write(to: dir.appendingPathComponent("c.bin"))
         func model(location: String) -> Onnx_ModelProto {
@@ -165,7 +164,7 @@ final class ModelLoadingTests: XCTestCase {
         let m = try Model.load(path: path)
         XCTAssertEqual(m.graph.externalDataFiles, [dir.appendingPathComponent("c.bin").path])
         XCTAssertEqual(try m.run(Tensor(shape: [1, 2], floats: [1, 1])).floats, [4, 6])
-        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("octet-outside-\(UUID()).bin")
+        let outside = URL(fileURLWithPath: Scratch.path("outside.bin"))
         try Data(count: 16).write(to: outside)
         defer { try? FileManager.default.removeItem(at: outside) }
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.bin").path, withDestinationPath: outside.path)

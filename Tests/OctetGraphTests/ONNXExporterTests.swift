@@ -7,7 +7,7 @@ import OctetTestSupport
 /// Graph → ONNX → Graph round trips: structure equal, outputs identical.
 final class ONNXExporterTests: XCTestCase {
     func tempPath(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("octet-export-\(UUID().uuidString)-\(name)").path
+        Scratch.path(name)
     }
 
     /// A Conv → LeakyRelu → MaxPool → Flatten → Gemm graph with a symbolic batch.

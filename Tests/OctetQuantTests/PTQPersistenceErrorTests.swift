@@ -3,13 +3,14 @@ import OctetGraph
 @testable import OctetQuant
 import OctetTensor
 import XCTest
+import OctetTestSupport
 
 final class PTQPersistenceErrorTests: XCTestCase {
     func model(_ g: Graph = PTQTestGraphs.oneConv(activation: "Relu")) throws -> Model { try Model(graph: g) }
 
     func testSaveLoadRoundTrip() throws {
         let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
-        let path = NSTemporaryDirectory() + "ptq-\(UUID().uuidString).json"
+        let path = Scratch.path("ptq.json")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try QuantPersistence.save(q, to: path)
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -21,7 +22,7 @@ final class PTQPersistenceErrorTests: XCTestCase {
 
     func testLoadAgainstAnotherModelNamesTheTensor() throws {
         let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
-        let path = NSTemporaryDirectory() + "ptq-\(UUID().uuidString).json"
+        let path = Scratch.path("ptq.json")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try QuantPersistence.save(q, to: path)
         var other = PTQTestGraphs.oneConv(activation: "Relu")
@@ -88,7 +89,7 @@ final class PTQPersistenceErrorTests: XCTestCase {
     /// A file that is JSON but not saved parameters, or not JSON, gets a one-line reason; excluded
     /// names the model does not have are refused by the calibrator.
     func testNonParameterFilesAndUnknownExclusions() throws {
-        let path = NSTemporaryDirectory() + "ptq-\(UUID().uuidString).json"
+        let path = Scratch.path("ptq.json")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(#"{"format": 1}"#.utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try QuantPersistence.load(path, model: model())) { e in

@@ -3,6 +3,7 @@ import XCTest
 @testable import OctetGraph
 @testable import OctetQuant
 import OctetTensor
+import OctetTestSupport
 
 /// QDQ export of a hand-built quantized conv graph, re-imported into Octet's float executor
 /// (QuantizeLinear / DequantizeLinear float kernels) and compared with the integer evaluation.
@@ -79,7 +80,7 @@ final class QDQExportTests: XCTestCase {
 
     func testReimportedQDQModelReproducesTheIntegerEvaluation() throws {
         let qm = try quantized()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octet-qdq-\(UUID().uuidString).onnx").path
+        let path = Scratch.path("qdq.onnx")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try QDQExport.write(qm, to: path)
         let exported = try ONNXImporter.load(path: path)

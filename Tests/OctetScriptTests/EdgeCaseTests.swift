@@ -1,6 +1,7 @@
 import XCTest
 @testable import OctetScript
 import OctetTensor
+import OctetTestSupport
 
 /// Edge cases that once crashed the process or gave wrong answers silently, as snippets
 /// checked against their own `# expect` comments (one runtime error per snippet).
@@ -92,8 +93,7 @@ final class EdgeCaseTests: XCTestCase {
     /// No output replaces a file the script read: write_npy over its input, export_onnx over the
     /// loaded model, dump() into the folder holding them. The files stay as they were.
     func testOutputsDoNotReplaceWhatTheScriptRead() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-read-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("read").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try NPY.write(Tensor(shape: [2], floats: [1, 2]), path: dir + "/x.npy")
         let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/data/digits_cnn.onnx").path

@@ -1,13 +1,12 @@
 import Foundation
 import XCTest
 @testable import OctetScript
+import OctetTestSupport
 
 final class NotebookTests: XCTestCase {
     /// An empty folder for one test, removed when the test ends.
     func freshDirectory(_ tag: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-\(tag)-\(getpid())")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("nb-\(tag)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         return dir
     }
@@ -44,8 +43,7 @@ final class NotebookTests: XCTestCase {
     }
 
     func testNotebookCellsOutputsPlotsAndError() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-nb-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("nb")
         let (code, md, errors) = try run(seed: 0, in: dir)
         XCTAssertEqual(code, ScriptRunner.ExitCode.runtime)
         XCTAssertTrue(errors.hasPrefix("report.octet:17:11: error: division by zero"), errors)

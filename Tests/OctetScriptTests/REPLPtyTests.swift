@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import OctetTestSupport
 
 /// Drives the built `octet` REPL in a tmux pseudo-terminal: typing, tab completion,
 /// an error, Ctrl-C during a long loop, then a working command.
@@ -60,8 +61,7 @@ final class REPLPtyTests: XCTestCase {
             throw XCTSkip("tmux is not installed (scripts/setup installs it); skipping the REPL pty test")
         }
         guard let octet = Self.octetBinary() else { throw XCTSkip("built octet executable not found next to the test bundle") }
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("octet-pty-home-\(getpid())")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let home = Scratch.directory("pty-home")
         _ = try tmux(["new-session", "-d", "-s", "repl", "-x", "120", "-y", "50", "env HOME=\(home.path) TERM=xterm \(octet)"])
         defer { _ = try? tmux(["kill-server"]) }
 

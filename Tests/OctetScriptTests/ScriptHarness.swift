@@ -1,5 +1,6 @@
 import Foundation
 @testable import OctetScript
+import OctetTestSupport
 
 /// Runs one `.octet` test script and compares what it did with its expectation comments:
 ///
@@ -58,8 +59,7 @@ struct ScriptHarness {
             interpreter.baseDirectory = base
             var result = Result()
             let saved = FileManager.default.currentDirectoryPath
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("octet-script-\(getpid())")
-            try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            let scratch = Scratch.directory("script")
             _ = FileManager.default.changeCurrentDirectoryPath(scratch.path)
             defer { _ = FileManager.default.changeCurrentDirectoryPath(saved) }
             do {

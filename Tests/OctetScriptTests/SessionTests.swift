@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import OctetScript
+import OctetTestSupport
 
 final class SessionTests: XCTestCase {
     func makeSession() -> (Session, () -> String, () -> String) {
@@ -72,8 +73,7 @@ final class SessionTests: XCTestCase {
         let (s, _, _) = makeSession()
         s.execute("print(\"hi\")")
         s.execute("bar_chart([\"a\", \"b\"], [1, 2], title: \"bars\")")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-session-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("session")
         try s.notebook(title: "session.md").write(to: dir.appendingPathComponent("session.md").path)
         let md = try String(contentsOf: dir.appendingPathComponent("session.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("## In [1]\n\n```octet\nprint(\"hi\")\n```\n\n```\nhi\n```"), md)
@@ -87,8 +87,7 @@ final class SessionTests: XCTestCase {
     /// session would import or read it again.
     func testSaveRefusesAFileTheSessionRead() throws {
         let (s, _, _) = makeSession()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-session-read-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("session-read")
         defer { try? FileManager.default.removeItem(at: dir) }
         let work = dir.appendingPathComponent("work.octet").path
         try "let x = 1\n".write(toFile: work, atomically: true, encoding: .utf8)
@@ -103,7 +102,7 @@ final class SessionTests: XCTestCase {
     /// wherever the script is saved.
     func testSavedLoadHoldsTheLoadedCode() throws {
         let (s, out, _) = makeSession()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-session-load-\(getpid())")
+        let dir = Scratch.directory("session-load")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let notes = dir.appendingPathComponent("notes.txt").path

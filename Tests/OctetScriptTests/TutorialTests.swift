@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import OctetScript
+import OctetTestSupport
 
 /// Runs each tutorial top to bottom as `octet run tutorial --notebook out/x.md` does (working
 /// directory: a fresh temporary folder, so `out/` lands there) and checks the numbers it prints.
@@ -18,8 +19,7 @@ final class TutorialTests: XCTestCase {
 
     func run(_ name: String) throws -> Run {
         let script = Self.root.appendingPathComponent("tutorials/\(name).octet").path
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-tutorial-\(getpid())-\(name)")
-        try? FileManager.default.removeItem(at: dir)
+        let dir = Scratch.directory("tutorial-\(name)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
         let saved = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir.path), "cannot enter \(dir.path)")

@@ -1,10 +1,11 @@
 import Foundation
 @testable import OctetTensor
 import XCTest
+import OctetTestSupport
 
 /// `AtomicFile.writeDirectory`: all of the folder or nothing.
 final class AtomicFileTests: XCTestCase {
-    func tmp() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("octet-atomic-\(UUID())").path }
+    func tmp() -> String { Scratch.path("atomic") }
 
     struct Boom: Error {}
 

@@ -1,13 +1,14 @@
 import Foundation
 import OctetTensor
 import XCTest
+import OctetTestSupport
 
 /// Every dataset check throws a clear error naming the file and, where one is at fault, the sample.
 final class DatasetErrorTests: XCTestCase {
     static let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures").path
     func path(_ rel: String) -> String { (Self.fixtures as NSString).appendingPathComponent(rel) }
     func tmp(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("octet-data-\(UUID())-\(name)").path
+        Scratch.path(name)
     }
 
     func assertThrows(_ body: @autoclosure () throws -> Any, _ expected: DatasetError? = nil, contains parts: [String] = [],

@@ -1,6 +1,7 @@
 import Foundation
 @testable import OctetTensor
 import XCTest
+import OctetTestSupport
 
 /// Dataset loading, views, batching and preprocessing. Expected values are worked by hand from
 /// the fixture pixel values in scripts/make-image-fixtures and the formulas in ImagePreprocessing.
@@ -8,7 +9,7 @@ final class DatasetTests: XCTestCase {
     static let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures").path
     func path(_ rel: String) -> String { (Self.fixtures as NSString).appendingPathComponent(rel) }
     func tmp(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("octet-data-\(UUID())-\(name)").path
+        Scratch.path(name)
     }
 
     func assertClose(_ a: [Float], _ b: [Float], _ tol: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {

@@ -1,6 +1,7 @@
 import Foundation
 import OctetTensor
 import XCTest
+import OctetTestSupport
 
 /// .npy/.npz I/O against byte layouts from the NumPy format spec (NEP 1); the .npz fixtures are
 /// written and checked by numpy (scripts/make-image-fixtures).
@@ -9,7 +10,7 @@ final class NPYTests: XCTestCase {
     func fixture(_ name: String) -> String { (Self.arrays as NSString).appendingPathComponent(name) }
 
     func tmp(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("octet-npy-\(UUID())-\(name)").path
+        Scratch.path(name)
     }
 
     func testRoundTripEveryDtype() throws {
@@ -149,7 +150,7 @@ final class NPYTests: XCTestCase {
 
     /// A folder given as a .npz archive is refused.
     func testFolderIsNotAnArchive() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("octet-npz-\(UUID()).npz").path
+        let dir = Scratch.path("folder.npz")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         XCTAssertEqual(msg { _ = try NPY.readArchive(path: dir) }, "\(dir): is a folder, not a file")
