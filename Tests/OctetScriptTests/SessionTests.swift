@@ -36,6 +36,12 @@ final class SessionTests: XCTestCase {
         XCTAssertFalse(Session.needsMoreInput("print(1 + 2)"))
         XCTAssertFalse(Session.needsMoreInput("let x = 1\u{301}"))   // the lexer's error comes first: report it now
         XCTAssertFalse(Session.needsMoreInput("let x = 1 + $"))
+        // Inside open brackets too, an error before the end is final: reported now, not when they close.
+        XCTAssertFalse(Session.needsMoreInput("print(1, 2\u{301}"))
+        XCTAssertFalse(Session.needsMoreInput("fn f(x) {\n  let y = 1 2"))
+        XCTAssertFalse(Session.needsMoreInput("print(\"abc"))
+        XCTAssertTrue(Session.needsMoreInput("fn f(x) {\n  let y = [1,\n  2"))
+        XCTAssertTrue(Session.needsMoreInput("let d = {\"a\":"))
         XCTAssertTrue(Session.continues("  |> len"))
         XCTAssertTrue(Session.continues("\t.upper()"))
         XCTAssertFalse(Session.continues("..5"))

@@ -42,11 +42,13 @@ public final class Session {
         return Format.repr(value)
     }
 
-    /// True when `text` is cut short (the REPL keeps reading): an open `(`, `[` or `{`, a final
-    /// `\` line continuation, or an expression ending in an operator (the parser meets the end
-    /// before any other error: more input cannot mend an unexpected character before it).
+    /// True when `text` is cut short (the REPL keeps reading): a final `\` line continuation, or
+    /// text whose first syntax error is meeting the end of the input — an open `(`, `[` or `{`,
+    /// an expression ending in an operator. An error before the end (an unexpected character, an
+    /// unterminated string, two expressions on a line), inside open brackets too, is reported at
+    /// once: more input cannot mend it.
     public static func needsMoreInput(_ text: String) -> Bool {
-        if openBrackets(text) || text.hasSuffix("\\") { return true }
+        if text.hasSuffix("\\") { return true }
         return Parser.parse(text, file: "<input>").1.first?.message.hasSuffix("found end of file") ?? false
     }
 
@@ -66,19 +68,6 @@ public final class Session {
         if t.hasPrefix("else"), t.dropFirst(4).first.map({ !($0.isLetter || $0.isNumber || $0 == "_") }) ?? true { return true }
         guard t.first == ".", let c = t.dropFirst().first else { return false }
         return c.isLetter || c == "_"
-    }
-
-    static func openBrackets(_ text: String) -> Bool {
-        var lexer = Lexer(text, file: "<input>")
-        var depth = 0
-        for t in lexer.tokenize() {
-            switch t.kind {
-            case .leftParen, .leftBracket, .leftBrace: depth += 1
-            case .rightParen, .rightBracket, .rightBrace: depth -= 1
-            default: break
-            }
-        }
-        return depth > 0
     }
 
     /// Parses and runs one input. Returns false on a syntax or runtime error (reported
