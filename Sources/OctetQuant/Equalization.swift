@@ -16,7 +16,9 @@ import OctetTensor
 /// keeps s = 1, the others get s ≥ m/hi (m is updated after each rescaling). `clipHeadroom` h
 /// replaces hi by hi/h in both conditions, so inputs up to h × the calibration maximum keep the function.
 /// Per channel i: s_i = √(r1_i / r2_i), r1 = max |W1 output channel i|,
-/// r2 = max |W2 input channel i|; W1 row /= s, b1 /= s, W2 column *= s; s = 1 where r1 or r2 is 0.
+/// r2 = max |W2 input channel i|; W1 row /= s, b1 /= s, W2 column *= s; s = 1 where r1 / r2 is 0,
+/// not finite or subnormal, or b1 / s would overflow. A first layer whose bias is not one value per
+/// output channel ends no pair.
 /// All pairs are swept until max |s − 1| < `tolerance` or `maxIterations` sweeps.
 public enum CrossLayerEqualization {
     public enum ReLU6Policy: String, Sendable, Codable, CaseIterable {
@@ -131,7 +133,8 @@ public enum CrossLayerEqualization {
     static func findPairs(_ g: Graph, _ shapes: [String: [Int]], _ report: inout Report, relu6: ReLU6Policy = .stop) throws -> [Chain] {
         var out: [Chain] = []
         for (ai, a) in g.nodes.enumerated() where layerOps.contains(a.opType) {
-            guard let wa = weight(a, g), let ca = try WeightChannels(a, weightShape: wa.shape) else { continue }
+            guard let wa = weight(a, g), let ca = try WeightChannels(a, weightShape: wa.shape),
+                  biasCount(a, g).map({ $0 == ca.outChannels }) ?? true else { continue }
             var t = a.outputs[0], through: [String] = [], flatten = 1, clips: [(input: String, hi: Float)] = []
             while g.useCount(of: t) == 1, let ci = g.consumers(of: t).first {
                 let c = g.nodes[ci]
@@ -182,6 +185,11 @@ public enum CrossLayerEqualization {
         return nil
     }
 
+    /// The number of values of `n`'s bias initializer (0 for a bias computed in the graph); nil without a bias.
+    static func biasCount(_ n: Node, _ g: Graph) -> Int? {
+        n.inputs.count > 2 && !n.inputs[2].isEmpty ? g.initializers[n.inputs[2]]?.count ?? 0 : nil
+    }
+
     static func weight(_ n: Node, _ g: Graph) -> Tensor? {
         n.inputs.count > 1 ? g.constantFloat(n.inputs[1]) : nil
     }
@@ -194,8 +202,12 @@ public enum CrossLayerEqualization {
         let r1 = WeightChannels.absMax(wa, c.first.output, channels: c.first.outChannels)
         let r2 = WeightChannels.absMax(wb, c.second.input, channels: c.second.inChannels)
         var s = [Float](repeating: 1, count: r1.count)
-        for i in s.indices where r1[i] > 0 && r2[i] > 0 && (r1[i] / r2[i]).isFinite {
-            s[i] = (r1[i] / r2[i]).squareRoot()
+        let bias = a.inputs.count > 2 && !a.inputs[2].isEmpty ? g.initializers[a.inputs[2]] : nil
+        let b1 = bias?.floats
+        for i in s.indices where (r1[i] / r2[i]).isNormal {
+            let si = (r1[i] / r2[i]).squareRoot()
+            if let b1, !(b1[i] / si).isFinite { continue }
+            s[i] = si
         }
         for bound in bounds {
             for i in s.indices where i < bound.max.count {
@@ -207,7 +219,7 @@ public enum CrossLayerEqualization {
         WeightChannels.scale(&wb, c.second.input, by: s)
         g.initializers[a.inputs[1]] = wa
         g.initializers[b.inputs[1]] = wb
-        if a.inputs.count > 2, !a.inputs[2].isEmpty, var bias = g.initializers[a.inputs[2]] {
+        if var bias {
             bias.withMutableFloats { p in for i in p.indices { p[i] /= s[i] } }
             g.initializers[a.inputs[2]] = bias
         }

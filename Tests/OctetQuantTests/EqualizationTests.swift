@@ -127,6 +127,45 @@ final class EqualizationTests: XCTestCase {
         XCTAssertFalse(g.initializers.values.contains { $0.floats.contains { !$0.isFinite } })
     }
 
+    /// r1 / r2 below the smallest normal float (channel 0: 3e-38 / 4 → 7.5e-39, subnormal) keeps
+    /// s = 1, so no weight or bias is divided by a scale that is 0 or near it; channel 1 is
+    /// equalized as usual (√(1/4) = 0.5). The float outputs stay finite and unchanged.
+    func testUnderflowingRatioKeepsScaleOne() throws {
+        var t = TinyNet(seed: 6)
+        var y = t.conv("c1", "x", out: 2, in: 1, k: 1, weight: Tensor(shape: [2, 1, 1, 1], floats: [3e-38, 1]))
+        y = t.op("r", "Relu", y)
+        y = t.conv("c2", y, out: 1, in: 2, k: 1, weight: Tensor(shape: [1, 2, 1, 1], floats: [4, 4]))
+        let g0 = t.graph(input: [1, 1, 2, 2], output: y)
+        let (g1, r) = try CrossLayerEqualization.run(g0)
+        XCTAssertEqual(r.scales["c1"], [1, 0.5])
+        XCTAssertFalse(g1.initializers.values.contains { $0.floats.contains { !$0.isFinite } })
+        let x = Tensor(shape: [1, 1, 2, 2], floats: [1, -2, 3, 0.5])
+        let a = try Executor(graph: g0).run(["x": x])[y]!, b = try Executor(graph: g1).run(["x": x])[y]!
+        XCTAssertLessThanOrEqual(maxRelativeError(a, b), 1e-6)
+    }
+
+    /// A Gemm whose C broadcasts one value over its outputs (ONNX Gemm: C unidirectionally
+    /// broadcastable to [M, N]) is prepared with the bias vector [N] = C × beta, so CLE scales
+    /// every output's bias and the float function is kept; a bias of another length ends no pair.
+    func testBroadcastGemmBiasIsExpandedBeforeEqualization() throws {
+        var t = TinyNet(seed: 7)
+        var y = t.gemm("g1", "x", out: 3, in: 2, weight: Tensor(shape: [3, 2], floats: [4, 1, 0.5, 0.25, 2, 1]))
+        t.inits["g1_b"] = Tensor(shape: [1], floats: [0.5])
+        t.nodes[0].attributes["beta"] = .float(2)
+        y = t.op("r", "Relu", y)
+        y = t.gemm("g2", y, out: 2, in: 3)
+        let g0 = t.graph(input: [2, 2], output: y)
+        let prepared = try QuantPreparation.prepare(g0).graph
+        XCTAssertEqual(prepared.initializers["g1_b"]!, Tensor(shape: [3], floats: [1, 1, 1]))
+        let (g1, r) = try CrossLayerEqualization.run(prepared)
+        XCTAssertEqual(r.pairs.map(\.first), ["g1"])
+        let x = Tensor(shape: [2, 2], floats: [1, -0.5, 0.25, 2])
+        let a = try Executor(graph: g0).run(["x": x])[y]!, b = try Executor(graph: g1).run(["x": x])[y]!
+        XCTAssertLessThanOrEqual(maxRelativeError(a, b), 1e-5)
+        // Unprepared, the [1] bias cannot be scaled per output: no pair.
+        XCTAssertTrue(try CrossLayerEqualization.run(g0).report.pairs.isEmpty)
+    }
+
     /// Real models with ReLU / PRelu chains: the prepared float outputs are unchanged (≤ 1e-5 relative).
     func testSharedModelsUnchanged() throws {
         for name in ["lenet_digits8", "mtcnn_pnet"] {

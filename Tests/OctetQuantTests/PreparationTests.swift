@@ -50,6 +50,27 @@ final class PreparationTests: XCTestCase {
         XCTAssertEqual(p.graph.initializers[p.graph.nodes[0].inputs[2]]!.floats, [0.25])
     }
 
+    /// Gemm's C by shape (ONNX Gemm, C broadcast to [M, N]; here M = N = 2, W = I, x = [[1, 2], [3, 4]]):
+    /// [], [1], [1, 1], [N] and [1, N] add the same value to every row and become the bias [N];
+    /// [N, 1] adds one value per row and is left as it is. Outputs are unchanged either way.
+    func testGemmBiasShapes() throws {
+        let x = Tensor(shape: [2, 2], floats: [1, 2, 3, 4])
+        for (shape, values, bias) in [([Int](), [Float(5)], [Float(5), 5]), ([1], [5], [5, 5]), ([1, 1], [5], [5, 5]),
+                                      ([2], [5, 6], [5, 6]), ([1, 2], [5, 6], [5, 6]), ([2, 1], [5, 6], nil)] {
+            let g = Graph(name: "g", nodes: [Node(name: "fc", opType: "Gemm", inputs: ["x", "w", "c"], outputs: ["y"])],
+                          initializers: ["w": Tensor(shape: [2, 2], floats: [1, 0, 0, 1]), "c": Tensor(shape: shape, floats: values)],
+                          inputs: [PTQTestGraphs.info("x", [2, 2])], outputs: [PTQTestGraphs.info("y", [2, 2])])
+            let p = try QuantPreparation.prepare(g)
+            if let bias {
+                XCTAssertEqual(p.graph.initializers["c"], Tensor(shape: [2], floats: bias), "\(shape)")
+            } else {
+                XCTAssertEqual(p.graph.initializers["c"]?.shape, shape)
+            }
+            let added: [Float] = bias.map { $0 + $0 } ?? [5, 5, 6, 6]   // C as broadcast over the two rows
+            XCTAssertEqual(try Executor(graph: p.graph).run(["x": x])["y"]!.floats, zip([1, 2, 3, 4], added).map { $0 + $1 }, "\(shape)")
+        }
+    }
+
     func testSharedWeightsAreCopiedBeforeFolding() throws {
         var ini = PTQTestGraphs.bnParams("bn", 2, seed: 7)
         ini["w"] = Tensor(shape: [2, 2, 1, 1], floats: [1, 2, 3, 4])

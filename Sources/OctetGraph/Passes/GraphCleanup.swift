@@ -54,7 +54,9 @@ public enum GraphCleanup {
         return g
     }
 
-    /// Gemm with constant B and C: transB → 1, alpha and beta folded into B and C.
+    /// Gemm with constant B and C: transB → 1, alpha and beta folded into B and C, and a C that
+    /// broadcasts along the rows (shape [], [1], [1, 1], [N] or [1, N]; ONNX Gemm) made the bias
+    /// vector [N]. A C with one value per row ([M, 1], [M, N]) is not a bias; that Gemm is left as it is.
     public static func normalizeGemm(_ graph: Graph) throws -> Graph {
         var g = graph
         for k in g.nodes.indices where g.nodes[k].opType == "Gemm" {
@@ -65,9 +67,11 @@ public enum GraphCleanup {
             if try n.int("transB", default: 0) == 0 { w = transpose2D(w) }
             if alpha != 1 { w.withMutableFloats { p in for i in p.indices { p[i] *= alpha } } }
             if n.inputs.count > 2, !n.inputs[2].isEmpty {
-                guard var c = g.constantFloat(n.inputs[2]), c.count == w.shape[0], g.useCount(of: n.inputs[2]) == 1 else { continue }
-                c = Tensor(shape: [c.count], floats: c.floats.map { $0 * beta })
-                g.initializers[n.inputs[2]] = c
+                let outputs = w.shape[0]
+                guard let c = g.constantFloat(n.inputs[2]), g.useCount(of: n.inputs[2]) == 1,
+                      c.count == 1 || c.shape == [outputs] || c.shape == [1, outputs] else { continue }
+                let values = c.count == 1 ? [Float](repeating: c.floats[0], count: outputs) : c.floats
+                g.initializers[n.inputs[2]] = Tensor(shape: [outputs], floats: values.map { $0 * beta })
             }
             g.initializers[n.inputs[1]] = w
             n.attributes = ["transB": .int(1)]
