@@ -95,7 +95,7 @@ final class LayerProblem {
         case .hardSwish?: (kind, lo, hi, alpha) = (3, 0, 0, 0)
         case .hardSigmoid(let a, let b)?: (kind, lo, hi, alpha) = (4, b, 0, a)
         }
-        let elements = targets[idx[0]].count * idx.count
+        let elements = idx.reduce(0) { $0 + targets[$1].count }
         let norm = perChannelSum ? Double(channels) / Double(elements) : 1 / Double(elements)
         let parts = try perChunk(idx.count, weight: weight, bias: bias) { layer, k -> (Double, LayerGradients?) in
             var out = try layer.forward(site.quantInput[idx[k]])

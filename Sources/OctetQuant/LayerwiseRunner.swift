@@ -25,7 +25,8 @@ struct LayerSite {
     var node: Node
     var annotation: QuantNodeAnnotation
     /// The layer's input on the float model and on the quantized model (earlier layers already
-    /// changed), as chunks of the model's batch size covering the calibration set.
+    /// changed), as chunks of the model's batch size covering the calibration set; a padded last
+    /// chunk is cut to its calibration samples, so padding counts in no loss or mean.
     var floatInput: [Tensor]
     var quantInput: [Tensor]
     var weightParams: QuantParams
@@ -80,6 +81,11 @@ final class LayerwiseRunner {
         releaseAfter = schedule.releaseAfter
     }
 
+    /// Each chunk's tensor cut to the chunk's calibration samples (`TensorBatch.trimmed`).
+    private func real(_ chunks: [Tensor]) -> [Tensor] {
+        chunks.enumerated().map { TensorBatch.trimmed($1, toSamples: realRows[$0], batchSize: batchSize) }
+    }
+
     /// Peak bytes of the two frontiers, from the tensor shapes at the model's batch size.
     static func estimatedFrontierBytes(_ prepared: PreparedGraph, chunks: Int) -> Int {
         let g = prepared.graph
@@ -123,8 +129,8 @@ final class LayerwiseRunner {
         for (i, node) in graph.nodes.enumerated() {
             let a = plan.nodes[i]
             if a.kind == .conv, let w = a.weight, let wp = params[w] {
-                var site = LayerSite(index: i, node: node, annotation: a, floatInput: floatVals[node.inputs[0]]!,
-                                     quantInput: quantVals[node.inputs[0]]!, weightParams: wp, biasParams: a.bias.flatMap { params[$0] },
+                var site = LayerSite(index: i, node: node, annotation: a, floatInput: real(floatVals[node.inputs[0]]!),
+                                     quantInput: real(quantVals[node.inputs[0]]!), weightParams: wp, biasParams: a.bias.flatMap { params[$0] },
                                      graph: graph, config: config)
                 if networkLoss {
                     let frontier = quantVals, constants = qconst, b = a.bias

@@ -206,6 +206,28 @@ final class RecoveryPassTests: XCTestCase {
         XCTAssertLessThan(try meanAbsChannelError(bc.quantized), try meanAbsChannelError(plain))
     }
 
+    /// Three calibration samples through a model of batch 4 (one zero-padded chunk) and through
+    /// the same model at batch 1: the padding counts nowhere, so bias correction finds the same
+    /// biases and AdaRound with nearest rounding (0 iterations) reports the same layer losses.
+    func testPaddedChunkCountsOnlyItsSamples() throws {
+        var t = TinyNet(seed: 19)
+        var y = t.conv("c1", "x", out: 4, in: 2, k: 3, pad: 1, spread: 10)
+        y = t.op("r", "Relu", y)
+        y = t.conv("c2", y, out: 2, in: 4, k: 1)
+        let feeds = ["x": t.data([3, 2, 5, 5], scale: 2)]
+        let m4 = try Model(graph: t.graph(input: [4, 2, 5, 5], output: y), batchSize: 4)
+        let m1 = try Model(graph: t.graph(input: [1, 2, 5, 5], output: y), batchSize: 1)
+        let b4 = try BiasCorrection.empirical(model: m4, feeds: feeds).float.graph.initializers
+        let b1 = try BiasCorrection.empirical(model: m1, feeds: feeds).float.graph.initializers
+        for name in ["c1_b", "c2_b"] {
+            XCTAssertNotEqual(b1[name], m1.graph.initializers[name], name)
+            for (a, b) in zip(b4[name]!.floats, b1[name]!.floats) { XCTAssertEqual(a, b, accuracy: 1e-6, name) }
+        }
+        var o = AdaRound.Options(); o.iterations = 0
+        let losses = { (m: Model) in try AdaRound.run(model: m, feeds: feeds, options: o).stats.notes.map { $0.components(separatedBy: ",")[0] } }
+        XCTAssertEqual(try losses(m4), try losses(m1))
+    }
+
     func testOneLayerModel() throws {
         var t = TinyNet(seed: 17)
         let y = t.conv("only", "x", out: 3, in: 2, k: 3, pad: 1, spread: 10)
