@@ -33,7 +33,7 @@ struct RecoverCommand: ParsableCommand {
     var epochLoss: String?
     @Option(parsing: .unconditional, help: "Minibatch samples per optimizer step.") var batch: Int?
     @Option(parsing: .unconditional, help: "Seed of the optimizers' generator, 0…2^63 − 1 (as scripts' `seed:` takes it).") var seed: Int = 1705472343
-    @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "Refuse when the held activations would exceed this.") var maxMemoryMB: Int?
+    @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "cle_bc, adaquant, adaround: refuse before any work when the activations held over the calibration set would exceed this.") var maxMemoryMB: Int?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or bias_bits=16 (non-DPU experiments)")) var option: [String] = []
 
@@ -53,6 +53,9 @@ struct RecoverCommand: ParsableCommand {
         if let epochs, !AdaQuant.epochRange.contains(epochs) { throw ValidationError("--epochs \(epochs): must be in \(AdaQuant.epochRange)") }
         if iterations != nil && method != "adaround" { throw ValidationError("--iterations applies to --method adaround") }
         if epochs != nil && method != "adaquant" { throw ValidationError("--epochs applies to --method adaquant") }
+        if maxMemoryMB != nil && !Self.layerwiseMethods.contains(method) {
+            throw ValidationError("--max-memory-mb applies to the passes that hold activations over the calibration set: --method cle_bc, adaquant or adaround")
+        }
         if let epochLoss {
             guard AdaQuant.EpochLoss(rawValue: epochLoss) != nil else {
                 throw ValidationError("--epoch-loss \(epochLoss): accepted: " + AdaQuant.EpochLoss.allCases.map(\.rawValue).joined(separator: ", "))
@@ -75,6 +78,7 @@ struct RecoverCommand: ParsableCommand {
     }
 
     static let methods = ["ptq", "cle", "cle_bc", "adaquant", "adaround"]
+    static let layerwiseMethods: Set<String> = ["cle_bc", "adaquant", "adaround"]
     var runsCLE: Bool { method == "cle" || method == "cle_bc" || cle }
 
     func run() throws {
