@@ -38,24 +38,41 @@ public enum AtomicFile {
     /// - Throws: `OctetTensorError.writeFailed` naming the path and the cause (a folder at `path`,
     ///   a missing parent folder, a failed write or rename).
     public static func write(_ data: Data, to path: String) throws {
-        try checkTarget(path)
-        if let fd = descriptor(path) {  // /dev/stdout redirected to a file is written, not replaced
-            do { try FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(contentsOf: data) } catch {
-                throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
+        try writeAll([(data, path)])
+    }
+
+    /// Writes several files as `write` writes one, all or none: every temporary is written first
+    /// (when one fails, all are removed and no target is touched), then each is renamed over its
+    /// target. Devices, FIFOs and open descriptors among the paths are written through last.
+    /// - Throws: `OctetTensorError.writeFailed` naming the path, as `write`.
+    public static func writeAll(_ files: [(data: Data, path: String)]) throws {
+        var pending: [(tmp: URL, target: URL, path: String)] = []
+        var through: [(data: Data, path: String)] = []
+        do {
+            for (data, path) in files {
+                if let p = try temporary(data, for: path) { pending.append(p) } else { through.append((data, path)) }
             }
-            return
+        } catch {
+            for p in pending { try? FileManager.default.removeItem(at: p.tmp) }
+            throw error
         }
+        for (i, p) in pending.enumerated() where rename(p.tmp.path, p.target.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            for q in pending[i...] { try? FileManager.default.removeItem(at: q.tmp) }
+            throw OctetTensorError.writeFailed(path: p.path, reason: reason)
+        }
+        for (data, path) in through { try writeWithoutReplacing(data, at: path) }
+    }
+
+    /// Writes `data` into a temporary beside `path` and returns it with the target to rename it
+    /// over; nil when `path` is an open descriptor, device or FIFO (written through instead).
+    private static func temporary(_ data: Data, for path: String) throws -> (tmp: URL, target: URL, path: String)? {
+        try checkTarget(path)
+        if descriptor(path) != nil { return nil }
         let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
         var info = stat()
-        if stat(url.path, &info) == 0 {
-            switch info.st_mode & S_IFMT {
-            case S_IFREG, S_IFDIR: break  // a folder is refused by checkTarget
-            default:
-                do { try writeThrough(data, to: url.path) } catch {
-                    throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
-                }
-                return
-            }
+        if stat(url.path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
+            return nil  // a folder is refused by checkTarget
         }
         let dir = url.deletingLastPathComponent()
         var isDir: ObjCBool = false
@@ -70,10 +87,19 @@ public enum AtomicFile {
             try? FileManager.default.removeItem(at: tmp)
             throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
         }
-        if rename(tmp.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw OctetTensorError.writeFailed(path: path, reason: reason)
+        return (tmp, url, path)
+    }
+
+    /// Writes `data` through the open descriptor `path` names, or into the device or FIFO there.
+    private static func writeWithoutReplacing(_ data: Data, at path: String) throws {
+        do {
+            if let fd = descriptor(path) {  // /dev/stdout redirected to a file is written, not replaced
+                try FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(contentsOf: data)
+            } else {
+                try writeThrough(data, to: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+            }
+        } catch {
+            throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
         }
     }
 

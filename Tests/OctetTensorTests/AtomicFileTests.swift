@@ -19,6 +19,23 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root))
     }
 
+    /// `writeAll`: when one file cannot be written (here its folder is missing), no target is
+    /// touched and no temporary is left; otherwise every target is replaced.
+    func testWriteAllWritesEveryFileOrNone() throws {
+        let root = tmp()
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: URL(fileURLWithPath: root + "/a.md"))
+        XCTAssertThrowsError(try AtomicFile.writeAll([(Data("1".utf8), root + "/a-1.svg"), (Data("new".utf8), root + "/a.md"),
+                                                      (Data("2".utf8), root + "/missing/a-2.svg")])) {
+            XCTAssertTrue("\($0)".contains("missing/a-2.svg"), "\($0)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["a.md"])
+        XCTAssertEqual(try String(contentsOfFile: root + "/a.md", encoding: .utf8), "old")
+        try AtomicFile.writeAll([(Data("1".utf8), root + "/a-1.svg"), (Data("new".utf8), root + "/a.md")])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root).sorted(), ["a-1.svg", "a.md"])
+        XCTAssertEqual(try String(contentsOfFile: root + "/a.md", encoding: .utf8), "new")
+    }
+
     func testSuccessReplacesAPreviousFolderWhole() throws {
         let root = tmp()
         defer { try? FileManager.default.removeItem(atPath: root) }

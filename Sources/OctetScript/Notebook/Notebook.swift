@@ -107,10 +107,7 @@ public struct Notebook {
         }
         if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
         let previous = stream ? [] : FileManager.default.contents(atPath: path).map { Notebook.linkedPlots(in: String(decoding: $0, as: UTF8.self), baseName: base) } ?? []
-        for (name, svg) in files {
-            try AtomicFile.write(Data(svg.utf8), to: dir.appendingPathComponent(name).path)
-        }
-        try AtomicFile.write(Data(markdown.utf8), to: path)
+        try AtomicFile.writeAll(files.map { (Data($0.1.utf8), dir.appendingPathComponent($0.0).path) } + [(Data(markdown.utf8), path)])
         for name in previous.subtracting(files.map(\.0)).sorted() {  // plots the replaced notebook showed and this one does not
             let p = dir.appendingPathComponent(name).path
             var info = stat()
