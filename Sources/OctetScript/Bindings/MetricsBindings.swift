@@ -37,10 +37,14 @@ enum MetricsBindings {
             }
             return .real(dot / (nx.squareRoot() * ny.squareRoot()))
         },
-        Builtin("max_abs_diff", pairParams, doc: "Largest |a − b| over all elements.") { a, interp in
+        Builtin("max_abs_diff", pairParams, doc: "Largest |a − b| over all elements; nan when any difference is nan (a nan in either, or inf − inf).") { a, interp in
             let (x, y) = try pair(a, interp)
             var m = 0.0
-            for i in 0..<x.count { m = Swift.max(m, abs(Double(x[i]) - Double(y[i]))) }
+            for i in 0..<x.count {
+                let d = abs(Double(x[i]) - Double(y[i]))
+                if d.isNaN { return .real(.nan) }
+                m = Swift.max(m, d)
+            }
             return .real(m)
         },
         Builtin("mse", pairParams, doc: "Mean squared error Σ(ref−test)² / n.") { a, interp in
