@@ -11,13 +11,15 @@ enum CoreBindings {
         Builtin("show", ["value"], doc: "Shows a value: its summary on a terminal, its rich rendering (table, plot) in a notebook.") { a, interp in
             try interp.show(a[0]); return .null
         },
-        Builtin("len", ["value"], doc: "Number of items of a list, characters of a string, keys of a record, numbers of a range, or elements of a tensor's first axis.") { a, _ in
+        Builtin("len", ["value"], doc: "Number of items of a list, characters of a string, keys of a record, numbers of a range, or elements of a tensor's first axis (an error for a rank-0 tensor).") { a, _ in
             switch a[0] {
             case .list(let l): return .int(l.items.count)
             case .string(let s): return .int(s.count)
             case .record(let r): return .int(r.keys.count)
             case .range(let r): return .int(r.count)
-            case .object(let o as LengthObject): return .int(o.length)
+            case .object(let o as LengthObject):
+                guard let n = o.length else { throw a.fail(0, "a rank-0 tensor has no first axis to count") }
+                return .int(n)
             default: throw a.typeError(0, "a list, string, record, range or tensor")
             }
         },
@@ -96,5 +98,6 @@ enum CoreBindings {
 
 /// A domain object with a length (`len(x)`).
 public protocol LengthObject: DomainObject {
-    var length: Int { get }
+    /// nil when the object has no items to count (a rank-0 tensor): `len` is then an error.
+    var length: Int? { get }
 }

@@ -113,7 +113,7 @@ final class DatasetValue: DomainObject, LengthObject {
     func derived(_ d: Dataset, _ how: String) -> Value { .object(DatasetValue(d, displayName: "\(displayName).\(how)")) }
 
     var typeName: String { "Dataset" }
-    var length: Int { dataset.count }
+    var length: Int? { dataset.count }
 
     var summary: String {
         var s = "Dataset \(displayName): \(dataset.count) samples of \(dataset.sampleShape)"

@@ -21,7 +21,7 @@ public final class TableValue: DomainObject, IterableObject, IndexableObject, Le
     }
 
     public var typeName: String { "Table" }
-    public var length: Int { rows.count }
+    public var length: Int? { rows.count }
 
     /// Cell text: reals of magnitude 1 to 1e15 with 2 decimals; smaller ones exactly when short
     /// (a scale 0.015625), else with 4 decimals, or 3 significant digits with an exponent below

@@ -74,6 +74,7 @@ enum TensorMath {
     private static func along<T, R>(_ shape: [Int], _ axis: Int?, _ x: [T], _ kind: Reduction,
                                     make: ([Int], [R]) -> Tensor, reduce: (ArraySlice<T>) throws -> R) throws -> Tensor {
         guard let axis else { return make([], [try reduce(x[...])]) }
+        guard !shape.isEmpty else { throw OctetTensorError.shapeMismatch("axis \(axis) out of range for rank 0") }
         let ax = try Shape.normalizeAxis(axis, rank: shape.count)
         let outer = shape[..<ax].reduce(1, *), n = shape[ax], inner = shape[(ax + 1)...].reduce(1, *)
         guard n > 0 || kind == .sum || kind == .mean else {

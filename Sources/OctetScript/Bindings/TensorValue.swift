@@ -8,7 +8,7 @@ public final class TensorValue: OperandObject, IndexableObject, IterableObject, 
     public init(_ tensor: Tensor) { self.tensor = tensor }
 
     public var typeName: String { "Tensor" }
-    public var length: Int { tensor.rank == 0 ? 1 : tensor.shape[0] }
+    public var length: Int? { tensor.rank == 0 ? nil : tensor.shape[0] }
 
     /// Converts a Tensor object, a number or a nested list of numbers to a tensor.
     public static func coerce(_ v: Value) throws -> Tensor? {
