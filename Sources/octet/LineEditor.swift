@@ -8,13 +8,30 @@ final class LineEditor {
     nonisolated(unsafe) static var active: LineEditor?
     nonisolated(unsafe) static var pending: [String] = []
 
+    /// Set by the prompt's SIGINT handler; makes `readCharacter` end the line being edited.
+    nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
+
     let historyPath: String
     let complete: (String) -> [String]
+
+    /// What `readLine` read.
+    enum Input: Equatable {
+        case line(String)
+        /// Ctrl-C: the line being edited is discarded.
+        case interrupted
+        /// Ctrl-D or the end of input.
+        case end
+    }
 
     init(historyPath: String, complete: @escaping (String) -> [String]) {
         self.historyPath = historyPath
         self.complete = complete
         LineEditor.active = self
+        LineEditor.useUTF8Characters()
+        // Before anything initializes libedit's readline: characters come from `readCharacter`, and
+        // libedit leaves the signals to us (`readLine` handles SIGINT at the prompt).
+        rl_catch_signals = 0
+        rl_getc_function = { file in LineEditor.readCharacter(file.map { fileno($0) } ?? STDIN_FILENO) }
         stifle_history(1000)
         _ = read_history(historyPath)
         rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n\"\\'`@$><=;|&{([,+-*/%!"))
@@ -30,11 +47,70 @@ final class LineEditor {
         }
     }
 
-    /// Reads a line (without the newline); nil at end of input (Ctrl-D).
-    func readLine(prompt: String) -> String? {
-        guard let raw = readline(prompt) else { return nil }
+    /// Reads a line (without the newline). Ctrl-C at the prompt discards the line being edited
+    /// (`.interrupted`) and never ends the process: while the line is read, SIGINT only sets a flag,
+    /// which `readCharacter` sees within 0.1 s; the process's own handler is put back after.
+    func readLine(prompt: String) -> Input {
+        LineEditor.interrupted = 0
+        var action = sigaction(), previous = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in LineEditor.interrupted = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, &previous)
+        defer { sigaction(SIGINT, &previous, nil) }
+        let raw = readline(prompt)
         defer { free(raw) }
-        return String(cString: raw)
+        if LineEditor.interrupted != 0 { return .interrupted }
+        return raw.map { .line(String(cString: $0)) } ?? .end
+    }
+
+    /// libedit turns the wide characters of a line into bytes by the C library's locale, which is
+    /// "C" (ASCII only) until set: the environment's when it is UTF-8, else C.UTF-8, so the
+    /// characters `readCharacter` decodes come back as the UTF-8 typed.
+    static func useUTF8Characters() {
+        let utf8 = { () -> Bool in
+            guard let c = nl_langinfo(nl_item(CODESET)) else { return false }
+            return String(cString: c).uppercased().replacingOccurrences(of: "-", with: "") == "UTF8"
+        }
+        if setlocale(LC_CTYPE, "") != nil, utf8() { return }
+        _ = setlocale(LC_CTYPE, "C.UTF-8")
+    }
+
+    /// One character for libedit (`rl_getc_function`): a UTF-8 sequence from `fd` decoded to its
+    /// code point (libedit takes the returned int as a wide character); -1, which ends the line
+    /// being read, at end of input, on a read error, or once Ctrl-C set `interrupted`. A malformed
+    /// sequence gives U+FFFD.
+    static func readCharacter(_ fd: Int32) -> Int32 {
+        func byte() -> Int32? {
+            var b: UInt8 = 0
+            while true {
+                if interrupted != 0 { return nil }
+                // The signal may reach another thread than this one: wait in short slices and look at the flag.
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&p, 1, 100)
+                if ready == 0 || (ready < 0 && errno == EINTR) { continue }
+                let n = read(fd, &b, 1)
+                if n == 1 { return Int32(b) }
+                if n < 0 && errno == EINTR { continue }
+                return nil
+            }
+        }
+        guard let first = byte() else { return -1 }
+        let extra: Int32
+        switch first {
+        case 0..<0x80: return first
+        case 0xC2..<0xE0: extra = 1
+        case 0xE0..<0xF0: extra = 2
+        case 0xF0..<0xF5: extra = 3
+        default: return 0xFFFD
+        }
+        var scalar = first & (0x3F >> extra)
+        for _ in 0..<extra {
+            guard let next = byte() else { return -1 }
+            guard next & 0xC0 == 0x80 else { return 0xFFFD }
+            scalar = scalar << 6 | (next & 0x3F)
+        }
+        return Unicode.Scalar(UInt32(scalar)) == nil ? 0xFFFD : scalar
     }
 
     /// Adds a non-blank line to history and saves the history file.

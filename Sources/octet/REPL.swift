@@ -24,7 +24,6 @@ final class REPL {
         let interpreter = Interpreter(output: { Interpreter.write($0, to: stdout) },
                                       cancellation: Cancellation.global,
                                       progress: TerminalProgress.forTerminal(fd: STDOUT_FILENO))
-        interpreter.maxCallDepth = 2000
         let errors = self.errors
         session = Session(interpreter: interpreter) { message in
             errors.value += 1
@@ -56,7 +55,14 @@ final class REPL {
         var continuing = false  // `lookahead` continues the complete statement in `buffer`
         while true {
             fflush(stdout)
-            guard let line = lookahead ?? read(prompt: buffer.isEmpty ? "octet> " : "  ...> ") else {
+            let got = lookahead.map { LineEditor.Input.line($0) } ?? read(prompt: buffer.isEmpty ? "octet> " : "  ...> ")
+            guard case .line(let line) = got else {
+                if got == .interrupted {  // Ctrl-C: the statement being typed is dropped
+                    print("")
+                    buffer = ""
+                    continuing = false
+                    continue
+                }
                 if interactive { print("") }
                 session.finish(pending: buffer)  // an unclosed block at end of input is a syntax error
                 return
@@ -67,8 +73,19 @@ final class REPL {
             if continuing ? Session.continuationNeedsMore(line) : Session.needsMoreInput(buffer) { continuing = false; continue }
             continuing = false
             if !interactive, buffer.first(where: { $0 != " " && $0 != "\t" }) != ":" {
-                lookahead = read(prompt: "")
-                if let next = lookahead, Session.continues(next) { continuing = true; continue }
+                // As in a script, blank and comment lines may stand between a statement and its continuation.
+                var between: [String] = []
+                lookahead = nil
+                while case .line(let next) = read(prompt: "") {
+                    if Session.isBlankOrComment(next) { between.append(next); continue }
+                    lookahead = next
+                    break
+                }
+                if let next = lookahead, Session.continues(next) {
+                    for l in between { buffer += "\n" + l }
+                    continuing = true
+                    continue
+                }
             }
             let input = buffer
             buffer = ""
@@ -84,16 +101,16 @@ final class REPL {
 
     /// The next line; a byte order mark opening piped input is dropped, as `octet run` drops it,
     /// and a lone CR ends a line, as in scripts.
-    func read(prompt: String) -> String? {
+    func read(prompt: String) -> LineEditor.Input {
         if let editor { return editor.readLine(prompt: prompt) }
-        if !queued.isEmpty { return queued.removeFirst() }
-        guard var line = Swift.readLine(strippingNewline: true) else { return nil }
+        if !queued.isEmpty { return .line(queued.removeFirst()) }
+        guard var line = Swift.readLine(strippingNewline: true) else { return .end }
         if !readAny, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
         readAny = true
         var parts = line.unicodeScalars.split(separator: "\r", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
         if parts.count > 1, parts.last == "" { parts.removeLast() }
         queued = Array(parts.dropFirst())
-        return parts.first ?? ""
+        return .line(parts.first ?? "")
     }
 
     /// Handles a `:command`; returns false for :quit.

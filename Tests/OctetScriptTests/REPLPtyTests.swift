@@ -96,6 +96,17 @@ final class REPLPtyTests: XCTestCase {
 
         try type("print(\"after\", model, i > 0)")
         try waitFor("after 41 true")
+
+        // Ctrl-C at the prompt drops the line being typed, twice over, and the session goes on;
+        // non-ASCII input comes back as typed.
+        try type("print(\"dropped\")", enter: false)
+        _ = try tmux(["send-keys", "-t", "repl", "C-c"])
+        usleep(300_000)
+        _ = try tmux(["send-keys", "-t", "repl", "C-c"])
+        usleep(300_000)
+        try type("print(\"é ✓\", 7 * 6)")
+        try waitFor("é ✓ 42")
+        XCTAssertFalse(try screen().contains("dropped\n"), "a line dropped with Ctrl-C ran")
         try type(":quit")
         usleep(300_000)
         let history = try String(contentsOf: home.appendingPathComponent(".octet_history"), encoding: .utf8)

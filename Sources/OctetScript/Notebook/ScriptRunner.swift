@@ -35,6 +35,8 @@ public enum ScriptRunner {
             }
         }
         interpreter.noteRead(interpreter.resolvePath(path))
+        interpreter.importing.append(interpreter.importKey(path))  // the script importing itself is circular
+        defer { interpreter.importing.removeLast() }
         let name = displayName ?? path
         let (program, diagnostics) = interpreter.parse(text, file: name)
         if !diagnostics.isEmpty {

@@ -16,6 +16,7 @@ extension Interpreter {
     }
 
     func pushCall(_ name: String, at loc: SourceLocation) throws {
+        try checkCancellation(loc)  // recursion without a loop stops on Ctrl-C too
         if callStack.count >= maxCallDepth {
             throw error("stack overflow: more than \(maxCallDepth) nested calls", at: loc)
         }

@@ -19,9 +19,14 @@ extension Interpreter {
         let text = try ScriptFile.read(path)
         let (program, diagnostics) = parse(text, file: displayName ?? path)
         if !diagnostics.isEmpty { return diagnostics }
+        importing.append(importKey(path))  // the file importing itself is circular
+        defer { importing.removeLast() }
         try run(program)
         return []
     }
+
+    /// The key `importFile` knows a file by: its absolute, standardized path.
+    func importKey(_ path: String) -> String { (resolvePath(path) as NSString).standardizingPath }
 
     /// Renders a diagnostic with its source line and caret.
     public func render(_ diagnostic: Diagnostic) -> String { diagnostic.rendered(with: sources) }

@@ -60,6 +60,12 @@ public final class Session {
         return needsMoreInput((t.hasPrefix("else") ? "if x {}" : "x") + "\n" + line)
     }
 
+    /// True for a line with nothing to run: blank, or only a `#` comment.
+    public static func isBlankOrComment(_ line: String) -> Bool {
+        let t = line.drop { $0 == " " || $0 == "\t" }
+        return t.isEmpty || t.first == "#"
+    }
+
     /// True when a line starting with `line` continues the statement before it, as in a script:
     /// a leading `|>`, `.method` or `else`.
     public static func continues(_ line: String) -> Bool {

@@ -50,7 +50,7 @@ extension Parser {
 
     mutating func not() throws -> Expr {
         if check(.kwNot) {
-            let op = advance()
+            let op = advance(); skipContinuation()
             try enterNesting()
             defer { depth -= 1 }
             return Expr(.unary(.not, try not()), at: op.location)
@@ -105,7 +105,7 @@ extension Parser {
 
     mutating func unary() throws -> Expr {
         if check(.minus) {
-            let tok = advance()
+            let tok = advance(); skipContinuation()
             try enterNesting()
             defer { depth -= 1 }
             let operand = try unary()
