@@ -37,6 +37,9 @@ public enum CrossLayerEqualization {
         /// `.calibrated`: a channel is equalized only while its calibration maximum stays ≤ hi / headroom
         /// before and after scaling, so inputs up to `headroom` × the calibrated maximum keep the function.
         public var clipHeadroom: Float = 2
+        /// Layers this configuration keeps in float (`QConfig.excludes`) are left as they are: they
+        /// start and end no pair.
+        public var quantization = QConfig()
         public init() {}
     }
 
@@ -75,7 +78,7 @@ public enum CrossLayerEqualization {
         var report = Report()
         if options.relu6 == .relu { replaceReLU6(&g, &report) }
         let shapes = try TensorInfo(graph: g).shapes
-        let chains = try findPairs(g, shapes, &report, relu6: options.relu6)
+        let chains = try findPairs(g, shapes, &report, relu6: options.relu6, excluded: options.quantization.excludes)
         report.pairs = chains.map(\.pair)
         guard !chains.isEmpty else { return (g, report) }
         var bounds = try clipBounds(chains, g, options: options, feeds: feeds, batchSize: batchSize, &report)
@@ -130,16 +133,18 @@ public enum CrossLayerEqualization {
     static let layerOps: Set<String> = ["Conv", "ConvTranspose", "Gemm"]
     static let transparentOps: Set<String> = ["Relu", "LeakyRelu", "PRelu", "MaxPool", "AveragePool", "GlobalAveragePool", "Pad"]
 
-    static func findPairs(_ g: Graph, _ shapes: [String: [Int]], _ report: inout Report, relu6: ReLU6Policy = .stop) throws -> [Chain] {
+    /// Pairs of layers joined through channel-wise ops; `excluded` layers (kept in float) are in none.
+    static func findPairs(_ g: Graph, _ shapes: [String: [Int]], _ report: inout Report, relu6: ReLU6Policy = .stop,
+                          excluded: (Node) -> Bool = { _ in false }) throws -> [Chain] {
         var out: [Chain] = []
-        for (ai, a) in g.nodes.enumerated() where layerOps.contains(a.opType) {
+        for (ai, a) in g.nodes.enumerated() where layerOps.contains(a.opType) && !excluded(a) {
             guard let wa = weight(a, g), let ca = try WeightChannels(a, weightShape: wa.shape),
                   biasCount(a, g).map({ $0 == ca.outChannels }) ?? true else { continue }
             var t = a.outputs[0], through: [String] = [], flatten = 1, clips: [(input: String, hi: Float)] = []
             while g.useCount(of: t) == 1, let ci = g.consumers(of: t).first {
                 let c = g.nodes[ci]
                 if layerOps.contains(c.opType) {
-                    guard c.inputs[0] == t, let wb = weight(c, g), let cb = try WeightChannels(c, weightShape: wb.shape, flatten: flatten),
+                    guard c.inputs[0] == t, !excluded(c), let wb = weight(c, g), let cb = try WeightChannels(c, weightShape: wb.shape, flatten: flatten),
                           cb.inChannels == ca.outChannels else { break }
                     out.append(Chain(pair: Pair(first: QuantPlan.key(a), second: QuantPlan.key(c), through: through),
                                      firstIndex: ai, secondIndex: ci, first: ca, second: cb, clips: clips))

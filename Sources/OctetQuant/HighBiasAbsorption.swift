@@ -38,14 +38,15 @@ public enum HighBiasAbsorption {
     static let commuting: Set<String> = ["Relu", "LeakyRelu", "PRelu", "MaxPool", "GlobalAveragePool", "Flatten", "Reshape"]
 
     /// - Parameters: `graph` prepared (BN folded), `feeds` calibration inputs [N, ...], `batchSize`
-    ///   the graph's batch dimension.
+    ///   the graph's batch dimension; the layers `quantization` keeps in float are in no pair.
     /// - Throws: `OctetQuantError.emptyCalibrationSet`; execution errors naming the node.
-    public static func run(_ graph: Graph, feeds: [String: Tensor], batchSize: Int) throws -> (graph: Graph, report: Report) {
+    public static func run(_ graph: Graph, feeds: [String: Tensor], batchSize: Int,
+                           quantization: QConfig = QConfig()) throws -> (graph: Graph, report: Report) {
         var g = graph, report = Report()
         var cleReport = CrossLayerEqualization.Report()
         let shapes = try TensorInfo(graph: g).shapes
         var chains: [CrossLayerEqualization.Chain] = []
-        for c in try CrossLayerEqualization.findPairs(g, shapes, &cleReport) {
+        for c in try CrossLayerEqualization.findPairs(g, shapes, &cleReport, excluded: quantization.excludes) {
             if let why = unsupported(c, g) { report.skipped.append("\(c.pair.first) → \(c.pair.second): \(why)") } else { chains.append(c) }
         }
         guard !chains.isEmpty else { return (g, report) }

@@ -24,6 +24,11 @@ public struct QConfig: Sendable, Codable, Equatable {
     /// Node names and op types kept in float (CPU).
     public var excludedNodes: [String] = []
     public var excludedOpTypes: [String] = []
+
+    /// Whether `n` is kept in float: its name (its first output when unnamed) or op type is excluded.
+    public func excludes(_ n: Node) -> Bool {
+        excludedNodes.contains(QuantPlan.key(n)) || excludedOpTypes.contains(n.opType)
+    }
     /// Calibrate with preceding quantizers active (vai_q_pytorch calib mode) or on the float model.
     public var quantizedCalibration = true
     /// Align AveragePool output fix_pos with its input (TF2 `align_pool`; PyTorch does not).

@@ -139,13 +139,14 @@ struct RecoverCommand: ParsableCommand {
         if runsCLE {
             _ = try CalibrationData.validate(feeds, model: m)
             var o = CrossLayerEqualization.Options()
+            o.quantization = config
             o.relu6 = CrossLayerEqualization.ReLU6Policy(rawValue: relu6 ?? "stop")!   // checked in validate()
             let (equalized, report) = try CrossLayerEqualization.run(try QuantPreparation.prepare(m.graph).graph, options: o,
                                                                      feeds: feeds, batchSize: m.batchSize)
             var g = equalized
             notes.append(report.description)
             if absorbBias {
-                let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.batchSize)
+                let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.batchSize, quantization: config)
                 g = r.graph
                 notes.append(r.report.description)
             }

@@ -166,6 +166,31 @@ final class EqualizationTests: XCTestCase {
         XCTAssertTrue(try CrossLayerEqualization.run(g0).report.pairs.isEmpty)
     }
 
+    /// c1 → c2 → c3 through Relus with c2 excluded from quantization (by name, then by op type for
+    /// every Conv): no pair touches it, so its weights and bias stay bit-identical, and high-bias
+    /// absorption pairs nothing either.
+    func testExcludedLayersAreInNoPair() throws {
+        var t = TinyNet(seed: 8)
+        var y = t.conv("c1", "x", out: 3, in: 2, k: 1, spread: 20)
+        y = t.op("r1", "Relu", y)
+        y = t.conv("c2", y, out: 3, in: 3, k: 1, spread: 20)
+        y = t.op("r2", "Relu", y)
+        y = t.conv("c3", y, out: 2, in: 3, k: 1)
+        let g0 = t.graph(input: [1, 2, 2, 2], output: y)
+        XCTAssertEqual(try CrossLayerEqualization.run(g0).report.pairs.count, 2)
+        var o = CrossLayerEqualization.Options()
+        o.quantization.excludedNodes = ["c2"]
+        let (g1, r) = try CrossLayerEqualization.run(g0, options: o)
+        XCTAssertTrue(r.pairs.isEmpty)
+        XCTAssertEqual(g1.initializers["c2_w"], g0.initializers["c2_w"])
+        XCTAssertEqual(g1.initializers["c2_b"], g0.initializers["c2_b"])
+        let feeds = ["x": t.data([4, 2, 2, 2])]
+        XCTAssertTrue(try HighBiasAbsorption.run(g0, feeds: feeds, batchSize: 1, quantization: o.quantization).report.absorbed.isEmpty)
+        o.quantization = QConfig()
+        o.quantization.excludedOpTypes = ["Conv"]
+        XCTAssertTrue(try CrossLayerEqualization.run(g0, options: o).report.pairs.isEmpty)
+    }
+
     /// Real models with ReLU / PRelu chains: the prepared float outputs are unchanged (≤ 1e-5 relative).
     func testSharedModelsUnchanged() throws {
         for name in ["lenet_digits8", "mtcnn_pnet"] {

@@ -55,9 +55,7 @@ struct QuantPlanBuilder {
     init(_ p: PreparedGraph, _ c: QConfig) { g = p.graph; info = p.info; config = c }
 
 
-    func excluded(_ n: Node) -> Bool {
-        config.excludedNodes.contains(QuantPlan.key(n)) || config.excludedOpTypes.contains(n.opType)
-    }
+    func excluded(_ n: Node) -> Bool { config.excludes(n) }
 
     mutating func build() throws {
         for input in g.inputs where g.initializers[input.name] == nil && info.isFloat(input.name) {

@@ -7,10 +7,13 @@ import OctetTensor
 /// recalibration with the default configuration.
 enum RecoveryBindings {
     static let table = BindingTable(domain: "recovery", [
-        Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)], named: [ParameterSpec("relu6", .string("stop")), ParameterSpec("absorb_bias", .bool(true))],
-                doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; relu6: \"stop\" (chains end at ReLU6), \"relu\" (ReLU6 replaced by Relu) or \"calibrated\" (through ReLU6 for the channels that stay below 3 on `calib`); with `calib` and absorb_bias (default true), then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data).") { a, interp in
+        Builtin("equalize", [ParameterSpec("model"), ParameterSpec("calib", .null)],
+                named: [ParameterSpec("relu6", .string("stop")), ParameterSpec("absorb_bias", .bool(true)), ParameterSpec("options", .null)],
+                doc: "Cross-layer equalization: rescales consecutive conv/Gemm channel pairs so their weight ranges match; relu6: \"stop\" (chains end at ReLU6), \"relu\" (ReLU6 replaced by Relu) or \"calibrated\" (through ReLU6 for the channels that stay below 3 on `calib`); with `calib` and absorb_bias (default true), then absorbs high biases into the next layer (the calibration minimum per channel); returns the float Model (same function on the calibration data). `options`: quantization options as a record; the layers its exclude_nodes / exclude_ops keep in float are left as they are.") { a, interp in
             let m = try model(a)
             var o = CrossLayerEqualization.Options()
+            o.quantization = try config(a)
+            do { try o.quantization.checkExclusions(in: m.model.graph) } catch { throw BindingError.named("options", "\(error)") }
             let policy = try a.string("relu6")
             guard let p = CrossLayerEqualization.ReLU6Policy(rawValue: policy) else {
                 throw BindingError.named("relu6", "unknown relu6 '\(policy)'; accepted: " + CrossLayerEqualization.ReLU6Policy.allCases.map(\.rawValue).joined(separator: ", "))
@@ -32,7 +35,7 @@ enum RecoveryBindings {
                 throw BindingError.named("absorb_bias", "absorb_bias needs calibration data: equalize(model, calib, absorb_bias: true)")
             }
             if let feeds, absorb {
-                let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.model.batchSize)
+                let r = try HighBiasAbsorption.run(g, feeds: feeds, batchSize: m.model.batchSize, quantization: o.quantization)
                 g = r.graph
                 notes += "\n" + r.report.description
             }
