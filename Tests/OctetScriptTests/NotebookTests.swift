@@ -231,6 +231,7 @@ final class NotebookTests: XCTestCase {
     /// bold line, and an empty table renders as a note instead of a broken table.
     func testTitlesAndEmptyTablesKeepTheMarkdownValid() throws {
         XCTAssertEqual(Notebook.altText("a]b [x](y) \n second"), "a\\]b \\[x\\](y)   second")
+        XCTAssertEqual(Notebook.altText("<b>&amp;</b> *x_y* `z`"), "\\<b\\>\\&amp;\\</b\\> \\*x\\_y\\* \\`z\\`")
         let svg = SVGWriter.render(Plot(.bar(labels: ["l\0"], values: [1]), title: "t\0<"))
         XCTAssertFalse(svg.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\n" }, svg)
         XCTAssertTrue(svg.contains(">t &lt;</text>"), svg)

@@ -68,7 +68,7 @@ final class TutorialTests: XCTestCase {
             XCTAssertTrue(row.hasSuffix("deployable \(deployable)"), row)
             XCTAssertEqual(TutorialExpectations.number(after: "accuracy", in: row), TutorialExpectations.sweep[method], row)
         }
-        XCTAssertTrue(r.notebook.contains("![diffs relu1: fix_pos"), r.notebook)
+        XCTAssertTrue(r.notebook.contains("![diffs relu1: fix\\_pos"), r.notebook)   // `_` escaped in alt text
     }
 
     func testInspectAndDeploy() throws {

@@ -8,6 +8,8 @@ import OctetTensor
 final class ObserverValue: DomainObject {
     let observer: Observer
     private(set) var sample: [Double] = []
+    /// Values observed in all, of which `sample` holds an evenly strided part.
+    private(set) var observedCount = 0
     static let sampleLimit = 20_000
 
     init(_ observer: Observer) { self.observer = observer }
@@ -17,6 +19,7 @@ final class ObserverValue: DomainObject {
     func observe(_ t: Tensor) throws {
         try observer.observe(t)
         let values = t.asFloatArray()
+        observedCount += values.count
         let step = max(1, values.count / ObserverValue.sampleLimit)
         var kept: [Double] = []
         kept.reserveCapacity(values.count / step + 1)
@@ -77,7 +80,7 @@ final class ObserverValue: DomainObject {
             return .null
         },
         Builtin("histogram", ["self"], named: [ParameterSpec("bins", .int(60))],
-                doc: "Histogram plot of the observed values with the clip range [qmin·scale, qmax·scale] and fix_pos marked.") { a, _ in
+                doc: "Histogram plot of the observed values (an evenly strided sample of at most 20 000 per batch, as the y axis says) with the clip range [qmin·scale, qmax·scale] and fix_pos marked.") { a, _ in
             let o = try receiver(a)
             let p = try o.checked()
             let bins = try a.int("bins")
@@ -87,7 +90,8 @@ final class ObserverValue: DomainObject {
             let markers = [Plot.Marker(x: lo, label: "clip \(Format.fixed(lo, 3))"),
                            Plot.Marker(x: hi, label: "clip \(Format.fixed(hi, 3)) (\(what))")]
             let title = "\(o.observer.kind.rawValue)" + (o.observer.name.isEmpty ? "" : " \(o.observer.name)") + ": \(what)"
-            return .object(Plot(.histogram(values: o.sample, bins: bins, markers: markers), title: title, xLabel: "value", yLabel: "count"))
+            let counts = o.sample.count == o.observedCount ? "count" : "count in a sample of \(o.sample.count) of \(o.observedCount) values"
+            return .object(Plot(.histogram(values: o.sample, bins: bins, markers: markers), title: title, xLabel: "value", yLabel: counts))
         },
     ])
 

@@ -71,12 +71,13 @@ public struct Notebook {
         return "\(fence)\(info)\n\(text)\n\(fence)\n\n"
     }
 
-    /// A plot title as Markdown image alt text: one line, brackets and backslashes escaped, so the
-    /// link stays one image whatever the title holds.
+    /// A plot title as Markdown image alt text: one line, with the characters Markdown would read
+    /// as markup (brackets, backslash, `<`, `>`, `&`, `*`, `_`, backquote; CommonMark backslash
+    /// escapes) escaped, so the link stays one image and the title reads as typed.
     static func altText(_ title: String) -> String {
         Escaping.escaped(title.unicodeScalars) { u in
             switch u {
-            case "[", "]", "\\": return "\\" + String(u)
+            case "[", "]", "\\", "<", ">", "&", "*", "_", "`": return "\\" + String(u)
             case _ where u.properties.generalCategory == .control: return " "
             default: return nil
             }

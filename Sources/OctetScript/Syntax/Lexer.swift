@@ -137,7 +137,13 @@ public struct Lexer {
             advance(); advance()
             digits(&text, hex: true)
             var tok = Token(kind: .integer, text: "0x" + text, location: start)
-            if let v = Int(text, radix: 16) { tok.intValue = v } else { error("invalid hexadecimal literal '0x\(text)'", at: start) }
+            if let v = Int(text, radix: 16) {
+                tok.intValue = v
+            } else if text.isEmpty {
+                error("invalid hexadecimal literal '0x': digits must follow", at: start)
+            } else {
+                error("integer literal '0x\(text)' does not fit in 64 bits", at: start)
+            }
             return tok
         }
         digits(&text)

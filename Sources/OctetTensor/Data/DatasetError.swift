@@ -31,7 +31,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case .unsupportedFile(let p, let r): return "\(p): unsupported file: \(r)"
         case .corruptImage(let p, let r): return "\(p): corrupt image: \(r)"
         case .inconsistentSize(let p, let s, let e, let f):
-            return "\(p): image size \(Self.hw(s)) differs from \(Self.hw(e)) of \(f); set a resize option in ImagePreprocessing"
+            return "\(p): image size \(Self.hw(s)) differs from \(Self.hw(e)) of \(f); images of different sizes need a resize to one size (the resize option)"
         case .badArray(let s, let r): return "\(s): \(r)"
         case .badPreprocessing(let s, let r): return "\(s): \(r)"
         case .badArgument(let m): return "invalid argument: \(m)"
