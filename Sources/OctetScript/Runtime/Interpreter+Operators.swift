@@ -159,10 +159,29 @@ extension Interpreter {
     /// Structural equality: numbers by exact value (3 == 3.0, 2^53 + 1 != 2^53 as a real), lists and records element-wise,
     /// domain objects and functions by identity. Cyclic lists and records compare without
     /// recursing forever: a pair of containers met again while it is still being compared
-    /// is taken as equal (so two lists built the same way around a cycle are equal).
+    /// is taken as equal (so two lists built the same way around a cycle are equal). A pair found
+    /// equal is not compared again, so shared structure (`xs = [xs, xs]` sixty times) takes time
+    /// linear in the distinct pairs, not in the paths to them. Both are sound because any unequal
+    /// pair makes the whole comparison false at once.
     public static func equal(_ a: Value, _ b: Value) -> Bool {
+        var seen = ContainerPairs()
+        return equal(a, b, &seen)
+    }
+
+    /// The container pairs being compared (the path from the root) and those found equal.
+    struct ContainerPairs {
         var open: Set<ContainerPair> = []
-        return equal(a, b, open: &open)
+        var equal: Set<ContainerPair> = []
+
+        /// Starts comparing `pair`; false when it is open or already found equal (take it as equal).
+        mutating func begin(_ pair: ContainerPair) -> Bool {
+            !equal.contains(pair) && open.insert(pair).inserted
+        }
+
+        mutating func end(_ pair: ContainerPair, equal result: Bool) {
+            open.remove(pair)
+            if result { equal.insert(pair) }
+        }
     }
 
     /// Two containers being compared, by identity.
@@ -171,8 +190,7 @@ extension Interpreter {
         let right: ObjectIdentifier
     }
 
-    /// `equal` with the container pairs currently being compared (the path from the root).
-    private static func equal(_ a: Value, _ b: Value, open: inout Set<ContainerPair>) -> Bool {
+    private static func equal(_ a: Value, _ b: Value, _ seen: inout ContainerPairs) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -184,18 +202,18 @@ extension Interpreter {
             if x === y { return true }
             guard x.items.count == y.items.count else { return false }
             let pair = ContainerPair(left: ObjectIdentifier(x), right: ObjectIdentifier(y))
-            guard open.insert(pair).inserted else { return true }
-            defer { open.remove(pair) }
-            for (p, q) in zip(x.items, y.items) where !equal(p, q, open: &open) { return false }
-            return true
+            guard seen.begin(pair) else { return true }
+            let result = zip(x.items, y.items).allSatisfy { equal($0, $1, &seen) }
+            seen.end(pair, equal: result)
+            return result
         case (.record(let x), .record(let y)):
             if x === y { return true }
             guard Set(x.keys) == Set(y.keys) else { return false }
             let pair = ContainerPair(left: ObjectIdentifier(x), right: ObjectIdentifier(y))
-            guard open.insert(pair).inserted else { return true }
-            defer { open.remove(pair) }
-            for k in x.keys where !equal(x[k]!, y[k]!, open: &open) { return false }
-            return true
+            guard seen.begin(pair) else { return true }
+            let result = x.keys.allSatisfy { equal(x[$0]!, y[$0]!, &seen) }
+            seen.end(pair, equal: result)
+            return result
         case (.range(let x), .range(let y)): return x.lower == y.lower && x.upper == y.upper && x.step == y.step
         case (.closure(let x), .closure(let y)): return x === y
         case (.builtin(let x), .builtin(let y)): return x === y
