@@ -54,15 +54,18 @@ public enum AdaQuant {
     public static let epochRange = 1...10_000
 
     /// - Returns: the recalibrated quantized model, the finetuned prepared float model, stats.
-    /// - Throws: `RecoveryError.memoryLimit` before any work; calibration/execution errors naming the node.
-    public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options())
-        throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
+    /// `shouldCancel` is polled before each calibration batch and each layer.
+    /// - Throws: `RecoveryError.memoryLimit` before any work; `OctetQuantError.cancelled` when `shouldCancel`
+    ///   answers true; calibration/execution errors naming the node.
+    public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options(),
+                           shouldCancel: (() -> Bool)? = nil) throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
         try RecoveryError.require("epochs", options.maxEpochs, in: epochRange)
         try RecoveryError.require("batch size", options.batchSize, atLeast: 1)
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []
         var (q, m, stats) = try RecoveryPipeline.run(model: model, config: config, feeds: feeds, maxMemoryMB: options.maxMemoryMB,
-                                                     pass: "adaquant", networkLoss: options.epochLoss == .network) { site in
+                                                     pass: "adaquant", networkLoss: options.epochLoss == .network,
+                                                     shouldCancel: shouldCancel) { site in
             let t0 = Date()
             let r = try optimize(site, options, &rng)
             let moved = r.params.fixPos != site.weightParams.fixPos

@@ -49,16 +49,17 @@ public enum AdaRound {
     /// Accepted `Options.iterations` (the pass does not stop on Ctrl-C, so the count is bounded).
     public static let iterationRange = 0...1_000_000
 
-    /// - Throws: `RecoveryError.unsupported` for per-channel weight scales, `.memoryLimit`, and
+    /// `shouldCancel` is polled before each calibration batch and each layer.
+    /// - Throws: `OctetQuantError.cancelled` when it answers true, `RecoveryError.unsupported` for per-channel weight scales, `.memoryLimit`, and
     ///   calibration/execution errors naming the node.
-    public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options())
-        throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
+    public static func run(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], options: Options = Options(),
+                           shouldCancel: (() -> Bool)? = nil) throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
         try RecoveryError.require("iterations", options.iterations, in: iterationRange)
         try RecoveryError.require("batch size", options.batchSize, atLeast: 1)
         var rng = SplitMix64(seed: options.seed)
         var notes: [String] = []
         var (q, m, stats) = try RecoveryPipeline.run(model: model, config: config, feeds: feeds, maxMemoryMB: options.maxMemoryMB,
-                                                     pass: "adaround") { site in
+                                                     pass: "adaround", shouldCancel: shouldCancel) { site in
             guard RecoveryPipeline.perTensor(site.weightParams) else {
                 throw RecoveryError.unsupported(layer: site.annotation.node, reason: "AdaRound needs a per-tensor weight scale")
             }

@@ -11,12 +11,14 @@ import OctetTensor
 /// reported). Later layers see the corrected layer. Then the model is recalibrated.
 public enum BiasCorrection {
     /// - Returns: the recalibrated quantized model, the corrected prepared float model, stats.
-    /// - Throws: `RecoveryError.memoryLimit`, calibration and execution errors naming the node.
-    public static func empirical(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], maxMemoryMB: Int? = nil)
-        throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
+    /// `shouldCancel` is polled before each calibration batch and each layer.
+    /// - Throws: `RecoveryError.memoryLimit`, `OctetQuantError.cancelled` when `shouldCancel` answers
+    ///   true, calibration and execution errors naming the node.
+    public static func empirical(model: Model, config: QConfig = QConfig(), feeds: [String: Tensor], maxMemoryMB: Int? = nil,
+                                 shouldCancel: (() -> Bool)? = nil) throws -> (quantized: QuantizedModel, float: Model, stats: RecoveryStats) {
         var skipped: [String] = []
         var (q, m, stats) = try RecoveryPipeline.run(model: model, config: config, feeds: feeds, maxMemoryMB: maxMemoryMB,
-                                                     pass: "bias correction") { site in
+                                                     pass: "bias correction", shouldCancel: shouldCancel) { site in
             guard site.node.inputs.count > 2, !site.node.inputs[2].isEmpty else { skipped.append(site.annotation.node); return nil }
             return try correct(site)
         }

@@ -24,10 +24,13 @@ public struct RecoveryStats: Sendable, CustomStringConvertible {
 /// re-observed), as vai_q_pytorch does after fast finetune (reference-quantizer §7 step 5).
 enum RecoveryPipeline {
     /// `networkLoss`: each site gets `LayerSite.networkLoss` (`LayerwiseRunner.run(networkLoss:)`).
+    /// `shouldCancel` is polled before each calibration batch and each layer; true stops the pass
+    /// with `OctetQuantError.cancelled`.
     /// - Returns: the recalibrated model, the new prepared float model and the stats.
     /// - Throws: `RecoveryError.memoryLimit` before any work when `maxMemoryMB` cannot be met;
     ///   calibration and execution errors naming the node.
     static func run(model: Model, config: QConfig, feeds: [String: Tensor], maxMemoryMB: Int?, pass: String, networkLoss: Bool = false,
+                    shouldCancel: (() -> Bool)? = nil,
                     visit: (LayerSite) throws -> LayerUpdate?) throws -> (QuantizedModel, Model, RecoveryStats) {
         let t0 = Date()
         let calibrator = try Calibrator(model: model, config: config)
@@ -42,11 +45,12 @@ enum RecoveryPipeline {
         if let limit = maxMemoryMB, need > limit {
             throw RecoveryError.memoryLimit(neededMB: need, limitMB: limit, what: "\(pass) on \(n) calibration samples")
         }
-        let q0 = try calibrator.calibrate(feeds)
+        let q0 = try calibrator.calibrate(feeds, shouldCancel: shouldCancel)
         let runner = try LayerwiseRunner(graph: calibrator.prepared.graph, plan: calibrator.plan, config: config,
                                          params: q0.annotations.tensors, feeds: feeds, batchSize: model.batchSize)
         var stats = RecoveryStats(pass: pass)
         let inits = try runner.run(networkLoss: networkLoss) { site in
+            if shouldCancel?() == true { throw OctetQuantError.cancelled }
             guard let r = try visit(site) else { return nil }
             stats.layers += 1
             return r
@@ -54,7 +58,7 @@ enum RecoveryPipeline {
         var g = calibrator.prepared.graph
         g.initializers = inits
         let newModel = try Model(graph: g, batchSize: model.batchSize)
-        let q = try Calibrator(model: newModel, config: config).calibrate(feeds)
+        let q = try Calibrator(model: newModel, config: config).calibrate(feeds, shouldCancel: shouldCancel)
         stats.seconds = Date().timeIntervalSince(t0)
         stats.peakActivationMB = Double(runner.peakFrontierBytes) / Double(1 << 20)
         stats.peakRSSMB = ProcessMemory.peakMB()

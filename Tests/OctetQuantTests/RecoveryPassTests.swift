@@ -228,6 +228,22 @@ final class RecoveryPassTests: XCTestCase {
         XCTAssertEqual(try losses(m4), try losses(m1))
     }
 
+    /// `shouldCancel` is polled before each calibration batch and each layer (at least once per
+    /// layer); answering true at any poll, the first or the last, stops the pass with `.cancelled`.
+    func testCancellationIsPolledThroughThePass() throws {
+        let (m, feeds) = smallConvNet()
+        var o = AdaRound.Options(); o.iterations = 10
+        var polls = 0
+        let r = try AdaRound.run(model: m, feeds: feeds, options: o, shouldCancel: { polls += 1; return false })
+        XCTAssertGreaterThan(polls, r.stats.layers)
+        for stop in [1, polls] {
+            var n = 0
+            XCTAssertThrowsError(try AdaRound.run(model: m, feeds: feeds, options: o, shouldCancel: { n += 1; return n == stop })) {
+                XCTAssertEqual($0 as? OctetQuantError, .cancelled, "\($0)")
+            }
+        }
+    }
+
     func testOneLayerModel() throws {
         var t = TinyNet(seed: 17)
         let y = t.conv("only", "x", out: 3, in: 2, k: 3, pad: 1, spread: 10)

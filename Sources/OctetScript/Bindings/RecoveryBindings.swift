@@ -48,7 +48,9 @@ enum RecoveryBindings {
             let (m, x) = try inputs(a, interp)
             let c = try config(a)
             let r = try interp.withProgress("bias correction", total: 1) { step in
-                let r = try BiasCorrection.empirical(model: m.model, config: c, feeds: [m.model.inputs[0].name: x]); try step(); return r
+                let r = try cancellable(interp) { try BiasCorrection.empirical(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], shouldCancel: $0) }
+                try step()
+                return r
             }
             return wrap(r.quantized, r.float, m, x, "bias_correct")
         },
@@ -68,7 +70,9 @@ enum RecoveryBindings {
             }
             o.epochLoss = epochLoss
             let r = try interp.withProgress("fast finetune", total: 1) { step in
-                let r = try AdaQuant.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
+                let r = try cancellable(interp) { try AdaQuant.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o, shouldCancel: $0) }
+                try step()
+                return r
             }
             return wrap(r.quantized, r.float, m, x, "adaquant")
         },
@@ -82,7 +86,9 @@ enum RecoveryBindings {
             o.seed = UInt64(try a.int("seed", in: 0...Int.max))
             o.searchFixPos = try a.bool("fixpos_search")
             let r = try interp.withProgress("adaround", total: 1) { step in
-                let r = try AdaRound.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o); try step(); return r
+                let r = try cancellable(interp) { try AdaRound.run(model: m.model, config: c, feeds: [m.model.inputs[0].name: x], options: o, shouldCancel: $0) }
+                try step()
+                return r
             }
             return wrap(r.quantized, r.float, m, x, "adaround")
         },
@@ -106,6 +112,12 @@ enum RecoveryBindings {
 
     /// The quantization configuration from the `options` record (names as `QConfig.optionNames`;
     /// values as text, numbers, booleans or lists of names).
+    /// Runs a pass that polls the interpreter's cancellation (Ctrl-C) before each layer; its
+    /// `OctetQuantError.cancelled` becomes the interpreter's interruption.
+    static func cancellable<T>(_ interp: Interpreter, _ pass: (_ shouldCancel: @escaping () -> Bool) throws -> T) throws -> T {
+        do { return try pass { interp.cancellation.isCancelled } } catch OctetQuantError.cancelled { throw CancellationError() }
+    }
+
     static func config(_ a: Arguments) throws -> QConfig {
         switch a["options"] {
         case .null: return QConfig()
