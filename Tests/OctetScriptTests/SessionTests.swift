@@ -75,6 +75,22 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(c.completions(for: "nothing_here."), [])
     }
 
+    /// A plot or table shown by a `:load`-ed script reaches the notebook as in an input typed at
+    /// the prompt; the notebook shows a rendering, not the summary text the terminal showed.
+    func testNotebookKeepsRenderingsOfLoadedScriptsWithoutTheirText() throws {
+        let (s, out, _) = makeSession()
+        let dir = Scratch.directory("session-rich")
+        let script = dir.appendingPathComponent("plot.octet").path
+        try "show(bar_chart([\"a\"], [1], title: \"loaded\"))\n".write(toFile: script, atomically: true, encoding: .utf8)
+        XCTAssertTrue(s.load(script))
+        s.execute("table([{k: 1}])")
+        XCTAssertTrue(out().contains("Plot"), "the terminal shows the summary")
+        let md = s.notebook(title: "n.md").render(baseName: "n", inline: false).markdown
+        XCTAssertTrue(md.contains("![loaded](n-1.svg)"), md)
+        XCTAssertTrue(md.contains("| k |"), md)
+        XCTAssertFalse(md.contains("Plot"), md)
+    }
+
     func testSessionNotebookAndSave() throws {
         let (s, _, _) = makeSession()
         s.execute("print(\"hi\")")

@@ -80,8 +80,10 @@ public enum ScriptRunner {
             }
             var entry = Notebook.Entry(title: cell.title, code: cell.source.trimmingCharacters(in: .newlines))
             let statements = program.statements.filter { cell.firstLine...max(cell.firstLine, cell.lastLine) ~= $0.location.line }
-            var captured = "", renderings: [RichRendering] = []
-            interpreter.output = { captured += $0; originalOutput($0) }
+            var captured = "", renderings: [RichRendering] = [], echoing = false
+            // What the script prints goes to stdout too; a top-level expression's value only to the notebook,
+            // so stdout is the same with or without --notebook.
+            interpreter.output = { captured += $0; if !echoing { originalOutput($0) } }
             interpreter.display = { value in
                 if case .object(let o) = value, let r = try o.render(in: RenderContext(notebookName: path)) {
                     renderings.append(r)
@@ -90,7 +92,11 @@ public enum ScriptRunner {
                 }
             }
             do {
-                try interpreter.run(statements, frameSize: program.frameSize) { value, _ in try interpreter.show(value) }
+                try interpreter.run(statements, frameSize: program.frameSize) { value, _ in
+                    echoing = true
+                    defer { echoing = false }
+                    try interpreter.show(value)
+                }
             } catch {
                 let message = (error as? RuntimeError).map { interpreter.render($0.diagnostic) } ?? "\(name): error: \(error)"
                 errors(message)

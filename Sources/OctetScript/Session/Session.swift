@@ -29,10 +29,13 @@ public final class Session {
             terminal(text)
         }
         interpreter.display = { [unowned self] value in
+            let text = Session.echoText(value) + "\n"
             if case .object(let o) = value, let r = try? o.render(in: RenderContext(notebookName: "session")) {
                 self.renderings.append(r)
+                terminal(text)  // the notebook shows the rendering instead of the text, as `octet run --notebook` does
+            } else {
+                self.interpreter.output(text)
             }
-            self.interpreter.output(Session.echoText(value) + "\n")
         }
     }
 
@@ -130,6 +133,7 @@ public final class Session {
             return false
         }
         captured = ""
+        renderings = []
         interpreter.cancellation.reset()
         do { try interpreter.run(program) } catch let e as RuntimeError {
             errors(interpreter.render(e.diagnostic))
@@ -141,7 +145,7 @@ public final class Session {
         // The saved session holds the code that ran, as often as it ran: an import would run once,
         // and would resolve against the saved file's folder.
         let code = text.trimmingCharacters(in: .newlines)
-        records.append(Record(input: "# :load \(path)" + (code.isEmpty ? "" : "\n" + code), output: captured, renderings: []))
+        records.append(Record(input: "# :load \(path)" + (code.isEmpty ? "" : "\n" + code), output: captured, renderings: renderings))
         return true
     }
 
