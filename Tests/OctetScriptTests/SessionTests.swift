@@ -40,6 +40,7 @@ final class SessionTests: XCTestCase {
         XCTAssertFalse(Session.needsMoreInput("print(1, 2\u{301}"))
         XCTAssertFalse(Session.needsMoreInput("fn f(x) {\n  let y = 1 2"))
         XCTAssertFalse(Session.needsMoreInput("print(\"abc"))
+        XCTAssertFalse(Session.needsMoreInput("print(\"a\\(1 + )b\")"))   // an interpolation cut short is not the end of input
         XCTAssertTrue(Session.needsMoreInput("fn f(x) {\n  let y = [1,\n  2"))
         XCTAssertTrue(Session.needsMoreInput("let d = {\"a\":"))
         XCTAssertTrue(Session.continues("  |> len"))

@@ -230,7 +230,8 @@ extension Parser {
                 let (savedTokens, savedCurrent) = (tokens, current)
                 tokens = inner.filter { $0.kind != .newline }
                 current = 0
-                defer { tokens = savedTokens; current = savedCurrent }
+                interpolations += 1
+                defer { tokens = savedTokens; current = savedCurrent; interpolations -= 1 }
                 if check(.eof) { throw fail("empty interpolation '\\()' in string", at: loc) }
                 let e = try expression()
                 if !check(.eof) { throw fail("expected ')' to end interpolation, found \(describe(peek))", at: peek.location) }

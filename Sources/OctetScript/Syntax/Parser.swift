@@ -21,6 +21,8 @@ public struct Parser {
     /// Loops enclosing the statement being parsed within the current function (`break` and
     /// `continue` need one).
     var loops = 0
+    /// `\(…)` interpolations being parsed: their end is the `)`, not the end of the file.
+    var interpolations = 0
     public private(set) var diagnostics: [Diagnostic] = []
     static let maxDepth = 200
     static let maxDiagnostics = 50
@@ -98,6 +100,7 @@ public struct Parser {
         case .identifier: return "'\(t.text)'"
         case .integer, .real: return "number \(t.text)"
         case .string: return "string"
+        case .eof where interpolations > 0: return "')' ending the interpolation"
         default: return t.kind.display
         }
     }
