@@ -87,7 +87,8 @@ extension Interpreter {
 
     /// Throws unless `r` is a step-1 range within `0...count`.
     func checkSlice(_ r: RangeValue, count: Int, at loc: SourceLocation) throws {
-        guard r.step == 1, r.lower >= 0, r.upper <= count, r.lower <= r.upper else {
+        guard r.step == 1 else { throw error("slices take step 1, got \(Format.repr(.range(r)))", at: loc) }
+        guard r.lower >= 0, r.upper <= count, r.lower <= r.upper else {
             throw error("slice \(Format.repr(.range(r))) out of range for length \(count)", at: loc)
         }
     }

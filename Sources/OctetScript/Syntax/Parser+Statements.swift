@@ -89,8 +89,9 @@ extension Parser {
             }
             if params.contains(where: { $0.name == p.text }) {
                 report("duplicate parameter '\(p.text)'", at: p.location)
+            } else {
+                _ = declare(p.text, at: p.location)
             }
-            _ = declare(p.text, at: p.location)
             params.append(Parameter(name: p.text, defaultValue: def, location: p.location))
             if !match(.comma) { break }
         }
