@@ -10,6 +10,12 @@ final class LineEditor {
 
     /// Set by the prompt's SIGINT handler; makes `readCharacter` end the line being edited.
     nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
+    /// Set when the terminal may need the line drawn again (SIGCONT after Ctrl-Z, SIGWINCH on a resize).
+    nonisolated(unsafe) static var redraw: sig_atomic_t = 0
+    /// The character `readCharacter` returns for `redraw`, bound to a full redisplay.
+    static let redrawKey: Int32 = 0x1E
+    /// A byte `readCharacter` read that ended a malformed UTF-8 sequence: the next character starts with it.
+    nonisolated(unsafe) static var pendingByte: Int32?
 
     let historyPath: String
     let complete: (String) -> [String]
@@ -28,12 +34,13 @@ final class LineEditor {
         self.complete = complete
         LineEditor.active = self
         LineEditor.useUTF8Characters()
-        // Before anything initializes libedit's readline: characters come from `readCharacter`, and
-        // libedit leaves the signals to us (`readLine` handles SIGINT at the prompt).
-        rl_catch_signals = 0
+        // Before anything initializes libedit's readline: characters come from `readCharacter`.
+        // libedit keeps handling the signals (terminal modes on Ctrl-Z and SIGTERM, redraw on resize)
+        // and passes SIGINT on to the handler `readLine` installs.
         rl_getc_function = { file in LineEditor.readCharacter(file.map { fileno($0) } ?? STDIN_FILENO) }
         stifle_history(1000)
-        _ = read_history(historyPath)
+        _ = read_history(historyPath)  // initializes libedit
+        _ = rl_parse_and_bind("bind ^^ ed-redisplay")  // `redrawKey`
         rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n\"\\'`@$><=;|&{([,+-*/%!"))
         rl_completer_word_break_characters = strdup(" \t\n\"\\'`@$><=;|&{([,+-*/%!")
         rl_completion_append_character = 0
@@ -50,14 +57,16 @@ final class LineEditor {
     /// Reads a line (without the newline). Ctrl-C at the prompt discards the line being edited
     /// (`.interrupted`) and never ends the process: while the line is read, SIGINT only sets a flag,
     /// which `readCharacter` sees within 0.1 s; the process's own handler is put back after.
+    /// libedit handles the signals first (terminal modes, the new width) and passes them on; after
+    /// SIGCONT and SIGWINCH the line is drawn again.
     func readLine(prompt: String) -> Input {
         LineEditor.interrupted = 0
-        var action = sigaction(), previous = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in LineEditor.interrupted = 1 }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        sigaction(SIGINT, &action, &previous)
-        defer { sigaction(SIGINT, &previous, nil) }
+        LineEditor.redraw = 0
+        LineEditor.pendingByte = nil
+        let previous = signal(SIGINT) { _ in LineEditor.interrupted = 1 }
+        let previousCont = signal(SIGCONT) { _ in LineEditor.redraw = 1 }
+        let previousWinch = signal(SIGWINCH) { _ in LineEditor.redraw = 1 }
+        defer { signal(SIGINT, previous); signal(SIGCONT, previousCont); signal(SIGWINCH, previousWinch) }
         let raw = readline(prompt)
         defer { free(raw) }
         if LineEditor.interrupted != 0 { return .interrupted }
@@ -79,12 +88,15 @@ final class LineEditor {
     /// One character for libedit (`rl_getc_function`): a UTF-8 sequence from `fd` decoded to its
     /// code point (libedit takes the returned int as a wide character); -1, which ends the line
     /// being read, at end of input, on a read error, or once Ctrl-C set `interrupted`. A malformed
-    /// sequence gives U+FFFD.
+    /// sequence (a stray or invalid byte, a sequence cut short, an overlong form, a surrogate)
+    /// gives U+FFFD; a byte that cuts a sequence short is kept for the next character.
     static func readCharacter(_ fd: Int32) -> Int32 {
-        func byte() -> Int32? {
+        func byte(first: Bool) -> Int32? {
+            if let b = pendingByte { pendingByte = nil; return b }
             var b: UInt8 = 0
             while true {
                 if interrupted != 0 { return nil }
+                if first && redraw != 0 { redraw = 0; return redrawKey }  // a control key bound to a redisplay
                 // The signal may reach another thread than this one: wait in short slices and look at the flag.
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 let ready = poll(&p, 1, 100)
@@ -95,7 +107,7 @@ final class LineEditor {
                 return nil
             }
         }
-        guard let first = byte() else { return -1 }
+        guard let first = byte(first: true) else { return -1 }
         let extra: Int32
         switch first {
         case 0..<0x80: return first
@@ -106,11 +118,12 @@ final class LineEditor {
         }
         var scalar = first & (0x3F >> extra)
         for _ in 0..<extra {
-            guard let next = byte() else { return -1 }
-            guard next & 0xC0 == 0x80 else { return 0xFFFD }
+            guard let next = byte(first: false) else { return -1 }
+            guard next & 0xC0 == 0x80 else { pendingByte = next; return 0xFFFD }
             scalar = scalar << 6 | (next & 0x3F)
         }
-        return Unicode.Scalar(UInt32(scalar)) == nil ? 0xFFFD : scalar
+        let shortest: Int32 = extra == 1 ? 0x80 : extra == 2 ? 0x800 : 0x10000
+        return scalar < shortest || Unicode.Scalar(UInt32(scalar)) == nil ? 0xFFFD : scalar
     }
 
     /// Adds a non-blank line to history and saves the history file.

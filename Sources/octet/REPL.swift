@@ -73,16 +73,15 @@ final class REPL {
             if continuing ? Session.continuationNeedsMore(line) : Session.needsMoreInput(buffer) { continuing = false; continue }
             continuing = false
             if !interactive, buffer.first(where: { $0 != " " && $0 != "\t" }) != ":" {
-                // As in a script, blank and comment lines may stand between a statement and its continuation.
-                var between: [String] = []
+                // As in a script, comment lines may stand between a statement and its continuation; they
+                // stay with the statement either way. A blank line ends it (a driver's "run this").
                 lookahead = nil
                 while case .line(let next) = read(prompt: "") {
-                    if Session.isBlankOrComment(next) { between.append(next); continue }
+                    if Session.isComment(next) { buffer += "\n" + next; continue }
                     lookahead = next
                     break
                 }
                 if let next = lookahead, Session.continues(next) {
-                    for l in between { buffer += "\n" + l }
                     continuing = true
                     continue
                 }

@@ -36,9 +36,13 @@ final class SessionTests: XCTestCase {
         XCTAssertFalse(Session.needsMoreInput("print(1 + 2)"))
         XCTAssertFalse(Session.needsMoreInput("let x = 1\u{301}"))   // the lexer's error comes first: report it now
         XCTAssertFalse(Session.needsMoreInput("let x = 1 + $"))
-        // Inside open brackets too, an error before the end is final: reported now, not when they close.
+        // Inside open brackets too, a lexical error is final: reported now, not when they close.
         XCTAssertFalse(Session.needsMoreInput("print(1, 2\u{301}"))
-        XCTAssertFalse(Session.needsMoreInput("fn f(x) {\n  let y = 1 2"))
+        // Other errors inside open brackets are reported when they close, so the rest of the
+        // statement is not run line by line.
+        XCTAssertTrue(Session.needsMoreInput("fn f(x) {\n  let y = 1 2"))
+        XCTAssertTrue(Session.needsMoreInput("let r = {\n  a: 1,\n  a: 2,"))
+        XCTAssertFalse(Session.needsMoreInput("let r = {\n  a: 1,\n  a: 2\n}"))
         XCTAssertFalse(Session.needsMoreInput("print(\"abc"))
         XCTAssertFalse(Session.needsMoreInput("print(\"a\\(1 + )b\")"))   // an interpolation cut short is not the end of input
         XCTAssertTrue(Session.needsMoreInput("fn f(x) {\n  let y = [1,\n  2"))

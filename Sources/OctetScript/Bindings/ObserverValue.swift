@@ -80,7 +80,7 @@ final class ObserverValue: DomainObject {
             return .null
         },
         Builtin("histogram", ["self"], named: [ParameterSpec("bins", .int(60))],
-                doc: "Histogram plot of the observed values (an evenly strided sample of at most 20 000 per batch, as the y axis says) with the clip range [qmin·scale, qmax·scale] and fix_pos marked.") { a, _ in
+                doc: "Histogram plot of the observed values (an evenly strided sample of each batch of 40 000 values or more, as the y axis says) with the clip range [qmin·scale, qmax·scale] and fix_pos marked.") { a, _ in
             let o = try receiver(a)
             let p = try o.checked()
             let bins = try a.int("bins")

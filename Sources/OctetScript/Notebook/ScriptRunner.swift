@@ -87,6 +87,7 @@ public enum ScriptRunner {
             interpreter.display = { value in
                 if case .object(let o) = value, let r = try o.render(in: RenderContext(notebookName: path)) {
                     renderings.append(r)
+                    if !echoing { originalOutput(Format.display(value) + "\n") }  // stdout shows what `show` shows without a notebook
                 } else {
                     interpreter.output(Format.display(value) + "\n")
                 }

@@ -46,13 +46,16 @@ public final class Session {
     }
 
     /// True when `text` is cut short (the REPL keeps reading): a final `\` line continuation, or
-    /// text whose first syntax error is meeting the end of the input — an open `(`, `[` or `{`,
-    /// an expression ending in an operator. An error before the end (an unexpected character, an
-    /// unterminated string, two expressions on a line), inside open brackets too, is reported at
-    /// once: more input cannot mend it.
+    /// text the parser found ending too soon — an open `(`, `[` or `{`, an expression ending in an
+    /// operator — without a lexical error. A lexical error (an unexpected character, an
+    /// unterminated string) is reported at once, inside open brackets too: more input cannot mend
+    /// it. Other errors inside open brackets (a duplicate record key) are reported when they close.
     public static func needsMoreInput(_ text: String) -> Bool {
         if text.hasSuffix("\\") { return true }
-        return Parser.parse(text, file: "<input>").1.first?.message.hasSuffix("found end of file") ?? false
+        var lexer = Lexer(text, file: "<input>")
+        _ = lexer.tokenize()
+        guard lexer.diagnostics.isEmpty else { return false }
+        return Parser.parse(text, file: "<input>").1.contains { $0.message.hasSuffix("found end of file") }
     }
 
     /// Whether `line`, continuing a complete statement (`continues(line)`), leaves it open: the
@@ -63,10 +66,9 @@ public final class Session {
         return needsMoreInput((t.hasPrefix("else") ? "if x {}" : "x") + "\n" + line)
     }
 
-    /// True for a line with nothing to run: blank, or only a `#` comment.
-    public static func isBlankOrComment(_ line: String) -> Bool {
-        let t = line.drop { $0 == " " || $0 == "\t" }
-        return t.isEmpty || t.first == "#"
+    /// True for a line holding only a `#` comment.
+    public static func isComment(_ line: String) -> Bool {
+        line.drop { $0 == " " || $0 == "\t" }.first == "#"
     }
 
     /// True when a line starting with `line` continues the statement before it, as in a script:
@@ -135,6 +137,8 @@ public final class Session {
         captured = ""
         renderings = []
         interpreter.cancellation.reset()
+        interpreter.importing.append(interpreter.importKey(full))  // the file importing itself is circular
+        defer { interpreter.importing.removeLast() }
         do { try interpreter.run(program) } catch let e as RuntimeError {
             errors(interpreter.render(e.diagnostic))
             return false
