@@ -106,6 +106,12 @@ final class REPLPtyTests: XCTestCase {
         usleep(300_000)
         try type("print(\"é ✓\", 7 * 6)")
         try waitFor("é ✓ 42")
+        // A malformed UTF-8 byte is read as U+FFFD and does not swallow the Enter after it; the
+        // lexical error is reported at once although a bracket is open.
+        try type("print(3", enter: false)
+        _ = try tmux(["send-keys", "-t", "repl", "-H", "c3"])
+        _ = try tmux(["send-keys", "-t", "repl", "Enter"])
+        try waitFor("unexpected character '\u{FFFD}'")
         XCTAssertFalse(try screen().contains("dropped\n"), "a line dropped with Ctrl-C ran")
         try type(":quit")
         usleep(300_000)
