@@ -6,7 +6,7 @@ extension Lexer {
         var parts: [StringPart] = []
         var text = ""
         var raw = "\""
-        while true {
+        scan: while true {
             guard let c = peek(), c != "\n" else {
                 error("unterminated string literal", at: start)
                 break
@@ -27,7 +27,9 @@ extension Lexer {
                 case "\\": text.append("\\")
                 case "(":
                     if !text.isEmpty { parts.append(.text(text)); text = "" }
-                    parts.append(interpolation(start: here))
+                    // An interpolation open at the end of the line is the one error: the string ends there too.
+                    guard let part = interpolation(start: here) else { break scan }
+                    parts.append(part)
                 default: error("unknown escape sequence '\\\(e)'", at: escLoc)
                 }
                 continue
@@ -41,8 +43,9 @@ extension Lexer {
         return tok
     }
 
-    /// Scans `expr)` after `\(`, balancing parentheses and skipping nested strings.
-    private mutating func interpolation(start: SourceLocation) -> StringPart {
+    /// Scans `expr)` after `\(`, balancing parentheses and skipping nested strings; nil, reported,
+    /// when the line ends first.
+    private mutating func interpolation(start: SourceLocation) -> StringPart? {
         var code = ""
         var depth = 1
         var inString = false
@@ -60,7 +63,10 @@ extension Lexer {
             }
             code.append(advance())
         }
-        if depth != 0 { error("unterminated interpolation '\\(' in string", at: start) }
+        if depth != 0 {
+            error("unterminated interpolation '\\(' in string", at: start)
+            return nil
+        }
         if diagnosticsFull { return .code([Token(kind: .eof, text: "", location: start)], start) }
         // Each level re-lexes the rest of its string: the depth is bounded before going deeper.
         guard interpolationDepth < Parser.maxDepth else {
