@@ -1,5 +1,6 @@
 import CLibEdit
 import Foundation
+import OctetScript
 
 /// Line editing over libedit's readline interface: prompt, history persisted to a file,
 /// tab completion through a Swift callback.
@@ -8,10 +9,14 @@ final class LineEditor {
     nonisolated(unsafe) static var active: LineEditor?
     nonisolated(unsafe) static var pending: [String] = []
 
-    /// Set by the prompt's SIGINT handler; makes `readCharacter` end the line being edited.
+    /// 1 while `readLine` reads: the SIGINT handler (`installInterruptHandler`) then sets `interrupted`.
+    nonisolated(unsafe) static var reading: sig_atomic_t = 0
+    /// Set by the SIGINT handler while reading; makes `readCharacter` end the line being edited.
     nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
-    /// Set when the terminal may need the line drawn again (SIGCONT after Ctrl-Z, SIGWINCH on a resize).
+    /// Set when the line should be drawn again (after Ctrl-Z and `fg`).
     nonisolated(unsafe) static var redraw: sig_atomic_t = 0
+    /// The terminal's modes before libedit first read a line (canonical, echoing).
+    nonisolated(unsafe) static var cooked = termios()
     /// The character `readCharacter` returns for `redraw`, bound to a full redisplay.
     static let redrawKey: Int32 = 0x1E
     /// A byte `readCharacter` read that ended a malformed UTF-8 sequence: the next character starts with it.
@@ -34,6 +39,7 @@ final class LineEditor {
         self.complete = complete
         LineEditor.active = self
         LineEditor.useUTF8Characters()
+        LineEditor.handleSuspend()
         // Before anything initializes libedit's readline: characters come from `readCharacter`.
         // libedit keeps handling the signals (terminal modes on Ctrl-Z and SIGTERM, redraw on resize)
         // and passes SIGINT on to the handler `readLine` installs.
@@ -56,21 +62,36 @@ final class LineEditor {
 
     /// Reads a line (without the newline). Ctrl-C at the prompt discards the line being edited
     /// (`.interrupted`) and never ends the process: while the line is read, SIGINT only sets a flag,
-    /// which `readCharacter` sees within 0.1 s; the process's own handler is put back after.
-    /// libedit handles the signals first (terminal modes, the new width) and passes them on; after
-    /// SIGCONT and SIGWINCH the line is drawn again.
+    /// which `readCharacter` sees within 0.1 s. A Ctrl-C left pending by interrupted work is
+    /// forgotten here, so the next one does not end the process. libedit handles the signals
+    /// first (terminal modes, the new width) and passes them on.
     func readLine(prompt: String) -> Input {
         LineEditor.interrupted = 0
         LineEditor.redraw = 0
         LineEditor.pendingByte = nil
-        let previous = signal(SIGINT) { _ in LineEditor.interrupted = 1 }
-        let previousCont = signal(SIGCONT) { _ in LineEditor.redraw = 1 }
-        let previousWinch = signal(SIGWINCH) { _ in LineEditor.redraw = 1 }
-        defer { signal(SIGINT, previous); signal(SIGCONT, previousCont); signal(SIGWINCH, previousWinch) }
+        Cancellation.global.reset()
+        LineEditor.reading = 1
+        defer { LineEditor.reading = 0 }
         let raw = readline(prompt)
         defer { free(raw) }
         if LineEditor.interrupted != 0 { return .interrupted }
         return raw.map { .line(String(cString: $0)) } ?? .end
+    }
+
+    /// Ctrl-Z (SIGTSTP) stops the process with the terminal in its canonical modes, whatever
+    /// libedit left armed: libedit handles the first Ctrl-Z of a line and then passes it on; this
+    /// handler does the rest (tcgetattr, tcsetattr and raise are async-signal-safe). After `fg`
+    /// the line is drawn again.
+    static func handleSuspend() {
+        _ = tcgetattr(STDIN_FILENO, &cooked)
+        signal(SIGTSTP) { _ in
+            var current = termios()
+            let raw = tcgetattr(STDIN_FILENO, &current) == 0 && current.c_lflag & tcflag_t(ICANON) == 0
+            if raw { _ = tcsetattr(STDIN_FILENO, TCSANOW, &LineEditor.cooked) }
+            raise(SIGSTOP)
+            if raw { _ = tcsetattr(STDIN_FILENO, TCSANOW, &current) }
+            LineEditor.redraw = 1
+        }
     }
 
     /// libedit turns the wide characters of a line into bytes by the C library's locale, which is

@@ -32,15 +32,14 @@ final class REPL {
         }
     }
 
-    /// Runs the REPL on a large-stack thread until :quit or end of input.
+    /// Runs the REPL until :quit or end of input. Lines are read on the main thread, which the
+    /// kernel gives the terminal's signals first, so libedit's signal handling runs on the thread
+    /// that edits; each input runs on a large stack (`Session`).
     static func start() {
-        let status: Int32 = Interpreter.onLargeStack {
-            installInterruptHandler()
-            let repl = REPL()
-            repl.loop()
-            return !repl.interactive && repl.errors.value > 0 ? 70 : 0
-        }
-        if status != 0 { exit(status) }
+        installInterruptHandler()
+        let repl = REPL()
+        repl.loop()
+        if !repl.interactive && repl.errors.value > 0 { exit(70) }
     }
 
     func loop() {

@@ -44,9 +44,11 @@ struct RunCommand: ParsableCommand {
 }
 
 /// Ctrl-C sets `Cancellation.global`; loops and domain code stop at their next check.
-/// A second Ctrl-C while the first is pending ends the process.
+/// A second Ctrl-C while the first is pending ends the process. While the REPL reads a line,
+/// Ctrl-C only drops that line (`LineEditor.interrupted`).
 func installInterruptHandler() {
     signal(SIGINT) { _ in
+        if LineEditor.reading != 0 { LineEditor.interrupted = 1; return }
         if Cancellation.global.isCancelled { _exit(130) }
         Cancellation.global.cancel()
     }

@@ -97,7 +97,7 @@ public final class Session {
         interpreter.cancellation.reset()
         var ok = true
         do {
-            try interpreter.run(program) { value, _ in try self.interpreter.show(value) }
+            try onLargeStack { try self.interpreter.run(program) { value, _ in try self.interpreter.show(value) } }
         } catch let e as RuntimeError {
             errors(interpreter.render(e.diagnostic))
             ok = false
@@ -107,6 +107,16 @@ public final class Session {
         }
         if ok && record { records.append(Record(input: input, output: captured, renderings: renderings)) }
         return ok
+    }
+
+    /// Runs `body` on a thread with a large stack (`Interpreter.onLargeStack`: deep script
+    /// recursion reports an error instead of overflowing), so the caller's thread (the REPL's main
+    /// thread, where libedit reads lines and signals arrive) keeps its own.
+    private func onLargeStack(_ body: @escaping () throws -> Void) throws {
+        let failure: Error? = Interpreter.onLargeStack {
+            do { try body(); return nil } catch { return error }
+        }
+        if let failure { throw failure }
     }
 
     /// Ends the input: `pending` is what was still buffered because a bracket or block was
@@ -139,7 +149,7 @@ public final class Session {
         interpreter.cancellation.reset()
         interpreter.importing.append(interpreter.importKey(full))  // the file importing itself is circular
         defer { interpreter.importing.removeLast() }
-        do { try interpreter.run(program) } catch let e as RuntimeError {
+        do { try onLargeStack { try self.interpreter.run(program) } } catch let e as RuntimeError {
             errors(interpreter.render(e.diagnostic))
             return false
         } catch {
