@@ -15,6 +15,8 @@ final class LineEditor {
     nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
     /// Set when the line should be drawn again (after Ctrl-Z and `fg`).
     nonisolated(unsafe) static var redraw: sig_atomic_t = 0
+    /// Set on SIGWINCH; `readCharacter` then has libedit read the new width.
+    nonisolated(unsafe) static var resized: sig_atomic_t = 0
     /// The terminal's modes before libedit first read a line (canonical, echoing).
     nonisolated(unsafe) static var cooked = termios()
     /// The character `readCharacter` returns for `redraw`, bound to a full redisplay.
@@ -39,10 +41,11 @@ final class LineEditor {
         self.complete = complete
         LineEditor.active = self
         LineEditor.useUTF8Characters()
-        LineEditor.handleSuspend()
-        // Before anything initializes libedit's readline: characters come from `readCharacter`.
-        // libedit keeps handling the signals (terminal modes on Ctrl-Z and SIGTERM, redraw on resize)
-        // and passes SIGINT on to the handler `readLine` installs.
+        LineEditor.handleSignals()
+        // Before anything initializes libedit's readline: characters come from `readCharacter`, and
+        // libedit installs no signal handlers of its own (its handlers assume one thread and race
+        // with ours); `handleSignals` and `installInterruptHandler` do that work.
+        rl_catch_signals = 0
         rl_getc_function = { file in LineEditor.readCharacter(file.map { fileno($0) } ?? STDIN_FILENO) }
         stifle_history(1000)
         _ = read_history(historyPath)  // initializes libedit
@@ -63,8 +66,7 @@ final class LineEditor {
     /// Reads a line (without the newline). Ctrl-C at the prompt discards the line being edited
     /// (`.interrupted`) and never ends the process: while the line is read, SIGINT only sets a flag,
     /// which `readCharacter` sees within 0.1 s. A Ctrl-C left pending by interrupted work is
-    /// forgotten here, so the next one does not end the process. libedit handles the signals
-    /// first (terminal modes, the new width) and passes them on.
+    /// forgotten here, so the next one does not end the process.
     func readLine(prompt: String) -> Input {
         LineEditor.interrupted = 0
         LineEditor.redraw = 0
@@ -78,12 +80,23 @@ final class LineEditor {
         return raw.map { .line(String(cString: $0)) } ?? .end
     }
 
-    /// Ctrl-Z (SIGTSTP) stops the process with the terminal in its canonical modes, whatever
-    /// libedit left armed: libedit handles the first Ctrl-Z of a line and then passes it on; this
-    /// handler does the rest (tcgetattr, tcsetattr and raise are async-signal-safe). After `fg`
-    /// the line is drawn again.
-    static func handleSuspend() {
+    /// The terminal signals while the REPL runs, with async-signal-safe calls only (tcgetattr,
+    /// tcsetattr, raise, signal) and flags that `readCharacter` reads on the editing thread:
+    /// - Ctrl-Z (SIGTSTP) stops the process with the terminal in its canonical modes and puts the
+    ///   editing modes back after `fg`; the line is then drawn again.
+    /// - SIGWINCH: libedit reads the new width before the next character.
+    /// - SIGTERM, SIGHUP, SIGQUIT: the canonical modes are put back, then the signal's default
+    ///   action runs (the process ends).
+    static func handleSignals() {
         _ = tcgetattr(STDIN_FILENO, &cooked)
+        signal(SIGWINCH) { _ in LineEditor.resized = 1 }
+        for s in [SIGTERM, SIGHUP, SIGQUIT] {
+            signal(s) { s in
+                _ = tcsetattr(STDIN_FILENO, TCSANOW, &LineEditor.cooked)
+                signal(s, SIG_DFL)
+                raise(s)
+            }
+        }
         signal(SIGTSTP) { _ in
             var current = termios()
             let raw = tcgetattr(STDIN_FILENO, &current) == 0 && current.c_lflag & tcflag_t(ICANON) == 0
@@ -117,6 +130,7 @@ final class LineEditor {
             var b: UInt8 = 0
             while true {
                 if interrupted != 0 { return nil }
+                if resized != 0 { resized = 0; rl_resize_terminal() }
                 if first && redraw != 0 { redraw = 0; return redrawKey }  // a control key bound to a redisplay
                 // The signal may reach another thread than this one: wait in short slices and look at the flag.
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
