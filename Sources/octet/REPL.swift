@@ -33,8 +33,7 @@ final class REPL {
     }
 
     /// Runs the REPL until :quit or end of input. Lines are read on the main thread, which the
-    /// kernel gives the terminal's signals first, so libedit's signal handling runs on the thread
-    /// that edits; each input runs on a large stack (`Session`).
+    /// kernel gives the terminal's signals first; each input runs on a large stack (`Session`).
     static func start() {
         installInterruptHandler()
         let repl = REPL()

@@ -53,9 +53,11 @@ public final class Session {
     public static func needsMoreInput(_ text: String) -> Bool {
         if text.hasSuffix("\\") { return true }
         var lexer = Lexer(text, file: "<input>")
-        _ = lexer.tokenize()
+        let tokens = lexer.tokenize()
         guard lexer.diagnostics.isEmpty else { return false }
-        return Parser.parse(text, file: "<input>").1.contains { $0.message.hasSuffix("found end of file") }
+        var parser = Parser(tokens: tokens, file: "<input>")
+        _ = parser.parseProgram()
+        return parser.diagnostics.contains { $0.message.hasSuffix("found end of file") }
     }
 
     /// Whether `line`, continuing a complete statement (`continues(line)`), leaves it open: the
