@@ -53,14 +53,15 @@ public final class Executor: @unchecked Sendable {
         return (nodes, absorbed)
     }
 
-    /// [min, max] of a Relu or a Clip with constant bounds.
+    /// [min, max] of a Relu or a Clip with constant bounds, min ≤ max.
     static func clampBounds(_ act: Node, _ graph: Graph) -> (Float, Float)? {
         switch act.opType {
         case "Relu": return (0, .infinity)
         case "Clip":
             let inputs = act.inputs.map { $0.isEmpty ? nil : graph.initializers[$0] }
             if act.inputs.dropFirst().contains(where: { !$0.isEmpty && graph.initializers[$0] == nil }) { return nil }
-            return try? ActivationOps.clipBounds(act, inputs, graph.opset)
+            guard let (lo, hi) = try? ActivationOps.clipBounds(act, inputs, graph.opset), lo <= hi else { return nil }
+            return (lo, hi)
         default: return nil
         }
     }

@@ -184,15 +184,39 @@ final class ModelErrorTests: XCTestCase {
         }
     }
 
-    /// ConvTranspose's output_padding must stay below the stride or the dilation (ONNX spec).
-    func testConvTransposeOutputPaddingBelowStride() throws {
-        let w = ModelBuilder.tensor("w", [1, 1, 2, 2], [1, 2, 3, 4])
-        let t = ModelBuilder.node("ConvTranspose", ["x", "w"], ["y"], name: "up",
-                                  attrs: [ModelBuilder.ints("strides", [2, 2]), ModelBuilder.ints("output_padding", [2, 0])])
-        let proto = ModelBuilder.model(nodes: [t], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
-                                       outputs: [ModelBuilder.valueInfo("y", [1, 1, 6, 4])], initializers: [w])
-        XCTAssertEqual(try loadError(proto),
-                       "node up (ConvTranspose): output_padding [2, 0] must be ≥ 0 and below the stride or the dilation per axis")
+    /// ConvTranspose's attributes are checked against the weight and the ONNX spec before any
+    /// window is read (onnxruntime refuses each of these too).
+    func testConvTransposeAttributesAreChecked() throws {
+        func error(_ attrs: [Onnx_AttributeProto], bias: Int? = nil) throws -> String {
+            let w = ModelBuilder.tensor("w", [1, 1, 2, 2], [1, 2, 3, 4])
+            let b = bias.map { ModelBuilder.tensor("b", [$0], Array(repeating: 1, count: $0)) }
+            let t = ModelBuilder.node("ConvTranspose", ["x", "w"] + (b == nil ? [] : ["b"]), ["y"], name: "up",
+                                      attrs: [ModelBuilder.ints("strides", [2, 2])] + attrs)
+            let proto = ModelBuilder.model(nodes: [t], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])],
+                                           outputs: [ModelBuilder.valueInfo("y", [1, 1, 4, 4])], initializers: [w] + (b.map { [$0] } ?? []))
+            return try loadError(proto)
+        }
+        var autoPad = Onnx_AttributeProto()
+        autoPad.name = "auto_pad"; autoPad.type = .string; autoPad.s = Data("SAME".utf8)
+        let range = "values in 1...\(WindowAttributes.maxExtent)"
+        let cases: [([Onnx_AttributeProto], Int?, String)] = [
+            ([ModelBuilder.ints("output_padding", [2, 0])], nil, "output_padding [2, 0] must be below the stride or the dilation per axis"),
+            ([ModelBuilder.ints("kernel_shape", [5, 5])], nil, "kernel_shape [5, 5] does not match weight [1, 1, 2, 2]"),
+            ([ModelBuilder.ints("dilations", [0, 1])], nil, "attribute 'dilations': expected 2 \(range), got [0, 1]"),
+            ([ModelBuilder.ints("pads", [-1, -1, 0, 0])], nil, "attribute 'pads': expected 4 values in 0...\(WindowAttributes.maxExtent), got [-1, -1, 0, 0]"),
+            ([autoPad], nil, "attribute 'auto_pad': unknown value 'SAME' (accepted: NOTSET, VALID, SAME_UPPER, SAME_LOWER)"),
+            ([ModelBuilder.ints("output_shape", [9])], nil, "attribute 'output_shape': expected the 2 spatial sizes (or N, C, H, W), got [9]"),
+            ([ModelBuilder.ints("output_shape", [9, 4])], nil,
+             "output height 9 (output_shape) is not in 1...4, the full output of input [1, 1, 2, 2] (stride·(in − 1) + output_padding + (k − 1)·dilation + 1)"),
+            ([], 2, "bias has 2 elements, expected 1"),
+        ]
+        for (attrs, bias, expected) in cases {
+            XCTAssertEqual(try error(attrs, bias: bias), "node up (ConvTranspose): " + expected)
+        }
+        let zeroStride = ModelBuilder.node("ConvTranspose", ["x", "w"], ["y"], name: "up", attrs: [ModelBuilder.ints("strides", [0, 1])])
+        let proto = ModelBuilder.model(nodes: [zeroStride], inputs: [ModelBuilder.valueInfo("x", [1, 1, 2, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 1, 4, 4])],
+                                       initializers: [ModelBuilder.tensor("w", [1, 1, 2, 2], [1, 2, 3, 4])])
+        XCTAssertEqual(try loadError(proto), "node up (ConvTranspose): attribute 'strides': expected 2 \(range), got [0, 1]")
     }
 
     /// Two nodes writing the same tensor are refused (onnxruntime refuses them too).

@@ -195,6 +195,38 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(try model.run(Tensor(shape: [1, 2, 3], floats: [1, 2, 3, 4, 5, 6])).shape, [1, 6])
     }
 
+    /// The load-time shape run uses ones where zeros make a node fail: y = float(6 / int64(x)).
+    func testShapeRunRetriesWithOnesWhenZerosDivideByZero() throws {
+        func cast(_ to: Onnx_TensorProto.DataType) -> Onnx_AttributeProto {
+            var a = Onnx_AttributeProto(); a.name = "to"; a.type = .int; a.i = Int64(to.rawValue); return a
+        }
+        func int64(_ name: String, _ v: Int64) -> Onnx_TensorProto {
+            var t = Onnx_TensorProto(); t.name = name; t.dims = [1]
+            t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue); t.int64Data = [v]; return t
+        }
+        func model(_ middle: [Onnx_NodeProto]) throws -> String {
+            let nodes = [ModelBuilder.node("Cast", ["x"], ["xi"], name: "to_int", attrs: [cast(.int64)])] + middle
+                + [ModelBuilder.node("Cast", ["q"], ["y"], name: "to_float", attrs: [cast(.float)])]
+            return try ModelBuilder.write(ModelBuilder.model(nodes: nodes, inputs: [ModelBuilder.valueInfo("x", [1, 3])],
+                                                             outputs: [ModelBuilder.valueInfo("y", [1, 3])],
+                                                             initializers: [int64("six", 6), int64("one", 1)]))
+        }
+        let divides = try Model.load(path: try model([ModelBuilder.node("Div", ["six", "xi"], ["q"], name: "div")]))
+        XCTAssertEqual(try divides.run(Tensor(shape: [1, 3], floats: [1, 2, 3])).floats, [6, 3, 2])
+        // Zeros fail at one node and ones at another: the zeros' error, saying when it happened.
+        let path = try model([ModelBuilder.node("Div", ["six", "xi"], ["a"], name: "div"),
+                              ModelBuilder.node("Sub", ["xi", "one"], ["xm"], name: "sub"),
+                              ModelBuilder.node("Div", ["six", "xm"], ["b"], name: "div_minus_one"),
+                              ModelBuilder.node("Add", ["a", "b"], ["q"], name: "add")])
+        do {
+            _ = try Model.load(path: path)
+            XCTFail("loaded")
+        } catch {
+            XCTAssertEqual("\(error)", "\(path): node div (Div): integer division by zero "
+                           + "(running the model once on all-zero inputs to find its tensor shapes)")
+        }
+    }
+
     func testConstantNodeBecomesInitializer() throws {
         var value = Onnx_AttributeProto(); value.name = "value"; value.type = .tensor
         value.t = ModelBuilder.tensor("", [2], [10, 20])

@@ -68,9 +68,13 @@ final class OpFixtureTests: XCTestCase {
         }
         guard got.dtype == .float32 else { XCTFail("\(label): dtype \(got.dtype), expected float32"); return }
         let ref = expected.floats, out = got.floats
-        let scale = max(ref.map { abs($0) }.max() ?? 0, Float.leastNormalMagnitude)
+        let scale = max(ref.filter(\.isFinite).map { abs($0) }.max() ?? 0, Float.leastNormalMagnitude)
         var worst = (index: -1, error: Float(0))
         for i in ref.indices {
+            if !ref[i].isFinite || !out[i].isFinite {  // NaN and ±inf must match exactly
+                if !(ref[i] == out[i] || (ref[i].isNaN && out[i].isNaN)) { worst = (i, .infinity) }
+                continue
+            }
             let e = abs(out[i] - ref[i]) / scale
             if !(e <= worst.error) { worst = (i, e.isNaN ? .infinity : e) }
         }

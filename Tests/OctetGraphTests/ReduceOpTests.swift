@@ -16,6 +16,17 @@ final class ReduceOpTests: XCTestCase {
         assertClose(try run1("ReduceMin", [x], ["keepdims": .int(0)], opset: 11), [], [1])
     }
 
+    func testMaxAndMinKeepNaNWhereverItIs() throws {
+        // numpy.max / numpy.min along axis 1: a NaN anywhere in the row gives NaN
+        let t = floats([4, 3], [.nan, 1, 2, 1, .nan, 2, 1, 2, .nan, 1, 2, 3])
+        for (op, last) in [("ReduceMax", Float(3)), ("ReduceMin", 1)] {
+            let y = try run1(op, [t], ["axes": .ints([1]), "keepdims": .int(0)], opset: 13)
+            XCTAssertEqual(y.shape, [4])
+            XCTAssertEqual(y.floats.prefix(3).map(\.isNaN), [true, true, true], op)
+            XCTAssertEqual(y.floats[3], last, op)
+        }
+    }
+
     func testNoopWithEmptyAxes() throws {
         assertClose(try run1("ReduceSum", [x], ["noop_with_empty_axes": .int(1)]), [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])
         assertClose(try run1("ReduceSum", [x, Tensor(shape: [0], int64s: [])]), [1, 1, 1], [36])

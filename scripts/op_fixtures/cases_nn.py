@@ -84,6 +84,15 @@ def activation_cases():
     case("leakyrelu_default", "LeakyRelu", [x], family=fam)
     case("prelu_channel", "PRelu", [f("prelu", 1, 3, 2, 2)], consts={"s": f("prs", 3, 1, 1)}, family=fam)
     case("prelu_scalar", "PRelu", [x], consts={"s": np.array([0.25], F)}, family=fam)
+    # C == W: a slope along the last axis must not be taken for a per-channel one
+    case("prelu_last_axis", "PRelu", [f("prelu_w", 2, 4, 3, 4)], consts={"s": f("prs_w", 1, 1, 4)}, family=fam)
+    zero_channels = np.zeros([1, 0, 4, 4], F)
+    case("prelu_zero_channels", "PRelu", [zero_channels], consts={"s": np.zeros([0, 1, 1], F)}, family=fam)
+    case("batchnormalization_zero_channels", "BatchNormalization", [zero_channels],
+         consts={k: np.zeros([0], F) for k in ["scale", "b", "mean", "var"]}, family=fam)
+    special = np.array([[np.nan, np.inf, -np.inf, 0.5, -7.0, 7.0]], F)
+    case("hardsigmoid_nan_inf", "HardSigmoid", [special], family=fam)
+    case("clip_min_above_max", "Clip", [x], consts={"lo": np.array(0.7, F), "hi": np.array(-0.3, F)}, family=fam)
     case("hardsigmoid", "HardSigmoid", [x], attrs={"alpha": 0.3, "beta": 0.4}, family=fam)
     case("hardsigmoid_default", "HardSigmoid", [x], family=fam)
     case("hardswish", "HardSwish", [x], opset=14, family=fam)
@@ -104,6 +113,11 @@ def pool_cases():
     case("maxpool_ceil", "MaxPool", [x], attrs={"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1},
          family=fam)
     case("maxpool_dilations", "MaxPool", [x], attrs={"kernel_shape": [2, 2], "dilations": [2, 2]}, family=fam)
+    case("maxpool_storage_order1", "MaxPool", [x], attrs={"kernel_shape": [2, 2], "storage_order": 1}, family=fam)
+    for cip in [0, 1]:  # a dilated window counts its taps, not its span
+        case(f"averagepool_dilations_cip{cip}", "AveragePool", [x],
+             attrs={"kernel_shape": [2, 2], "dilations": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": cip},
+             opset=19, family=fam)
     case("maxpool_same_upper_opset8", "MaxPool", [x], attrs={"kernel_shape": [3, 3], "strides": [2, 2],
                                                              "auto_pad": "SAME_UPPER"}, opset=8, family=fam)
     for cip in [0, 1]:

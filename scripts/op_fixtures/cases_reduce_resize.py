@@ -24,6 +24,10 @@ def reduce_cases():
         case(f"reduce{n}_noop_opset18", op, [x], attrs={"noop_with_empty_axes": 1}, opset=18, family=fam)
         case(f"reduce{n}_empty_axes_opset18", op, [x], consts={"a": np.zeros([0], I64)}, attrs={"keepdims": 0},
              opset=18, family=fam)
+    for op in ["ReduceMax", "ReduceMin"]:  # NaN: ReduceOpTests (onnxruntime keeps only a leading NaN)
+        n = op[6:].lower()
+        case(f"reduce{n}_zero_rows", op, [np.zeros([1, 0, 3], F)], attrs={"axes": [2]}, family=fam)
+        case(f"reduce{n}_empty_axis_opset18", op, [np.zeros([2, 0], F)], consts={"a": arr(1)}, opset=18, family=fam)
     case("reducesum_input_opset13", "ReduceSum", [x], consts={"a": arr(0, 2)}, attrs={"keepdims": 0}, family=fam)
     case("reducemean_attr_opset13", "ReduceMean", [x], attrs={"axes": [1]}, opset=13, family=fam)
     ties = np.round(f("argmax", 3, 4, 2)).astype(F)

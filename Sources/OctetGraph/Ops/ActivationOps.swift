@@ -13,7 +13,7 @@ enum ActivationOps {
         "HardSwish": unary { $0 * max(0, min(1, $0 / 6 + 0.5)) },
         "HardSigmoid": { n, i, _ in
             let a = try n.float("alpha", default: 0.2), b = try n.float("beta", default: 0.5)
-            return try apply(n, i) { max(0, min(1, a * $0 + b)) }
+            return try apply(n, i) { min(max(a * $0 + b, 0), 1) }  // NaN stays NaN
         },
         "LeakyRelu": { n, i, _ in
             let a = try n.float("alpha", default: 0.01)
@@ -44,9 +44,9 @@ enum ActivationOps {
     }
 
     /// Clip: bounds are attributes `min`/`max` before opset 11, optional inputs 1 and 2 after.
+    /// y = min(max(x, min), max), so every output is max when min > max (ONNX Clip).
     static func clip(_ node: Node, _ inputs: [Tensor?], _ opset: Int) throws -> [Tensor] {
         let (lo, hi) = try clipBounds(node, inputs, opset)
-        if lo > hi { throw node.fail("Clip min \(lo) is greater than max \(hi)") }
         return try apply(node, inputs) { min(max($0, lo), hi) }
     }
 
@@ -71,11 +71,13 @@ enum ActivationOps {
         let full = try Shape.broadcast(y.shape, slope.shape)
         guard full == y.shape else { throw node.fail("slope \(slope.shape) does not broadcast to input \(y.shape)") }
         let s = slope.floats
+        if y.count == 0 { return [y] }
         if s.count == 1 {
             let a = s[0]
             y.withMutableFloats { p in for i in p.indices where p[i] < 0 { p[i] *= a } }
-        } else if y.rank >= 2, s.count == y.shape[1], slope.shape.filter({ $0 != 1 }) == [y.shape[1]],
-                  slope.rank == y.rank - 1 || slope.rank == y.rank {
+        } else if y.rank >= 2, s.count == y.shape[1], let axis = slope.shape.firstIndex(where: { $0 != 1 }),
+                  slope.shape.filter({ $0 != 1 }).count == 1, axis + y.rank - slope.rank == 1 {
+            // one slope per channel: the slope's only non-1 axis lines up with axis 1
             let c = y.shape[1], n = y.shape[0], plane = y.count / (n * c)
             y.withMutableFloats { p in
                 for i in 0..<(n * c) {

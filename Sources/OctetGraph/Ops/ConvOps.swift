@@ -33,67 +33,90 @@ enum ConvOps {
     static func convTranspose(_ node: Node, _ inputs: [Tensor?], _ opset: Int) throws -> [Tensor] {
         let x = try node.requiredFloat(inputs, 0), w = try node.requiredFloat(inputs, 1)
         try node.requireNCHW(x); try node.requireNCHW(w, "weight")
-        let groups = try node.int("group", default: 1)
-        guard groups >= 1, w.shape[0] == x.shape[1], x.shape[1] % groups == 0 else {
-            throw node.fail("input channels \(x.shape[1]), weight \(w.shape) and group \(groups) do not agree")
-        }
-        let k = try node.ints("kernel_shape") ?? [w.shape[2], w.shape[3]]
-        let s = try node.ints("strides") ?? [1, 1], d = try node.ints("dilations") ?? [1, 1]
-        let op = try node.ints("output_padding") ?? [0, 0]
-        var pads = try node.ints("pads") ?? [0, 0, 0, 0]
-        if op.count == 2, s.count == 2, d.count == 2, (0..<2).contains(where: { op[$0] < 0 || op[$0] >= max(s[$0], d[$0]) }) {
-            throw node.fail("output_padding \(op) must be ≥ 0 and below the stride or the dilation per axis")
-        }
-        guard k.count == 2, s.count == 2, d.count == 2, op.count == 2, pads.count == 4 else {
-            throw node.fail("only 2-D ConvTranspose is supported")
-        }
-        let ins: [Int] = [x.shape[2], x.shape[3]]
-        let autoPad = try node.string("auto_pad", default: "NOTSET")
-        let (outHW, resolved) = transposedOutput(input: ins, kernel: k, strides: s, dilations: d, outputPadding: op,
-                                                 pads: pads, outputShape: try node.ints("output_shape"), autoPad: autoPad)
-        pads = resolved
-        let oc = w.shape[1] * groups
-        let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], inH: ins[0], inW: ins[1], outChannels: oc,
-                             kernelH: k[0], kernelW: k[1], strideH: s[0], strideW: s[1], padTop: pads[0], padLeft: pads[1],
-                             padBottom: pads[2], padRight: pads[3], dilationH: d[0], dilationW: d[1], groups: groups,
-                             outH: outHW[0], outW: outHW[1])
-        guard g.outH > 0, g.outW > 0 else { throw node.fail("output would be empty") }
-        try node.requireOutputSize([g.batch, oc, g.outH, g.outW])
+        let g = try transposedGeometry(node, input: x.shape, weight: w.shape)
+        try node.requireOutputSize([g.batch, g.outChannels, g.outH, g.outW])
         let b = node.optional(inputs, 2)
+        if let b, b.count != g.outChannels { throw node.fail("bias has \(b.count) elements, expected \(g.outChannels)") }
         let out = x.withFloats { xp in w.withFloats { wp in
             withOptionalFloats(b) { bp in ConvTransposeFloat.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp, geometry: g) }
         } }
-        return [Tensor(shape: [g.batch, oc, g.outH, g.outW], floats: out)]
+        return [Tensor(shape: [g.batch, g.outChannels, g.outH, g.outW], floats: out)]
     }
 }
 
 extension ConvOps {
-    /// Output size and pads of a transposed conv (ONNX ConvTranspose):
-    /// full = stride·(in − 1) + output_padding + (k − 1)·dil + 1; output_shape or SAME_* auto_pad
-    /// determine the pads (the extra odd pad goes to the end for SAME_UPPER, the start for SAME_LOWER).
-    static func transposedOutput(input: [Int], kernel k: [Int], strides s: [Int], dilations d: [Int], outputPadding op: [Int],
-                                 pads: [Int], outputShape: [Int]?, autoPad: String) -> ([Int], [Int]) {
-        var pads = pads
-        var out: [Int] = [0, 0]
-        var full: [Int] = [0, 0]
-        for i in 0..<2 {
-            let span: Int = (k[i] - 1) * d[i] + 1
-            full[i] = s[i] * (input[i] - 1) + op[i] + span
-            out[i] = full[i] - pads[i] - pads[i + 2]
+    /// Validated window geometry of a 2-D ConvTranspose with input [N, C, H, W] and weight
+    /// [C, OC/group, KH, KW] (ONNX ConvTranspose): full = stride·(in − 1) + output_padding +
+    /// (k − 1)·dil + 1 per axis, minus the pads; output_shape or a SAME_* auto_pad determine the
+    /// pads instead (the odd pad at the end for SAME_UPPER, at the start otherwise).
+    /// - Throws: `OctetGraphError.badAttribute` / `.execution` naming the node for a kernel_shape
+    ///   that is not the weight's, non-positive strides or dilations, negative pads, an
+    ///   output_padding not below the stride or the dilation, an output_shape that is not 2-D or
+    ///   larger than the full output, an unknown auto_pad, or an empty output.
+    static func transposedGeometry(_ node: Node, input x: [Int], weight w: [Int]) throws -> ConvGeometry {
+        guard x.count == 4, w.count == 4 else { throw node.fail("ConvTranspose needs 4-D input and weight, got \(x) and \(w)") }
+        let groups = try node.int("group", default: 1)
+        guard groups >= 1, w[0] == x[1], x[1] % groups == 0 else {
+            throw node.fail("input channels \(x[1]), weight \(w) and group \(groups) do not agree")
         }
-        let target: [Int]? = outputShape.map { Array($0.suffix(2)) }
-            ?? ((autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") ? [input[0] * s[0], input[1] * s[1]] : nil)
-        if let t = target {
+        let k = [w[2], w[3]]
+        if let declared = try node.ints("kernel_shape"), declared != k {
+            throw node.fail("kernel_shape \(declared) does not match weight \(w)")
+        }
+        let s = try windowList(node, "strides", default: [1, 1], count: 2, range: 1...WindowAttributes.maxExtent)
+        let d = try windowList(node, "dilations", default: [1, 1], count: 2, range: 1...WindowAttributes.maxExtent)
+        let op = try windowList(node, "output_padding", default: [0, 0], count: 2, range: 0...WindowAttributes.maxExtent)
+        var pads = try windowList(node, "pads", default: [0, 0, 0, 0], count: 4, range: 0...WindowAttributes.maxExtent)
+        if (0..<2).contains(where: { op[$0] >= max(s[$0], d[$0]) }) {
+            throw node.fail("output_padding \(op) must be below the stride or the dilation per axis")
+        }
+        let autoPad = try node.string("auto_pad", default: "NOTSET")
+        guard ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(autoPad) else {
+            throw OctetGraphError.badAttribute(node: node.label, attribute: "auto_pad",
+                                               reason: "unknown value '\(autoPad)' (accepted: NOTSET, VALID, SAME_UPPER, SAME_LOWER)")
+        }
+        if autoPad == "VALID" { pads = [0, 0, 0, 0] }
+        var full = [0, 0]
+        for i in 0..<2 { full[i] = s[i] * (x[2 + i] - 1) + op[i] + (k[i] - 1) * d[i] + 1 }
+        var out = [full[0] - pads[0] - pads[2], full[1] - pads[1] - pads[3]]
+        var target: (sizes: [Int], from: String)?
+        if let shape = try node.ints("output_shape") {
+            guard shape.count == 2 || shape.count == 4 else {
+                throw OctetGraphError.badAttribute(node: node.label, attribute: "output_shape",
+                                                   reason: "expected the 2 spatial sizes (or N, C, H, W), got \(shape)")
+            }
+            target = (Array(shape.suffix(2)), "output_shape")
+        } else if autoPad.hasPrefix("SAME") {
+            target = ([x[2] * s[0], x[3] * s[1]], "auto_pad \(autoPad): input × stride")
+        }
+        if let (t, from) = target {
             for i in 0..<2 {
+                let total = full[i] - t[i]
+                guard t[i] >= 1, total >= 0 else {
+                    throw node.fail("output \(["height", "width"][i]) \(t[i]) (\(from)) is not in 1...\(full[i]), the full output of input \(x) (stride·(in − 1) + output_padding + (k − 1)·dilation + 1)")
+                }
                 out[i] = t[i]
-                let total: Int = full[i] - t[i]
-                // ONNX ConvTranspose: SAME_UPPER puts the odd pad at the end, NOTSET and SAME_LOWER at the start.
-                let big: Int = (total + 1) / 2, small: Int = total / 2
+                let big = (total + 1) / 2, small = total / 2
                 pads[i] = autoPad == "SAME_UPPER" ? small : big
                 pads[i + 2] = autoPad == "SAME_UPPER" ? big : small
             }
         }
-        return (out, pads)
+        guard out[0] > 0, out[1] > 0 else { throw node.fail("output would be empty for input \(x) and pads \(pads)") }
+        return ConvGeometry(batch: x[0], inChannels: x[1], inH: x[2], inW: x[3], outChannels: w[1] * groups,
+                            kernelH: k[0], kernelW: k[1], strideH: s[0], strideW: s[1], padTop: pads[0], padLeft: pads[1],
+                            padBottom: pads[2], padRight: pads[3], dilationH: d[0], dilationW: d[1], groups: groups,
+                            outH: out[0], outW: out[1])
+    }
+
+    /// The int-list attribute `name`, `default` when absent.
+    /// - Throws: `OctetGraphError.badAttribute` unless it has `count` values in `range`.
+    private static func windowList(_ node: Node, _ name: String, default def: [Int], count: Int, range: ClosedRange<Int>) throws -> [Int] {
+        let v = try node.ints(name) ?? def
+        guard v.count == count, v.allSatisfy({ range.contains($0) }) else {
+            throw OctetGraphError.badAttribute(node: node.label, attribute: name,
+                                               reason: "expected \(count) values in \(range.lowerBound)...\(range.upperBound), got \(v)")
+        }
+        return v
     }
 }
 

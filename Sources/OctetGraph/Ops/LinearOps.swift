@@ -91,6 +91,7 @@ enum LinearOps {
         let (mul, add) = BatchNormFolding.affine(scale: params[0].floats, bias: params[1].floats,
                                                  mean: params[2].floats, variance: params[3].floats, epsilon: eps)
         var y = x
+        if x.count == 0 { return [y] }
         let plane = x.count / (x.shape[0] * c)
         y.withMutableFloats { p in
             for n in 0..<x.shape[0] { for ch in 0..<c {

@@ -17,7 +17,7 @@ enum PoolOps {
         if node.outputs.count > 1 && !node.outputs[1].isEmpty {
             throw node.fail("MaxPool Indices output is not supported")
         }
-        if try node.int("storage_order", default: 0) != 0 { throw node.fail("storage_order 1 is not supported") }
+        // storage_order only orders the Indices output, which is refused above.
         let attrs = try WindowAttributes(node: node, spatial: [x.shape[2], x.shape[3]], kernel: nil)
         let g = attrs.geometry(batch: x.shape[0], channels: x.shape[1], spatial: [x.shape[2], x.shape[3]],
                                outChannels: x.shape[1], groups: x.shape[1])

@@ -20,7 +20,8 @@ enum ReduceOps {
 
     enum Reduction { case mean, sum, max, min }
 
-    /// Reduces a float32 tensor over the selected axes.
+    /// Reduces a float32 tensor over the selected axes. A NaN in a max or min window gives NaN;
+    /// an empty window gives −inf (max), +inf (min), 0 (sum) or NaN (mean), as the ONNX spec says.
     static func reduce(_ node: Node, _ inputs: [Tensor?], _ opset: Int, axesInputOpset: Int,
                        _ kind: Reduction) throws -> Tensor {
         let x = try node.requiredFloat(inputs, 0)
@@ -34,7 +35,6 @@ enum ReduceOps {
         let outShape = keepDims ? outFull : x.shape.indices.filter { !reduced[$0] }.map { x.shape[$0] }
         let outCount = Tensor.elementCount(outFull)
         let n = outCount == 0 ? 0 : x.count / outCount
-        guard n > 0 || kind == .sum || kind == .mean else { throw node.fail("cannot reduce an empty axis") }
         let initial: Float = kind == .max ? -.infinity : (kind == .min ? .infinity : 0)
         let outStrides = Shape.strides(outFull)
         let tables = x.shape.indices.map { k in reduced[k] ? Array(repeating: 0, count: x.shape[k])
@@ -46,8 +46,8 @@ enum ReduceOps {
                 acc.withUnsafeMutableBufferPointer { a in
                     switch kind {
                     case .sum, .mean: for i in 0..<v.count { a[Int(t[i])] += v[i] }
-                    case .max: for i in 0..<v.count where !(v[i] <= a[Int(t[i])]) { a[Int(t[i])] = v[i] }
-                    case .min: for i in 0..<v.count where !(v[i] >= a[Int(t[i])]) { a[Int(t[i])] = v[i] }
+                    case .max: for i in 0..<v.count where !a[Int(t[i])].isNaN && !(v[i] <= a[Int(t[i])]) { a[Int(t[i])] = v[i] }
+                    case .min: for i in 0..<v.count where !a[Int(t[i])].isNaN && !(v[i] >= a[Int(t[i])]) { a[Int(t[i])] = v[i] }
                     }
                 }
             }

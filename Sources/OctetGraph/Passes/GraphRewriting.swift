@@ -35,19 +35,20 @@ extension Graph {
     }
 
     /// The constant bounds of a Clip node ([min, max]; attributes before opset 11, inputs after).
-    /// Nil when a bound input is not a constant.
+    /// Nil when a bound input is not a constant, or when min > max (every output is then max:
+    /// a constant, not a clamp to fuse or to quantize as an activation).
     public func clipBounds(_ node: Node) -> (Float, Float)? {
         if opset < 11 {
             guard let lo = try? node.float("min", default: -.infinity),
                   let hi = try? node.float("max", default: .infinity) else { return nil }
-            return (lo, hi)
+            return lo <= hi ? (lo, hi) : nil
         }
         func bound(_ i: Int, _ d: Float) -> Float?? {
             guard i < node.inputs.count, !node.inputs[i].isEmpty else { return .some(d) }
             guard let t = initializers[node.inputs[i]], t.count == 1 else { return .none }
             return .some(t.asFloatArray()[0])
         }
-        guard let lo = bound(1, -.infinity), let hi = bound(2, .infinity) else { return nil }
+        guard let lo = bound(1, -.infinity), let hi = bound(2, .infinity), lo! <= hi! else { return nil }
         return (lo!, hi!)
     }
 

@@ -2,7 +2,8 @@ import OctetTensor
 
 /// Static shapes and constant folding for graphs whose inputs have fixed shapes.
 ///
-/// One dry run on zero inputs records every tensor's shape; `Shape` nodes then become
+/// One dry run on zero inputs (on ones when zeros make a node fail, as an integer division by a
+/// cast input does) records every tensor's shape; `Shape` nodes then become
 /// constants and every node whose inputs are all constant (the Gather/Concat/Cast/
 /// Unsqueeze/... chains exported PyTorch and Paddle models compute shapes with) is
 /// evaluated once and replaced by its result.
@@ -13,15 +14,34 @@ public enum ShapeFolding {
     }
 
     /// - Throws: `OctetGraphError.symbolicDim` when an input still has a symbolic dimension,
-    ///   or the executor's errors naming the node.
+    ///   or the executor's errors naming the node (on zero inputs, said so).
     public static func prepare(_ graph: Graph) throws -> Prepared {
+        var shapes: [String: [Int]]
+        do {
+            shapes = try dryRun(graph, fill: 0)
+        } catch let zeros as OctetGraphError {
+            guard case .execution(let node, let reason) = zeros else { throw zeros }
+            // The tensor shapes do not depend on the values; zeros may fail where data does not.
+            do {
+                shapes = try dryRun(graph, fill: 1)
+            } catch let ones as OctetGraphError where ones.description != zeros.description {
+                throw OctetGraphError.execution(node: node, reason: "\(reason) (running the model once on all-zero inputs to find its tensor shapes)")
+            }
+        }
+        let folded = try fold(graph, shapes: shapes)
+        return Prepared(graph: folded, shapes: shapes)
+    }
+
+    /// Every tensor's shape after one run with each input filled with `fill`.
+    static func dryRun(_ graph: Graph, fill: Float) throws -> [String: [Int]] {
         var feeds: [String: Tensor] = [:]
         for input in graph.inputs {
             guard let shape = input.shape else {
                 let d = input.dims.first { $0.value == nil }!
                 throw OctetGraphError.symbolicDim(input: input.name, dim: d.description)
             }
-            feeds[input.name] = Tensor(zeros: shape, dtype: input.dtype)
+            feeds[input.name] = fill == 0 ? Tensor(zeros: shape, dtype: input.dtype)
+                : Tensor(shape: shape, floats: Array(repeating: fill, count: Tensor.elementCount(shape))).converted(to: input.dtype)
         }
         var shapes: [String: [Int]] = [:]
         for (k, v) in graph.initializers { shapes[k] = v.shape }
@@ -29,8 +49,7 @@ public enum ShapeFolding {
         _ = try Executor(graph: graph).run(feeds) { _, node, outs in
             for (name, t) in zip(node.outputs, outs) { shapes[name] = t.shape }
         }
-        let folded = try fold(graph, shapes: shapes)
-        return Prepared(graph: folded, shapes: shapes)
+        return shapes
     }
 
     /// Replaces Shape nodes by constants and evaluates all-constant nodes.

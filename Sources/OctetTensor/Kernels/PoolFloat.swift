@@ -40,15 +40,20 @@ public enum PoolFloat {
                 case .average(let include):
                     var count = n
                     if include {
-                        // window clipped to the padded extent (not beyond it)
-                        let hEnd = min(y0 + (g.kernelH - 1) * g.dilationH + 1, g.inH + g.padBottom)
-                        let wEnd = min(x0 + (g.kernelW - 1) * g.dilationW + 1, g.inW + g.padRight)
-                        count = (hEnd - y0) * (wEnd - x0)
+                        // the window's taps inside the padded extent (not beyond it)
+                        count = taps(from: y0, kernel: g.kernelH, dilation: g.dilationH, end: g.inH + g.padBottom)
+                            * taps(from: x0, kernel: g.kernelW, dilation: g.dilationW, end: g.inW + g.padRight)
                     }
                     y[oy * g.outW + ox] = count > 0 ? acc / Float(count) : 0
                 }
             }
         }
+    }
+
+    /// Taps start, start + dilation, … (kernel of them) below `end`.
+    @inline(__always)
+    private static func taps(from start: Int, kernel: Int, dilation: Int, end: Int) -> Int {
+        start >= end ? 0 : min(kernel, (end - start + dilation - 1) / dilation)
     }
 
     /// Mean (or max) over each H×W plane: [N, C, H, W] → [N, C, 1, 1].
