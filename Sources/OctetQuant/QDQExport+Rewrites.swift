@@ -48,7 +48,7 @@ extension QDQBuilder {
         } else {
             k = s[2] * s[3]
         }
-        let y = n.outputs[0], raw = "\(y)_pooled", name = QuantPlan.key(n)
+        let y = n.outputs[0], raw = fresh("\(y)_pooled"), name = QuantPlan.key(n)
         pool.outputs = [raw]
         let factor = Float(k * f[0]) * QuantMath.exp2(-f[1])
         let c = constant("\(name)_dpu_factor", factor)
@@ -59,26 +59,27 @@ extension QDQBuilder {
     mutating func hardSigmoid(name: String, x: String, y: String) -> [Node] {
         let three = constant("\(name)_three", 3), zero = constant("\(name)_zero", 0), six = constant("\(name)_six", 6)
         let scale = constant("\(name)_dpu_scale", Float(DPUMath.hardSigmoidMultiplier) * QuantMath.exp2(-DPUMath.hardSigmoidShift))
+        let plus3 = fresh("\(y)_plus3"), relu6 = fresh("\(y)_relu6")
         return [
-            Node(name: "\(name)_add3", opType: "Add", inputs: [x, three], outputs: ["\(y)_plus3"]),
-            Node(name: "\(name)_relu6", opType: "Clip", inputs: ["\(y)_plus3", zero, six], outputs: ["\(y)_relu6"]),
-            Node(name: name, opType: "Mul", inputs: ["\(y)_relu6", scale], outputs: [y]),
+            Node(name: "\(name)_add3", opType: "Add", inputs: [x, three], outputs: [plus3]),
+            Node(name: "\(name)_relu6", opType: "Clip", inputs: [plus3, zero, six], outputs: [relu6]),
+            Node(name: name, opType: "Mul", inputs: [relu6, scale], outputs: [y]),
         ]
     }
 
     /// `x · Q/DQ₇(hard-sigmoid(x))`: the DPU hard-swish with its fix_pos-7 intermediate.
     mutating func hardSwish(_ n: Node) throws -> [Node] {
         let name = QuantPlan.key(n), x = n.inputs[0], y = n.outputs[0]
-        let h = "\(y)_hard_sigmoid"
-        var out = hardSigmoid(name: "\(name)_hard_sigmoid", x: x, y: QDQExport.floatName(h))
-        out += try qdqNodes(h, from: QDQExport.floatName(h), to: h, params: try QuantParams.dpu(fixPos: 7))
+        let h = fresh("\(y)_hard_sigmoid"), hFloat = fresh(QDQExport.floatName(h))
+        var out = hardSigmoid(name: "\(name)_hard_sigmoid", x: x, y: hFloat)
+        out += try qdqNodes(h, from: hFloat, to: h, params: try QuantParams.dpu(fixPos: 7))
         out.append(Node(name: name, opType: "Mul", inputs: [x, h], outputs: [y]))
         return out
     }
 
     /// Float HardSwish (ONNX opset 14) for an opset-13 file: `x · HardSigmoid(x; 1/6, 1/2)`.
-    func floatHardSwish(_ n: Node) -> [Node] {
-        let name = QuantPlan.key(n), h = "\(n.outputs[0])_hard_sigmoid"
+    mutating func floatHardSwish(_ n: Node) -> [Node] {
+        let name = QuantPlan.key(n), h = fresh("\(n.outputs[0])_hard_sigmoid")
         return [
             Node(name: "\(name)_hard_sigmoid", opType: "HardSigmoid", inputs: [n.inputs[0]], outputs: [h],
                  attributes: ["alpha": .float(1.0 / 6.0), "beta": .float(0.5)]),
@@ -86,8 +87,9 @@ extension QDQBuilder {
         ]
     }
 
-    /// A float scalar initializer; returns its name.
-    mutating func constant(_ name: String, _ v: Float) -> String {
+    /// A float scalar initializer named `base` (or `fresh`'s variant of it); returns its name.
+    mutating func constant(_ base: String, _ v: Float) -> String {
+        let name = fresh(base)
         initializers[name] = Tensor(scalar: v)
         return name
     }

@@ -56,7 +56,8 @@ public enum QDQExport {
     /// The nudge `Ties.halfUp` adds before QuantizeLinear, in LSB: 2^−17.
     public static let halfUpNudge: Float = 1.0 / 131_072
 
-    /// Names of the tensors the export adds around a quantized tensor `t`.
+    /// Names of the tensors the export adds around a quantized tensor `t` (a name the model
+    /// already uses gets `_2`, `_3`, … instead).
     public static func quantizedName(_ t: String) -> String { "\(t)_quantized" }
     public static func scaleName(_ t: String) -> String { "\(t)_scale" }
     public static func zeroPointName(_ t: String) -> String { "\(t)_zero_point" }
@@ -77,6 +78,8 @@ struct QDQBuilder {
     var initializers: [String: Tensor]
     /// Graph-input tensors read through their DequantizeLinear output.
     var renames: [String: String] = [:]
+    /// Every tensor name in use: the source graph's and the ones added (`fresh`).
+    var taken: Set<String>
 
     init(_ model: QuantizedModel, ties: QDQExport.Ties) throws {
         self.model = model
@@ -84,6 +87,8 @@ struct QDQBuilder {
         source = model.graph
         ann = model.annotations
         initializers = source.initializers
+        taken = Set(source.initializers.keys).union(source.inputs.map(\.name)).union(source.outputs.map(\.name))
+            .union(source.nodes.flatMap { $0.inputs + $0.outputs })
         guard source.opset >= 13 else {
             throw OctetQuantError.invalidParameter("QDQ export needs a model at opset ≥ 13 (per-axis QuantizeLinear); '\(source.name)' has opset \(source.opset)")
         }
@@ -92,7 +97,7 @@ struct QDQBuilder {
     mutating func build() throws -> Graph {
         for name in ann.tensors.keys.sorted() where isParameter(name) { try addParameter(name) }
         for input in source.inputs where ann.tensors[input.name] != nil {
-            let dq = "\(input.name)_dequantized"
+            let dq = fresh("\(input.name)_dequantized")
             nodes += try qdqNodes(input.name, from: input.name, to: dq, params: ann.tensors[input.name]!)
             renames[input.name] = dq
         }
@@ -100,14 +105,15 @@ struct QDQBuilder {
             var node = n
             node.inputs = n.inputs.map { renames[$0] ?? $0 }
             var out = try rewrite(node, model.plan.nodes[i])
-            var pending: [String] = []
+            var pending: [(t: String, float: String)] = []
             for t in n.outputs where !t.isEmpty && ann.tensors[t] != nil && !isParameter(t) {
                 guard let j = out.lastIndex(where: { $0.outputs.contains(t) }) else { continue }
-                out[j].outputs = out[j].outputs.map { $0 == t ? QDQExport.floatName(t) : $0 }
-                pending.append(t)
+                let float = fresh(QDQExport.floatName(t))
+                out[j].outputs = out[j].outputs.map { $0 == t ? float : $0 }
+                pending.append((t, float))
             }
             nodes += out
-            for t in pending { nodes += try qdqNodes(t, from: QDQExport.floatName(t), to: t, params: ann.tensors[t]!) }
+            for (t, float) in pending { nodes += try qdqNodes(t, from: float, to: t, params: ann.tensors[t]!) }
         }
         let used = Set(nodes.flatMap(\.inputs)).union(source.outputs.map(\.name))
         var g = source
@@ -123,6 +129,14 @@ struct QDQBuilder {
         return g
     }
 
+    /// `base`, or `base_2`, `base_3`, … when the name is in use; the name is taken from then on.
+    mutating func fresh(_ base: String) -> String {
+        var name = base, k = 2
+        while taken.contains(name) { name = "\(base)_\(k)"; k += 1 }
+        taken.insert(name)
+        return name
+    }
+
     /// A weight, bias or constant operand: a float initializer with quantization parameters.
     func isParameter(_ t: String) -> Bool {
         model.plan.parameters[t] != nil && source.initializers[t]?.dtype == .float32
@@ -135,21 +149,23 @@ struct QDQBuilder {
         }
         let key = t
         let (scale, zp, axis) = try scaleAndZeroPoint(q, codeType: q.signed ? .int8 : .uint8)
-        initializers[QDQExport.scaleName(key)] = scale
-        initializers[QDQExport.zeroPointName(key)] = zp
+        let scaleName = fresh(QDQExport.scaleName(key)), zpName = fresh(QDQExport.zeroPointName(key))
+        initializers[scaleName] = scale
+        initializers[zpName] = zp
         let attrs: [String: Attribute] = axis.map { ["axis": .int($0)] } ?? [:]
-        let qName = QDQExport.quantizedName(key)
+        let qName = fresh(QDQExport.quantizedName(key))
         var nudge: [Node] = [], qInput = from
         if ties == .halfUp {
             let delta = scale.floats.map { $0 * QDQExport.halfUpNudge }
-            initializers[QDQExport.nudgeName(key)] = Tensor(shape: delta.count == 1 ? [] : scale.shape, floats: delta)
-            qInput = QDQExport.nudgedName(key)
-            nudge = [Node(name: "\(key)_half_up", opType: "Add", inputs: [from, QDQExport.nudgeName(key)], outputs: [qInput])]
+            let nudgeName = fresh(QDQExport.nudgeName(key))
+            initializers[nudgeName] = Tensor(shape: delta.count == 1 ? [] : scale.shape, floats: delta)
+            qInput = fresh(QDQExport.nudgedName(key))
+            nudge = [Node(name: "\(key)_half_up", opType: "Add", inputs: [from, nudgeName], outputs: [qInput])]
         }
         return nudge + [Node(name: "\(key)_QuantizeLinear", opType: "QuantizeLinear",
-                     inputs: [qInput, QDQExport.scaleName(key), QDQExport.zeroPointName(key)], outputs: [qName], attributes: attrs),
+                     inputs: [qInput, scaleName, zpName], outputs: [qName], attributes: attrs),
                 Node(name: "\(key)_DequantizeLinear", opType: "DequantizeLinear",
-                     inputs: [qName, QDQExport.scaleName(key), QDQExport.zeroPointName(key)], outputs: [to], attributes: attrs)]
+                     inputs: [qName, scaleName, zpName], outputs: [to], attributes: attrs)]
     }
 
     /// Integer initializer `<p>_quantized` and its DequantizeLinear writing `p`.
@@ -158,11 +174,9 @@ struct QDQBuilder {
         let codes = try QDQParameters.codes(model, p, q)
         let (scale, zp, axis) = try scaleAndZeroPoint(q, codeType: codes.dtype)
         initializers[p] = nil
-        initializers[QDQExport.quantizedName(p)] = codes
-        initializers[QDQExport.scaleName(p)] = scale
-        initializers[QDQExport.zeroPointName(p)] = zp
-        nodes.append(Node(name: "\(p)_DequantizeLinear", opType: "DequantizeLinear",
-                          inputs: [QDQExport.quantizedName(p), QDQExport.scaleName(p), QDQExport.zeroPointName(p)],
+        let names = [QDQExport.quantizedName(p), QDQExport.scaleName(p), QDQExport.zeroPointName(p)].map { fresh($0) }
+        for (name, t) in zip(names, [codes, scale, zp]) { initializers[name] = t }
+        nodes.append(Node(name: "\(p)_DequantizeLinear", opType: "DequantizeLinear", inputs: names,
                           outputs: [p], attributes: axis.map { ["axis": .int($0)] } ?? [:]))
     }
 

@@ -17,6 +17,14 @@ public enum InputFile {
 /// Writes files so that a reader never sees a half-written one: the bytes go to a
 /// temporary file in the same directory, which is then renamed over the target.
 public enum AtomicFile {
+    /// The temporaries being written now, for `removeTemporaries()`.
+    private static let pending = PendingWrites()
+
+    /// Removes the temporary files and folders being written now, and puts back a previous output
+    /// folder moved aside for its replacement. For a handler that ends the process on a signal;
+    /// safe to call from any thread.
+    public static func removeTemporaries() { pending.removeAll() }
+
     /// Refuses a path that cannot name a file to replace, before anything is written: one ending
     /// in "/" (it names a folder; the system would write the file without the slash) or an
     /// existing folder. Writers of several files check them all first, so none is half done.
@@ -42,11 +50,13 @@ public enum AtomicFile {
     }
 
     /// Writes several files as `write` writes one, all or none: every temporary is written first
-    /// (when one fails, all are removed and no target is touched), then each is renamed over its
-    /// target. Devices, FIFOs and open descriptors among the paths are written through last.
+    /// (when one fails, all are removed and no target is touched), then the devices, FIFOs and open
+    /// descriptors among the paths are written through (when one fails, the temporaries are removed
+    /// and no file is replaced), then each temporary is renamed over its target.
     /// - Throws: `OctetTensorError.writeFailed` naming the path, as `write`.
     public static func writeAll(_ files: [(data: Data, path: String)]) throws {
         var pending: [(tmp: URL, target: URL, path: String)] = []
+        defer { for p in pending { Self.pending.remove(p.tmp.path) } }
         var through: [(data: Data, path: String)] = []
         do {
             for (data, path) in files {
@@ -56,12 +66,17 @@ public enum AtomicFile {
             for p in pending { try? FileManager.default.removeItem(at: p.tmp) }
             throw error
         }
+        do {
+            for (data, path) in through { try writeWithoutReplacing(data, at: path) }
+        } catch {
+            for p in pending { try? FileManager.default.removeItem(at: p.tmp) }
+            throw error
+        }
         for (i, p) in pending.enumerated() where rename(p.tmp.path, p.target.path) != 0 {
             let reason = String(cString: strerror(errno))
             for q in pending[i...] { try? FileManager.default.removeItem(at: q.tmp) }
             throw OctetTensorError.writeFailed(path: p.path, reason: reason)
         }
-        for (data, path) in through { try writeWithoutReplacing(data, at: path) }
     }
 
     /// Writes `data` into a temporary beside `path` and returns it with the target to rename it
@@ -81,10 +96,12 @@ public enum AtomicFile {
         }
         sweepLeftovers(of: url)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        pending.add(tmp.path)
         do {
             try data.write(to: tmp)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
+            pending.remove(tmp.path)
             throw OctetTensorError.writeFailed(path: path, reason: "\(error.localizedDescription)")
         }
         return (tmp, url, path)
@@ -213,6 +230,10 @@ public enum AtomicFile {
         }
         guard isDir.boolValue else { throw OctetTensorError.writeFailed(path: path, reason: "it exists and is not a folder") }
         let folder = url.resolvingSymlinksInPath()  // a link's folder is the one replaced, so the one checked
+        let cwd = URL(fileURLWithPath: fm.currentDirectoryPath).resolvingSymlinksInPath().path
+        if cwd == folder.path || cwd.hasPrefix(folder.path.hasSuffix("/") ? folder.path : folder.path + "/") {
+            throw OctetTensorError.writeFailed(path: path, reason: "it is the current folder or holds it; refusing to replace it — choose a new or empty folder")
+        }
         let entries = (try? fm.subpathsOfDirectory(atPath: folder.path)) ?? []
         guard !entries.isEmpty else { return }
         guard entries.contains(marker) else {
@@ -254,6 +275,8 @@ public enum AtomicFile {
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(tag)")
         let old = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).old-\(tag)")
+        pending.add(tmp.path, restoring: (old: old.path, target: url.path))
+        defer { pending.remove(tmp.path) }
         func cleanUp() {
             try? fm.removeItem(at: tmp)
             for dir in created where ((try? fm.contentsOfDirectory(atPath: dir.path)) ?? ["?"]).isEmpty { try? fm.removeItem(at: dir) }
@@ -278,5 +301,27 @@ public enum AtomicFile {
             throw OctetTensorError.writeFailed(path: path, reason: reason)
         }
         if replacing { try? fm.removeItem(at: old) }
+    }
+}
+
+/// Temporaries being written, each with the previous output moved aside for it (if any).
+private final class PendingWrites: @unchecked Sendable {
+    private let lock = NSLock()
+    private var writes: [String: (old: String, target: String)?] = [:]
+
+    func add(_ tmp: String, restoring: (old: String, target: String)? = nil) { lock.withLock { writes[tmp] = .some(restoring) } }
+    func remove(_ tmp: String) { lock.withLock { _ = writes.removeValue(forKey: tmp) } }
+
+    /// Removes every temporary (twice: a writer may still be adding to it). A previous output
+    /// moved aside goes back when its target is gone, and is removed when the new one is in place.
+    func removeAll() {
+        lock.withLock {
+            let fm = FileManager.default
+            for _ in 0..<2 { for tmp in writes.keys { try? fm.removeItem(atPath: tmp) } }
+            for case let (old, target)? in writes.values where fm.fileExists(atPath: old) {
+                if fm.fileExists(atPath: target) { try? fm.removeItem(atPath: old) } else { _ = rename(old, target) }
+            }
+            writes.removeAll()
+        }
     }
 }

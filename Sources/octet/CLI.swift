@@ -105,6 +105,33 @@ enum CLI {
         }
     }
 
+    /// SIGINT, SIGTERM and SIGHUP end the process as they would, after removing the temporary
+    /// files and folders being written (`AtomicFile.removeTemporaries`). The handler only writes
+    /// the signal's number to a pipe; a thread reading it does the removal, outside any signal
+    /// handler, then ends the process with the signal. A signal ignored at start stays ignored.
+    /// For every command but the REPL and `run`, which handle Ctrl-C themselves.
+    static func removeTemporariesOnSignals() {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        signalPipe = fds[1]
+        for s in [SIGINT, SIGTERM, SIGHUP] {
+            let previous = signal(s, SIG_IGN)
+            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
+            signal(s) { received in
+                var byte = UInt8(truncatingIfNeeded: received)
+                _ = write(signalPipe, &byte, 1)
+            }
+        }
+        let readEnd = fds[0]
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            guard read(readEnd, &byte, 1) == 1 else { return }
+            AtomicFile.removeTemporaries()
+            signal(Int32(byte), SIG_DFL)
+            raise(Int32(byte))
+        }
+    }
+
     /// Prints the quantizer's warnings (a semantics change such as LeakyRelu's alpha replaced by
     /// the DPU's 26/256) to stderr, one `warning:` line each.
     static func warnQuantization(_ q: QuantizedModel) {
@@ -165,3 +192,6 @@ struct U8Transform {
         return Tensor(shape: t.shape, floats: t.uint8s.map { (Float($0) - offset) / scale })
     }
 }
+
+/// The write end of the pipe `CLI.removeTemporariesOnSignals`'s handler writes to.
+private var signalPipe: Int32 = -1

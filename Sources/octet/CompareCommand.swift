@@ -1,7 +1,8 @@
 import ArgumentParser
 import OctetDPU
 
-/// `octet compare DIR_A DIR_B`: first diverging node and per-node mismatch counts of two dumps.
+/// `octet compare DIR_A DIR_B`: first diverging node and per-node (then per-parameter) int8
+/// mismatch counts of two dumps, each `.bin` checked against its `.npy`.
 /// Exit code 0 when they are identical, 1 when they differ, 2 when they cannot be compared (as
 /// `cmp` and `diff`: a script can tell a difference from a missing or damaged dump).
 struct CompareCommand: ParsableCommand {

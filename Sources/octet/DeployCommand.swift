@@ -71,6 +71,11 @@ struct DeployCommand: ParsableCommand {
                 }
                 out[name] = t
             }
+            let counts = out.sorted { $0.key < $1.key }.compactMap { e in e.value.shape.first.map { (e.key, $0) } }
+            if Set(counts.map(\.1)).count > 1 {
+                throw OctetDPUError.inputMismatch("\(path): the arrays hold different numbers of samples ("
+                    + counts.map { "'\($0.0)' \($0.1)" }.joined(separator: ", ") + "); each input's first axis is its batch, of one size")
+            }
             return out
         }
         guard inputs.count == 1 else { throw ValidationError("\(path): the model has \(inputs.count) inputs; pass an .npz with one array per input") }

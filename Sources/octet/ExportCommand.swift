@@ -61,13 +61,15 @@ struct ExportCommand: ParsableCommand {
                 CLI.warnNonFinite(feeds, source: path)
                 return try qm.run(feeds)
             }
-            try QDQExport.write(qm, to: output, ties: ties)
+            // the model and the evaluation outputs are written all or none
+            var files = [(data: try QDQExport.data(qm, ties: ties), path: output)]
+            if let outs, let evalOutput { files += try OutputArrays.encoded(outs, names: m.outputs.map(\.name), to: evalOutput) }
+            try AtomicFile.writeAll(files)
             let g = try QDQExport.graph(qm, ties: ties)
             let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
             CLI.status("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)"
                 + (qm.isDPUDeployable ? "" : " (non-DPU configuration: not deployable)"), outputs: [output, evalOutput])
-            if let outs, let eval, let evalOutput {
-                try OutputArrays.write(outs, names: m.outputs.map(\.name), to: evalOutput)
+            if outs != nil, let eval, let evalOutput {
                 let moved = OutputArrays.renamed(m.outputs.map(\.name), at: evalOutput).map { " (\($0))" } ?? ""
                 CLI.status("wrote \(evalOutput): quantized outputs on \(eval)\(moved)", outputs: [output, evalOutput])
             }

@@ -61,12 +61,19 @@ enum OutputArrays {
         }
     }
 
-    /// Writes `outs` as `files(names, at: path)` says (each file atomically).
+    /// Writes `outs` as `files(names, at: path)` says, all files or none (`AtomicFile.writeAll`).
     static func write(_ outs: [String: Tensor], names: [String], to path: String) throws {
+        try AtomicFile.writeAll(try encoded(outs, names: names, to: path))
+    }
+
+    /// The .npy bytes of `outs` and the file each goes to, the folder `path` created when the
+    /// outputs go into one.
+    static func encoded(_ outs: [String: Tensor], names: [String], to path: String) throws -> [(data: Data, path: String)] {
         let files = files(names, at: path)
         if names.count > 1 || files[names[0]] != path {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
-        for name in names { try NPY.write(outs[name]!, path: files[name]!) }
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }.map { (NPY.encode(outs[$0]!), files[$0]!) }
     }
 }

@@ -27,4 +27,7 @@ if let first = arguments.first, !first.hasPrefix("-"), !Octet.subcommandNames.co
     FileHandle.standardError.write(Data((message + "\n").utf8))
     Octet.exit(withError: ExitCode(64))
 }
+if let first = arguments.first, !["run", "help", "-h", "--help"].contains(first) {
+    CLI.removeTemporariesOnSignals()  // the REPL and scripts handle Ctrl-C themselves
+}
 Octet.main()

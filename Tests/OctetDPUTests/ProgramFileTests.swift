@@ -95,10 +95,24 @@ final class ProgramFileTests: XCTestCase {
         try GoldenDump.write(p, feeds: ["x": HandBuiltChainTests.x], to: b)
         XCTAssertNil(try GoldenDump.compare(a, b).firstDivergence)
         // Corrupt one value of the add output: add diverges first, gap is untouched in the files.
+        let addNPY = try NPY.read(path: b + "/int8/add.npy")
         try Data([8, 0xFA, 23, 4]).write(to: URL(fileURLWithPath: b + "/int8/add.bin"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) {  // the .npy beside it still holds the old values
+            XCTAssertEqual("\($0)", "\(b)/int8/add.npy: holds other values than add.bin beside it")
+        }
+        try NPY.write(Tensor(shape: addNPY.shape, int8s: [8, -6, 23, 4]), path: b + "/int8/add.npy")
         let c = try GoldenDump.compare(a, b)
         XCTAssertEqual(c.firstDivergence, "add")
-        XCTAssertEqual(c.nodes.map(\.mismatches), [0, 1, 0])
+        XCTAssertEqual(c.nodes.filter { !$0.parameter }.map(\.mismatches), [0, 1, 0])
+        XCTAssertEqual(c.nodes.filter(\.parameter).map(\.mismatches), Array(repeating: 0, count: m.parameters.count))
+        // A changed weight is a difference too, reported after the node outputs.
+        try Data([97]).write(to: URL(fileURLWithPath: a + "/params/param_W.bin"))
+        try NPY.write(Tensor(shape: [1, 1, 1, 1], int8s: [97]), path: a + "/params/param_W.npy")
+        let w = try GoldenDump.compare(a, b)
+        XCTAssertEqual(w.nodes.filter { $0.mismatches > 0 }.map(\.node), ["add", "W"])
+        XCTAssertTrue(w.summary.contains("  parameter W (W): 1/1"), w.summary)
+        try Data([96]).write(to: URL(fileURLWithPath: a + "/params/param_W.bin"))
+        try NPY.write(Tensor(shape: [1, 1, 1, 1], int8s: [96]), path: a + "/params/param_W.npy")
         XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/none")) { XCTAssertTrue("\($0)".hasSuffix("/none: no such folder"), "\($0)") }
         try FileManager.default.createDirectory(atPath: dir + "/plain", withIntermediateDirectories: true)
         XCTAssertThrowsError(try GoldenDump.compare(a, dir + "/plain")) { XCTAssertTrue("\($0)".contains("no manifest.json"), "\($0)") }

@@ -140,6 +140,34 @@ final class QDQExportTests: XCTestCase {
         XCTAssertGreaterThan(plainDiffers, 0, "every input is a tie: half to even must differ somewhere")
     }
 
+    /// A model whose own names are the ones the export adds (a bias called `w1_scale`, an
+    /// activation `w2_quantized`, an output `c1_float`) gets fresh names, and the file still is the
+    /// integer evaluation bit for bit.
+    func testNamesTheModelAlreadyUsesAreNotReused() throws {
+        let original = try Self.floatModel().graph
+        let renamed = ["b1": "w1_scale", "r1": "w2_quantized", "c1": "r1_float", "b2": "x_half_up_nudge", "g": "gap_dpu_factor"]
+        var g = original
+        g.nodes = g.nodes.map { n in
+            var m = n
+            m.inputs = n.inputs.map { renamed[$0] ?? $0 }
+            m.outputs = n.outputs.map { renamed[$0] ?? $0 }
+            return m
+        }
+        g.initializers = Dictionary(uniqueKeysWithValues: g.initializers.map { (renamed[$0.key] ?? $0.key, $0.value) })
+        let qm = try Calibrator(model: try Model(graph: g)).calibrate(["x": Self.data(8, seed: 0)])
+        let qdq = try QDQExport.graph(qm, ties: .halfUp)
+        let written = qdq.nodes.flatMap(\.outputs)
+        XCTAssertEqual(Set(written).count, written.count, "a tensor written twice")
+        XCTAssertTrue(Set(written).isDisjoint(with: qdq.initializers.keys), "an initializer overwritten by a node")
+        XCTAssertEqual(qdq.initializers["w1_scale_2"], Tensor(scalar: Float(pow(2.0, Double(-(try XCTUnwrap(qm.annotations.fixPos("w1"))))))))
+        let reloaded = try Model(graph: qdq)
+        let x = Self.data(20, seed: 5), want = try qm.run(["x": x])["y"]!
+        for i in 0..<20 {
+            XCTAssertEqual(try reloaded.run(["x": TensorBatch.slice(x, start: i, count: 1, padTo: 1)])["y"],
+                           TensorBatch.slice(want, start: i, count: 1, padTo: 1), "sample \(i)")
+        }
+    }
+
     /// An AveragePool with ceil_mode = 1 whose last windows reach past the input: the DPU divides
     /// them by the full 3×3, ONNX AveragePool (count_include_pad = 1) by the part inside, so the
     /// export widens the pads instead; the re-imported file must match the integer evaluation.

@@ -75,7 +75,7 @@ final class TutorialTests: XCTestCase {
         let r = try run("03-inspect-and-deploy")
         XCTAssertEqual(r.code, 0, r.errors)
         XCTAssertEqual(value(r, "B4096 vs B512 outputs, max |diff|: "), "0.0")
-        XCTAssertTrue(r.lines.contains { $0.contains("all nodes identical") }, r.lines.joined(separator: "\n"))
+        XCTAssertTrue(r.lines.contains { $0.contains("all nodes and parameters identical") }, r.lines.joined(separator: "\n"))
         XCTAssertEqual(value(r, "first diverging node: "), TutorialExpectations.firstDivergence)
         XCTAssertTrue(FileManager.default.fileExists(atPath: r.dir.appendingPathComponent("out/03/digits_qdq.onnx").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: r.dir.appendingPathComponent("out/03/dump_a/manifest.json").path))

@@ -36,6 +36,42 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: root + "/a.md", encoding: .utf8), "new")
     }
 
+    /// What a signal handler calls: the folder and the files being written go, the previous output stays.
+    func testRemoveTemporariesRemovesWhatIsBeingWritten() throws {
+        let root = tmp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let target = root + "/dump"
+        try AtomicFile.writeDirectory(at: target, marker: "m") { dir in try Data("1".utf8).write(to: URL(fileURLWithPath: dir + "/m")) }
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: target, marker: "m") { dir in
+            try Data("2".utf8).write(to: URL(fileURLWithPath: dir + "/m"))
+            let parts = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix(".dump.tmp-") }
+            XCTAssertEqual(parts.count, 1)
+            AtomicFile.removeTemporaries()
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir))
+            throw Boom()
+        })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["dump"])
+        XCTAssertEqual(try String(contentsOfFile: target + "/m", encoding: .utf8), "1")
+        AtomicFile.removeTemporaries()  // nothing pending: nothing removed
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["dump"])
+    }
+
+    /// An empty folder may be replaced, unless it is the current folder or holds it.
+    func testTheCurrentFolderIsNotReplaced() throws {
+        let root = tmp() + "/cwd"
+        try FileManager.default.createDirectory(atPath: root + "/inner", withIntermediateDirectories: true)
+        let saved = FileManager.default.currentDirectoryPath
+        defer { FileManager.default.changeCurrentDirectoryPath(saved) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(root + "/inner"))
+        for target in [".", "..", root, root + "/inner/"] {
+            XCTAssertThrowsError(try AtomicFile.checkDirectoryTarget(target, marker: "m")) {
+                XCTAssertTrue("\($0)".contains("it is the current folder or holds it"), "\(target): \($0)")
+            }
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/inner"))
+        XCTAssertNoThrow(try AtomicFile.checkDirectoryTarget(root + "/other", marker: "m"))
+    }
+
     func testSuccessReplacesAPreviousFolderWhole() throws {
         let root = tmp()
         defer { try? FileManager.default.removeItem(atPath: root) }

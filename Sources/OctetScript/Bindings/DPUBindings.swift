@@ -68,7 +68,7 @@ enum DPUBindings {
             return .null
         },
         Builtin("compare_dumps", ["a", "b"],
-                doc: "Compares two golden dump folders node by node (int8 values, shapes, fix_pos); reports the first diverging node.") { a, interp in
+                doc: "Compares two golden dump folders node by node, then parameter by parameter (int8 values, shapes, fix_pos); reports the first diverging node.") { a, interp in
             let x = try DataInput.existingPath(try a.string(0), a, 0, interp)
             let y = try DataInput.existingPath(try a.string(1), a, 1, interp)
             return .object(DumpComparisonValue(try GoldenDump.compare(x, y), a: try a.string(0), b: try a.string(1)))

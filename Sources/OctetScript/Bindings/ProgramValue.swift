@@ -143,7 +143,7 @@ final class InspectionValue: DomainObject {
     }
 }
 
-/// `compare_dumps(a, b)`: per-node int8 mismatches and the first diverging node.
+/// `compare_dumps(a, b)`: per-node and per-parameter int8 mismatches and the first diverging node.
 final class DumpComparisonValue: DomainObject {
     let comparison: DumpComparison
     let a: String, b: String
@@ -173,7 +173,7 @@ final class DumpComparisonValue: DomainObject {
 
     func render(in notebook: RenderContext) throws -> RichRendering? {
         let t = nodeTable
-        let head = comparison.firstDivergence.map { "first diverging node: **\($0)**" } ?? "all nodes identical"
+        let head = comparison.firstDivergence.map { "first diverging node: **\($0)**" } ?? "all nodes and parameters identical"
         return .markdown("**Dump comparison** `\(a)` vs `\(b)`: \(comparison.totalMismatches) mismatching int8 values; \(head)\n\n"
             + MarkdownTable.render(t.columns, t.cells))
     }
