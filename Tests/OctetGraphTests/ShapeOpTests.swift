@@ -59,6 +59,7 @@ final class ShapeOpTests: XCTestCase {
         assertClose(try run1("Gather", [x23, int64s([1, 0, 1])]), [3, 3], [4, 5, 6, 1, 2, 3, 4, 5, 6])
         assertClose(try run1("Gather", [x23, Tensor(shape: [], int64s: [-1])], ["axis": .int(1)]), [2], [3, 6])
         assertOpThrows("out of range") { try run1("Gather", [x23, int64s([2])]) }
+        assertOpThrows("indices must be int32 or int64, got float32") { try run1("Gather", [x23, floats([1], [1])]) }
         assertClose(try run1("Expand", [floats([2, 1], [1, 2]), int64s([2, 1, 3])]), [2, 2, 3],
                     [1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2])
         assertClose(try run1("Tile", [floats([1, 2], [1, 2]), int64s([2, 2])]), [2, 4], [1, 2, 1, 2, 1, 2, 1, 2])

@@ -19,6 +19,7 @@ extension ShapeOps {
     static func gather(_ node: Node, _ inputs: [Tensor?]) throws -> Tensor {
         let data = try node.required(inputs, 0), idx = try node.required(inputs, 1)
         guard data.rank >= 1 else { throw node.fail("data must have rank >= 1") }
+        guard idx.dtype == .int64 || idx.dtype == .int32 else { throw node.fail("indices must be int32 or int64, got \(idx.dtype)") }
         let k = try axis(node, try node.int("axis", default: 0), rank: data.rank)
         let dim = data.shape[k]
         let strides = Shape.strides(data.shape)
