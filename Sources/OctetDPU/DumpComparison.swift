@@ -20,15 +20,20 @@ public struct DumpComparison: Sendable, Equatable {
     public var nodes: [NodeResult]
     /// The first node (execution order) whose output differs, else the first differing parameter;
     /// nil when everything matches.
-    public var firstDivergence: String? { nodes.first { $0.mismatches > 0 || $0.note != nil }?.node }
+    public var firstDivergence: String? { firstDiverging?.node }
+    /// The result `firstDivergence` names.
+    public var firstDiverging: NodeResult? { nodes.first { $0.mismatches > 0 || $0.note != nil } }
+    /// "first diverging node: NAME" (or "parameter"), or "all nodes and parameters identical".
+    public var divergenceLine: String {
+        firstDiverging.map { "first diverging \($0.parameter ? "parameter" : "node"): \($0.node)" } ?? "all nodes and parameters identical"
+    }
     public var totalMismatches: Int { nodes.reduce(0) { $0 + $1.mismatches } }
 
     /// Text report: the first diverging node, then one line per node with mismatches.
     public var summary: String {
         let parameters = nodes.filter(\.parameter).count
         var lines = ["compared \(nodes.count - parameters) nodes and \(parameters) parameters, \(totalMismatches) mismatching int8 values"]
-        let first = nodes.first { $0.mismatches > 0 || $0.note != nil }
-        lines.append(first.map { "first diverging \($0.parameter ? "parameter" : "node"): \($0.node)" } ?? "all nodes and parameters identical")
+        lines.append(divergenceLine)
         for n in nodes where n.mismatches > 0 || n.note != nil {
             lines.append("  \(n.parameter ? "parameter " : "")\(n.node) (\(n.tensor)): \(n.mismatches)/\(n.count)\(n.note.map { " — \($0)" } ?? "")")
         }
@@ -132,14 +137,16 @@ extension GoldenDump {
     /// Each node output listed once, and every file inside the dump folder (no absolute path, no `..`).
     /// - Throws: `OctetDPUError.badDump` naming the manifest and the entry.
     static func checkEntries(_ m: DumpManifest, _ dir: String) throws {
-        var seen: Set<String> = []
-        for e in m.nodes {
-            guard seen.insert(e.node + "\u{0}" + e.tensor).inserted else {
-                throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "node \(e.node) (\(e.tensor)) is listed twice")
-            }
-            let parts = e.file.split(separator: "/")
-            guard !e.file.hasPrefix("/"), !parts.contains(".."), !parts.isEmpty else {
-                throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "node \(e.node): file '\(e.file)' is not inside the dump folder")
+        for (entries, what) in [(m.nodes, "node"), (m.parameters, "parameter")] {
+            var seen: Set<String> = []
+            for e in entries {
+                guard seen.insert(key(e)).inserted else {
+                    throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "\(what) \(e.node) (\(e.tensor)) is listed twice")
+                }
+                let parts = e.file.split(separator: "/")
+                guard !e.file.hasPrefix("/"), !parts.contains(".."), !parts.isEmpty else {
+                    throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "\(what) \(e.node): file '\(e.file)' is not inside the dump folder")
+                }
             }
         }
     }

@@ -52,7 +52,7 @@ extension QDQBuilder {
         pool.outputs = [raw]
         let factor = Float(k * f[0]) * QuantMath.exp2(-f[1])
         let c = constant("\(name)_dpu_factor", factor)
-        return [pool, Node(name: "\(name)_dpu_factor_Mul", opType: "Mul", inputs: [raw, c], outputs: [y])]
+        return [pool, Node(name: freshNode("\(name)_dpu_factor_Mul"), opType: "Mul", inputs: [raw, c], outputs: [y])]
     }
 
     /// `Mul(Clip(Add(x, 3), 0, 6), 2731/16384)`: the DPU hard-sigmoid; the Mul keeps the node name.
@@ -61,8 +61,8 @@ extension QDQBuilder {
         let scale = constant("\(name)_dpu_scale", Float(DPUMath.hardSigmoidMultiplier) * QuantMath.exp2(-DPUMath.hardSigmoidShift))
         let plus3 = fresh("\(y)_plus3"), relu6 = fresh("\(y)_relu6")
         return [
-            Node(name: "\(name)_add3", opType: "Add", inputs: [x, three], outputs: [plus3]),
-            Node(name: "\(name)_relu6", opType: "Clip", inputs: [plus3, zero, six], outputs: [relu6]),
+            Node(name: freshNode("\(name)_add3"), opType: "Add", inputs: [x, three], outputs: [plus3]),
+            Node(name: freshNode("\(name)_relu6"), opType: "Clip", inputs: [plus3, zero, six], outputs: [relu6]),
             Node(name: name, opType: "Mul", inputs: [relu6, scale], outputs: [y]),
         ]
     }
@@ -71,7 +71,7 @@ extension QDQBuilder {
     mutating func hardSwish(_ n: Node) throws -> [Node] {
         let name = QuantPlan.key(n), x = n.inputs[0], y = n.outputs[0]
         let h = fresh("\(y)_hard_sigmoid"), hFloat = fresh(QDQExport.floatName(h))
-        var out = hardSigmoid(name: "\(name)_hard_sigmoid", x: x, y: hFloat)
+        var out = hardSigmoid(name: freshNode("\(name)_hard_sigmoid"), x: x, y: hFloat)
         out += try qdqNodes(h, from: hFloat, to: h, params: try QuantParams.dpu(fixPos: 7))
         out.append(Node(name: name, opType: "Mul", inputs: [x, h], outputs: [y]))
         return out
@@ -81,7 +81,7 @@ extension QDQBuilder {
     mutating func floatHardSwish(_ n: Node) -> [Node] {
         let name = QuantPlan.key(n), h = fresh("\(n.outputs[0])_hard_sigmoid")
         return [
-            Node(name: "\(name)_hard_sigmoid", opType: "HardSigmoid", inputs: [n.inputs[0]], outputs: [h],
+            Node(name: freshNode("\(name)_hard_sigmoid"), opType: "HardSigmoid", inputs: [n.inputs[0]], outputs: [h],
                  attributes: ["alpha": .float(1.0 / 6.0), "beta": .float(0.5)]),
             Node(name: name, opType: "Mul", inputs: [n.inputs[0], h], outputs: [n.outputs[0]]),
         ]

@@ -80,6 +80,8 @@ struct QDQBuilder {
     var renames: [String: String] = [:]
     /// Every tensor name in use: the source graph's and the ones added (`fresh`).
     var taken: Set<String>
+    /// Every node name in use (`freshNode`).
+    var takenNodes: Set<String>
 
     init(_ model: QuantizedModel, ties: QDQExport.Ties) throws {
         self.model = model
@@ -89,6 +91,7 @@ struct QDQBuilder {
         initializers = source.initializers
         taken = Set(source.initializers.keys).union(source.inputs.map(\.name)).union(source.outputs.map(\.name))
             .union(source.nodes.flatMap { $0.inputs + $0.outputs })
+        takenNodes = Set(source.nodes.map(\.name))
         guard source.opset >= 13 else {
             throw OctetQuantError.invalidParameter("QDQ export needs a model at opset ≥ 13 (per-axis QuantizeLinear); '\(source.name)' has opset \(source.opset)")
         }
@@ -137,6 +140,14 @@ struct QDQBuilder {
         return name
     }
 
+    /// A node name as `fresh` gives tensor names (onnxruntime refuses two nodes of one name).
+    mutating func freshNode(_ base: String) -> String {
+        var name = base, k = 2
+        while takenNodes.contains(name) { name = "\(base)_\(k)"; k += 1 }
+        takenNodes.insert(name)
+        return name
+    }
+
     /// A weight, bias or constant operand: a float initializer with quantization parameters.
     func isParameter(_ t: String) -> Bool {
         model.plan.parameters[t] != nil && source.initializers[t]?.dtype == .float32
@@ -160,11 +171,11 @@ struct QDQBuilder {
             let nudgeName = fresh(QDQExport.nudgeName(key))
             initializers[nudgeName] = Tensor(shape: delta.count == 1 ? [] : scale.shape, floats: delta)
             qInput = fresh(QDQExport.nudgedName(key))
-            nudge = [Node(name: "\(key)_half_up", opType: "Add", inputs: [from, nudgeName], outputs: [qInput])]
+            nudge = [Node(name: freshNode("\(key)_half_up"), opType: "Add", inputs: [from, nudgeName], outputs: [qInput])]
         }
-        return nudge + [Node(name: "\(key)_QuantizeLinear", opType: "QuantizeLinear",
+        return nudge + [Node(name: freshNode("\(key)_QuantizeLinear"), opType: "QuantizeLinear",
                      inputs: [qInput, scaleName, zpName], outputs: [qName], attributes: attrs),
-                Node(name: "\(key)_DequantizeLinear", opType: "DequantizeLinear",
+                Node(name: freshNode("\(key)_DequantizeLinear"), opType: "DequantizeLinear",
                      inputs: [qName, scaleName, zpName], outputs: [to], attributes: attrs)]
     }
 
@@ -176,7 +187,7 @@ struct QDQBuilder {
         initializers[p] = nil
         let names = [QDQExport.quantizedName(p), QDQExport.scaleName(p), QDQExport.zeroPointName(p)].map { fresh($0) }
         for (name, t) in zip(names, [codes, scale, zp]) { initializers[name] = t }
-        nodes.append(Node(name: "\(p)_DequantizeLinear", opType: "DequantizeLinear", inputs: names,
+        nodes.append(Node(name: freshNode("\(p)_DequantizeLinear"), opType: "DequantizeLinear", inputs: names,
                           outputs: [p], attributes: axis.map { ["axis": .int($0)] } ?? [:]))
     }
 

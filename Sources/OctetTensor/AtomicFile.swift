@@ -53,8 +53,39 @@ public enum AtomicFile {
     /// (when one fails, all are removed and no target is touched), then the devices, FIFOs and open
     /// descriptors among the paths are written through (when one fails, the temporaries are removed
     /// and no file is replaced), then each temporary is renamed over its target.
+    /// `folder`, when given, is created first if missing (its missing parents too), and removed
+    /// again with them when the write fails or a signal ends it (`removeTemporaries`).
     /// - Throws: `OctetTensorError.writeFailed` naming the path, as `write`.
-    public static func writeAll(_ files: [(data: Data, path: String)]) throws {
+    public static func writeAll(_ files: [(data: Data, path: String)], creatingFolder folder: String? = nil) throws {
+        let created = try folder.map(makeFolder) ?? []
+        defer { pending.forget(folders: created) }
+        do { try writeFiles(files) } catch {
+            for dir in created { rmdir(dir) }  // innermost first; only empty ones go
+            throw error
+        }
+    }
+
+    /// The folders missing on the way to `path`, created (innermost first in the result) and
+    /// recorded for `removeTemporaries`.
+    private static func makeFolder(_ path: String) throws -> [String] {
+        var missing: [String] = []
+        var url = URL(fileURLWithPath: path).standardizedFileURL
+        while !FileManager.default.fileExists(atPath: url.path) && url.path != "/" {
+            missing.append(url.path)
+            url = url.deletingLastPathComponent()
+        }
+        pending.add(folders: missing)
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            for dir in missing { rmdir(dir) }
+            pending.forget(folders: missing)
+            throw OctetTensorError.writeFailed(path: path, reason: error.localizedDescription)
+        }
+        return missing
+    }
+
+    private static func writeFiles(_ files: [(data: Data, path: String)]) throws {
         var pending: [(tmp: URL, target: URL, path: String)] = []
         defer { for p in pending { Self.pending.remove(p.tmp.path) } }
         var through: [(data: Data, path: String)] = []
@@ -308,9 +339,13 @@ public enum AtomicFile {
 private final class PendingWrites: @unchecked Sendable {
     private let lock = NSLock()
     private var writes: [String: (old: String, target: String)?] = [:]
+    /// Folders made for a write, innermost first: removed when empty.
+    private var folders: [String] = []
 
     func add(_ tmp: String, restoring: (old: String, target: String)? = nil) { lock.withLock { writes[tmp] = .some(restoring) } }
     func remove(_ tmp: String) { lock.withLock { _ = writes.removeValue(forKey: tmp) } }
+    func add(folders new: [String]) { lock.withLock { folders = new + folders } }
+    func forget(folders done: [String]) { lock.withLock { folders.removeAll { done.contains($0) } } }
 
     /// Removes every temporary (twice: a writer may still be adding to it). A previous output
     /// moved aside goes back when its target is gone, and is removed when the new one is in place.
@@ -322,6 +357,8 @@ private final class PendingWrites: @unchecked Sendable {
                 if fm.fileExists(atPath: target) { try? fm.removeItem(atPath: old) } else { _ = rename(old, target) }
             }
             writes.removeAll()
+            for dir in folders { rmdir(dir) }
+            folders.removeAll()
         }
     }
 }

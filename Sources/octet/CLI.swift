@@ -100,6 +100,9 @@ enum CLI {
     /// anything else (`DataError`, model, quantization and I/O errors).
     static func guarded<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
+            // A write that failed because a signal's cleanup removed its temporary is not reported:
+            // the process is about to end with that signal.
+            while endingOnSignal != 0 { pause() }
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw error is ValidationError ? ExitCode(64) : ExitCode(1)
         }
@@ -109,23 +112,22 @@ enum CLI {
     /// files and folders being written (`AtomicFile.removeTemporaries`). The handler only writes
     /// the signal's number to a pipe; a thread reading it does the removal, outside any signal
     /// handler, then ends the process with the signal. A signal ignored at start stays ignored.
-    /// For every command but the REPL and `run`, which handle Ctrl-C themselves.
-    static func removeTemporariesOnSignals() {
+    /// Every command but the REPL takes it for the three; `run` for SIGTERM and SIGHUP, its Ctrl-C
+    /// cancelling the script instead (a second one calls `endWithSignal`).
+    static func removeTemporariesOnSignals(_ signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
         signalPipe = fds[1]
-        for s in [SIGINT, SIGTERM, SIGHUP] {
+        for s in signals {
             let previous = signal(s, SIG_IGN)
             if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
-            signal(s) { received in
-                var byte = UInt8(truncatingIfNeeded: received)
-                _ = write(signalPipe, &byte, 1)
-            }
+            signal(s) { received in endWithSignal(received) }
         }
         let readEnd = fds[0]
         Thread.detachNewThread {
             var byte: UInt8 = 0
             guard read(readEnd, &byte, 1) == 1 else { return }
+            endingOnSignal = 1
             AtomicFile.removeTemporaries()
             signal(Int32(byte), SIG_DFL)
             raise(Int32(byte))
@@ -166,7 +168,7 @@ struct DataError: Error, CustomStringConvertible {
 }
 
 /// `--u8 offset,scale`: uint8 samples become x = (u8 − offset) / scale (how the shared data's
-/// images are preprocessed), for `deploy`, `export`, `recover`, `bench`, `dump` and `eval`.
+/// images are preprocessed), for `deploy`, `export`, `recover`, `bench`, `dump`, `eval` and `infer`.
 struct U8Transform {
     var offset: Float
     var scale: Float
@@ -195,3 +197,13 @@ struct U8Transform {
 
 /// The write end of the pipe `CLI.removeTemporariesOnSignals`'s handler writes to.
 private var signalPipe: Int32 = -1
+/// Set once a signal's cleanup has begun.
+private var endingOnSignal: Int32 = 0
+
+/// Ends the process with `signal` (async-signal-safe): through the thread that removes the
+/// temporaries first when `CLI.removeTemporariesOnSignals` set one up, else at once.
+func endWithSignal(_ signal: Int32) {
+    guard signalPipe >= 0 else { _exit(128 + signal) }
+    var byte = UInt8(truncatingIfNeeded: signal)
+    _ = write(signalPipe, &byte, 1)
+}

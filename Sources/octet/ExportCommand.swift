@@ -63,8 +63,9 @@ struct ExportCommand: ParsableCommand {
             }
             // the model and the evaluation outputs are written all or none
             var files = [(data: try QDQExport.data(qm, ties: ties), path: output)]
-            if let outs, let evalOutput { files += try OutputArrays.encoded(outs, names: m.outputs.map(\.name), to: evalOutput) }
-            try AtomicFile.writeAll(files)
+            let names = m.outputs.map(\.name)
+            if let outs, let evalOutput { files += OutputArrays.encoded(outs, names: names, to: evalOutput) }
+            try AtomicFile.writeAll(files, creatingFolder: evalOutput.flatMap { OutputArrays.folder(names, at: $0) })
             let g = try QDQExport.graph(qm, ties: ties)
             let qdq = g.nodes.filter { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }.count
             CLI.status("wrote \(output): \(g.nodes.count) nodes (\(qdq) QuantizeLinear/DequantizeLinear), evaluation \(qm.evaluation.rawValue)"

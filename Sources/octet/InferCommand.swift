@@ -3,12 +3,13 @@ import Foundation
 import OctetGraph
 import OctetTensor
 
-/// `octet infer MODEL.onnx --input X.npy --output Y.npy|DIR`: float inference on a batch.
+/// `octet infer MODEL.onnx --input X.npy [--u8 OFFSET,SCALE] --output Y.npy|DIR`: float inference on a batch.
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "infer", abstract: "Run the float model on a .npy batch.")
     @Argument(help: "Path to an .onnx model.") var model: String
     @Option(help: "Input batch (.npy, first dimension = samples); for several inputs use name=path.") var input: [String]
     @Option(help: "Output .npy (one output) or directory (one .npy per output name; a path ending in / is a directory).") var output: String
+    @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
     func validate() throws { try CLI.checkThreads(threads) }
@@ -33,19 +34,26 @@ struct InferCommand: ParsableCommand {
             try OutputArrays.check(output, option: "--output", names: names,
                                    inputs: [(what: "model", path: model)] + paths.map { (what: "input", path: $0.path) }
                                        + CLI.externalData(m))
+            let transform = try U8Transform.parse(u8)
             var feeds: [String: Tensor] = [:]
             for (name, path) in paths {
-                let t = try NPY.read(path: path)
+                let raw = try NPY.read(path: path)
+                let t = try transform.map { try $0.apply(raw, path: path) } ?? raw
                 guard t.rank >= 1, t.shape[0] > 0 else { throw DataError("\(path): empty input batch (shape \(t.shape))") }
                 if let input = m.inputs.first(where: { $0.name == name }) {
-                    do { try m.check(t, for: input) } catch { throw DataError("\(path): \(error)") }
+                    do { try m.check(t, for: input) } catch {
+                        let hint = t.dtype == .uint8 && input.dtype == .float32 ? "; give --u8 OFFSET,SCALE to convert raw uint8 images" : ""
+                        throw DataError("\(path): \(error)\(hint)")
+                    }
                 }
                 feeds[name] = t
             }
             CLI.warnNonFinite(feeds, source: "infer")
             let outs = try m.run(feeds)
             try OutputArrays.write(outs, names: names, to: output)
-            if let moved = OutputArrays.renamed(names, at: output) { CLI.status("wrote \(output): \(moved)", outputs: [output]) }
+            let samples = feeds.values.first?.shape.first ?? 0
+            let moved = OutputArrays.renamed(names, at: output).map { ": \($0)" } ?? ""
+            CLI.status("wrote \(output): \(names.count == 1 ? "1 output" : "\(names.count) outputs") for \(samples) sample\(samples == 1 ? "" : "s")\(moved)", outputs: [output])
         }
     }
 }

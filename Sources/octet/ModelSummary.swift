@@ -6,6 +6,9 @@ enum ModelSummary {
     static func text(_ m: Model, layers: Bool) -> String {
         var s = "model: \(m.path ?? m.graph.name)\n"
         s += "IR version \(m.graph.irVersion), opset \(m.graph.opset), \(m.graph.nodes.count) nodes\n"
+        if m.symbolicBatch {
+            s += "batch: symbolic in the model; shapes below at batch \(m.batchSize) (--batch N), any batch size runs\n"
+        }
         for i in m.inputs { s += "input  \(i.name): \(i.typeDescription) [\(i.dims.map(\.description).joined(separator: ", "))]\n" }
         for o in m.outputs {
             let shape = m.tensorShapes[o.name].map { $0.map(String.init).joined(separator: ", ") } ?? "?"

@@ -63,16 +63,17 @@ enum OutputArrays {
 
     /// Writes `outs` as `files(names, at: path)` says, all files or none (`AtomicFile.writeAll`).
     static func write(_ outs: [String: Tensor], names: [String], to path: String) throws {
-        try AtomicFile.writeAll(try encoded(outs, names: names, to: path))
+        try AtomicFile.writeAll(encoded(outs, names: names, to: path), creatingFolder: folder(names, at: path))
     }
 
-    /// The .npy bytes of `outs` and the file each goes to, the folder `path` created when the
-    /// outputs go into one.
-    static func encoded(_ outs: [String: Tensor], names: [String], to path: String) throws -> [(data: Data, path: String)] {
+    /// The folder the outputs go into (created by the write when missing), nil for one .npy file.
+    static func folder(_ names: [String], at path: String) -> String? {
+        names.count > 1 || files(names, at: path)[names[0]] != path ? path : nil
+    }
+
+    /// The .npy bytes of `outs` and the file each goes to.
+    static func encoded(_ outs: [String: Tensor], names: [String], to path: String) -> [(data: Data, path: String)] {
         let files = files(names, at: path)
-        if names.count > 1 || files[names[0]] != path {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
         var seen: Set<String> = []
         return names.filter { seen.insert($0).inserted }.map { (NPY.encode(outs[$0]!), files[$0]!) }
     }

@@ -32,6 +32,7 @@ struct RunCommand: ParsableCommand {
                                           progress: TerminalProgress.forTerminal())
             interpreter.cancellation = Cancellation.global
             installInterruptHandler()
+            CLI.removeTemporariesOnSignals([SIGTERM, SIGHUP])
             let code = ScriptRunner.run(path: file, notebook: notebook, interpreter: interpreter) { message in
                 fflush(stdout)
                 FileHandle.standardError.write(Data((message + "\n").utf8))
@@ -49,7 +50,7 @@ struct RunCommand: ParsableCommand {
 func installInterruptHandler() {
     signal(SIGINT) { _ in
         if LineEditor.reading != 0 { LineEditor.interrupted = 1; return }
-        if Cancellation.global.isCancelled { _exit(130) }
+        if Cancellation.global.isCancelled { endWithSignal(SIGINT) }
         Cancellation.global.cancel()
     }
 }

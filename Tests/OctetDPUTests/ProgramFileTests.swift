@@ -140,6 +140,15 @@ final class ProgramFileTests: XCTestCase {
         twice.nodes.append(twice.nodes[0])
         try JSONEncoder().encode(twice).write(to: URL(fileURLWithPath: b + "/manifest.json"))
         XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("node conv (") && "\($0)".contains("listed twice"), "\($0)") }
+        // The same for the parameters.
+        var params = try GoldenDump.manifest(a)
+        params.parameters.append(params.parameters[0])
+        try JSONEncoder().encode(params).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("parameter ") && "\($0)".contains("listed twice"), "\($0)") }
+        params = try GoldenDump.manifest(a)
+        params.parameters[0].file = "../a/params/param_W.bin"
+        try JSONEncoder().encode(params).write(to: URL(fileURLWithPath: b + "/manifest.json"))
+        XCTAssertThrowsError(try GoldenDump.compare(a, b)) { XCTAssertTrue("\($0)".contains("is not inside the dump folder"), "\($0)") }
         // A truncated data file is named, whichever side it is on (not the healthy one).
         try JSONEncoder().encode(try GoldenDump.manifest(a)).write(to: URL(fileURLWithPath: b + "/manifest.json"))
         let healthy = try Data(contentsOf: URL(fileURLWithPath: b + "/int8/add.bin"))

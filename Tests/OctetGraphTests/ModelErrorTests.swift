@@ -207,7 +207,7 @@ final class ModelErrorTests: XCTestCase {
             ([autoPad], nil, "attribute 'auto_pad': unknown value 'SAME' (accepted: NOTSET, VALID, SAME_UPPER, SAME_LOWER)"),
             ([ModelBuilder.ints("output_shape", [9])], nil, "attribute 'output_shape': expected the 2 spatial sizes (or N, C, H, W), got [9]"),
             ([ModelBuilder.ints("output_shape", [9, 4])], nil,
-             "output height 9 (output_shape) is not in 1...4, the full output of input [1, 1, 2, 2] (stride·(in − 1) + output_padding + (k − 1)·dilation + 1)"),
+             "output height 9 (output_shape) is not in 1...5, the full output of input [1, 1, 2, 2] (stride·(in − 1) + output_padding + (k − 1)·dilation + 1, plus less than the stride)"),
             ([], 2, "bias has 2 elements, expected 1"),
         ]
         for (attrs, bias, expected) in cases {

@@ -141,14 +141,15 @@ final class QDQExportTests: XCTestCase {
     }
 
     /// A model whose own names are the ones the export adds (a bias called `w1_scale`, an
-    /// activation `w2_quantized`, an output `c1_float`) gets fresh names, and the file still is the
-    /// integer evaluation bit for bit.
+    /// activation `w2_quantized`, an output `c1_float`, a node `l2_QuantizeLinear`) gets fresh
+    /// names, and the file still is the integer evaluation bit for bit.
     func testNamesTheModelAlreadyUsesAreNotReused() throws {
         let original = try Self.floatModel().graph
         let renamed = ["b1": "w1_scale", "r1": "w2_quantized", "c1": "r1_float", "b2": "x_half_up_nudge", "g": "gap_dpu_factor"]
         var g = original
         g.nodes = g.nodes.map { n in
             var m = n
+            if n.name == "leaky2" { m.name = "l2_QuantizeLinear" }
             m.inputs = n.inputs.map { renamed[$0] ?? $0 }
             m.outputs = n.outputs.map { renamed[$0] ?? $0 }
             return m
@@ -159,6 +160,8 @@ final class QDQExportTests: XCTestCase {
         let written = qdq.nodes.flatMap(\.outputs)
         XCTAssertEqual(Set(written).count, written.count, "a tensor written twice")
         XCTAssertTrue(Set(written).isDisjoint(with: qdq.initializers.keys), "an initializer overwritten by a node")
+        XCTAssertEqual(Set(qdq.nodes.map(\.name)).count, qdq.nodes.count, "two nodes of one name")
+        XCTAssertTrue(qdq.nodes.contains { $0.name == "l2_QuantizeLinear_2" && $0.opType == "QuantizeLinear" })
         XCTAssertEqual(qdq.initializers["w1_scale_2"], Tensor(scalar: Float(pow(2.0, Double(-(try XCTUnwrap(qm.annotations.fixPos("w1"))))))))
         let reloaded = try Model(graph: qdq)
         let x = Self.data(20, seed: 5), want = try qm.run(["x": x])["y"]!

@@ -214,6 +214,18 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// `sum` of a range is the exact series n · (first + last) / 2, as of the list it lists.
+    func testSumOfARange() {
+        expect("""
+        print(sum(range(1000000)), sum(range(1, 101)), sum(range(10, 0, -3)), sum(range(5, 5)), sum(range(-3, 4)))
+        print(sum(range(-4294967295, 0)), sum(range(3)) == sum(list(range(3))))
+        # expect: 499999500000 5050 22 0 0
+        # expect: -9223372034707292160 true
+        sum(range(4294967296, 8589934592))
+        # expect error: snippet.octet:5:1: error: sum: integer overflow
+        """)
+    }
+
     /// Integers compare with reals exactly, as in Python, in comparisons, `==`, `max`, `min` and `sorted`
     /// (through doubles, 2^53 + 1 == 2^53.0 was true).
     func testIntegerRealComparisonsAreExact() {
@@ -314,7 +326,7 @@ final class EdgeCaseTests: XCTestCase {
         print([3.0, n, 1.0, n, 2.0, 0.5].sorted(), [9007199254740993, 9007199254740992].sorted())
         dataset(tensor([[1.0], [2.0], [3.0]])).split(0.9)
         # expect: sum(values, axis: nil)
-        # expect:   Sum of all elements, or along `axis` (a tensor). Lists of numbers work too.
+        # expect:   Sum of all elements, or along `axis` (a tensor). Lists of numbers and ranges work too.
         # expect: [0.5, 1.0, 2.0, 3.0, nan, nan] [9007199254740992, 9007199254740993]
         # expect error: snippet.octet:4:46: error: Dataset.split: split fraction 0.9 of 3 samples leaves 3 and 0: both parts need samples
         """)

@@ -72,6 +72,18 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertNoThrow(try AtomicFile.checkDirectoryTarget(root + "/other", marker: "m"))
     }
 
+    /// The folder a write of several files creates goes again when the write fails.
+    func testWriteAllRemovesTheFolderItCreatedOnFailure() throws {
+        let root = tmp() + "/made"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let folder = root + "/a/b"
+        XCTAssertThrowsError(try AtomicFile.writeAll([(Data("1".utf8), folder + "/x.npy"), (Data("2".utf8), folder + "/missing/y.npy")],
+                                                     creatingFolder: folder))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
+        try AtomicFile.writeAll([(Data("1".utf8), folder + "/x.npy")], creatingFolder: folder)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["x.npy"])
+    }
+
     func testSuccessReplacesAPreviousFolderWhole() throws {
         let root = tmp()
         defer { try? FileManager.default.removeItem(atPath: root) }

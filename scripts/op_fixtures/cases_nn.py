@@ -42,6 +42,9 @@ def conv_cases():
     for ap in ["NOTSET", "SAME_UPPER", "SAME_LOWER"]:
         case(f"convtranspose_output_shape_{ap.lower()}", "ConvTranspose", [y], consts={"w": f("ctw5", 4, 2, 3, 3)},
              attrs={"strides": [2, 2], "output_shape": [6, 5], "auto_pad": ap}, family=fam)
+    # output_shape one past the full 7×7 (less than the stride): a last row and column of bias alone
+    case("convtranspose_output_shape_beyond_full", "ConvTranspose", [y],
+         consts={"w": f("ctw6", 4, 2, 3, 3), "b": f("ctb6", 2)}, attrs={"strides": [2, 2], "output_shape": [8, 8]}, family=fam)
 
 
 def linear_cases():

@@ -92,8 +92,14 @@ extension ConvOps {
         if let (t, from) = target {
             for i in 0..<2 {
                 let total = full[i] - t[i]
-                guard t[i] >= 1, total >= 0 else {
-                    throw node.fail("output \(["height", "width"][i]) \(t[i]) (\(from)) is not in 1...\(full[i]), the full output of input \(x) (stride·(in − 1) + output_padding + (k − 1)·dilation + 1)")
+                // output_shape may reach past the full output by less than the stride (an implied
+                // output_padding: rows of bias alone), as onnxruntime accepts it. With SAME_*, a
+                // kernel span below the stride gives such an output, where onnxruntime and the spec's
+                // reference differ: refused.
+                let most = full[i] + (from == "output_shape" ? s[i] - 1 : 0)
+                guard t[i] >= 1, t[i] <= most else {
+                    throw node.fail("output \(["height", "width"][i]) \(t[i]) (\(from)) is not in 1...\(most), the full output of input \(x) "
+                        + "(stride·(in − 1) + output_padding + (k − 1)·dilation + 1\(from == "output_shape" ? ", plus less than the stride" : "; give pads instead"))")
                 }
                 out[i] = t[i]
                 let big = (total + 1) / 2, small = total / 2

@@ -165,15 +165,16 @@ final class DumpComparisonValue: DomainObject {
     }
 
     var nodeTable: TableValue {
-        TableValue(columns: ["node", "tensor", "mismatches", "count", "note"], rows: comparison.nodes.map { n in
-            RecordObject([("node", .string(n.node)), ("tensor", .string(n.tensor)), ("mismatches", .int(n.mismatches)),
-                          ("count", .int(n.count)), ("note", .string(n.note ?? ""))])
+        TableValue(columns: ["node", "tensor", "parameter", "mismatches", "count", "note"], rows: comparison.nodes.map { n in
+            RecordObject([("node", .string(n.node)), ("tensor", .string(n.tensor)), ("parameter", .bool(n.parameter)),
+                          ("mismatches", .int(n.mismatches)), ("count", .int(n.count)), ("note", .string(n.note ?? ""))])
         })
     }
 
     func render(in notebook: RenderContext) throws -> RichRendering? {
         let t = nodeTable
-        let head = comparison.firstDivergence.map { "first diverging node: **\($0)**" } ?? "all nodes and parameters identical"
+        let head = comparison.firstDiverging.map { "first diverging \($0.parameter ? "parameter" : "node"): **\($0.node)**" }
+            ?? "all nodes and parameters identical"
         return .markdown("**Dump comparison** `\(a)` vs `\(b)`: \(comparison.totalMismatches) mismatching int8 values; \(head)\n\n"
             + MarkdownTable.render(t.columns, t.cells))
     }

@@ -44,7 +44,13 @@ enum TensorBindings {
             .list(ListObject(try a.tensor(0).shape.map { .int($0) }))
         },
         Builtin("dtype", ["tensor"], doc: "The tensor's element type name.") { a, _ in .string(try a.tensor(0).dtype.rawValue) },
-        Builtin("sum", ["values"], named: [axis], doc: "Sum of all elements, or along `axis` (a tensor). Lists of numbers work too.") { a, _ in
+        Builtin("sum", ["values"], named: [axis], doc: "Sum of all elements, or along `axis` (a tensor). Lists of numbers and ranges work too.") { a, _ in
+            if case .range(let r) = a[0], case .null = a[1] {  // n · (first + last) / 2, exact
+                guard r.count > 0 else { return .int(0) }
+                let total = Int128(r.count) * (Int128(r.element(0)) + Int128(r.element(r.count - 1))) / 2
+                guard let exact = Int(exactly: total) else { throw BindingError.message("integer overflow") }
+                return .int(exact)
+            }
             if case .list(let l) = a[0], l.items.allSatisfy({ if case .int = $0 { return true }; return false }) {
                 var total = 0
                 for case .int(let i) in l.items {
