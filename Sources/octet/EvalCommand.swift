@@ -3,11 +3,12 @@ import Foundation
 import OctetGraph
 import OctetTensor
 
-/// `octet eval MODEL.onnx DATA.npz`: float top-k accuracy on a labelled .npz (images, labels).
+/// `octet eval MODEL.onnx DATA.npz | DATA.npy --labels L.npy`: float top-k accuracy on labelled samples.
 struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Float accuracy of a model on a labelled .npz (keys images, labels).")
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Float accuracy of a model on a labelled .npz (keys images, labels) or a .npy with --labels.")
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Argument(help: "A .npz with 'images' [N, ...] and integer 'labels' [N] (other keys as dataset() reads them).") var data: String
+    @Argument(help: "A .npz with 'images' [N, ...] and integer 'labels' [N] (other keys as dataset() reads them), or a .npy [N, ...] with --labels.") var data: String
+    @Option(help: "Labels of a .npy's samples (.npy of N integers).") var labels: String?
     @Option(parsing: .unconditional, help: "Top-k.") var topK: Int = 1
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
@@ -22,13 +23,19 @@ struct EvalCommand: ParsableCommand {
         try CLI.guarded {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
-            guard (data as NSString).pathExtension.lowercased() == "npz" else {
-                throw ValidationError("\(data): eval reads a labelled .npz (arrays 'images' and 'labels'); for unlabelled inputs use `octet infer`")
+            let kind = (data as NSString).pathExtension.lowercased()
+            guard kind == "npz" || (kind == "npy" && labels != nil) else {
+                throw ValidationError("\(data): eval reads a labelled .npz (arrays 'images' and 'labels'), or a .npy with --labels L.npy; for unlabelled inputs use `octet infer`")
+            }
+            if kind == "npz", labels != nil {
+                throw ValidationError("--labels: \(data) is a .npz, whose labels are its 'labels' array")
             }
             // Keys, dtypes and labels as dataset() reads them (images/x/input/data, labels/y/targets).
             let u8 = try U8Transform.parse(u8)
-            let set = try Dataset.npz(path: data, preprocessing: u8.map { ImagePreprocessing(normalization: .offsetScale(offset: $0.offset, scale: $0.scale)) })
-            guard let labels = set.labels else {
+            let preprocessing = u8.map { ImagePreprocessing(normalization: .offsetScale(offset: $0.offset, scale: $0.scale)) }
+            let set = try kind == "npz" ? Dataset.npz(path: data, preprocessing: preprocessing)
+                : Dataset.npy(path: data, labelsPath: labels, preprocessing: preprocessing)
+            guard let labelList = set.labels else {
                 throw DataError("\(set.name): no labels; eval needs an array 'labels' (or 'y', 'targets') beside the images")
             }
             if set.holdsBytes && u8 == nil {
@@ -41,11 +48,11 @@ struct EvalCommand: ParsableCommand {
             if let classes = logits.shape.last, topK > classes {
                 throw ValidationError("--top-k \(topK): the model has \(classes) classes")
             }
-            if let classes = logits.shape.last, let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
-                throw DataError("\(data): 'labels' holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
+            if let classes = logits.shape.last, let bad = labelList.first(where: { $0 < 0 || $0 >= classes }) {
+                throw DataError("\(labels ?? data): 'labels' holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
             }
-            let acc = try Accuracy.topK(logits: logits, labels: labels, k: topK)
-            print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labels.count))
+            let acc = try Accuracy.topK(logits: logits, labels: labelList, k: topK)
+            print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labelList.count))
         }
     }
 }
