@@ -120,9 +120,22 @@ public struct QConfig: Sendable, Codable, Equatable {
     }
 
     /// 8-bit per-tensor power-of-two everywhere with nothing excluded: runs on the DPU.
-    public var isDPUDeployable: Bool {
-        weightBits == 8 && biasBits == 8 && activationBits == 8 && !perChannel && weightsPowerOfTwo
-            && activationsPowerOfTwo && excludedNodes.isEmpty && excludedOpTypes.isEmpty
+    public var isDPUDeployable: Bool { nonDPUOptions.isEmpty }
+
+    /// The options that keep this configuration off the DPU, as `name=value` (empty for a DPU one).
+    public var nonDPUOptions: [String] {
+        var out: [String] = []
+        for (name, bits) in [("weight_bits", weightBits), ("bias_bits", biasBits), ("activation_bits", activationBits)] where bits != 8 {
+            out.append("\(name)=\(bits)")
+        }
+        if perChannel { out.append("per_channel=true") }
+        if scaleType != .powerOfTwo { out.append("scale_type=\(scaleType.rawValue)") }
+        if !weightObserver.isPowerOfTwo { out.append("weight_observer=\(weightObserver.rawValue)") }
+        if !activationObserver.isPowerOfTwo { out.append("activation_observer=\(activationObserver.rawValue)") }
+        if asymmetricActivations { out.append("asymmetric=true") }
+        if !excludedNodes.isEmpty { out.append("exclude_nodes=" + excludedNodes.joined(separator: ",")) }
+        if !excludedOpTypes.isEmpty { out.append("exclude_ops=" + excludedOpTypes.joined(separator: ",")) }
+        return out
     }
 
     /// The options as text, for saved parameters.

@@ -44,6 +44,11 @@ enum DPUBindings {
         Builtin("deploy", ["q"], named: [target],
                 doc: "Compiles a DPU-deployable QuantizedModel into a Program for `target` (int8 weights, shifts checked against the hardware); p.run(x) emulates it bit-exactly.") { a, _ in
             let q = try QuantizedModelValue.receiver(a, 0)
+            let off = q.q.config.nonDPUOptions
+            guard off.isEmpty else {
+                throw BindingError.message("not deployable on the DPU: quantized with \(off.joined(separator: ", ")); "
+                    + "the DPU runs 8-bit signed per-tensor power-of-two with every node quantized")
+            }
             let program = try Compiler.compile(q.q.quantizedGraph, target: try dpuTarget(a))
             return .object(ProgramValue(program, source: q.float.displayPath))
         },
