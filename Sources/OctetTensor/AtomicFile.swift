@@ -69,10 +69,11 @@ public enum AtomicFile {
     /// recorded for `removeTemporaries`.
     private static func makeFolder(_ path: String) throws -> [String] {
         var missing: [String] = []
-        var url = URL(fileURLWithPath: path).standardizedFileURL
-        while !FileManager.default.fileExists(atPath: url.path) && url.path != "/" {
-            missing.append(url.path)
-            url = url.deletingLastPathComponent()
+        var folder = path  // as given: "a/../b" creates a too
+        while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
+        while !folder.isEmpty, folder != "/", !FileManager.default.fileExists(atPath: folder) {
+            missing.append(folder)
+            folder = (folder as NSString).deletingLastPathComponent
         }
         pending.add(folders: missing)
         do {

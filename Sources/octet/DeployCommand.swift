@@ -36,7 +36,7 @@ struct DeployCommand: ParsableCommand {
             let feeds = try ExportCommand.feeds(calib, m, u8: try U8Transform.parse(u8))
             let config = try ExportCommand.config(option)
             guard config.isDPUDeployable else {
-                throw ValidationError("--option \(config.nonDPUOptions.joined(separator: ", ")): not DPU-deployable (power-of-two, 8-bit, per-tensor, signed activations only); use `octet export` for experiments")
+                throw ValidationError("--option \(config.nonDPUOptions.joined(separator: ", ")): not DPU-deployable (power-of-two, 8-bit, per-tensor, signed activations, every node quantized); use `octet export` for experiments")
             }
             let q = try Calibrator(model: m, config: config).calibrate(feeds)
             CLI.warnQuantization(q)

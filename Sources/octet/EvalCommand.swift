@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Float accuracy of a model on a labelled .npz (keys images, labels) or a .npy with --labels.")
     @Argument(help: "Path to an .onnx model.") var model: String
     @Argument(help: "A .npz with 'images' [N, ...] and integer 'labels' [N] (other keys as dataset() reads them), or a .npy [N, ...] with --labels.") var data: String
-    @Option(help: "Labels of a .npy's samples (.npy of N integers).") var labels: String?
+    @Option(parsing: .unconditional, help: "Labels of a .npy's samples (.npy of N integers).") var labels: String?
     @Option(parsing: .unconditional, help: "Top-k.") var topK: Int = 1
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2

@@ -12,7 +12,10 @@ struct InferCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
 
-    func validate() throws { try CLI.checkThreads(threads) }
+    func validate() throws {
+        try CLI.checkThreads(threads)
+        _ = try U8Transform.parse(u8)
+    }
 
     func run() throws {
         try CLI.guarded {
@@ -38,7 +41,7 @@ struct InferCommand: ParsableCommand {
             var feeds: [String: Tensor] = [:]
             for (name, path) in paths {
                 let raw = try NPY.read(path: path)
-                let t = try transform.map { try $0.apply(raw, path: path) } ?? raw
+                let t = try raw.dtype == .uint8 ? transform.map { try $0.apply(raw, path: path) } ?? raw : raw
                 guard t.rank >= 1, t.shape[0] > 0 else { throw DataError("\(path): empty input batch (shape \(t.shape))") }
                 if let input = m.inputs.first(where: { $0.name == name }) {
                     do { try m.check(t, for: input) } catch {
@@ -47,6 +50,9 @@ struct InferCommand: ParsableCommand {
                     }
                 }
                 feeds[name] = t
+            }
+            if u8 != nil, !paths.contains(where: { (try? NPY.read(path: $0.path).dtype) == .uint8 }) {
+                throw DataError("--u8: no input holds uint8 values (\(paths.map(\.path).joined(separator: ", ")))")
             }
             CLI.warnNonFinite(feeds, source: "infer")
             let outs = try m.run(feeds)

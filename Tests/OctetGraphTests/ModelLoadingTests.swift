@@ -227,6 +227,17 @@ final class ModelLoadingTests: XCTestCase {
         }
     }
 
+    /// An unnamed node gets <op>_<index>, or a variant of it when a named node already has that name.
+    func testUnnamedNodesGetUnusedNames() throws {
+        let nodes = [ModelBuilder.node("Relu", ["x"], ["a"], name: "Relu_1"), ModelBuilder.node("Relu", ["a"], ["b"], name: ""),
+                     ModelBuilder.node("Neg", ["b"], ["y"], name: "")]
+        var proto = ModelBuilder.model(nodes: nodes, inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])])
+        proto.graph.node[1].name = ""
+        proto.graph.node[2].name = ""
+        let model = try Model.load(path: try ModelBuilder.write(proto))
+        XCTAssertEqual(model.graph.nodes.map(\.name), ["Relu_1", "Relu_1_2", "Neg_2"])
+    }
+
     func testConstantNodeBecomesInitializer() throws {
         var value = Onnx_AttributeProto(); value.name = "value"; value.type = .tensor
         value.t = ModelBuilder.tensor("", [2], [10, 20])

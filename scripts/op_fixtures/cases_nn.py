@@ -45,6 +45,9 @@ def conv_cases():
     # output_shape one past the full 7×7 (less than the stride): a last row and column of bias alone
     case("convtranspose_output_shape_beyond_full", "ConvTranspose", [y],
          consts={"w": f("ctw6", 4, 2, 3, 3), "b": f("ctb6", 2)}, attrs={"strides": [2, 2], "output_shape": [8, 8]}, family=fam)
+    # two past the full 9×9 at stride 3: no pads (onnxruntime clamps the negative total at 0)
+    case("convtranspose_output_shape_two_past_full", "ConvTranspose", [y],
+         consts={"w": f("ctw7", 4, 2, 3, 3), "b": f("ctb7", 2)}, attrs={"strides": [3, 3], "output_shape": [11, 10]}, family=fam)
 
 
 def linear_cases():

@@ -64,8 +64,17 @@ public enum ONNXImporter {
         for t in pg.initializer { initializers[t.name] = try ONNXTensor.decode(t, external: external) }
         let scope = outerScope.union(pg.initializer.map(\.name)).union(pg.input.map(\.name)).union(pg.node.flatMap(\.output))
         var nodes: [Node] = []
+        // An unnamed node is called <op>_<index> (then _2, _3, … past a name the model uses).
+        var names = Set(pg.node.map(\.name).filter { !$0.isEmpty })
         for (i, pn) in pg.node.enumerated() {
-            let name = pn.name.isEmpty ? "\(pn.opType)_\(i)" : pn.name
+            var name = pn.name
+            if name.isEmpty {
+                let base = "\(pn.opType)_\(i)"
+                name = base
+                var k = 2
+                while names.contains(name) { name = "\(base)_\(k)"; k += 1 }
+                names.insert(name)
+            }
             // Every ONNX operator has at least one output; the executors index it unchecked.
             guard !pn.output.isEmpty, pn.output.contains(where: { !$0.isEmpty }) else {
                 throw OctetGraphError.badModel("node \(name) (\(pn.opType)) has no outputs")

@@ -99,10 +99,10 @@ extension ConvOps {
                 let most = full[i] + (from == "output_shape" ? s[i] - 1 : 0)
                 guard t[i] >= 1, t[i] <= most else {
                     throw node.fail("output \(["height", "width"][i]) \(t[i]) (\(from)) is not in 1...\(most), the full output of input \(x) "
-                        + "(stride·(in − 1) + output_padding + (k − 1)·dilation + 1\(from == "output_shape" ? ", plus less than the stride" : "; give pads instead"))")
+                        + "(stride·(in − 1) + output_padding + (k − 1)·dilation + 1\(from == "output_shape" ? ", plus less than the stride" : "; give output_shape, or pads and output_padding, instead"))")
                 }
                 out[i] = t[i]
-                let big = (total + 1) / 2, small = total / 2
+                let big = max(0, (total + 1) / 2), small = max(0, total / 2)  // past the full output: no pads (onnxruntime)
                 pads[i] = autoPad == "SAME_UPPER" ? small : big
                 pads[i + 2] = autoPad == "SAME_UPPER" ? big : small
             }
