@@ -300,9 +300,8 @@ public enum AtomicFile {
         try checkDirectoryTarget(path, marker: marker, previousFiles: previousFiles)
         let fm = FileManager.default
         let url = URL(fileURLWithPath: physicalPath(path))  // a link to a previous output stays a link
-        var created: [URL] = []  // missing parents, outermost last
-        var parent = url.deletingLastPathComponent()
-        while !fm.fileExists(atPath: parent.path) { created.append(parent); parent = parent.deletingLastPathComponent() }
+        let created = try makeFolder(url.deletingLastPathComponent().path)  // missing parents
+        defer { pending.forget(folders: created) }
         sweepLeftovers(of: url)
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(tag)")
@@ -311,10 +310,10 @@ public enum AtomicFile {
         defer { pending.remove(tmp.path) }
         func cleanUp() {
             try? fm.removeItem(at: tmp)
-            for dir in created where ((try? fm.contentsOfDirectory(atPath: dir.path)) ?? ["?"]).isEmpty { try? fm.removeItem(at: dir) }
+            for dir in created { rmdir(dir) }  // innermost first; only empty ones go
         }
         do {
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
         } catch {
             cleanUp()
             throw OctetTensorError.writeFailed(path: path, reason: error.localizedDescription)

@@ -39,8 +39,10 @@ struct InferCommand: ParsableCommand {
                                        + CLI.externalData(m))
             let transform = try U8Transform.parse(u8)
             var feeds: [String: Tensor] = [:]
+            var anyUInt8 = false
             for (name, path) in paths {
                 let raw = try NPY.read(path: path)
+                anyUInt8 = anyUInt8 || raw.dtype == .uint8
                 let t = try raw.dtype == .uint8 ? transform.map { try $0.apply(raw, path: path) } ?? raw : raw
                 guard t.rank >= 1, t.shape[0] > 0 else { throw DataError("\(path): empty input batch (shape \(t.shape))") }
                 if let input = m.inputs.first(where: { $0.name == name }) {
@@ -51,7 +53,7 @@ struct InferCommand: ParsableCommand {
                 }
                 feeds[name] = t
             }
-            if u8 != nil, !paths.contains(where: { (try? NPY.read(path: $0.path).dtype) == .uint8 }) {
+            if u8 != nil, !anyUInt8 {
                 throw DataError("--u8: no input holds uint8 values (\(paths.map(\.path).joined(separator: ", ")))")
             }
             CLI.warnNonFinite(feeds, source: "infer")
