@@ -34,6 +34,12 @@ enum ModelBuilder {
         return n
     }
 
+    static func int(_ name: String, _ v: Int) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name; a.type = .int; a.i = Int64(v)
+        return a
+    }
+
     static func ints(_ name: String, _ v: [Int]) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
         a.name = name; a.type = .ints; a.ints = v.map(Int64.init)

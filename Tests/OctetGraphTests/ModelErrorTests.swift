@@ -219,6 +219,25 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertEqual(try loadError(proto), "node up (ConvTranspose): attribute 'strides': expected 2 \(range), got [0, 1]")
     }
 
+    /// Models onnxruntime refuses as outside the ONNX spec are refused, not read another way: a
+    /// rank-3 Gemm input, pool pads as large as the kernel, Squeeze's axes attribute at opset 13.
+    func testSpecViolationsAreRefused() throws {
+        func error(_ node: Onnx_NodeProto, _ input: [Int], initializers: [Onnx_TensorProto] = []) throws -> String {
+            try loadError(ModelBuilder.model(nodes: [node], inputs: [ModelBuilder.valueInfo("x", input)],
+                                             outputs: [ModelBuilder.valueInfo("y", [1])], initializers: initializers))
+        }
+        let gemm = ModelBuilder.node("Gemm", ["x", "w"], ["y"], name: "fc", attrs: [ModelBuilder.int("transB", 1)])
+        XCTAssertEqual(try error(gemm, [2, 3, 4], initializers: [ModelBuilder.tensor("w", [5, 12], Array(repeating: 1, count: 60))]),
+                       "node fc (Gemm): Gemm needs 2-D inputs (ONNX Gemm; a Flatten before it makes A 2-D), got [2, 3, 4] and [5, 12]")
+        let pool = ModelBuilder.node("MaxPool", ["x"], ["y"], name: "p",
+                                     attrs: [ModelBuilder.ints("kernel_shape", [2, 2]), ModelBuilder.ints("pads", [0, 0, 0, 2])])
+        XCTAssertEqual(try error(pool, [1, 1, 4, 4]),
+                       "node p (MaxPool): attribute 'pads': pad 2 is not smaller than the kernel's 2 (pads [0, 0, 0, 2], kernel_shape [2, 2])")
+        let squeeze = ModelBuilder.node("Squeeze", ["x"], ["y"], name: "s", attrs: [ModelBuilder.ints("axes", [0])])
+        XCTAssertEqual(try error(squeeze, [1, 1, 4]),
+                       "node s (Squeeze): attribute 'axes': from opset 13 axes is an input, not an attribute (the model's opset is 13)")
+    }
+
     /// Two nodes writing the same tensor are refused (onnxruntime refuses them too).
     func testTensorProducedTwice() throws {
         let proto = ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"], name: "r"), ModelBuilder.node("Neg", ["x"], ["y"], name: "n")],

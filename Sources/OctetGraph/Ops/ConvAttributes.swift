@@ -15,7 +15,9 @@ struct WindowAttributes {
     /// Largest kernel, stride, dilation or pad accepted (2²⁰), so window arithmetic cannot overflow.
     static let maxExtent = 1 << 20
 
-    init(node: Node, spatial: [Int], kernel kernelFromWeight: [Int]?) throws {
+    /// `pooling`: explicit pads must be smaller than the kernel (a window wholly in padding has no
+    /// input; onnxruntime refuses it too).
+    init(node: Node, spatial: [Int], kernel kernelFromWeight: [Int]?, pooling: Bool = false) throws {
         guard let k = try node.ints("kernel_shape") ?? kernelFromWeight, k.count == 2 else {
             throw OctetGraphError.badAttribute(node: node.label, attribute: "kernel_shape", reason: "a 2-D kernel is required (only 2-D NCHW windows are supported)")
         }
@@ -38,6 +40,10 @@ struct WindowAttributes {
                                                    reason: "expected four values in 0...\(WindowAttributes.maxExtent), got \(p)")
             }
             pads = [p[0], p[1], p[2], p[3]]
+            if pooling, let i = (0..<4).first(where: { pads[$0] >= kernel[$0 % 2] }) {
+                throw OctetGraphError.badAttribute(node: node.label, attribute: "pads",
+                                                   reason: "pad \(pads[i]) is not smaller than the kernel's \(kernel[i % 2]) (pads \(p), kernel_shape \(kernel))")
+            }
         case "VALID":
             pads = [0, 0, 0, 0]
         case "SAME_UPPER", "SAME_LOWER":

@@ -8,10 +8,11 @@ enum LinearOps {
 
     /// Y = alpha · A' · B' + beta · C, C unidirectionally broadcast to [M, N].
     static func gemm(_ node: Node, _ inputs: [Tensor?], _ opset: Int) throws -> [Tensor] {
-        var a = try node.requiredFloat(inputs, 0)
+        let a = try node.requiredFloat(inputs, 0)
         let b = try node.requiredFloat(inputs, 1)
-        if a.rank > 2 { a = try a.reshaped([a.shape[0], a.count / max(a.shape[0], 1)]) }
-        guard a.rank == 2, b.rank == 2 else { throw node.fail("Gemm needs 2-D inputs, got \(a.shape) and \(b.shape)") }
+        guard a.rank == 2, b.rank == 2 else {
+            throw node.fail("Gemm needs 2-D inputs (ONNX Gemm; a Flatten before it makes A 2-D), got \(a.shape) and \(b.shape)")
+        }
         let transA = try node.int("transA", default: 0) != 0, transB = try node.int("transB", default: 0) != 0
         let alpha = try node.float("alpha", default: 1), beta = try node.float("beta", default: 1)
         let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]

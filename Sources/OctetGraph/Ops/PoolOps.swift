@@ -18,7 +18,7 @@ enum PoolOps {
             throw node.fail("MaxPool Indices output is not supported")
         }
         // storage_order only orders the Indices output, which is refused above.
-        let attrs = try WindowAttributes(node: node, spatial: [x.shape[2], x.shape[3]], kernel: nil)
+        let attrs = try WindowAttributes(node: node, spatial: [x.shape[2], x.shape[3]], kernel: nil, pooling: true)
         let g = attrs.geometry(batch: x.shape[0], channels: x.shape[1], spatial: [x.shape[2], x.shape[3]],
                                outChannels: x.shape[1], groups: x.shape[1])
         guard g.outH > 0, g.outW > 0 else { throw node.fail("window larger than the padded input \(x.shape)") }

@@ -33,10 +33,15 @@ enum ShapeOps {
         return a
     }
 
-    /// Axes from the `axes` attribute (before `inputOpset`) or from input #`inputIndex` (from it).
+    /// Axes from the `axes` attribute (before `inputOpset`) or from input #`inputIndex` (from it;
+    /// an `axes` attribute there is refused, as onnxruntime does, rather than ignored).
     static func axesArgument(_ node: Node, _ inputs: [Tensor?], opset: Int, inputOpset: Int,
                              inputIndex: Int) throws -> [Int]? {
         if opset < inputOpset { return try node.ints("axes") }
+        guard node.attributes["axes"] == nil else {
+            throw OctetGraphError.badAttribute(node: node.label, attribute: "axes",
+                                               reason: "from opset \(inputOpset) axes is an input, not an attribute (the model's opset is \(opset))")
+        }
         return node.optional(inputs, inputIndex).map(intList)
     }
 

@@ -20,7 +20,7 @@ public enum NodeGeometry {
     /// MaxPool / AveragePool window over input [N, C, H, W].
     public static func pool(_ node: Node, input x: [Int]) throws -> ConvGeometry {
         guard x.count == 4 else { throw node.fail("pooling needs a 4-D input, got \(x)") }
-        let attrs = try WindowAttributes(node: node, spatial: [x[2], x[3]], kernel: nil)
+        let attrs = try WindowAttributes(node: node, spatial: [x[2], x[3]], kernel: nil, pooling: true)
         return attrs.geometry(batch: x[0], channels: x[1], spatial: [x[2], x[3]], outChannels: x[1], groups: 1)
     }
 }

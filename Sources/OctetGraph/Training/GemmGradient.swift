@@ -1,7 +1,6 @@
 import OctetTensor
 
-/// ONNX Gemm Y = X·op(W) + b (transA = 0, alpha = beta = 1; X of rank > 2 is flattened to
-/// [N, K] as the Gemm kernel does) with its backward pass: dX = dY·op(W)ᵀ, dW = dYᵀ·X
+/// ONNX Gemm Y = X·op(W) + b (X [M, K], transA = 0, alpha = beta = 1) with its backward pass: dX = dY·op(W)ᵀ, dW = dYᵀ·X
 /// (transB = 1, W [N, K]) or Xᵀ·dY (transB = 0, W [K, N]), dB = Σ dY over rows.
 public final class GemmGradient: LayerGradient {
     public let node: Node
@@ -9,7 +8,6 @@ public final class GemmGradient: LayerGradient {
     public var bias: Tensor?
     public let transB: Bool
     private var cachedInput: Tensor?
-    private var inputShape: [Int] = []
 
     /// - Throws: `OctetGraphError.execution` for transA ≠ 0, alpha ≠ 1, beta ≠ 1 or a bias that is not [N].
     public init(node: Node, weight: Tensor, bias: Tensor?) throws {
@@ -28,8 +26,7 @@ public final class GemmGradient: LayerGradient {
     public func forward(_ x: Tensor) throws -> Tensor {
         guard let w = weight else { throw OctetGraphError.execution(node: node.label, reason: "no weight") }
         let y = try OpRegistry.kernels["Gemm"]!(node, [x, w, bias], 13)[0]
-        inputShape = x.shape
-        cachedInput = x.rank == 2 ? x : try x.reshaped([x.shape[0], x.count / max(x.shape[0], 1)])
+        cachedInput = x
         return y
     }
 
@@ -57,7 +54,7 @@ public final class GemmGradient: LayerGradient {
             dY.withFloats { p in for i in 0..<m { for j in 0..<n { s[j] += p[i * n + j] } } }
             return Tensor(shape: b.shape, floats: s)
         }
-        return LayerGradients(input: inputGradient ? Tensor(shape: inputShape, floats: dX) : nil,
+        return LayerGradients(input: inputGradient ? Tensor(shape: x.shape, floats: dX) : nil,
                               weight: Tensor(shape: w.shape, floats: dW), bias: dB)
     }
 }
