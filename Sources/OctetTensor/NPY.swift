@@ -105,28 +105,52 @@ public enum NPY {
         }
     }
 
+    /// Parses the header dictionary `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`
+    /// (NumPy format 1.0–3.0): exactly these three keys, a simple dtype string, a tuple of sizes.
     private static func parseHeader(_ h: String, name: String) throws -> (String, Bool, [Int]) {
-        func value(_ key: String) -> Substring? {
-            guard let r = h.range(of: "'\(key)':") else { return nil }
-            return h[r.upperBound...].drop(while: { $0 == " " })
+        func bad(_ reason: String) -> OctetTensorError { .badFile(path: name, reason: reason) }
+        var rest = Substring(h.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard rest.first == "{", rest.last == "}" else { throw bad("header is not a dictionary") }
+        rest = rest.dropFirst().dropLast()
+        var fields: [String: Substring] = [:]
+        while true {
+            rest = rest.drop(while: \.isWhitespace)
+            if rest.isEmpty { break }
+            guard rest.first == "'", let close = rest.dropFirst().firstIndex(of: "'") else { throw bad("header key is not a quoted string") }
+            let key = String(rest[rest.index(after: rest.startIndex)..<close])
+            rest = rest[rest.index(after: close)...].drop(while: \.isWhitespace)
+            guard rest.first == ":" else { throw bad("header key '\(key)' has no value") }
+            rest = rest.dropFirst().drop(while: \.isWhitespace)
+            let closer: Character? = rest.first == "'" ? "'" : rest.first == "(" ? ")" : rest.first == "[" ? "]" : nil
+            let valueEnd: Substring.Index
+            if let closer {
+                guard let c = rest.dropFirst().firstIndex(of: closer) else { throw bad("header value of '\(key)' is not closed") }
+                valueEnd = rest.index(after: c)
+            } else {
+                valueEnd = rest.firstIndex(of: ",") ?? rest.endIndex
+            }
+            guard ["descr", "fortran_order", "shape"].contains(key) else { throw bad("unexpected header key '\(key)'") }
+            guard fields[key] == nil else { throw bad("header key '\(key)' is given twice") }
+            fields[key] = rest[..<valueEnd].trimmingCharacters(in: .whitespaces)[...]
+            rest = rest[valueEnd...].drop(while: \.isWhitespace)
+            if rest.first == "," { rest = rest.dropFirst() } else if !rest.isEmpty { throw bad("header entries are not separated by commas") }
         }
-        guard let d = value("descr"), d.first == "'", let end = d.dropFirst().firstIndex(of: "'") else {
-            throw OctetTensorError.badFile(path: name, reason: "header has no 'descr'")
+        guard let d = fields["descr"] else { throw bad("header has no 'descr'") }
+        guard d.first == "'", d.last == "'", d.count >= 2 else {
+            throw bad(d.first == "[" ? "structured dtype \(d) is not supported (one plain dtype per array)" : "header 'descr' \(d) is not a dtype string")
         }
-        let descr = String(d[d.index(after: d.startIndex)..<end])
-        guard let f = value("fortran_order") else { throw OctetTensorError.badFile(path: name, reason: "header has no 'fortran_order'") }
-        let fortran = f.hasPrefix("True")
-        guard let s = value("shape"), s.first == "(", let close = s.firstIndex(of: ")") else {
-            throw OctetTensorError.badFile(path: name, reason: "header has no 'shape'")
-        }
-        let dims = s[s.index(after: s.startIndex)..<close].split(separator: ",")
+        let descr = String(d.dropFirst().dropLast())
+        guard let f = fields["fortran_order"] else { throw bad("header has no 'fortran_order'") }
+        guard f == "True" || f == "False" else { throw bad("header 'fortran_order' is \(f), not True or False") }
+        guard let s = fields["shape"], s.first == "(", s.last == ")" else { throw bad("header has no 'shape'") }
+        let dims = s.dropFirst().dropLast().split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shape: [Int] = []
         for d in dims {
-            guard let v = Int(d), v >= 0 else { throw OctetTensorError.badFile(path: name, reason: "bad shape entry '\(d)'") }
+            guard let v = Int(d), v >= 0 else { throw bad("bad shape entry '\(d)'") }
             shape.append(v)
         }
-        return (descr, fortran, shape)
+        return (descr, f == "True", shape)
     }
 
     /// Encodes a tensor as `.npy` bytes: version 1.0, or 2.0 (4-byte header length) when the

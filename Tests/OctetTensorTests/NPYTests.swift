@@ -74,6 +74,26 @@ final class NPYTests: XCTestCase {
         XCTAssertTrue(msg { _ = try NPY.decode(fortran, name: "t.npy") }.contains("Fortran-order"))
     }
 
+    /// The header dictionary holds exactly 'descr', 'fortran_order' and 'shape'; a structured
+    /// dtype (as `np.zeros(2, dtype=[('a', '<f4'), ('b', '<i4')])` saves) is named as such.
+    func testHeaderDictionaryIsCheckedKeyByKey() throws {
+        func decode(_ header: String) -> String {
+            var h = header
+            h += String(repeating: " ", count: 128 - 10 - h.utf8.count - 1) + "\n"
+            var d = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(h.utf8.count), 0])
+            d.append(contentsOf: Array(h.utf8))
+            d.append(contentsOf: [0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f])
+            return msg { _ = try NPY.decode(d, name: "t.npy") }
+        }
+        XCTAssertEqual(decode("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1, }"), "t.npy: unexpected header key 'extra'")
+        XCTAssertEqual(decode("{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }"),
+                       "t.npy: structured dtype [('a', '<f4'), ('b', '<i4')] is not supported (one plain dtype per array)")
+        XCTAssertEqual(decode("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }"), "t.npy: header 'fortran_order' is Maybe, not True or False")
+        XCTAssertEqual(decode("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"), "t.npy: header key 'descr' is given twice")
+        XCTAssertEqual(decode("{'descr': '<f4', 'fortran_order': False, }"), "t.npy: header has no 'shape'")
+        XCTAssertEqual(decode("{'fortran_order': False, 'shape': (2,), 'descr': '<f4'}"), "no error")   // any key order, last comma optional
+    }
+
     /// Stored (`np.savez`) and deflate (`np.savez_compressed`) members, a ZIP64 central directory
     /// and a deflate stream whose bytes end without a final block, all as numpy reads them.
     func testReadsNpzArchives() throws {
