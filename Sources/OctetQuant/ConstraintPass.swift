@@ -34,7 +34,8 @@ struct ConstraintPass {
             throw OctetQuantError.fixPosOutOfRange(
                 node: plan.nodes[i].node,
                 detail: "input fix_pos \(fin)\(seen) + weight fix_pos \(fw) = \(fin + fw) is outside the "
-                    + "\(Int8Requant.accumulatorFixPos) the integer pipeline can shift; check the calibration data's scale")
+                    + "\(Int8Requant.accumulatorFixPos) the integer pipeline can shift; "
+                    + (abs(fw) > abs(fin) ? "check the scale of weight '\(w)'" : "check the calibration data's scale"))
         }
     }
 

@@ -12,26 +12,38 @@ public enum QuantPersistence {
     struct File: Codable {
         var format: String
         var model: String
+        /// `weightDigests` of the float weights and biases the parameters belong to; absent in
+        /// files written before they were recorded (then not checked).
+        var weights: [String: String]?
+        /// What produced the parameters, e.g. "diffs+adaround"; absent when not given.
+        var method: String?
         var annotations: QuantAnnotations
     }
 
-    /// JSON text of the parameters (sorted keys, indented).
-    public static func encode(_ q: QuantizedModel) throws -> Data {
+    /// JSON text of the parameters (sorted keys, indented), with the weights' digest and `method`.
+    public static func encode(_ q: QuantizedModel, method: String? = nil) throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try enc.encode(File(format: format, model: q.graph.name, annotations: q.annotations))
+        return try enc.encode(File(format: format, model: q.graph.name, weights: weightDigests(q.graph, q.plan),
+                                   method: method, annotations: q.annotations))
     }
 
     /// Writes the parameters atomically. - Throws: `OctetTensorError.writeFailed` naming the path.
-    public static func save(_ q: QuantizedModel, to path: String) throws {
-        try AtomicFile.write(try encode(q), to: path)
+    public static func save(_ q: QuantizedModel, method: String? = nil, to path: String) throws {
+        try AtomicFile.write(try encode(q, method: method), to: path)
     }
 
     /// Reads parameters saved by `save` and binds them to `model` (prepared the same way).
     /// - Throws: `OctetQuantError.unreadableParameters` for a missing or malformed file;
     ///   `.parameterMismatch` naming the first tensor (in name order) that the model lacks, has
-    ///   with another shape, or that the saved file lacks.
+    ///   with another shape, or that the saved file lacks, or when the model's float weights are
+    ///   not the ones the parameters were saved with (e.g. the model before `equalize` or AdaRound).
     public static func load(_ path: String, model: Model) throws -> QuantizedModel {
+        try loadLabelled(path, model: model).model
+    }
+
+    /// `load`, with the method label the file was saved with (nil when none was given).
+    public static func loadLabelled(_ path: String, model: Model) throws -> (model: QuantizedModel, method: String?) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw OctetQuantError.unreadableParameters(path: path, reason: "cannot read the file")
@@ -43,7 +55,32 @@ public enum QuantPersistence {
         guard file.format == format else {
             throw OctetQuantError.unreadableParameters(path: path, reason: "format '\(file.format)', expected '\(format)'")
         }
-        return try bind(file.annotations, to: model)
+        let q = try bind(file.annotations, to: model)
+        let here = weightDigests(q.graph, q.plan)
+        if let saved = file.weights, let name = here.keys.sorted().first(where: { saved[$0] != here[$0] }) {
+            throw OctetQuantError.parameterMismatch(tensor: name, reason: "its float values are not the ones these parameters were saved with"
+                + (file.method.map { " (saved after \($0))" } ?? "")
+                + "; load them onto the model they came from (for a recovered q, q.model.save(path) writes that model)")
+        }
+        return (q, file.method)
+    }
+
+    /// FNV-1a 64 digest of each quantized parameter's float values (bit patterns), as 16 hex
+    /// digits by tensor name: which float weights a parameter file belongs to.
+    static func weightDigests(_ g: Graph, _ plan: QuantPlan) -> [String: String] {
+        var out: [String: String] = [:]
+        for name in plan.parameters.keys {
+            guard let t = g.initializers[name], t.dtype == .float32 else { continue }
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            t.withFloats { p in
+                for v in p {
+                    var bits = v.bitPattern
+                    for _ in 0..<4 { h = (h ^ UInt64(bits & 0xff)) &* 0x100_0000_01b3; bits >>= 8 }
+                }
+            }
+            out[name] = String(format: "%016llx", h)
+        }
+        return out
     }
 
     /// Checks `ann` against `model` and builds the quantized model.

@@ -33,6 +33,26 @@ final class PTQPersistenceErrorTests: XCTestCase {
         }
     }
 
+    /// Parameters carry a digest of each float weight: loading them onto other weights (the
+    /// model before equalization or AdaRound) names the first weight that differs, and the
+    /// method label comes back with them.
+    func testLoadOntoOtherWeightsIsRefused() throws {
+        let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
+        let path = Scratch.path("ptq_digest.json")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantPersistence.save(q, method: "diffs+adaround", to: path)
+        XCTAssertEqual(try QuantPersistence.loadLabelled(path, model: model()).method, "diffs+adaround")
+        var moved = PTQTestGraphs.oneConv(activation: "Relu")
+        moved.initializers["w"] = Tensor(shape: [1, 1, 2, 2], floats: [0.5, 0.25, -0.125, 0.9999999])   // one ulp-scale change
+        XCTAssertThrowsError(try QuantPersistence.load(path, model: model(moved))) { e in
+            XCTAssertEqual(e as? OctetQuantError, .parameterMismatch(tensor: "w", reason: "its float values are not the ones these parameters were saved with (saved after diffs+adaround); load them onto the model they came from (for a recovered q, q.model.save(path) writes that model)"))
+        }
+        // The digest is FNV-1a 64 over the little-endian float bytes: 0.1 is 0x3dcccccd.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte: UInt8 in [0xcd, 0xcc, 0xcc, 0x3d] { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        XCTAssertEqual(QuantPersistence.weightDigests(q.graph, q.plan)["b"], String(format: "%016llx", h))
+    }
+
     func testCalibrationErrors() throws {
         let c = try Calibrator(model: model())
         XCTAssertThrowsError(try c.calibrate(["x": Tensor(zeros: [0, 1, 2, 2])])) { XCTAssertEqual($0 as? OctetQuantError, .emptyCalibrationSet) }
@@ -55,6 +75,12 @@ final class PTQPersistenceErrorTests: XCTestCase {
             XCTAssertEqual("\($0)", "node conv: input fix_pos -93 (its calibration data span [1e+30, 1e+30]) + weight fix_pos 6 "
                            + "= -87 is outside the -32...32 the integer pipeline can shift; check the calibration data's scale")
         }
+        // Weights of 1e15 (fix_pos about −43) on ordinary inputs point at the weight instead.
+        var huge = PTQTestGraphs.oneConv(activation: "Relu")
+        huge.initializers["w"] = Tensor(shape: [1, 1, 2, 2], floats: [1e15, 2.5e14, -1.25e14, 1e15])
+        XCTAssertThrowsError(try Calibrator(model: model(huge)).calibrate(["x": PTQTestGraphs.oneConvInput])) {
+            XCTAssertTrue("\($0)".hasSuffix("the integer pipeline can shift; check the scale of weight 'w'"), "\($0)")
+        }
         let relu = Graph(name: "just_relu", nodes: [Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])],
                          inputs: [PTQTestGraphs.info("x", [1, 4])], outputs: [PTQTestGraphs.info("y", [1, 4])])
         XCTAssertThrowsError(try Calibrator(model: model(relu))) { XCTAssertEqual($0 as? OctetQuantError, .nothingToQuantize(model: "just_relu")) }
@@ -66,6 +92,11 @@ final class PTQPersistenceErrorTests: XCTestCase {
             XCTAssertEqual(n, "bitz")
             XCTAssertTrue(accepted.contains("weight_bits"))
         }
+        // `bits` sets the three widths; a specific width overrides it, whatever the names' order.
+        let mixed = try QConfig(options: ["activation_bits": "4", "bits": "6"])
+        XCTAssertEqual([mixed.weightBits, mixed.biasBits, mixed.activationBits], [6, 6, 4])
+        let alone = try QConfig(options: ["bits": "6", "weight_bits": "8"])
+        XCTAssertEqual([alone.weightBits, alone.biasBits, alone.activationBits], [8, 6, 6])
     }
 
     func testCancellationAndProgress() throws {

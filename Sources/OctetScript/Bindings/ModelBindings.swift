@@ -32,6 +32,14 @@ enum ModelBindings {
             let x = try DataInput.from(a, 2, interp).all()
             return .object(TensorValue(try m.activation(try a.string(1), x)))
         },
+        Builtin("save", ["self", "path"],
+                doc: "Writes the float model as ONNX (atomic), as Octet runs it: BatchNorm folded, MatMul as Gemm, weights as equalize or a recovery pass left them (q.model). load(path) reads it back; load_quant binds parameters q.save wrote to it.") { a, interp in
+            let m = try receiver(a)
+            let g = m.model.graph
+            try ONNXExporter.write(g, to: try DataInput.outputPath(try a.string(1), interp), opset: g.opset,
+                                   irVersion: ONNXExporter.minimumIRVersion(opset: g.opset))
+            return .null
+        },
     ])
 
     static func receiver(_ a: Arguments) throws -> ModelValue {

@@ -30,11 +30,11 @@ enum QuantBindings {
             try quantize(a, interp)
         },
         Builtin("load_quant", ["model", "path"],
-                doc: "Binds quantization parameters saved by q.save(path) (JSON: fix_pos/scale per tensor, configuration) to a float Model.") { a, interp in
+                doc: "Binds quantization parameters saved by q.save(path) (JSON: fix_pos/scale per tensor, configuration, method) to a float Model; an error names the first weight whose float values differ from the saved model's.") { a, interp in
             guard case .object(let m as ModelValue) = a[0] else { throw a.typeError(0, "a Model") }
             let path = try DataInput.existingPath(try a.string(1), a, 1, interp)
-            let q = try QuantPersistence.load(path, model: m.model)
-            return .object(QuantizedModelValue(q, float: m, calib: nil, method: q.config.activationObserver.rawValue))
+            let (q, method) = try QuantPersistence.loadLabelled(path, model: m.model)
+            return .object(QuantizedModelValue(q, float: m, calib: nil, method: method ?? q.config.activationObserver.rawValue))
         },
         Builtin("export_onnx", ["q", "path"], named: [ParameterSpec("ties", .string(QDQExport.Ties.halfEven.rawValue))],
                 doc: "Writes the quantized model as an ONNX QDQ graph (QuantizeLinear/DequantizeLinear around each quantized tensor, scale 2^−fix_pos) that onnxruntime runs. ties: \"half-even\" (plain QDQ) or \"half-up\" (the DPU's rounding of exact .5 ties, via a 2^−17 LSB Add before each activation QuantizeLinear).") { a, interp in
