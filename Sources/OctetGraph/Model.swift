@@ -12,8 +12,10 @@ public final class Model: @unchecked Sendable {
     public let path: String?
     /// Batch size the graph was specialised to.
     public let batchSize: Int
-    /// Whether an input's symbolic axis 0 took `batchSize` (else the model fixes its batch).
-    public let symbolicBatch: Bool
+    /// The inputs whose symbolic axis 0 took the requested batch size (empty: the model fixes its batch).
+    public let symbolicBatchInputs: Set<String>
+    /// Whether an input's symbolic axis 0 took the requested batch size (else the model fixes its batch).
+    public var symbolicBatch: Bool { !symbolicBatchInputs.isEmpty }
     /// Shape of every tensor at `batchSize`, recorded while preparing the graph.
     public let tensorShapes: [String: [Int]]
     public let executor: Executor
@@ -76,7 +78,7 @@ public final class Model: @unchecked Sendable {
         self.executor = try Executor(graph: prepared.graph)
         self.path = path
         self.batchSize = batch
-        self.symbolicBatch = !batchInputs.isEmpty
+        self.symbolicBatchInputs = batchInputs
     }
 
     /// How output `name` joins over the chunks of a run (`OutputBatching`).

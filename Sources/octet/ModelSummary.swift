@@ -6,9 +6,7 @@ enum ModelSummary {
     static func text(_ m: Model, layers: Bool) -> String {
         var s = "model: \(m.path ?? m.graph.name)\n"
         s += "IR version \(m.graph.irVersion), opset \(m.graph.opset), \(m.graph.nodes.count) nodes\n"
-        if m.symbolicBatch {
-            s += "batch: symbolic in the model; shapes below at batch \(m.batchSize) (--batch N), any batch size runs\n"
-        }
+        s += batchLine(m)
         for i in m.inputs { s += "input  \(i.name): \(i.typeDescription) [\(i.dims.map(\.description).joined(separator: ", "))]\n" }
         for o in m.outputs {
             let shape = m.tensorShapes[o.name].map { $0.map(String.init).joined(separator: ", ") } ?? "?"
@@ -31,6 +29,21 @@ enum ModelSummary {
             }
         }
         return s
+    }
+
+    /// How the batch is set: symbolic in every input (any size runs), or symbolic in some inputs
+    /// beside others with a fixed axis 0.
+    static func batchLine(_ m: Model) -> String {
+        guard m.symbolicBatch else { return "" }
+        let fixed = m.inputs.filter { !m.symbolicBatchInputs.contains($0.name) && m.graph.initializers[$0.name] == nil }
+        guard !fixed.isEmpty else {
+            return "batch: symbolic in the model; shapes below at batch \(m.batchSize) (--batch N), any batch size runs\n"
+        }
+        let symbolic = m.inputs.filter { m.symbolicBatchInputs.contains($0.name) }
+        let shown = symbolic.first?.dims.first.map(\.description) ?? "?"
+        return "batch: symbolic in input " + symbolic.map { "'\($0.name)'" }.joined(separator: ", ")
+            + " (shown at batch \(shown), --batch N); input " + fixed.map { "'\($0.name)'" }.joined(separator: ", ")
+            + " fixes axis 0 at \(m.batchSize)\n"
     }
 
     static func formatMega(_ v: Int) -> String {

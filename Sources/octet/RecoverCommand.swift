@@ -26,13 +26,13 @@ struct RecoverCommand: ParsableCommand {
     @Flag(help: "Append the calibration images mirrored left to right (twice the samples; helps AdaRound on ImageNet-type models).")
     var mirror = false
     @Option(parsing: .unconditional, help: "AdaRound iterations per layer (0: round to nearest at the searched weight fix_pos; default 1000).") var iterations: Int?
-    @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss.")
-    var fixposSearch = true
+    @Flag(inversion: .prefixedNo, help: "AdaQuant / AdaRound: choose each weight fix_pos among fp−1…fp+2 by the layer's reconstruction loss (default on).")
+    var fixposSearch: Bool?
     @Option(parsing: .unconditional, help: "AdaQuant maximum epochs per layer (default 10).") var epochs: Int?
     @Option(help: "AdaQuant: what keeps an epoch, layer (the layer's reconstruction loss) or network (the network output loss, as vai_q_pytorch; a forward of the rest of the network per epoch). Default: layer.")
     var epochLoss: String?
-    @Option(parsing: .unconditional, help: "Minibatch samples per optimizer step.") var batch: Int?
-    @Option(parsing: .unconditional, help: "Seed of the optimizers' generator, 0…2^63 − 1 (as scripts' `seed:` takes it).") var seed: Int = 1705472343
+    @Option(parsing: .unconditional, help: "AdaQuant / AdaRound: minibatch samples per optimizer step.") var batch: Int?
+    @Option(parsing: .unconditional, help: "AdaQuant / AdaRound: seed of the optimizers' generator, 0…2^63 − 1 (as scripts' `seed:` takes it; default 1705472343).") var seed: Int?
     @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "cle_bc, adaquant, adaround: refuse before any work when the activations held over the calibration set would exceed this.") var maxMemoryMB: Int?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or bias_bits=16 (non-DPU experiments)")) var option: [String] = []
@@ -43,7 +43,7 @@ struct RecoverCommand: ParsableCommand {
             if let value, value < 1 { throw ValidationError("\(name) \(value): must be at least 1") }
         }
         try CLI.checkThreads(threads)
-        if seed < 0 { throw ValidationError("--seed \(seed): must be in 0...\(Int.max)") }
+        if let seed, seed < 0 { throw ValidationError("--seed \(seed): must be in 0...\(Int.max)") }
         guard Self.methods.contains(method) else {
             throw ValidationError("--method \(method): accepted: " + Self.methods.joined(separator: ", "))
         }
@@ -53,6 +53,10 @@ struct RecoverCommand: ParsableCommand {
         if let epochs, !AdaQuant.epochRange.contains(epochs) { throw ValidationError("--epochs \(epochs): must be in \(AdaQuant.epochRange)") }
         if iterations != nil && method != "adaround" { throw ValidationError("--iterations applies to --method adaround") }
         if epochs != nil && method != "adaquant" { throw ValidationError("--epochs applies to --method adaquant") }
+        for (flag, given) in [("--batch", batch != nil), ("--seed", seed != nil), (fixposSearch == false ? "--no-fixpos-search" : "--fixpos-search", fixposSearch != nil)]
+        where given && !method.hasPrefix("ada") {
+            throw ValidationError("\(flag) applies to --method adaquant or adaround")
+        }
         if maxMemoryMB != nil && !Self.layerwiseMethods.contains(method) {
             throw ValidationError("--max-memory-mb applies to the passes that hold activations over the calibration set: --method cle_bc, adaquant or adaround")
         }
@@ -100,6 +104,9 @@ struct RecoverCommand: ParsableCommand {
             }
             let evalX = try load(eval, input: name, of: m, calibration: false)
             CLI.warnNonFinite([name: evalX], source: eval)
+            do {   // before the pass, so a model that cannot be evaluated on this batch costs no run
+                try OutputBatching.checkRun(m.graph.outputs.map(\.name), in: m.graph, samples: evalX.shape[0], batchSize: m.batchSize)
+            } catch { throw DataError("\(eval): \(error)") }
             let targets = try loadTargets(m, samples: evalX.shape[0])
             let t0 = Date()
             let (q, notes): (QuantizedModel, [String])
@@ -158,15 +165,17 @@ struct RecoverCommand: ParsableCommand {
             let r = try BiasCorrection.empirical(model: base, config: config, feeds: feeds, maxMemoryMB: maxMemoryMB)
             return (r.quantized, notes + [r.stats.description])
         case "adaquant":
-            var o = AdaQuant.Options(); o.maxEpochs = epochs ?? 10; o.seed = UInt64(seed); o.maxMemoryMB = maxMemoryMB
-            o.searchFixPos = fixposSearch
+            var o = AdaQuant.Options(); o.maxEpochs = epochs ?? 10; o.maxMemoryMB = maxMemoryMB
+            if let seed { o.seed = UInt64(seed) }
+            o.searchFixPos = fixposSearch ?? true
             o.epochLoss = epochLoss.flatMap(AdaQuant.EpochLoss.init(rawValue:)) ?? .layer
             if let batch { o.batchSize = batch }
             let r = try AdaQuant.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])
         case "adaround":
-            var o = AdaRound.Options(); o.iterations = iterations ?? 1000; o.seed = UInt64(seed); o.maxMemoryMB = maxMemoryMB
-            o.searchFixPos = fixposSearch
+            var o = AdaRound.Options(); o.iterations = iterations ?? 1000; o.maxMemoryMB = maxMemoryMB
+            if let seed { o.seed = UInt64(seed) }
+            o.searchFixPos = fixposSearch ?? true
             if let batch { o.batchSize = batch }
             let r = try AdaRound.run(model: base, config: config, feeds: feeds, options: o)
             return (r.quantized, notes + [r.stats.description])
@@ -191,7 +200,8 @@ struct RecoverCommand: ParsableCommand {
             guard !refs.contains(where: { $0.0 == parts[0] }) else {
                 throw ValidationError("--reference: output '\(parts[0])' is given twice")
             }
-            let r = try NPY.read(path: parts[1]), shape = expected(parts[0])
+            let r: Tensor, shape = expected(parts[0])
+            do { r = try NPY.read(path: parts[1]) } catch { throw DataError("--reference \(parts[0]): \(error)") }
             guard r.dtype == .float32, r.shape == shape else {
                 throw DataError("--reference \(parts[0]): \(parts[1]) must be float32 of shape \(shape), got \(r.dtype) \(r.shape)")
             }
