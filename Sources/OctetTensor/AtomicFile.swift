@@ -65,6 +65,19 @@ public enum AtomicFile {
         }
     }
 
+    /// Runs `write` with the folder `folder` (and its missing parents) created first for what it
+    /// writes later, as `writeAll` does: the folders it created are removed again (when empty) if
+    /// `write` throws or a signal ends the process meanwhile (`removeTemporaries`).
+    /// - Throws: `OctetTensorError.writeFailed` when the folder cannot be made; what `write` throws.
+    public static func withFolder<T>(_ folder: String, _ write: () throws -> T) throws -> T {
+        let created = try makeFolder(folder)
+        defer { pending.forget(folders: created) }
+        do { return try write() } catch {
+            for dir in created { rmdir(dir) }
+            throw error
+        }
+    }
+
     /// The folders missing on the way to `path`, created (innermost first in the result) and
     /// recorded for `removeTemporaries`.
     private static func makeFolder(_ path: String) throws -> [String] {

@@ -84,6 +84,24 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["x.npy"])
     }
 
+    /// `withFolder` (the notebook's folder during `octet run --notebook`): kept when the work
+    /// succeeds, removed when it throws, and removed by `removeTemporaries` (a signal) meanwhile.
+    func testWithFolderRemovesTheFoldersItMadeUnlessTheWorkSucceeds() throws {
+        let root = tmp() + "/with"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        XCTAssertThrowsError(try AtomicFile.withFolder(root + "/a/b") { throw Boom() })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
+        try AtomicFile.withFolder(root + "/a/b") {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/a/b"))
+            AtomicFile.removeTemporaries()
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
+        }
+        try AtomicFile.withFolder(root + "/c/d") { try Data("1".utf8).write(to: URL(fileURLWithPath: root + "/c/d/n.md")) }
+        AtomicFile.removeTemporaries()  // no longer pending: kept
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/c/d"), ["n.md"])
+    }
+
     func testSuccessReplacesAPreviousFolderWhole() throws {
         let root = tmp()
         defer { try? FileManager.default.removeItem(atPath: root) }

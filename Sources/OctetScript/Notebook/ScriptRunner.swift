@@ -58,16 +58,29 @@ public enum ScriptRunner {
         return runNotebook(program, text: text, name: name, to: notebook, interpreter: interpreter, errors: errors)
     }
 
+    /// A notebook that could not be written, with the exit code to end with.
+    private struct NotebookNotWritten: Error { let code: Int32 }
+
     static func runNotebook(_ program: Program, text: String, name: String, to path: String,
                             interpreter: Interpreter, errors: (String) -> Void) -> Int32 {
-        // The notebook's folder is made before the script runs, so an unusable path costs no run.
+        func run() throws -> Int32 { try runCells(program, text: text, name: name, to: path, interpreter: interpreter, errors: errors) }
+        // The notebook's folder is made before the script runs, so an unusable path costs no run;
+        // a folder made for it goes again when the notebook is not written or a signal ends the run.
         let dir = (path as NSString).deletingLastPathComponent
-        if !AtomicFile.isStream(path) {
-            do { try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true) } catch {
-                errors("octet: cannot write notebook \(path): cannot create the folder \(dir)")
-                return ExitCode.usage
-            }
+        do {
+            return try AtomicFile.isStream(path) ? run() : AtomicFile.withFolder(dir.isEmpty ? "." : dir, run)
+        } catch let e as NotebookNotWritten {
+            return e.code
+        } catch {
+            errors("octet: cannot write notebook \(path): cannot create the folder \(dir)")
+            return ExitCode.usage
         }
+    }
+
+    /// Runs the script cell by cell into a notebook and writes it to `path`.
+    /// - Throws: `NotebookNotWritten` after reporting why the notebook was not written.
+    private static func runCells(_ program: Program, text: String, name: String, to path: String,
+                                 interpreter: Interpreter, errors: (String) -> Void) throws -> Int32 {
         let seedNote = interpreter.seedDescription
         var book = Notebook(title: (name as NSString).lastPathComponent, subtitle: Notebook.runSubtitlePrefix + "\((name as NSString).lastPathComponent)\(seedNote)")
         var code = ExitCode.ok
@@ -113,10 +126,10 @@ public enum ScriptRunner {
         }
         do { try book.write(to: path, protected: interpreter.readFile(at:)) } catch let e as SessionError {
             errors("octet: notebook not written: \(e)")
-            return ExitCode.usage
+            throw NotebookNotWritten(code: ExitCode.usage)
         } catch {
             errors("octet: cannot write notebook \(path): \((error as? OctetTensorError)?.description ?? error.localizedDescription)")
-            return code == ExitCode.ok ? ExitCode.runtime : code
+            throw NotebookNotWritten(code: code == ExitCode.ok ? ExitCode.runtime : code)
         }
         return code
     }
