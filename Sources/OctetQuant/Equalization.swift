@@ -137,6 +137,8 @@ public enum CrossLayerEqualization {
     static func findPairs(_ g: Graph, _ shapes: [String: [Int]], _ report: inout Report, relu6: ReLU6Policy = .stop,
                           excluded: (Node) -> Bool = { _ in false }) throws -> [Chain] {
         var out: [Chain] = []
+        let kept = g.nodes.filter { layerOps.contains($0.opType) && excluded($0) }.map(QuantPlan.key)
+        if !kept.isEmpty { report.notes.append("excluded from quantization, so in no pair: " + kept.joined(separator: ", ")) }
         for (ai, a) in g.nodes.enumerated() where layerOps.contains(a.opType) && !excluded(a) {
             guard let wa = weight(a, g), let ca = try WeightChannels(a, weightShape: wa.shape),
                   biasCount(a, g).map({ $0 == ca.outChannels }) ?? true else { continue }

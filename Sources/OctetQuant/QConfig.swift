@@ -57,10 +57,12 @@ public struct QConfig: Sendable, Codable, Equatable {
                                      "weight_round", "activation_round", "exclude_nodes", "exclude_ops",
                                      "quantized_calibration", "align_pool", "score_through_prelu"]
 
-    /// Builds a configuration from option name → value text (lists are comma-separated).
+    /// Builds a configuration from option name → value text (lists are comma-separated). `bits`
+    /// sets the three widths first; `weight_bits`, `bias_bits`, `activation_bits` override it.
     /// - Throws: `OctetQuantError.unknownOption` listing `optionNames`, `.invalidParameter` for a bad value.
     public init(options: [String: String]) throws {
-        for (key, value) in options.sorted(by: { $0.key < $1.key }) { try set(key, value) }
+        if let b = options["bits"] { try set("bits", b) }
+        for (key, value) in options.sorted(by: { $0.key < $1.key }) where key != "bits" { try set(key, value) }
         try validate()
     }
 

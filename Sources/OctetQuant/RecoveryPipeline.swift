@@ -62,6 +62,10 @@ enum RecoveryPipeline {
         stats.seconds = Date().timeIntervalSince(t0)
         stats.peakActivationMB = Double(runner.peakFrontierBytes) / Double(1 << 20)
         stats.peakRSSMB = ProcessMemory.peakMB()
+        if stats.layers == 0 {
+            stats.notes.append("no layer to optimize: the model quantizes no Conv, ConvTranspose or Gemm with constant weights "
+                + "(a MatMul on a rank-3 input, a layer excluded from quantization or one on non-constant weights runs in float)")
+        }
         return (q, newModel, stats)
     }
 

@@ -87,7 +87,8 @@ struct ExportCommand: ParsableCommand {
     /// then every accepted name.
     static func optionHelp(example: String) -> ArgumentHelp {
         ArgumentHelp("Quantization option name=value (repeatable), e.g. \(example).",
-                     discussion: "Names: " + QConfig.optionNames.joined(separator: ", "))
+                     discussion: "Names: " + QConfig.optionNames.joined(separator: ", ")
+                        + ". bits sets weight_bits, bias_bits and activation_bits; each of those overrides it.")
     }
 
     /// `--option name=value` list → configuration (unknown names list the accepted ones; one

@@ -182,6 +182,7 @@ final class EqualizationTests: XCTestCase {
         o.quantization.excludedNodes = ["c2"]
         let (g1, r) = try CrossLayerEqualization.run(g0, options: o)
         XCTAssertTrue(r.pairs.isEmpty)
+        XCTAssertEqual(r.description, "CLE: no equalizable pair\n  excluded from quantization, so in no pair: c2")
         XCTAssertEqual(g1.initializers["c2_w"], g0.initializers["c2_w"])
         XCTAssertEqual(g1.initializers["c2_b"], g0.initializers["c2_b"])
         let feeds = ["x": t.data([4, 2, 2, 2])]

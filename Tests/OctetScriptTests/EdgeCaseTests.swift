@@ -282,6 +282,18 @@ final class EdgeCaseTests: XCTestCase {
         """)
     }
 
+    /// A line break or tab in a text-table cell or column name is shown escaped, so each row
+    /// stays one line and the columns stay aligned.
+    func testTableCellsWithLineBreaksStayOnOneLine() {
+        expect("""
+        print(table([{"n\\tame": "a\\nb", v: 1}, {"n\\tame": "c\\r\\nd", v: 22}]))
+        # expect: n\\tame  v
+        # expect: ------  --
+        # expect: a\\nb     1
+        # expect: c\\r\\nd  22
+        """)
+    }
+
     /// Case mapping and quoting can grow a string past the limit; the result is checked.
     func testCaseMappingAndReprKeepTheStringLimit() {
         expect("""

@@ -128,8 +128,15 @@ enum RecoveryBindings {
                 case .string(let s): text[k] = s
                 case .bool(let b): text[k] = "\(b)"
                 case .int(let i): text[k] = "\(i)"
-                case .list(let l): text[k] = l.items.map { if case .string(let s) = $0 { return s } else { return "\($0)" } }.joined(separator: ",")
-                default: throw BindingError.named("options", "option \(k) must be text, a number, a boolean or a list, got \(v.typeName)")
+                case .real(let r) where r.isFinite && r == r.rounded() && abs(r) < 1e15: text[k] = "\(Int(r))"
+                case .list(let l):
+                    text[k] = try l.items.map { item -> String in
+                        guard case .string(let s) = item else {
+                            throw BindingError.named("options", "option \(k) lists names as strings, found \(item.typeName) \(Format.display(item))")
+                        }
+                        return s
+                    }.joined(separator: ",")
+                default: throw BindingError.named("options", "option \(k) must be a string, an integer, a boolean or a list of strings, got \(v.typeName) \(Format.display(v))")
                 }
             }
             do { return try QConfig(options: text) } catch { throw BindingError.named("options", "\(error)") }

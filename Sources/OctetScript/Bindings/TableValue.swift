@@ -37,8 +37,22 @@ public final class TableValue: DomainObject, IterableObject, IndexableObject, Le
 
     var cells: [[String]] { rows.map { r in columns.map { TableValue.cell(r[$0]) } } }
 
+    /// Text-table cell: line breaks and tabs shown as `\n`, `\r`, `\t`, so a row stays one line.
+    static func oneLine(_ s: String) -> String {
+        guard s.contains(where: { $0.isNewline || $0 == "\t" }) else { return s }
+        return Escaping.escaped(s.unicodeScalars) { u in
+            switch u {
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
+            default: return nil
+            }
+        }
+    }
+
     public var summary: String {
-        let body = cells
+        let body = cells.map { $0.map(TableValue.oneLine) }
+        let columns = columns.map(TableValue.oneLine)
         let widths = columns.indices.map { c in ([columns[c]] + body.map { $0[c] }).map(\.count).max() ?? 0 }
         func line(_ r: [String]) -> String {
             var s = ""
