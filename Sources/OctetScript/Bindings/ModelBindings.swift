@@ -33,7 +33,7 @@ enum ModelBindings {
             return .object(TensorValue(try m.activation(try a.string(1), x)))
         },
         Builtin("save", ["self", "path"],
-                doc: "Writes the float model as ONNX (atomic), as Octet runs it: BatchNorm folded, MatMul as Gemm, weights as equalize or a recovery pass left them (q.model). load(path) reads it back; load_quant binds parameters q.save wrote to it.") { a, interp in
+                doc: "Writes the float model as ONNX (atomic) as Octet runs it: shape subgraphs folded, the batch fixed at the load batch; for q.model, BatchNorm folded and the weights as equalize or a recovery pass left them. load(path) reads it back; load_quant binds parameters q.save wrote to it.") { a, interp in
             let m = try receiver(a)
             let g = m.model.graph
             try ONNXExporter.write(g, to: try DataInput.outputPath(try a.string(1), interp), opset: g.opset,
