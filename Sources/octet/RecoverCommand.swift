@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
+import OctetDPU
 import OctetGraph
 import OctetQuant
 import OctetTensor
 
 /// `octet recover`: power-of-two PTQ with an accuracy-recovery method, evaluated against float
 /// reference outputs; one JSON line (SQNR per output, top-1 agreement, accuracy, seconds, peak memory).
+/// With `--output`, the recovered model is also written as a DPU program (.octprog) or an ONNX QDQ
+/// model (.onnx), as `octet deploy` / `octet export` write them.
 struct RecoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recover",
@@ -35,6 +38,10 @@ struct RecoverCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "AdaQuant / AdaRound: seed of the optimizers' generator, 0…2^63 − 1 (as scripts' `seed:` takes it; default 1705472343).") var seed: Int?
     @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "cle_bc, adaquant, adaround: refuse before any work when the activations held over the calibration set would exceed this.") var maxMemoryMB: Int?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
+    @Option(help: "Write the recovered model: a DPU program (.octprog, as octet deploy; --target) or an ONNX QDQ model (.onnx, as octet export; --ties).")
+    var output: String?
+    @Option(help: "DPU target of an .octprog --output (see `octet targets`; default \(DPUTarget.default.name)).") var target: String?
+    @Option(help: "Rounding of exact .5 ties in an .onnx --output: half-even or half-up (as octet export).") var ties: String?
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse or bias_bits=16 (non-DPU experiments)")) var option: [String] = []
 
     func validate() throws {
@@ -79,6 +86,64 @@ struct RecoverCommand: ParsableCommand {
         if absorbBias && !runsCLE {
             throw ValidationError("--absorb-bias runs after CLE: use --method cle or cle_bc, or --cle")
         }
+        try validateOutput()
+    }
+
+    /// The kinds `--output` writes, by extension.
+    enum OutputKind { case program, qdq }
+
+    var outputKind: OutputKind? {
+        guard let output else { return nil }
+        let lower = output.lowercased()
+        return lower.hasSuffix(".octprog") ? .program : lower.hasSuffix(".onnx") ? .qdq : nil
+    }
+
+    /// `--output`, `--target` and `--ties`, checked before any work.
+    func validateOutput() throws {
+        guard let output else {
+            if target != nil || ties != nil { throw ValidationError("--\(target != nil ? "target" : "ties") applies to --output") }
+            return
+        }
+        guard let kind = outputKind else {
+            throw ValidationError("--output \(output): a DPU program (.octprog) or an ONNX QDQ model (.onnx)")
+        }
+        if target != nil && kind != .program { throw ValidationError("--target applies to an .octprog --output") }
+        if ties != nil && kind != .qdq { throw ValidationError("--ties applies to an .onnx --output") }
+        if let target { try CLI.checkTarget(target) }
+        if let ties, QDQExport.Ties(rawValue: ties) == nil {
+            throw ValidationError("--ties '\(ties)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        try CLI.checkOutputFolder(output, option: "--output")
+        try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
+        if kind == .program, case let config = try ExportCommand.config(option), !config.isDPUDeployable {
+            throw ValidationError("--option \(config.nonDPUOptions.joined(separator: ", ")): not DPU-deployable, so no .octprog --output; write an .onnx one")
+        }
+    }
+
+    /// The files the command reads (an output may replace none of them).
+    var inputFiles: [(what: String, path: String)] {
+        [(what: "model", path: model), (what: "calibration data", path: calib), (what: "evaluation data", path: eval)]
+            + (labels.map { [(what: "labels", path: $0)] } ?? [])
+            + reference.compactMap { spec in spec.split(separator: "=", maxSplits: 1).last.map { (what: "reference", path: String($0)) } }
+    }
+
+    /// Writes `q` to `--output` as its extension says; the status line goes to stderr (stdout
+    /// holds the JSON line). - Returns: what was written, for the JSON line.
+    func write(_ q: QuantizedModel) throws -> String? {
+        guard let output, let kind = outputKind else { return nil }
+        let line: String
+        switch kind {
+        case .program:
+            let t = try DPUTarget.named(target ?? DPUTarget.default.name)
+            let program = try Compiler.compile(q.quantizedGraph, target: t)
+            try ProgramFile.save(program, to: output)
+            line = "wrote \(output): \(program.instructions.count) instructions for \(t.name)"
+        case .qdq:
+            try QDQExport.write(q, to: output, ties: QDQExport.Ties(rawValue: ties ?? "half-even")!)   // checked in validate()
+            line = "wrote \(output): ONNX QDQ model (\(ties ?? "half-even") ties)"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+        return output
     }
 
     static let methods = ["ptq", "cle", "cle_bc", "adaquant", "adaround"]
@@ -90,6 +155,7 @@ struct RecoverCommand: ParsableCommand {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             try CLI.checkOptions(option, for: m)
+            if let output { try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m)) }
             if reference.isEmpty && labels == nil {
                 FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
             }
@@ -115,9 +181,11 @@ struct RecoverCommand: ParsableCommand {
             }
             let seconds = Date().timeIntervalSince(t0)
             let out = try q.run([name: evalX])
+            let written = try write(q)
             var row: [String: Any] = ["model": model, "method": method + (cle ? "+cle" : ""),
                                       "seconds": seconds, "peak_rss_mb": ProcessMemory.peakMB(), "notes": notes,
                                       "calib_samples": calibX.shape[0], "dpu_deployable": q.isDPUDeployable]
+            if let written { row["output"] = written }
             addMetrics(&row, m, out, targets)
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
