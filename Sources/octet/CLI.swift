@@ -59,6 +59,14 @@ enum CLI {
     }
 
     /// Checked before loading (a usage error, exit 64): `name` is a known DPU target.
+    /// The `--ties` value of a QDQ output. - Throws: `ValidationError` listing the accepted ones.
+    static func ties(_ name: String) throws -> QDQExport.Ties {
+        guard let t = QDQExport.Ties(rawValue: name) else {
+            throw ValidationError("--ties '\(name)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return t
+    }
+
     static func checkTarget(_ name: String) throws {
         do { _ = try DPUTarget.named(name) } catch { throw ValidationError("--target \(error)") }
     }

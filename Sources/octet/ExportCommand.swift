@@ -29,6 +29,7 @@ struct ExportCommand: ParsableCommand {
         _ = try U8Transform.parse(u8)
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkOptions(option)
+        _ = try CLI.ties(ties)
         guard (eval == nil) == (evalOutput == nil) else { throw ValidationError("--eval and --eval-output go together") }
         try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
     }
@@ -40,9 +41,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
-            guard let ties = QDQExport.Ties(rawValue: ties) else {
-                throw ValidationError("--ties '\(ties)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
-            }
+            let ties = try CLI.ties(ties)
             KernelConfig.threads = threads
             let m = try Model.load(path: model, batchSize: batch ?? 1)
             try CLI.checkBatch(batch, for: m)

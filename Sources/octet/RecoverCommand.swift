@@ -110,9 +110,7 @@ struct RecoverCommand: ParsableCommand {
         if target != nil && kind != .program { throw ValidationError("--target applies to an .octprog --output") }
         if ties != nil && kind != .qdq { throw ValidationError("--ties applies to an .onnx --output") }
         if let target { try CLI.checkTarget(target) }
-        if let ties, QDQExport.Ties(rawValue: ties) == nil {
-            throw ValidationError("--ties '\(ties)': accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))
-        }
+        if let ties { _ = try CLI.ties(ties) }
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
         if kind == .program, case let config = try ExportCommand.config(option), !config.isDPUDeployable {
@@ -139,8 +137,8 @@ struct RecoverCommand: ParsableCommand {
             try ProgramFile.save(program, to: output)
             line = "wrote \(output): \(program.instructions.count) instructions for \(t.name)"
         case .qdq:
-            try QDQExport.write(q, to: output, ties: QDQExport.Ties(rawValue: ties ?? "half-even")!)   // checked in validate()
-            line = "wrote \(output): ONNX QDQ model (\(ties ?? "half-even") ties)"
+            try QDQExport.write(q, to: output, ties: try CLI.ties(ties ?? QDQExport.Ties.halfEven.rawValue))
+            line = "wrote \(output): ONNX QDQ model (\(ties ?? QDQExport.Ties.halfEven.rawValue) ties)"
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
         return output
