@@ -106,9 +106,9 @@ public struct Notebook {
         for p in plots where AtomicFile.isStream(p) {  // a plot is a file of its own; a FIFO there would block
             throw OctetTensorError.writeFailed(path: p, reason: "it is a FIFO or device, not a file; the notebook's plots are written as files beside it")
         }
-        if !stream { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
         let previous = stream ? [] : FileManager.default.contents(atPath: path).map { Notebook.linkedPlots(in: String(decoding: $0, as: UTF8.self), baseName: base) } ?? []
-        try AtomicFile.writeAll(files.map { (Data($0.1.utf8), dir.appendingPathComponent($0.0).path) } + [(Data(markdown.utf8), path)])
+        try AtomicFile.writeAll(files.map { (Data($0.1.utf8), dir.appendingPathComponent($0.0).path) } + [(Data(markdown.utf8), path)],
+                                creatingFolder: stream ? nil : dir.path)
         for name in previous.subtracting(files.map(\.0)).sorted() {  // plots the replaced notebook showed and this one does not
             let p = dir.appendingPathComponent(name).path
             var info = stat()
