@@ -8,6 +8,8 @@ enum ShiftLimits {
     static let shiftBiasMax = 16
     static let shiftRead = 0...15
     static let shiftWrite = -15...15
+    /// Mul product shift fp_a + fp_b − fp_out: the integer multiply's window.
+    static let mulShift = -24...24
     /// Hard-sigmoid: fp_in ≥ 0, fp_out ≥ 7; hard-swish: fp_in ≥ 0, fp_out ≤ fp_in + 7.
     static let fixPosCeiling = 31
 
@@ -23,6 +25,9 @@ enum ShiftLimits {
         case .add, .mul:
             if let r = ins.shiftRead { try fail("shift_read (max fp_in − min fp_in)", r, shiftRead) }
             if let w = ins.shiftWrite { try fail("shift_write (min fp_in − fp_out)", w, shiftWrite) }
+            if ins.kind == .mul, n.inputs.count == 2, let a = fp[n.inputs[0]], let b = fp[n.inputs[1]], let out = ins.output, let o = fp[out] {
+                try fail("mul shift (fp_a + fp_b − fp_out)", a + b - o, mulShift)
+            }
         case .hardSigmoid, .hardSwish:
             guard let fin = fp[n.inputs[0]], let out = ins.output, let fout = fp[out] else { return }
             let name = ins.kind == .hardSigmoid ? "hard-sigmoid" : "hard-swish"

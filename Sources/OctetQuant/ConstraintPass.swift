@@ -2,10 +2,13 @@ import OctetGraph
 import OctetTensor
 
 /// The DPU fix_pos constraint pass run after calibration (reference-quantizer §4.1, §4.2, §4.4),
-/// built on `FixPosRules`: Concat inputs/output share one fix_pos; Add/Mul shift_read / shift_write;
-/// hard-sigmoid (fp_in ≥ 0, fp_out ≥ 7); hard-swish (fp_in ≥ 0, fp_out ≤ fp_in + 7); optional pool
-/// alignment; then Conv/Gemm shift_cut ∈ [0, 16] and shift_bias. Rounds repeat until nothing moves,
-/// since lowering a conv's fp_out changes the next conv's fp_in. Every change is recorded.
+/// built on `FixPosRules`: Concat inputs/output share one fix_pos; Add/Mul shift_read / shift_write
+/// and the Mul product shift; hard-sigmoid (fp_in ≥ 0, fp_out ≥ 7); hard-swish (fp_in ≥ 0,
+/// fp_out ≤ fp_in + 7); optional pool alignment; then Conv/Gemm shift_cut ∈ [0, 16] and shift_bias.
+/// Rounds repeat until nothing moves, since lowering a conv's fp_out changes the next conv's fp_in.
+/// Where sharing would break an op's own range (a hard-sigmoid output in a Concat), the alignment
+/// keeps that tensor in its range (`bounds()`) and the Concat requantizes it. Every change is
+/// recorded.
 struct ConstraintPass {
     let graph: Graph
     let plan: QuantPlan
@@ -13,9 +16,12 @@ struct ConstraintPass {
     /// fix_pos of canonical activation quantizers and parameters.
     var fixPos: [String: Int]
     var adjustments: [FixPosAdjustment] = []
+    /// `ConstraintPass.bounds(graph, plan)`.
+    let bounds: [String: ClosedRange<Int>]
 
     init(graph: Graph, plan: QuantPlan, fixPos: [String: Int], alignPool: Bool) {
         self.graph = graph; self.plan = plan; self.fixPos = fixPos; self.alignPool = alignPool
+        bounds = ConstraintPass.bounds(graph, plan)
     }
 
     /// Canonical name of an activation tensor or the parameter itself.
@@ -57,15 +63,18 @@ struct ConstraintPass {
             commit(r.positions.weight); commit(r.positions.output)
             if let b = r.positions.bias { commit(b) }
             adjustments += r.adjustments
-        case .add, .mul:
+        case .add:
             guard let out = a.output else { return }
             commitOp(FixPosRules.eltwise(OpFixPos(inputs: inputs.map(position), output: position(out))))
+        case .mul:
+            guard let out = a.output else { return }
+            commitOp(FixPosRules.mul(OpFixPos(inputs: inputs.map(position), output: position(out))))
         case .concat:
             guard let out = a.output, inputs.contains(where: { key($0) != key(out) }) else { return }
-            commitOp(FixPosRules.concat(OpFixPos(inputs: inputs.map(position), output: position(out))))
+            commitOp(FixPosRules.concat(OpFixPos(inputs: inputs.map(position), output: position(out)), bounds: bounds))
         case .averagePool where alignPool:
             guard let out = a.output else { return }
-            commitOp(FixPosRules.pool(OpFixPos(inputs: [position(n.inputs[0])], output: position(out))))
+            commitOp(FixPosRules.pool(OpFixPos(inputs: [position(n.inputs[0])], output: position(out)), bounds: bounds))
         case .hardSigmoid:
             guard let out = a.output else { return }
             commitOp(FixPosRules.hardSigmoid(OpFixPos(inputs: [position(n.inputs[0])], output: position(out))))
@@ -75,6 +84,27 @@ struct ConstraintPass {
         default:
             return
         }
+    }
+
+    /// The fix_pos range each tensor's own ops allow, by canonical name: a hard-sigmoid's input
+    /// ≥ 0 and output ≥ 7, a hard-swish's input ≥ 0. Alignment (Concat, pool) keeps a tensor
+    /// inside them.
+    static func bounds(_ graph: Graph, _ plan: QuantPlan) -> [String: ClosedRange<Int>] {
+        var b: [String: ClosedRange<Int>] = [:]
+        func atLeast(_ t: String, _ v: Int) {
+            let k = plan.canonical[t] ?? t
+            b[k] = max(v, b[k]?.lowerBound ?? v)...(Int.max / 4)
+        }
+        for (i, n) in graph.nodes.enumerated() {
+            switch plan.nodes[i].kind {
+            case .hardSigmoid:
+                atLeast(n.inputs[0], 0)
+                if let out = plan.nodes[i].output { atLeast(out, 7) }
+            case .hardSwish: atLeast(n.inputs[0], 0)
+            default: continue
+            }
+        }
+        return b
     }
 
     private mutating func commitOp(_ r: Adjusted<OpFixPos>) {

@@ -13,6 +13,9 @@ public enum FixPosRules {
     public static let shiftReadRange = 0...15
     /// Allowed add/mul shift_write = min(fp_in) − fp_out.
     public static let shiftWriteRange = -15...15
+    /// Allowed Mul product shift fp_a + fp_b − fp_out: the integer multiply's window
+    /// (`Int8Eltwise`; the emulator runs the same kernel).
+    public static let mulShiftRange = -24...24
 
     /// shift_cut ∈ [0, 16]. Below 0: fp_out is lowered to fp_w + fp_in. Above 16: fp_w is
     /// lowered to 16 + fp_out − fp_in (PyTorch fix).
@@ -91,15 +94,43 @@ public enum FixPosRules {
         return Adjusted(positions: p, adjustments: log)
     }
 
-    /// Concat: every input and the output take the smallest fix_pos among them, so the DPU
-    /// concat is a plain copy.
-    public static func concat(_ op: OpFixPos) -> Adjusted<OpFixPos> {
-        align(op, rule: "concat")
+    /// Mul of two tensors: `eltwise`, then the product shift fp_a + fp_b − fp_out kept in
+    /// `mulShiftRange`. Above it the larger input fix_pos is lowered (both, for x · x) until it
+    /// fits: the output cannot hold the inputs' finer bits anyway. Below it fp_out is lowered to
+    /// fp_a + fp_b + 24. Both only lower fix positions, so nothing that fitted clips.
+    public static func mul(_ op: OpFixPos) -> Adjusted<OpFixPos> {
+        var r = eltwise(op)
+        guard r.positions.inputs.count == 2 else { return r }
+        let before = r.positions
+        let shift = before.inputs[0].fixPos + before.inputs[1].fixPos - before.output.fixPos
+        let why = "mul shift fp_a + fp_b − fp_out = \(shift) outside [\(mulShiftRange.lowerBound), \(mulShiftRange.upperBound)]"
+        if shift < mulShiftRange.lowerBound {
+            set(&r.positions.output, before.inputs[0].fixPos + before.inputs[1].fixPos - mulShiftRange.lowerBound, "mul_shift", why, &r.adjustments)
+            return r
+        }
+        var fp = before.inputs.map(\.fixPos)
+        let same = before.inputs[0].name == before.inputs[1].name
+        while fp[0] + fp[1] - before.output.fixPos > mulShiftRange.upperBound {
+            if same { fp[0] -= 1; fp[1] -= 1 } else if fp[0] >= fp[1] { fp[0] -= 1 } else { fp[1] -= 1 }
+        }
+        for k in 0..<2 where fp[k] != r.positions.inputs[k].fixPos && !(same && k == 1) {
+            set(&r.positions.inputs[k], fp[k], "mul_shift", why, &r.adjustments)
+        }
+        if same { r.positions.inputs[1].fixPos = fp[1] }
+        return r
     }
 
-    /// Max / average pool: fp_out = fp_in, the smaller of the two.
-    public static func pool(_ op: OpFixPos) -> Adjusted<OpFixPos> {
-        align(op, rule: "pool")
+    /// Concat: every input and the output take the smallest fix_pos among them, so the DPU
+    /// concat is a plain copy. A tensor with `bounds` (the range its producer or consumer op
+    /// allows: a hard-sigmoid output ≥ 7, …) is kept inside them; the concat then requantizes
+    /// that input to the output's fix_pos instead of copying it.
+    public static func concat(_ op: OpFixPos, bounds: [String: ClosedRange<Int>] = [:]) -> Adjusted<OpFixPos> {
+        align(op, rule: "concat", bounds: bounds)
+    }
+
+    /// Max / average pool: fp_out = fp_in, the smaller of the two (kept inside `bounds`, as `concat`).
+    public static func pool(_ op: OpFixPos, bounds: [String: ClosedRange<Int>] = [:]) -> Adjusted<OpFixPos> {
+        align(op, rule: "pool", bounds: bounds)
     }
 
     /// Hard-sigmoid: fp_in ≥ 0 and fp_out ≥ 7 (raised when below).
@@ -130,14 +161,20 @@ public enum FixPosRules {
         return Adjusted(positions: p, adjustments: log)
     }
 
-    /// Sets every input and the output to the smallest fix_pos among them.
-    private static func align(_ op: OpFixPos, rule: String) -> Adjusted<OpFixPos> {
+    /// Sets every input and the output to the smallest fix_pos among them, each kept inside its
+    /// `bounds` when it has some.
+    private static func align(_ op: OpFixPos, rule: String, bounds: [String: ClosedRange<Int>] = [:]) -> Adjusted<OpFixPos> {
         var p = op
         var log = [FixPosAdjustment]()
         let m = (op.inputs.map(\.fixPos) + [op.output.fixPos]).min()!   // output always present
         let why = "\(rule) inputs and output must share one fix_pos; smallest is \(m)"
-        for k in p.inputs.indices { set(&p.inputs[k], m, rule, why, &log) }
-        set(&p.output, m, rule, why, &log)
+        func target(_ t: TensorFixPos) -> Int { bounds[t.name].map { min(max(m, $0.lowerBound), $0.upperBound) } ?? m }
+        for k in p.inputs.indices {
+            let v = target(p.inputs[k])
+            set(&p.inputs[k], v, rule, v == m ? why : why + " (\(p.inputs[k].name) kept in \(bounds[p.inputs[k].name]!))", &log)
+        }
+        let v = target(p.output)
+        set(&p.output, v, rule, v == m ? why : why + " (\(p.output.name) kept in \(bounds[p.output.name]!))", &log)
         return Adjusted(positions: p, adjustments: log)
     }
 

@@ -80,6 +80,32 @@ final class FixPosRulesTests: XCTestCase {
         XCTAssertEqual(FixPosRules.pool(op([4], 4)).adjustments, [])
     }
 
+    /// A tensor whose own op bounds its fix_pos (a hard-sigmoid output ≥ 7) keeps it in a Concat;
+    /// the others still take the smallest.
+    func testConcatKeepsBoundedMembers() {
+        let c = FixPosRules.concat(op([7, 4], 6), bounds: ["in0": 7...99])
+        XCTAssertEqual(c.positions, op([7, 4], 4))
+        XCTAssertEqual(c.adjustments.map(\.tensor), ["out"])
+        XCTAssertEqual(FixPosRules.concat(op([9, 4], 6), bounds: ["in0": 7...99]).positions, op([7, 4], 4))
+    }
+
+    /// Mul: product shift fp_a + fp_b − fp_out within −24…24 by lowering fix positions only.
+    func testMulProductShift() {
+        // 12 + 10 − (−3) = 25 > 24: the larger input 12 → 11 (shift 24).
+        let high = FixPosRules.mul(op([12, 10], -3))
+        XCTAssertEqual(high.positions, op([11, 10], -3))
+        XCTAssertEqual(high.adjustments.first?.reason, "mul shift fp_a + fp_b − fp_out = 25 outside [-24, 24]")
+        // x · x at 12 into −3: 27 → both inputs (one tensor) lowered to 10 (shift 23).
+        let square = FixPosRules.mul(OpFixPos(inputs: [TensorFixPos("a", 12), TensorFixPos("a", 12)], output: TensorFixPos("s", -3)))
+        XCTAssertEqual(square.positions.inputs.map(\.fixPos), [10, 10])
+        XCTAssertEqual(square.adjustments.map(\.tensor), ["a"])
+        // Large values: −20 + −20 − (−10) = −30 < −24 → fp_out = −40 + 24 = −16 (shift_write −4 fits).
+        let low = FixPosRules.mul(op([-20, -20], -10))
+        XCTAssertEqual(low.positions, op([-20, -20], -16))
+        XCTAssertEqual(low.adjustments.map(\.tensor), ["out"])
+        XCTAssertEqual(FixPosRules.mul(op([5, 6], 2)).adjustments, [])
+    }
+
     func testHardSigmoidAndHardSwish() {
         XCTAssertEqual(FixPosRules.hardSigmoid(op([-2], 5)).positions, op([0], 7))
         XCTAssertEqual(FixPosRules.hardSigmoid(op([3], 9)).adjustments, [])
