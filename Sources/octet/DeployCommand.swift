@@ -45,6 +45,10 @@ struct DeployCommand: ParsableCommand {
             let cpu = program.instructions.filter { $0.device == .cpu && $0.kind != .fused }.count
             CLI.status("wrote \(output): \(program.instructions.count) instructions for \(t.name), "
                 + "\(program.dpuSubgraphCount) DPU / \(program.cpuSubgraphCount) CPU subgraphs, \(cpu) CPU nodes", outputs: [output])
+            for o in m.outputs where m.outputBatching(o.name) == .wholeBatch {
+                let b = m.batchSize
+                FileHandle.standardError.write(Data("note: output '\(o.name)' depends on the whole batch, so the program runs batches of exactly \(b) sample\(b == 1 ? "" : "s")\n".utf8))
+            }
         }
     }
 
