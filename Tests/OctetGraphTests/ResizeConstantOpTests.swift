@@ -25,6 +25,13 @@ final class ResizeConstantOpTests: XCTestCase {
                     tol: 1e-6)
     }
 
+    /// An infinite sample stays infinite where onnxruntime keeps it (taps weighted a·(1 − w) + b·w,
+    /// a tap of weight 0 left out): 1×3 → 1×6, half_pixel, as onnxruntime 1.x computes it.
+    func testResizeLinearKeepsInfinities() throws {
+        let y = try run1("Resize", [floats([1, 1, 1, 3], [-.infinity, 1, 2]), nil, floats([4], [1, 1, 1, 2])], ["mode": .string("linear")])
+        XCTAssertEqual(y.floats, [-.infinity, -.infinity, -.infinity, 1.25, 1.75, 2])
+    }
+
     func testResizeNearestSizesAndModes() throws {
         let row = floats([1, 4], [10, 20, 30, 40])
         // asymmetric 4 → 3: scale 0.75, src = 0, 1.333, 2.667

@@ -18,6 +18,12 @@ extension ResizeOps {
     }
 
     /// Bilinear interpolation over the last two axes; all other axes must keep their size.
+    /// a·(1 − w) + b·w, as onnxruntime weights the taps; a tap of weight 0 is left out, so an
+    /// infinite value there does not turn the result into NaN (∞ · 0).
+    @inline(__always) static func mix(_ a: Float, _ b: Float, _ w: Float) -> Float {
+        w == 0 ? a : w == 1 ? b : a * (1 - w) + b * w
+    }
+
     static func bilinear(_ node: Node, _ x: Tensor, _ plans: [AxisPlan], coordMode: String) throws -> Tensor {
         guard x.dtype == .float32 else { throw node.fail("linear mode needs float32 input, got \(x.dtype)") }
         guard x.rank >= 2, plans.dropLast(2).allSatisfy({ $0.outSize == $0.inSize && $0.scale == 1 }) else {
@@ -36,9 +42,8 @@ extension ResizeOps {
                         let r0 = s + ty.i0[y] * iw, r1 = s + ty.i1[y] * iw, wy = ty.w1[y]
                         for xo in 0..<ow {
                             let a = tx.i0[xo], b = tx.i1[xo], wx = tx.w1[xo]
-                            let top = r0[a] + (r0[b] - r0[a]) * wx
-                            let bottom = r1[a] + (r1[b] - r1[a]) * wx
-                            d[y * ow + xo] = top + (bottom - top) * wy
+                            let top = mix(r0[a], r0[b], wx), bottom = mix(r1[a], r1[b], wx)
+                            d[y * ow + xo] = mix(top, bottom, wy)
                         }
                     }
                 }
