@@ -68,7 +68,7 @@ struct ConstraintPass {
             commitOp(FixPosRules.eltwise(OpFixPos(inputs: inputs.map(position), output: position(out))))
         case .mul:
             guard let out = a.output else { return }
-            commitOp(FixPosRules.mul(OpFixPos(inputs: inputs.map(position), output: position(out))))
+            commitOp(FixPosRules.mul(OpFixPos(inputs: inputs.map(position), output: position(out)), outputFloor: bounds[key(out)]?.lowerBound))
         case .concat:
             guard let out = a.output, inputs.contains(where: { key($0) != key(out) }) else { return }
             commitOp(FixPosRules.concat(OpFixPos(inputs: inputs.map(position), output: position(out)), bounds: bounds))

@@ -97,26 +97,34 @@ public enum FixPosRules {
     /// Mul of two tensors: `eltwise`, then the product shift fp_a + fp_b − fp_out kept in
     /// `mulShiftRange`. Above it the larger input fix_pos is lowered (both, for x · x) until it
     /// fits: the output cannot hold the inputs' finer bits anyway. Below it fp_out is lowered to
-    /// fp_a + fp_b + 24. Both only lower fix positions, so nothing that fitted clips.
-    public static func mul(_ op: OpFixPos) -> Adjusted<OpFixPos> {
+    /// fp_a + fp_b + 24, or, when its consumer needs at least `outputFloor` (a hard-sigmoid's
+    /// input ≥ 0), fp_out is set to that and the smaller input fix_pos raised until it fits: the
+    /// product is then saturated at the output anyway.
+    public static func mul(_ op: OpFixPos, outputFloor: Int? = nil) -> Adjusted<OpFixPos> {
         var r = eltwise(op)
         guard r.positions.inputs.count == 2 else { return r }
         let before = r.positions
         let shift = before.inputs[0].fixPos + before.inputs[1].fixPos - before.output.fixPos
         let why = "mul shift fp_a + fp_b − fp_out = \(shift) outside [\(mulShiftRange.lowerBound), \(mulShiftRange.upperBound)]"
-        if shift < mulShiftRange.lowerBound {
-            set(&r.positions.output, before.inputs[0].fixPos + before.inputs[1].fixPos - mulShiftRange.lowerBound, "mul_shift", why, &r.adjustments)
-            return r
-        }
-        var fp = before.inputs.map(\.fixPos)
+        var fp = before.inputs.map(\.fixPos), out = before.output.fixPos
         let same = before.inputs[0].name == before.inputs[1].name
-        while fp[0] + fp[1] - before.output.fixPos > mulShiftRange.upperBound {
+        if shift < mulShiftRange.lowerBound {
+            out = fp[0] + fp[1] - mulShiftRange.lowerBound
+            if let floor = outputFloor, out < floor {
+                out = floor
+                while fp[0] + fp[1] - out < mulShiftRange.lowerBound {
+                    if same { fp[0] += 1; fp[1] += 1 } else if fp[0] <= fp[1] { fp[0] += 1 } else { fp[1] += 1 }
+                }
+            }
+        }
+        while fp[0] + fp[1] - out > mulShiftRange.upperBound {
             if same { fp[0] -= 1; fp[1] -= 1 } else if fp[0] >= fp[1] { fp[0] -= 1 } else { fp[1] -= 1 }
         }
         for k in 0..<2 where fp[k] != r.positions.inputs[k].fixPos && !(same && k == 1) {
             set(&r.positions.inputs[k], fp[k], "mul_shift", why, &r.adjustments)
         }
         if same { r.positions.inputs[1].fixPos = fp[1] }
+        set(&r.positions.output, out, "mul_shift", why, &r.adjustments)
         return r
     }
 

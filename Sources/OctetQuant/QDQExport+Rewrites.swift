@@ -17,8 +17,7 @@ extension QDQBuilder {
             return hardSigmoid(name: QuantPlan.key(n), x: n.inputs[0], y: n.outputs[0])
         case .hardSwish: return try hardSwish(n)
         default:
-            if n.opType == "HardSwish" && source.opset < 14 { return floatHardSwish(n) }
-            return [node]
+            return [node]   // a float HardSwish at opset < 14 is lowered by ONNXExporter
         }
     }
 
@@ -75,16 +74,6 @@ extension QDQBuilder {
         out += try qdqNodes(h, from: hFloat, to: h, params: try QuantParams.dpu(fixPos: 7))
         out.append(Node(name: name, opType: "Mul", inputs: [x, h], outputs: [y]))
         return out
-    }
-
-    /// Float HardSwish (ONNX opset 14) for an opset-13 file: `x · HardSigmoid(x; 1/6, 1/2)`.
-    mutating func floatHardSwish(_ n: Node) -> [Node] {
-        let name = QuantPlan.key(n), h = fresh("\(n.outputs[0])_hard_sigmoid")
-        return [
-            Node(name: freshNode("\(name)_hard_sigmoid"), opType: "HardSigmoid", inputs: [n.inputs[0]], outputs: [h],
-                 attributes: ["alpha": .float(1.0 / 6.0), "beta": .float(0.5)]),
-            Node(name: name, opType: "Mul", inputs: [n.inputs[0], h], outputs: [n.outputs[0]]),
-        ]
     }
 
     /// A float scalar initializer named `base` (or `fresh`'s variant of it); returns its name.

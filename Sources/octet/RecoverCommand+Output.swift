@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OctetDPU
 import OctetQuant
+import OctetTensor
 
 /// `octet recover --output`: the recovered model written as `octet deploy` or `octet export` writes it.
 extension RecoverCommand {
@@ -27,6 +28,7 @@ extension RecoverCommand {
         if ties != nil && kind != .qdq { throw ValidationError("--ties applies to an .onnx --output") }
         if let target { try CLI.checkTarget(target) }
         if let ties { _ = try CLI.ties(ties) }
+        if AtomicFile.descriptor(output) == 1 || AtomicFile.sameFile(output, "/dev/stdout") { throw ValidationError("--output \(output): stdout holds recover's JSON line; write the model to a file") }
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
         if kind == .program, case let config = try ExportCommand.config(option), !config.isDPUDeployable {

@@ -21,11 +21,11 @@ final class ConstraintConflictTests: XCTestCase {
 
     func info(_ name: String, _ shape: [Int]) -> ValueInfo { ValueInfo(name: name, dtype: .float32, dims: shape.map { .fixed($0) }) }
 
-    func deployAndCompare(_ g: Graph, file: StaticString = #filePath, line: UInt = #line) throws -> QuantizedModel {
-        let q = try Calibrator(model: try Model(graph: g)).calibrate(["x": values([8, 2, 4, 4], seed: 3)])
+    func deployAndCompare(_ g: Graph, scale: Float = 1, file: StaticString = #filePath, line: UInt = #line) throws -> QuantizedModel {
+        let q = try Calibrator(model: try Model(graph: g)).calibrate(["x": values([8, 2, 4, 4], seed: 3, scale: scale)])
         XCTAssertTrue(q.isDPUDeployable, file: file, line: line)
         let program = try Compiler.compile(q.quantizedGraph)
-        let x = values([1, 2, 4, 4], seed: 11, scale: 1.5)
+        let x = values([1, 2, 4, 4], seed: 11, scale: 1.5 * scale)
         XCTAssertEqual(try Emulator(program: program).run(["x": x]).outputs["y"], try q.run(["x": x])["y"], file: file, line: line)
         return q
     }
@@ -41,6 +41,35 @@ final class ConstraintConflictTests: XCTestCase {
         let fp = q.annotations.tensors.compactMapValues(\.fixPos)
         XCTAssertGreaterThanOrEqual(fp["h"] ?? 0, 7)   // the hard-sigmoid's range
         XCTAssertLessThan(fp["y"] ?? 99, 7)             // c (up to 8) needs a coarser one; the Concat requantizes h
+    }
+
+    /// A hard-sigmoid whose only consumer is the Concat keeps its own quantizer: shared, the
+    /// other member's shift_cut (fp ≤ 5 here, inputs up to 255) and the hard-sigmoid (≥ 7) undid
+    /// each other.
+    func testHardSigmoidOnlyFeedingAConcatHasItsOwnQuantizer() throws {
+        let g = Graph(name: "hs_only_concat", nodes: [
+            Node(name: "ca", opType: "Conv", inputs: ["x", "Wa"], outputs: ["a"], attributes: ["kernel_shape": .ints([1, 1])]),
+            Node(name: "hs", opType: "HardSigmoid", inputs: ["a"], outputs: ["h"], attributes: ["alpha": .float(1.0 / 6), "beta": .float(0.5)]),
+            Node(name: "cb", opType: "Conv", inputs: ["x", "Wb"], outputs: ["b"], attributes: ["kernel_shape": .ints([1, 1])]),
+            Node(name: "cat", opType: "Concat", inputs: ["h", "b"], outputs: ["y"], attributes: ["axis": .int(1)]),
+        ], initializers: ["Wa": Tensor(shape: [2, 2, 1, 1], floats: [0.5, -0.25, 0.75, 1]),
+                          "Wb": Tensor(shape: [2, 2, 1, 1], floats: [1, -0.5, 0.25, 0.8])],
+        inputs: [info("x", [1, 2, 4, 4])], outputs: [info("y", [1, 4, 4, 4])])
+        let q = try deployAndCompare(g, scale: 120)
+        XCTAssertNotEqual(q.plan.canonical["h"], q.plan.canonical["y"] ?? "y")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(q.annotations.tensors["h"]?.fixPos), 7)
+    }
+
+    /// x · x of values near 1e6 into a hard-sigmoid (input ≥ 0): the factors rise instead.
+    func testSquareOfHugeValuesIntoAHardSigmoid() throws {
+        let g = Graph(name: "mul_hs", nodes: [
+            Node(name: "sq", opType: "Mul", inputs: ["x", "x"], outputs: ["m"]),
+            Node(name: "hs", opType: "HardSigmoid", inputs: ["m"], outputs: ["h"], attributes: ["alpha": .float(1.0 / 6), "beta": .float(0.5)]),
+            Node(name: "c", opType: "Conv", inputs: ["h", "W"], outputs: ["y"], attributes: ["kernel_shape": .ints([1, 1])]),
+        ], initializers: ["W": Tensor(shape: [2, 2, 1, 1], floats: [1, 0.5, -0.5, 1])],
+        inputs: [info("x", [1, 2, 4, 4])], outputs: [info("y", [1, 2, 4, 4])])
+        let q = try deployAndCompare(g, scale: 1e6)
+        XCTAssertTrue(q.annotations.adjustments.contains { $0.rule == "mul_shift" && $0.tensor == "x" })
     }
 
     func testSquareOfSmallValuesInAConcatLowersTheFactors() throws {

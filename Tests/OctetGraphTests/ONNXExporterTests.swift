@@ -49,6 +49,21 @@ final class ONNXExporterTests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    /// A HardSwish (opset 14, as HardSwishFusion makes it) in an opset-13 graph is written as
+    /// x · HardSigmoid(x; 1/6, 1/2), which loads, runs the same function, and fuses back.
+    func testHardSwishIsLoweredForOpset13AndFusesBack() throws {
+        let g = Graph(name: "hs", nodes: [Node(name: "act", opType: "HardSwish", inputs: ["x"], outputs: ["y"])],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(8)])],
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(8)])], opset: 13)
+        let back = try roundTrip(g)
+        XCTAssertEqual(back.nodes.map(\.opType), ["HardSigmoid", "Mul"])
+        XCTAssertEqual(back.nodes.map(\.name), ["act_hard_sigmoid", "act"])
+        let x = Tensor(shape: [1, 8], floats: [-4, -3, -1.5, 0, 0.5, 1.5, 3, 4])
+        let y = try Model(graph: back).run(x).floats
+        for (v, r) in zip(x.floats, y) { XCTAssertEqual(r, v * min(max(v / 6 + 0.5, 0), 1), accuracy: 1e-6) }
+        XCTAssertEqual(HardSwishFusion.run(back).nodes.map(\.opType), ["HardSwish"])
+    }
+
     func testEveryAttributeKindAndDTypeRoundTrips() throws {
         var g = Self.smallGraph()
         let sub = Graph(name: "body", nodes: [Node(name: "id", opType: "Identity", inputs: ["a"], outputs: ["o"])],

@@ -104,6 +104,11 @@ final class FixPosRulesTests: XCTestCase {
         XCTAssertEqual(low.positions, op([-20, -20], -16))
         XCTAssertEqual(low.adjustments.map(\.tensor), ["out"])
         XCTAssertEqual(FixPosRules.mul(op([5, 6], 2)).adjustments, [])
+        // x · x at −15 into a hard-sigmoid (input ≥ 0): −30 − 0 = −30 < −24 and fp_out may not go
+        // below 0, so x rises to −12 (shift −24).
+        let floor = FixPosRules.mul(OpFixPos(inputs: [TensorFixPos("x", -15), TensorFixPos("x", -15)], output: TensorFixPos("m", 0)), outputFloor: 0)
+        XCTAssertEqual(floor.positions.inputs.map(\.fixPos), [-12, -12])
+        XCTAssertEqual(floor.positions.output.fixPos, 0)
     }
 
     func testHardSigmoidAndHardSwish() {

@@ -27,10 +27,33 @@ public enum ONNXExporter {
     /// `minimumIRVersion(opset:)` (IR 7 for opset 13).
     /// - Throws: `OctetGraphError.badModel` when the protobuf cannot be serialized.
     public static func data(_ graph: Graph, opset: Int? = nil, irVersion: Int? = nil) throws -> Data {
-        let model = modelProto(graph, opset: opset, irVersion: irVersion)
+        let model = modelProto(lowered(graph, opset: opset ?? graph.opset), opset: opset, irVersion: irVersion)
         do { return try model.serializedData() } catch {
             throw OctetGraphError.badModel("graph '\(graph.name)': ONNX serialization failed (\(error))")
         }
+    }
+
+    /// `graph` with the ops newer than `opset` that Octet's passes make written with older ones:
+    /// HardSwish (opset 14; from `HardSwishFusion`) as `x · HardSigmoid(x; 1/6, 1/2)`, the same
+    /// function, under fresh tensor and node names.
+    public static func lowered(_ graph: Graph, opset: Int) -> Graph {
+        guard opset < 14, graph.nodes.contains(where: { $0.opType == "HardSwish" && $0.domain.isEmpty }) else { return graph }
+        var g = graph
+        var taken = Set(graph.nodes.flatMap { $0.inputs + $0.outputs } + graph.nodes.map(\.name) + graph.initializers.keys)
+        func fresh(_ base: String) -> String {
+            var name = base, k = 2
+            while taken.contains(name) { name = "\(base)_\(k)"; k += 1 }
+            taken.insert(name)
+            return name
+        }
+        g.nodes = graph.nodes.flatMap { n -> [Node] in
+            guard n.opType == "HardSwish", n.domain.isEmpty else { return [n] }
+            let h = fresh("\(n.outputs[0])_hard_sigmoid")
+            return [Node(name: fresh("\(n.name)_hard_sigmoid"), opType: "HardSigmoid", inputs: [n.inputs[0]], outputs: [h],
+                         attributes: ["alpha": .float(1.0 / 6.0), "beta": .float(0.5)]),
+                    Node(name: n.name, opType: "Mul", inputs: [n.inputs[0], h], outputs: [n.outputs[0]])]
+        }
+        return g
     }
 
     /// Writes the model to `path` atomically (temporary file + rename).

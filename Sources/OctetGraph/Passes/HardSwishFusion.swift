@@ -1,7 +1,7 @@
 import OctetTensor
 
 /// Recognises the decomposed hard-swish exporters emit, `Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6)`
-/// (or `Mul(…, 1/6)`), and replaces it by one ONNX HardSwish node (`x · max(0, min(1, x/6 + 1/2))`,
+/// (or `Mul(…, 1/6)`, or `Mul(x, HardSigmoid(x; 1/6, 1/2))`), and replaces it by one ONNX HardSwish node (`x · max(0, min(1, x/6 + 1/2))`,
 /// the same function) so it is quantized as the DPU's hard-swish (reference-quantizer §4.2).
 public enum HardSwishFusion {
     public static func run(_ graph: Graph) -> Graph {
@@ -28,6 +28,7 @@ public enum HardSwishFusion {
     static func matchTail(_ g: Graph, _ k: Int) -> (x: String, removed: [Int])? {
         let tail = g.nodes[k]
         guard tail.inputs.count == 2 else { return nil }
+        if let m = matchHardSigmoidProduct(g, k) { return m }
         let isDiv6 = tail.opType == "Div" && g.scalarConstant(tail.inputs[1]).map { $0 == 6 } == true
         let isMul6 = tail.opType == "Mul" && g.scalarConstant(tail.inputs[1]).map { abs($0 - 1 / 6) < 1e-6 } == true
         guard isDiv6 || isMul6 else { return nil }
@@ -44,6 +45,23 @@ public enum HardSwishFusion {
             let three = add.inputs[0] == x ? add.inputs[1] : add.inputs[1] == x ? add.inputs[0] : ""
             guard !three.isEmpty, g.scalarConstant(three) == 3 else { continue }
             return (x, [addI, clipI, mi])
+        }
+        return nil
+    }
+
+    /// `Mul(x, HardSigmoid(x; alpha 1/6, beta 1/2))` at `k` (as `ONNXExporter` writes HardSwish for
+    /// opset < 14): x and the HardSigmoid node's index.
+    static func matchHardSigmoidProduct(_ g: Graph, _ k: Int) -> (x: String, removed: [Int])? {
+        let tail = g.nodes[k]
+        guard tail.opType == "Mul", tail.domain.isEmpty else { return nil }
+        for (xi, hi) in [(0, 1), (1, 0)] {
+            let x = tail.inputs[xi], h = tail.inputs[hi]
+            guard g.useCount(of: h) == 1, let si = g.producerIndex(of: h) else { continue }
+            let hs = g.nodes[si]
+            guard hs.opType == "HardSigmoid", hs.domain.isEmpty, hs.inputs.first == x,
+                  let alpha = try? hs.float("alpha", default: 0.2), let beta = try? hs.float("beta", default: 0.5),
+                  abs(alpha - 1 / 6) < 1e-6, beta == 0.5 else { continue }
+            return (x, [si])
         }
         return nil
     }

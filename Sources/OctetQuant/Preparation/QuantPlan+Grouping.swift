@@ -21,9 +21,11 @@ extension QuantPlanBuilder {
         return g.nodes[i].outputs[0]
     }
 
-    /// Producers whose only consumer is a DPU Concat share the Concat output's quantizer.
+    /// Producers whose only consumer is a DPU Concat share the Concat output's quantizer. A
+    /// hard-sigmoid keeps its own: its output needs fix_pos ≥ 7, which a shared quantizer cannot
+    /// give when another member needs less (the Concat then requantizes it).
     mutating func findConcatShares(_ kinds: [QuantOpKind]) {
-        let owners: Set<QuantOpKind> = [.conv, .add, .mul, .averagePool, .activation, .hardSigmoid, .hardSwish, .float]
+        let owners: Set<QuantOpKind> = [.conv, .add, .mul, .averagePool, .activation, .hardSwish, .float]
         for (ci, c) in g.nodes.enumerated() where kinds[ci] == .concat {
             for t in c.inputs where g.useCount(of: t) == 1 {
                 guard let pi = g.producerIndex(of: t) else { continue }
