@@ -104,6 +104,20 @@ public enum QuantPersistence {
             throw OctetQuantError.parameterMismatch(tensor: saved.output ?? saved.node,
                                                     reason: "node \(saved.node) is \(saved.kind.rawValue) in the saved parameters, \(here.node) is \(here.kind.rawValue) here")
         }
+        // The rest of each node's annotation follows from the model too: a saved one that differs
+        // (an edited weight name or average-pool factor) would make a program that disagrees with q.run.
+        for (saved, here) in zip(ann.nodes, plan.nodes) where saved != here {
+            let fields: [(String, String, String)] = [
+                ("device", saved.device.rawValue, here.device.rawValue),
+                ("activation", "\(saved.activation.map { "\($0)" } ?? "none")", "\(here.activation.map { "\($0)" } ?? "none")"),
+                ("weight", saved.weight ?? "none", here.weight ?? "none"), ("bias", saved.bias ?? "none", here.bias ?? "none"),
+                ("output", saved.output ?? "none", here.output ?? "none"),
+                ("avgPoolFactor", "\(saved.avgPoolFactor ?? [])", "\(here.avgPoolFactor ?? [])"),
+                ("opType", saved.opType, here.opType)]
+            let (field, a, b) = fields.first { $0.1 != $0.2 } ?? ("annotation", "\(saved)", "\(here)")
+            throw OctetQuantError.parameterMismatch(tensor: saved.output ?? saved.node,
+                                                    reason: "node \(saved.node): \(field) is \(a) in the saved parameters, \(b) in this model")
+        }
         guard ann.nodes.count == plan.nodes.count else {
             throw OctetQuantError.parameterMismatch(tensor: plan.nodes.last?.output ?? "",
                                                     reason: "\(ann.nodes.count) nodes saved, \(plan.nodes.count) in this model")

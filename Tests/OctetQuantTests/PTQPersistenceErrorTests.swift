@@ -53,6 +53,21 @@ final class PTQPersistenceErrorTests: XCTestCase {
         XCTAssertEqual(QuantPersistence.weightDigests(q.graph, q.plan)["b"], String(format: "%016llx", h))
     }
 
+    /// A node annotation edited in the file (here the conv's weight name) is refused at load: the
+    /// program built from it would disagree with the integer evaluation.
+    func testEditedNodeAnnotationIsRefused() throws {
+        let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
+        let path = Scratch.path("ptq_edited.json")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantPersistence.save(q, to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.contains("\"weight\" : \"w\""))
+        try text.replacingOccurrences(of: "\"weight\" : \"w\"", with: "\"weight\" : \"b\"").write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try QuantPersistence.load(path, model: model())) {
+            XCTAssertEqual("\($0)", "saved quantization parameters do not match this model: tensor 'y': node conv: weight is b in the saved parameters, w in this model")
+        }
+    }
+
     func testCalibrationErrors() throws {
         let c = try Calibrator(model: model())
         XCTAssertThrowsError(try c.calibrate(["x": Tensor(zeros: [0, 1, 2, 2])])) { XCTAssertEqual($0 as? OctetQuantError, .emptyCalibrationSet) }
