@@ -8,11 +8,18 @@ import OctetTestSupport
 final class PTQPersistenceErrorTests: XCTestCase {
     func model(_ g: Graph = PTQTestGraphs.oneConv(activation: "Relu")) throws -> Model { try Model(graph: g) }
 
-    func testSaveLoadRoundTrip() throws {
+    /// The one-conv model calibrated and its parameters saved to scratch file `name` (removed by
+    /// the test's teardown); `method` is recorded in the file.
+    func saved(_ name: String, method: String? = nil) throws -> (q: QuantizedModel, path: String) {
         let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
-        let path = Scratch.path("ptq.json")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try QuantPersistence.save(q, to: path)
+        let path = Scratch.path(name)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        try QuantPersistence.save(q, method: method, to: path)
+        return (q, path)
+    }
+
+    func testSaveLoadRoundTrip() throws {
+        let (q, path) = try saved("ptq.json")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertTrue(text.contains("\"fixPos\" : 6"))
         let loaded = try QuantPersistence.load(path, model: model())
@@ -21,10 +28,7 @@ final class PTQPersistenceErrorTests: XCTestCase {
     }
 
     func testLoadAgainstAnotherModelNamesTheTensor() throws {
-        let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
-        let path = Scratch.path("ptq.json")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try QuantPersistence.save(q, to: path)
+        let path = try saved("ptq.json").path
         var other = PTQTestGraphs.oneConv(activation: "Relu")
         other.initializers["b"] = nil
         other.nodes[0].inputs = ["x", "w"]
@@ -37,10 +41,7 @@ final class PTQPersistenceErrorTests: XCTestCase {
     /// model before equalization or AdaRound) names the first weight that differs, and the
     /// method label comes back with them.
     func testLoadOntoOtherWeightsIsRefused() throws {
-        let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
-        let path = Scratch.path("ptq_digest.json")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try QuantPersistence.save(q, method: "diffs+adaround", to: path)
+        let (q, path) = try saved("ptq_digest.json", method: "diffs+adaround")
         XCTAssertEqual(try QuantPersistence.loadLabelled(path, model: model()).method, "diffs+adaround")
         var moved = PTQTestGraphs.oneConv(activation: "Relu")
         moved.initializers["w"] = Tensor(shape: [1, 1, 2, 2], floats: [0.5, 0.25, -0.125, 0.9999999])   // one ulp-scale change
@@ -56,10 +57,7 @@ final class PTQPersistenceErrorTests: XCTestCase {
     /// A node annotation edited in the file (here the conv's weight name) is refused at load: the
     /// program built from it would disagree with the integer evaluation.
     func testEditedNodeAnnotationIsRefused() throws {
-        let q = try Calibrator(model: model()).calibrate(["x": PTQTestGraphs.oneConvInput])
-        let path = Scratch.path("ptq_edited.json")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try QuantPersistence.save(q, to: path)
+        let path = try saved("ptq_edited.json").path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertTrue(text.contains("\"weight\" : \"w\""))
         try text.replacingOccurrences(of: "\"weight\" : \"w\"", with: "\"weight\" : \"b\"").write(toFile: path, atomically: true, encoding: .utf8)
