@@ -40,21 +40,9 @@ public enum BiasCorrection {
         guard let b = p.floatBias else { return nil }
         let site = p.site
         let bq = try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b
-        var err = [Double](repeating: 0, count: b.count)
-        var count = 0
-        for c in 0..<site.quantInput.count {
-            p.layer.weight = wq; p.layer.bias = bq
-            let yq = try p.layer.forward(site.quantInput[c])
-            p.layer.weight = p.floatWeight; p.layer.bias = b
-            let yf = try p.layer.forward(site.floatInput[c])
-            var d = yq
-            yf.withFloats { f in d.withMutableFloats { q in for i in q.indices { q[i] -= f[i] } } }
-            let sums = ConvGradient.channelSums(d, channels: b.count)
-            for i in err.indices { err[i] += Double(sums[i]) }
-            count += d.count / b.count
-        }
+        let err = try p.meanOutputError(weight: wq, bias: bq)
         var nb = b
-        nb.withMutableFloats { q in for i in q.indices { q[i] -= Float(err[i] / Double(max(count, 1))) } }
+        nb.withMutableFloats { q in for i in q.indices { q[i] -= Float(err[i]) } }
         return nb
     }
 }

@@ -80,6 +80,26 @@ final class LayerProblem {
 
     var sampleChunks: Int { targets.count }
 
+    /// Per output channel, the mean over the calibration set of (layer with `weight`, `bias` on the
+    /// quantized input) − (float layer on the float input), before the activation (empirical bias
+    /// correction, Nagel et al. 2019 §4.2). Chunks run as in `perChunk` and are summed in order, so
+    /// the result does not depend on the thread count.
+    func meanOutputError(weight: Tensor, bias: Tensor?) throws -> [Double] {
+        let (w, b) = (floatWeight, floatBias)
+        let parts = try perChunk(site.quantInput.count, weight: weight, bias: bias) { layer, k -> (sums: [Float], count: Int) in
+            var d = try layer.forward(site.quantInput[k])
+            layer.weight = w; layer.bias = b
+            defer { layer.weight = weight; layer.bias = bias }
+            let f = try layer.forward(site.floatInput[k])
+            f.withFloats { y in d.withMutableFloats { q in for i in q.indices { q[i] -= y[i] } } }
+            return (ConvGradient.channelSums(d, channels: channels), d.count / max(channels, 1))
+        }
+        var err = [Double](repeating: 0, count: channels)
+        for part in parts { for i in err.indices { err[i] += Double(part.sums[i]) } }
+        let count = parts.reduce(0) { $0 + $1.count }
+        return err.map { $0 / Double(max(count, 1)) }
+    }
+
     /// Reconstruction loss on the chunks `idx` with the given (already fake-quantized) parameters,
     /// and its gradients with respect to them when `gradients`.
     /// `perChannelSum`: Σ over channels, mean over the rest (AdaRound); otherwise the mean (MSE).

@@ -190,6 +190,23 @@ final class RecoveryPassTests: XCTestCase {
         XCTAssertEqual(a1.float.graph.initializers, a2.float.graph.initializers)
     }
 
+    func testBiasCorrectionDoesNotDependOnTheThreadCount() throws {
+        // Large enough layers that a threaded kernel sums in another order than a single thread.
+        var t = TinyNet(seed: 23)
+        var y = t.conv("c1", "x", out: 32, in: 16, k: 3, pad: 1, spread: 30)
+        y = t.op("r", "Relu", y)
+        y = t.conv("c2", y, out: 32, in: 32, k: 3, pad: 1)
+        let m = try Model(graph: t.graph(input: [4, 16, 24, 24], output: y), batchSize: 4)
+        let feeds = ["x": t.data([8, 16, 24, 24])]
+        let saved = KernelConfig.threads
+        defer { KernelConfig.threads = saved }
+        KernelConfig.threads = 1
+        let one = try BiasCorrection.empirical(model: m, feeds: feeds)
+        KernelConfig.threads = 2
+        let two = try BiasCorrection.empirical(model: m, feeds: feeds)
+        for b in ["c1_b", "c2_b"] { XCTAssertEqual(one.float.graph.initializers[b], two.float.graph.initializers[b], b) }
+    }
+
     func testBiasCorrectionRemovesChannelMeanError() throws {
         let (m, feeds) = smallConvNet(seed: 13)
         let plain = try Calibrator(model: m).calibrate(feeds)
