@@ -103,7 +103,7 @@ final class EdgeCaseTests: XCTestCase {
             let t = read_npy("\(dir)/x.npy")
             write_npy(t * 2, "\(dir)/x.npy")
             """, name: "w.octet")
-        XCTAssertEqual(r.errors.first, "w.octet:2:1: error: write_npy: \(dir)/x.npy: cannot write: this script read that file; give another path")
+        XCTAssertEqual(r.errors.first, "w.octet:2:18: error: write_npy: \(dir)/x.npy: cannot write: this script read that file; give another path")
         let e = ScriptHarness.run(source: """
             let m = load("\(dir)/m.onnx")
             let q = quantize(m, randn([4, 1, 28, 28]))
@@ -139,7 +139,7 @@ final class EdgeCaseTests: XCTestCase {
             let d = dataset("\(dir)/imgs")
             write_npy(zeros([1]), "\(dir)/imgs/new.npy")
             """, name: "f.octet")
-        XCTAssertEqual(f.errors.first, "f.octet:2:1: error: write_npy: \(dir)/imgs/new.npy: cannot write: it is inside \(dir)/imgs, which this script read; give another path")
+        XCTAssertEqual(f.errors.first, "f.octet:2:23: error: write_npy: \(dir)/imgs/new.npy: cannot write: it is inside \(dir)/imgs, which this script read; give another path")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/imgs/new.npy"))
     }
 

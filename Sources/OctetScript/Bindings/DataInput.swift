@@ -102,23 +102,29 @@ struct DataInput {
         return nil
     }
 
-    /// A path to write: resolved against the working directory, parent folders created.
-    /// - Throws: when it names a file the script read (a model, data, an import): no output
-    ///   replaces an input.
-    static func outputPath(_ path: String, _ interp: Interpreter) throws -> String {
-        guard !path.isEmpty else { throw OctetTensorError.writeFailed(path: path, reason: "the path is empty") }
+    /// A path to write, from argument `i`: resolved against the working directory, parent
+    /// folders created. Errors point at that argument.
+    /// - Throws: when it is empty, names a file the script read (a model, data, an import: no
+    ///   output replaces an input), a folder or a path whose folders cannot be made.
+    static func outputPath(_ a: Arguments, _ i: Int, _ interp: Interpreter) throws -> String {
+        let path = try a.string(i)
+        guard !path.isEmpty else { throw a.fail(i, OctetTensorError.writeFailed(path: "", reason: "the path is empty").description) }
         let full = interp.resolvePath(path)
         if let source = interp.readFile(at: full) {
             let what = AtomicFile.sameFile(source, full) ? "this script read that file" : "it is inside \(source), which this script read"
-            throw OctetTensorError.writeFailed(path: path, reason: "\(what); give another path")
+            throw a.fail(i, OctetTensorError.writeFailed(path: path, reason: "\(what); give another path").description)
         }
-        try AtomicFile.checkTarget(full)  // before a folder is made for it
+        do {
+            try AtomicFile.checkTarget(full)  // before a folder is made for it
+        } catch let e as OctetTensorError {
+            throw a.fail(i, e.description)
+        }
         interp.noteWritten(full)
         let dir = (full as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
-            throw OctetTensorError.writeFailed(path: full, reason: "cannot create directory \(dir)")
+            throw a.fail(i, OctetTensorError.writeFailed(path: full, reason: "cannot create directory \(dir)").description)
         }
         return full
     }

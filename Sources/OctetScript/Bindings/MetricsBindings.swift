@@ -55,7 +55,7 @@ enum MetricsBindings {
             return .real(s / Double(r.count))
         },
         Builtin("accuracy", ["model", "data"], named: [ParameterSpec("top_k", .int(1))],
-                doc: "Top-k accuracy (0–1). With a Model, QuantizedModel or Program and labelled data (Dataset, path, or tensor): runs the model; ties count as hits. With logits [N, C] and labels (tensor or list of N class indices): ties rank the lower class index first.") { a, interp in
+                doc: "Top-k accuracy (0–1). With a Model, QuantizedModel or Program and labelled data (Dataset, path, or tensor): runs the model. With logits [N, C] and labels (tensor or list of N class indices). Either way, tied scores rank the lower class index first.") { a, interp in
             if let m = Evaluation.runnable(a, 0) { return try Evaluation.accuracy(m, a, interp) }
             return try accuracy(a)
         },

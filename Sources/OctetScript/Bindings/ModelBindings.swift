@@ -36,7 +36,7 @@ enum ModelBindings {
                 doc: "Writes the float model as ONNX (atomic) as Octet runs it: shape subgraphs folded, the batch fixed at the load batch; for q.model, BatchNorm folded and the weights as equalize or a recovery pass left them. load(path) reads it back; load_quant binds parameters q.save wrote to it.") { a, interp in
             let m = try receiver(a)
             let g = m.model.graph
-            try ONNXExporter.write(g, to: try DataInput.outputPath(try a.string(1), interp), opset: g.opset,
+            try ONNXExporter.write(g, to: try DataInput.outputPath(a, 1, interp), opset: g.opset,
                                    irVersion: ONNXExporter.minimumIRVersion(opset: g.opset))
             return .null
         },

@@ -86,7 +86,7 @@ final class ProgramValue: RunnableModel {
         },
         Builtin("save", ["self", "path"], doc: "Writes the program file (atomic; format checked on load).") { a, interp in
             let p = try receiver(a)
-            try ProgramFile.save(p.program, to: try DataInput.outputPath(try a.string(1), interp))
+            try ProgramFile.save(p.program, to: try DataInput.outputPath(a, 1, interp))
             return .null
         },
     ])

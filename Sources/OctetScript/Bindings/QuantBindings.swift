@@ -14,7 +14,7 @@ enum QuantBindings {
 
     static let table = BindingTable(domain: "quant", [
         Builtin("observer", ["kind"], named: [ParameterSpec("bits", .int(8)), ParameterSpec("name", .string(""))],
-                doc: "A standalone calibration observer: diffs or maxmin (power-of-two fix_pos), percentile, mse or entropy (float scale). Feed it with o.observe(t).") { a, _ in
+                doc: "A standalone calibration observer: diffs, minmse or maxmin (power-of-two fix_pos), percentile, mse or entropy (float scale). Feed it with o.observe(t).") { a, _ in
             let kind = try observerKind(a.string(0), argument: 0, a)
             let o = try kind.makeObserver(name: try a.string("name"), bits: try a.int("bits"))
             return .object(ObserverValue(o))
@@ -39,7 +39,7 @@ enum QuantBindings {
         Builtin("export_onnx", ["q", "path"], named: [ParameterSpec("ties", .string(QDQExport.Ties.halfEven.rawValue))],
                 doc: "Writes the quantized model as an ONNX QDQ graph (QuantizeLinear/DequantizeLinear around each quantized tensor, scale 2^−fix_pos) that onnxruntime runs. ties: \"half-even\" (plain QDQ) or \"half-up\" (the DPU's rounding of exact .5 ties, via a 2^−17 LSB Add before each activation QuantizeLinear).") { a, interp in
             let q = try QuantizedModelValue.receiver(a, 0)
-            let path = try DataInput.outputPath(try a.string(1), interp)
+            let path = try DataInput.outputPath(a, 1, interp)
             let name = try a.string("ties")
             guard let ties = QDQExport.Ties(rawValue: name) else {
                 throw a.fail("ties", "unknown ties '\(name)'; accepted: " + QDQExport.Ties.allCases.map(\.rawValue).joined(separator: ", "))

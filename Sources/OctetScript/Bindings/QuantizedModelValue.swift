@@ -124,7 +124,7 @@ enum QuantizedModelMethods {
         },
         Builtin("save", ["self", "path"], doc: "Saves the quantization parameters as JSON (octet-quant-params/1) with the method and a digest of each float weight; load_quant(model, path) reads them back onto the model with those weights (after a recovery pass, q.model: save it with q.model.save(path)).") { a, interp in
             let q = try QuantizedModelValue.receiver(a)
-            try QuantPersistence.save(q.q, method: q.method, to: try DataInput.outputPath(try a.string(1), interp))
+            try QuantPersistence.save(q.q, method: q.method, to: try DataInput.outputPath(a, 1, interp))
             return .null
         },
         Builtin("int8", ["self", "name", "x"], doc: "The int8 codes of tensor `name` when running batch `x`, as an int8 Tensor (value = code · 2^−fix_pos; q.fix_pos[name]).") { a, interp in

@@ -74,7 +74,7 @@ enum TensorBindings {
             .object(TensorValue(try NPY.read(path: try DataInput.existingPath(try a.string(0), a, 0, interp))))
         },
         Builtin("write_npy", ["tensor", "path"], doc: "Writes a tensor as .npy, atomically (temporary file then rename); missing folders are created.") { a, interp in
-            try NPY.write(try a.tensor(0), path: try DataInput.outputPath(try a.string(1), interp))
+            try NPY.write(try a.tensor(0), path: try DataInput.outputPath(a, 1, interp))
             return .null
         },
     ])

@@ -86,9 +86,15 @@ fn print_table(rec, digits: 2) {
 
 # Quantizes `model` on `calib` with each method and measures it on `test` (default: calib).
 # Returns a Table: method, DPU-deployable, accuracy %, top-1 agreement with the float model %,
-# output SQNR vs the float model (dB). Other quantize arguments pass through `options`
-# (a record such as {bits: 8, per_channel: false}).
+# output SQNR vs the float model (dB). `options` holds the other quantize arguments (a record
+# such as {bits: 8, per_channel: false}); a key quantize does not take is an error.
 fn sweep(model, calib, methods: ["diffs", "maxmin"], test: nil, options: {}) {
+  let accepted = ["bits", "per_channel", "round", "weight_round", "exclude", "quantized_calibration", "score_through_prelu"]
+  for k in options {
+    if not accepted.contains(k) {
+      error("sweep: option '" + k + "' is not a quantize argument; accepted: " + accepted.join(", "))
+    }
+  }
   let data = test
   if data == nil { data = calib }
   let f = model.run(data)
@@ -96,7 +102,9 @@ fn sweep(model, calib, methods: ["diffs", "maxmin"], test: nil, options: {}) {
   for m in methods {
     let q = quantize(model, calib, method: m, bits: options.get("bits", 8),
                      per_channel: options.get("per_channel", false), round: options.get("round", "half_up"),
-                     exclude: options.get("exclude", []))
+                     weight_round: options.get("weight_round", "std_round"), exclude: options.get("exclude", []),
+                     quantized_calibration: options.get("quantized_calibration", true),
+                     score_through_prelu: options.get("score_through_prelu", false))
     let out = q.run(data)
     rows.append({method: m, deployable: q.deployable, accuracy_pct: 100 * accuracy(q, data), agreement_pct: 100 * agreement(f, out), sqnr_db: sqnr(f, out)})
   }
@@ -104,7 +112,7 @@ fn sweep(model, calib, methods: ["diffs", "maxmin"], test: nil, options: {}) {
 }
 
 # The `top` most sensitive layers of `q` on `data` (network-output SQNR with only that layer
-# quantized, worst first), with each layer's own fix_pos.
+# quantized, worst first): rank, layer, op, SQNR dB.
 fn sensitivity_table(q, data, top: 5) {
   let ranked = q.sensitivity(data)
   let rows = []
