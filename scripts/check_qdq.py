@@ -125,6 +125,21 @@ def check_model(args, name, entry, work):
         worst = max(float(np.abs(got[n] - ref[n]).max() / lsb(ref[n])) for n in names)
         rows.append({"model": name, "ties": ties, "optimizations": label, "identical_pct": 100.0 * same / total,
                      "worst_lsb": worst, "elements": total, "informational": info})
+    for option in args.option:
+        # A non-DPU configuration (dequantized evaluation), e.g. bias_bits=16: its export must
+        # run the same in onnxruntime with the graph optimizations that fuse QLinear ops.
+        qopt, oout = os.path.join(work, f"{name}_qdq_opt.onnx"), os.path.join(work, f"{name}_octet_opt")
+        oout = oout + ".npy" if len(names) == 1 else oout
+        subprocess.run([args.octet, "export", model, "--calib", cpath, "--eval", epath, "--eval-output", oout,
+                        "--output", qopt, "--ties", "half-up", "--option", option], check=True, stdout=subprocess.DEVNULL)
+        oref = octet_outputs(oout, names)
+        got = run_ort(qopt, evalx, ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
+        same = sum(int((got[n] == oref[n]).sum()) for n in names)
+        total = sum(oref[n].size for n in names)
+        worst = max(float(np.abs(got[n] - oref[n]).max() / lsb(oref[n])) for n in names)
+        rows.append({"model": name, "ties": "half-up", "optimizations": f"enabled, {option}",
+                     "identical_pct": 100.0 * same / total, "worst_lsb": worst, "elements": total,
+                     "informational": False})
     if args.half_up_samples:
         qdq = plain
         k = min(args.half_up_samples, len(evalx))
@@ -149,6 +164,8 @@ def main():
                    help="also run this many samples of the plain export in onnx's reference evaluator "
                         "with a half-up QuantizeLinear")
     p.add_argument("--only", default="", help="comma-separated model names")
+    p.add_argument("--option", action="append", default=[],
+                   help="also export with this --option NAME=VALUE (repeatable) and require the same agreement")
     p.add_argument("--json", default="", help="also write the rows as JSON here")
     args = p.parse_args()
     with open(os.path.join(args.shared, "data", "manifest.json")) as f:

@@ -10,7 +10,8 @@ import OctetTensor
 ///   followed by `QuantizeLinear` → `DequantizeLinear`, int8, zero point 0, scale 2^−fix_pos;
 ///   the DequantizeLinear output keeps the tensor's name, so graph outputs keep theirs;
 /// - weights, biases and constant operands are int8 initializers `<name>_quantized` (the
-///   integer evaluation's codes) followed by `DequantizeLinear`; codes wider than 8 bits are int32;
+///   integer evaluation's codes) followed by `DequantizeLinear`; codes wider than 8 bits are int32,
+///   except a bias's, which stays float (its dequantized codes; see `addParameter`);
 /// - fused activations stay as their own ops between the Conv / Gemm / Add and the output Q/DQ;
 /// - DPU arithmetic with standard ops: LeakyRelu alpha 26/256 = 0.1015625; `Mul` by the
 ///   average-pool factor k·N/2^M after AveragePool (count_include_pad = 1) / GlobalAveragePool /
@@ -179,10 +180,21 @@ struct QDQBuilder {
                      inputs: [qName, scaleName, zpName], outputs: [to], attributes: attrs)]
     }
 
-    /// Integer initializer `<p>_quantized` and its DequantizeLinear writing `p`.
+    /// Integer initializer `<p>_quantized` and its DequantizeLinear writing `p`. A bias wider
+    /// than 8 bits stays a float initializer holding its dequantized codes: onnxruntime fuses
+    /// DequantizeLinear → Conv → QuantizeLinear into QLinearConv, which reads an int32 bias at
+    /// scale x_scale · w_scale (ONNX QLinearConv), not at the bias's own fix_pos.
     mutating func addParameter(_ p: String) throws {
         let q = ann.tensors[p]!
         let codes = try QDQParameters.codes(model, p, q)
+        if model.plan.parameters[p] == true, codes.dtype == .int32 {
+            let (scales, _, inner) = QDQParameters.channelPlan(q, shape: codes.shape)
+            let c = codes.int32s
+            initializers[p] = Tensor(shape: codes.shape, floats: c.indices.map { i in
+                Float(c[i]) * scales[scales.count == 1 ? 0 : (i / inner) % scales.count]
+            })
+            return
+        }
         let (scale, zp, axis) = try scaleAndZeroPoint(q, codeType: codes.dtype)
         initializers[p] = nil
         let names = [QDQExport.quantizedName(p), QDQExport.scaleName(p), QDQExport.zeroPointName(p)].map { fresh($0) }

@@ -213,4 +213,27 @@ final class QDQExportTests: XCTestCase {
         let a = try qm.run(["x": x])["y"]!, b = try reloaded.run(["x": x], hook: Self.halfUpHook(reloaded.graph))["y"]!
         XCTAssertEqual(a, b)
     }
+
+    /// A 16-bit bias is written as a float initializer holding code · 2^−fix_pos, with no int32
+    /// DequantizeLinear (onnxruntime's QLinearConv fusion would read int32 codes at
+    /// x_scale · w_scale); 16-bit weights stay int32 codes behind their DequantizeLinear.
+    func testWideBiasIsWrittenAsItsDequantizedFloatValues() throws {
+        var config = QConfig()
+        try config.set("bias_bits", "16")
+        try config.set("weight_bits", "16")
+        let qm = try Calibrator(model: try Self.floatModel(), config: config).calibrate(["x": Self.data(8, seed: 0)])
+        let g = try QDQExport.graph(qm)
+        for b in ["b1", "b2", "fcb"] {
+            let fp = try XCTUnwrap(qm.annotations.fixPos(b), b)
+            let float = try XCTUnwrap(qm.graph.initializers[b], b).floats
+            let expected = float.map { Float(($0 * Float(pow(2.0, Double(fp)))).rounded()) * Float(pow(2.0, Double(-fp))) }
+            XCTAssertEqual(g.initializers[b], Tensor(shape: [expected.count], floats: expected), b)
+            XCTAssertNil(g.initializers[QDQExport.quantizedName(b)], b)
+            XCTAssertFalse(g.nodes.contains { $0.outputs == [b] }, "\(b) has no DequantizeLinear")
+        }
+        XCTAssertEqual(g.initializers[QDQExport.quantizedName("w1")]?.dtype, .int32)
+        let reloaded = try Model(graph: g)
+        let x = Self.data(1, seed: 9)
+        XCTAssertEqual(try qm.run(["x": x])["y"]!, try reloaded.run(["x": x], hook: Self.halfUpHook(reloaded.graph))["y"]!)
+    }
 }
