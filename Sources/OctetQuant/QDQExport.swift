@@ -42,6 +42,19 @@ public enum QDQExport {
         return try b.build()
     }
 
+    /// What the export refuses whatever the calibration finds: activations wider than 8 bits
+    /// (ONNX QuantizeLinear is 8-bit) and a model below opset 13 (per-axis QuantizeLinear).
+    /// Callers check it before calibrating; `graph(_:)` refuses the same per tensor.
+    /// - Throws: `OctetQuantError.invalidParameter` naming the option or the opset.
+    public static func checkExportable(_ config: QConfig, opset: Int? = nil) throws {
+        if config.activationBits != 8 {
+            throw OctetQuantError.invalidParameter("QDQ export: activations are \(config.activationBits)-bit (activation_bits or bits); ONNX QuantizeLinear is 8-bit only")
+        }
+        if let opset, opset < 13 {
+            throw OctetQuantError.invalidParameter("QDQ export needs a model at opset ≥ 13 (per-axis QuantizeLinear); this one has opset \(opset)")
+        }
+    }
+
     /// The QDQ model as ONNX bytes.
     public static func data(_ model: QuantizedModel, ties: Ties = .halfEven) throws -> Data {
         let g = try graph(model, ties: ties)
@@ -93,9 +106,7 @@ struct QDQBuilder {
         taken = Set(source.initializers.keys).union(source.inputs.map(\.name)).union(source.outputs.map(\.name))
             .union(source.nodes.flatMap { $0.inputs + $0.outputs })
         takenNodes = Set(source.nodes.map(\.name))
-        guard source.opset >= 13 else {
-            throw OctetQuantError.invalidParameter("QDQ export needs a model at opset ≥ 13 (per-axis QuantizeLinear); '\(source.name)' has opset \(source.opset)")
-        }
+        try QDQExport.checkExportable(model.config, opset: source.opset)
     }
 
     mutating func build() throws -> Graph {

@@ -87,6 +87,14 @@ enum CLI {
     }
 
     /// Checked before any work: the `--option name=value` list parses into a configuration.
+    /// Checked before any work: a QDQ output of this configuration (and model, once loaded) can
+    /// be written. - Throws: `ValidationError` (exit 64).
+    static func checkQDQExportable(_ options: [String], opset: Int? = nil) throws {
+        do { try QDQExport.checkExportable(try ExportCommand.config(options), opset: opset) } catch let e as ValidationError { throw e } catch {
+            throw ValidationError("--output: \(error)")
+        }
+    }
+
     static func checkOptions(_ options: [String]) throws {
         do { _ = try ExportCommand.config(options) } catch let e as ValidationError { throw e } catch {
             throw ValidationError("--option: \(error)")

@@ -29,6 +29,7 @@ struct ExportCommand: ParsableCommand {
         _ = try U8Transform.parse(u8)
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkOptions(option)
+        try CLI.checkQDQExportable(option)
         _ = try CLI.ties(ties)
         guard (eval == nil) == (evalOutput == nil) else { throw ValidationError("--eval and --eval-output go together") }
         try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
@@ -46,6 +47,7 @@ struct ExportCommand: ParsableCommand {
             let m = try Model.load(path: model, batchSize: batch ?? 1)
             try CLI.checkBatch(batch, for: m)
             try CLI.checkOptions(option, for: m)
+            try CLI.checkQDQExportable(option, opset: m.graph.opset)
             try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             if let evalOutput {
                 try OutputArrays.check(evalOutput, option: "--eval-output", names: m.outputs.map(\.name),

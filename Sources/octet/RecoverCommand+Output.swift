@@ -31,6 +31,7 @@ extension RecoverCommand {
         if AtomicFile.descriptor(output) == 1 || AtomicFile.sameFile(output, "/dev/stdout") { throw ValidationError("--output \(output): stdout holds recover's JSON line; write the model to a file") }
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
+        if kind == .qdq { try CLI.checkQDQExportable(option) }
         if kind == .program, case let config = try ExportCommand.config(option), !config.isDPUDeployable {
             throw ValidationError("--option \(config.nonDPUOptions.joined(separator: ", ")): not DPU-deployable, so no .octprog --output; write an .onnx one")
         }

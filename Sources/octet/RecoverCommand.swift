@@ -98,6 +98,7 @@ struct RecoverCommand: ParsableCommand {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             try CLI.checkOptions(option, for: m)
+            if outputKind == .qdq { try CLI.checkQDQExportable(option, opset: m.graph.opset) }
             if let output { try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m)) }
             if reference.isEmpty && labels == nil {
                 FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
