@@ -310,12 +310,12 @@ public enum AtomicFile {
     ///   unchanged.
     public static func writeDirectory(at path: String, marker: String, previousFiles: (Data) -> Set<String>? = { _ in [] },
                                       _ fill: (String) throws -> Void) throws {
-        try checkDirectoryTarget(path, marker: marker, previousFiles: previousFiles)
         let fm = FileManager.default
         let url = URL(fileURLWithPath: physicalPath(path))  // a link to a previous output stays a link
+        sweepLeftovers(of: url)  // first: a folder put back is checked as any other
+        try checkDirectoryTarget(path, marker: marker, previousFiles: previousFiles)
         let created = try makeFolder(url.deletingLastPathComponent().path)  // missing parents
         defer { pending.forget(folders: created) }
-        sweepLeftovers(of: url)
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(tag)")
         let old = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).old-\(tag)")

@@ -137,6 +137,13 @@ final class AtomicFileTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: root + "/.dump.old-2147483646-4", withIntermediateDirectories: true)
         try AtomicFile.writeDirectory(at: root + "/dump", marker: "m") { dir in try Data().write(to: URL(fileURLWithPath: dir + "/m")) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/.dump.old-2147483646-4"))
+        // A folder put back is checked as any other: holding a file the output did not write, it
+        // is refused, not replaced.
+        try FileManager.default.removeItem(atPath: root + "/dump")
+        try FileManager.default.createDirectory(atPath: root + "/.dump.old-2147483646-5", withIntermediateDirectories: true)
+        for f in ["m", "notes.txt"] { try Data().write(to: URL(fileURLWithPath: root + "/.dump.old-2147483646-5/" + f)) }
+        XCTAssertThrowsError(try AtomicFile.writeDirectory(at: root + "/dump", marker: "m") { _ in XCTFail("must not be called") })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/dump").sorted(), ["m", "notes.txt"])
     }
 
     func testAnExistingFileIsRefused() throws {
