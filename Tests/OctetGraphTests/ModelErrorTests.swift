@@ -245,4 +245,28 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertEqual(try loadError(proto),
                        "invalid model: node n (Neg): output 'y' is already produced by another node, an input or an initializer")
     }
+
+    /// What ONNX defines once is refused when given twice (onnxruntime refuses these models too):
+    /// an initializer name, a node attribute, the default-domain opset, a tensor's data field.
+    func testDefinitionsGivenTwiceAreRefused() throws {
+        let relu = ModelBuilder.node("Relu", ["x"], ["y"], name: "r")
+        func model(_ nodes: [Onnx_NodeProto] = [], initializers: [Onnx_TensorProto] = []) -> Onnx_ModelProto {
+            ModelBuilder.model(nodes: nodes.isEmpty ? [relu] : nodes, inputs: [ModelBuilder.valueInfo("x", [1, 2])],
+                               outputs: [ModelBuilder.valueInfo("y", [1, 2])], initializers: initializers)
+        }
+        let add = ModelBuilder.node("Add", ["x", "w"], ["y"], name: "a")
+        XCTAssertEqual(try loadError(model([add], initializers: [ModelBuilder.tensor("w", [2], [1, 2]), ModelBuilder.tensor("w", [2], [3, 4])])),
+                       "invalid model: initializer 'w' is given twice (ONNX names each tensor once)")
+        let conv = ModelBuilder.node("LeakyRelu", ["x"], ["y"], name: "l", attrs: [ModelBuilder.int("alpha", 1), ModelBuilder.int("alpha", 2)])
+        XCTAssertEqual(try loadError(model([conv])), "node l: attribute 'alpha': given twice")
+        var twoOpsets = model()
+        var o = Onnx_OperatorSetIdProto()
+        o.version = 17
+        twoOpsets.opsetImport.append(o)
+        XCTAssertEqual(try loadError(twoOpsets), "invalid model: the default domain is imported 2 times (opsets 13, 17)")
+        var both = ModelBuilder.tensor("w", [2], [1, 2])
+        both.rawData = Data(count: 8)
+        XCTAssertEqual(try loadError(model([add], initializers: [both])),
+                       "invalid model: tensor 'w': both raw_data and float_data hold values (ONNX: one of them)")
+    }
 }

@@ -40,7 +40,11 @@ public enum ONNXImporter {
         guard supportedIRVersions.contains(ir) else {
             throw OctetGraphError.badModel("\(path): IR version \(ir) is not supported (supported \(supportedIRVersions))")
         }
-        let opset = Int(model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+        let defaults = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
+        guard defaults.count <= 1 else {
+            throw OctetGraphError.badModel("\(path): the default domain is imported \(defaults.count) times (opsets \(defaults.map { String($0.version) }.joined(separator: ", ")))")
+        }
+        let opset = Int(defaults.first?.version ?? 0)
         guard supportedOpsets.contains(opset) else {
             throw OctetGraphError.badModel("\(path): default-domain opset \(opset) is not supported (supported \(supportedOpsets))")
         }
@@ -61,7 +65,12 @@ public enum ONNXImporter {
     /// the graphs around it (ONNX IR: lexical scoping).
     static func convertGraph(_ pg: Onnx_GraphProto, external: ONNXTensor.ExternalData, outerScope: Set<String>) throws -> Graph {
         var initializers: [String: Tensor] = [:]
-        for t in pg.initializer { initializers[t.name] = try ONNXTensor.decode(t, external: external) }
+        for t in pg.initializer {
+            guard initializers[t.name] == nil else {
+                throw OctetGraphError.badModel("initializer '\(t.name)' is given twice (ONNX names each tensor once)")
+            }
+            initializers[t.name] = try ONNXTensor.decode(t, external: external)
+        }
         let scope = outerScope.union(pg.initializer.map(\.name)).union(pg.input.map(\.name)).union(pg.node.flatMap(\.output))
         var nodes: [Node] = []
         // An unnamed node is called <op>_<index> (then _2, _3, … past a name the model uses).
@@ -80,7 +89,12 @@ public enum ONNXImporter {
                 throw OctetGraphError.badModel("node \(name) (\(pn.opType)) has no outputs")
             }
             var attrs: [String: Attribute] = [:]
-            for a in pn.attribute { attrs[a.name] = try attribute(a, node: name, external: external, scope: scope) }
+            for a in pn.attribute {
+                guard attrs[a.name] == nil else {
+                    throw OctetGraphError.badAttribute(node: name, attribute: a.name, reason: "given twice")
+                }
+                attrs[a.name] = try attribute(a, node: name, external: external, scope: scope)
+            }
             let node = Node(name: name, opType: pn.opType, domain: pn.domain, inputs: pn.input,
                             outputs: pn.output, attributes: attrs)
             if node.opType == "Constant", node.domain.isEmpty, let out = node.outputs.first {

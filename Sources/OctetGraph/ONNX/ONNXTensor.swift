@@ -93,7 +93,13 @@ enum ONNXTensor {
             }
             return data
         }
-        return p.hasRawData ? p.rawData : nil
+        guard p.hasRawData else { return nil }
+        let typed = [("float_data", p.floatData.count), ("int32_data", p.int32Data.count), ("int64_data", p.int64Data.count),
+                     ("double_data", p.doubleData.count), ("uint64_data", p.uint64Data.count)].filter { $0.1 > 0 }
+        if let (field, _) = typed.first {
+            throw OctetGraphError.badModel("tensor '\(p.name)': both raw_data and \(field) hold values (ONNX: one of them)")
+        }
+        return p.rawData
     }
 
     /// The folder external tensor data is read from (the model's), and the files read from it.
