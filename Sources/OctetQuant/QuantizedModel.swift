@@ -43,7 +43,9 @@ public final class QuantizedModel: @unchecked Sendable {
                                       alignPool: c.config.alignPool)
             pass.run()
             try pass.checkAccumulatorRange(ranges)
-            for (k, f) in pass.fixPos { p[k] = try QuantParams.dpu(fixPos: f) }
+            for (k, f) in pass.fixPos.sorted(by: { $0.key < $1.key }) {
+                p[k] = try Calibrator.naming(k) { try QuantParams.dpu(fixPos: f) }
+            }
             adjustments = pass.adjustments
         }
         let ann = QuantizedModel.annotations(c.prepared, c.plan, c.config, p, adjustments)

@@ -102,4 +102,27 @@ final class DPUOpTests: XCTestCase {
             }
         }
     }
+
+    /// Quantization errors name what they are about: an average over an empty window names the
+    /// node, a fix_pos outside the DPU's range names the tensor.
+    func testQuantizationErrorsNameTheNodeOrTensor() throws {
+        func error(_ g: Graph, _ x: Tensor) -> String {
+            do { _ = try Calibrator(model: try Model(graph: g)).calibrate(["x": x]); return "no error" } catch { return "\(error)" }
+        }
+        let x = Tensor(shape: [1, 1, 4, 8], floats: (0..<32).map { Float($0) / 8 - 2 })
+        let empty = Graph(name: "g", nodes: [
+            Node(name: "slice", opType: "Slice", inputs: ["x", "s", "e", "a"], outputs: ["z"]),
+            Node(name: "gap", opType: "GlobalAveragePool", inputs: ["z"], outputs: ["y"]),
+        ], initializers: ["s": Tensor(shape: [1], int64s: [0]), "e": Tensor(shape: [1], int64s: [0]), "a": Tensor(shape: [1], int64s: [2])],
+            inputs: [PTQTestGraphs.info("x", [1, 1, 4, 8])], outputs: [PTQTestGraphs.info("y", [1, 1, 1, 1])])
+        XCTAssertEqual(error(empty, x), "node gap (GlobalAveragePool): unsupported: average pool kernel 0x8 (input shape [1, 1, 0, 8])")
+        let huge = Graph(name: "g", nodes: [
+            Node(name: "mul", opType: "Mul", inputs: ["x", "k"], outputs: ["m"]),
+            Node(name: "toInt", opType: "Cast", inputs: ["m"], outputs: ["c"], attributes: ["to": .int(6)]),
+            Node(name: "toFloat", opType: "Cast", inputs: ["c"], outputs: ["y"], attributes: ["to": .int(1)]),
+        ], initializers: ["k": Tensor(scalar: 1e30)],
+            inputs: [PTQTestGraphs.info("x", [1, 1, 4, 8])], outputs: [PTQTestGraphs.info("y", [1, 1, 4, 8])])
+        let e = error(huge, x)
+        XCTAssertTrue(e.hasPrefix("invalid parameter: tensor '") && e.contains("outside -126...126"), e)
+    }
 }

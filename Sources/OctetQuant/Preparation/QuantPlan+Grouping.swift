@@ -113,15 +113,20 @@ extension QuantPlanBuilder {
             + "the DPU divides by the full \(g.kernelH)×\(g.kernelW) window there (as count_include_pad = 1)")
     }
 
+    /// The DPU's (N, M) of an average over the node's window. - Throws: naming the node.
     func avgPoolFactor(_ n: Node) throws -> [Int] {
         let s = info.shapes[n.inputs[0]]!
         let f: DPUMath.AvgPoolFactor
-        switch n.opType {
-        case "AveragePool":
-            let geo = try NodeGeometry.pool(n, input: s)
-            f = try DPUMath.avgPoolFactor(kernelH: geo.kernelH, kernelW: geo.kernelW)
-        case "GlobalAveragePool": f = try DPUMath.avgPoolFactor(kernelH: s[2], kernelW: s[3])
-        default: f = try DPUMath.meanFactor(count: s[2] * s[3])
+        do {
+            switch n.opType {
+            case "AveragePool":
+                let geo = try NodeGeometry.pool(n, input: s)
+                f = try DPUMath.avgPoolFactor(kernelH: geo.kernelH, kernelW: geo.kernelW)
+            case "GlobalAveragePool": f = try DPUMath.avgPoolFactor(kernelH: s[2], kernelW: s[3])
+            default: f = try DPUMath.meanFactor(count: s[2] * s[3])
+            }
+        } catch let e as OctetTensorError {
+            throw OctetGraphError.execution(node: n.label, reason: "\(e) (input shape \(s))")
         }
         return [f.multiplier, f.shift]
     }
