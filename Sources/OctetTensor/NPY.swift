@@ -17,11 +17,15 @@ public enum NPY {
     /// `NpzFile` keys them: a member named exactly `key` wins over `key.npy`; members that are not
     /// `.npy` data (no magic; numpy gives them as raw bytes) are left out.
     /// - Throws: `OctetTensorError.fileNotFound`; `.badFile` for a folder, a file that is not a zip
-    ///   archive, a corrupt member (CRC-32, size or deflate stream; `ZipArchive`) or a bad `.npy`.
+    ///   archive, a member name given twice, a corrupt member (CRC-32, size or deflate stream;
+    ///   `ZipArchive`) or a bad `.npy`.
     public static func readArchive(path: String) throws -> [String: Tensor] {
         let archive = try ZipArchive(path: path)
-        var out: [String: Tensor] = [:], bare: Set<String> = []
+        var out: [String: Tensor] = [:], bare: Set<String> = [], seen: Set<String> = []
         for member in archive.members where !member.name.hasSuffix("/") {
+            guard seen.insert(member.name).inserted else {
+                throw OctetTensorError.badFile(path: path, reason: "member \(member.name) appears twice (which one is the array is ambiguous)")
+            }
             let bytes = try archive.extract(member)
             guard bytes.starts(with: magic) else { continue }
             var key = member.name

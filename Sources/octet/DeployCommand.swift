@@ -71,7 +71,8 @@ struct DeployCommand: ParsableCommand {
             var out: [String: Tensor] = [:]
             for name in inputs {
                 guard let t = arrays[name] else {
-                    throw OctetDPUError.inputMismatch("\(path): no array named '\(name)' (has \(arrays.keys.sorted().joined(separator: ", ")))")
+                    let has = arrays.isEmpty ? "the archive holds no .npy array" : "has \(arrays.keys.sorted().joined(separator: ", "))"
+                    throw OctetDPUError.inputMismatch("\(path): no array named '\(name)' (\(has))")
                 }
                 out[name] = t
             }

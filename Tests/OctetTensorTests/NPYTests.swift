@@ -121,6 +121,12 @@ final class NPYTests: XCTestCase {
         }
     }
 
+    /// A member name given twice (numpy silently reads the last) is refused, naming it.
+    func testDuplicateNpzMemberIsRefused() throws {
+        XCTAssertTrue(msg { _ = try NPY.readArchive(path: fixture("duplicate_member.npz")) }
+            .hasSuffix("duplicate_member.npz: member x.npy appears twice (which one is the array is ambiguous)"))
+    }
+
     /// A corrupt member is an error naming the file and the member: never garbage, and never a
     /// loop on a deflate stream that does not end within its compressed bytes (`truncated.npz`).
     func testCorruptNpzMembersAreRefused() throws {
