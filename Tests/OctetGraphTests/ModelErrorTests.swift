@@ -269,4 +269,24 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertEqual(try loadError(model([add], initializers: [both])),
                        "invalid model: tensor 'w': both raw_data and float_data hold values (ONNX: one of them)")
     }
+
+    /// Dropout runs as inference: training mode (random) and a ratio outside [0, 1) are refused.
+    func testDropoutInTrainingModeOrWithABadRatioIsRefused() throws {
+        func model(_ inputs: [String], _ initializers: [Onnx_TensorProto], attrs: [Onnx_AttributeProto] = [], opset: Int64 = 13) -> Onnx_ModelProto {
+            ModelBuilder.model(nodes: [ModelBuilder.node("Dropout", inputs, ["y"], name: "d", attrs: attrs)],
+                               inputs: [ModelBuilder.valueInfo("x", [1, 2])], outputs: [ModelBuilder.valueInfo("y", [1, 2])],
+                               initializers: initializers, opset: opset)
+        }
+        var training = Onnx_TensorProto()
+        training.name = "t"; training.dataType = Int32(Onnx_TensorProto.DataType.bool.rawValue); training.int32Data = [1]
+        XCTAssertEqual(try loadError(model(["x", "", "t"], [training])),
+                       "node d (Dropout): attribute 'training_mode': must be a constant false: Octet runs inference (training-mode Dropout is random)")
+        XCTAssertEqual(try loadError(model(["x", "r"], [ModelBuilder.tensor("r", [], [2])])),
+                       "node d (Dropout): attribute 'ratio': 2.0 is outside [0, 1)")
+        var ratio = Onnx_AttributeProto()
+        ratio.name = "ratio"; ratio.type = .float; ratio.f = -0.5
+        XCTAssertEqual(try loadError(model(["x"], [], attrs: [ratio], opset: 11)), "node d (Dropout): attribute 'ratio': -0.5 is outside [0, 1)")
+        training.int32Data = [0]
+        XCTAssertNoThrow(try Model.load(path: try ModelBuilder.write(model(["x", "", "t"], [training]))))
+    }
 }

@@ -55,10 +55,30 @@ public enum ONNXImporter {
                 throw OctetGraphError.badModel("\(path): node \(n.name): \(n.opType) is an ONNX operator from opset \(since); the model declares opset \(opset)")
             }
         }
+        try checkDropouts(g)
         g.opset = opset
         g.irVersion = ir
         g.externalDataFiles = external.files
         return g
+    }
+
+    /// Dropout runs as inference (identity): `training_mode` (opset ≥ 12) must be absent or a
+    /// constant false, and `ratio` in [0, 1) (ONNX Dropout).
+    /// - Throws: `.badAttribute` naming the node.
+    static func checkDropouts(_ g: Graph) throws {
+        for n in g.nodes where n.opType == "Dropout" && (n.domain.isEmpty || n.domain == "ai.onnx") {
+            if n.inputs.count > 2, !n.inputs[2].isEmpty {
+                guard let t = g.initializers[n.inputs[2]], t.count == 1, t.asFloatArray()[0] == 0 else {
+                    throw OctetGraphError.badAttribute(node: n.label, attribute: "training_mode",
+                                                       reason: "must be a constant false: Octet runs inference (training-mode Dropout is random)")
+                }
+            }
+            let ratio: Float? = n.inputs.count > 1 && !n.inputs[1].isEmpty ? g.initializers[n.inputs[1]].flatMap { $0.count == 1 ? $0.asFloatArray().first : nil }
+                : try n.float("ratio", default: 0.5)
+            if let ratio, !(0..<1).contains(ratio) {
+                throw OctetGraphError.badAttribute(node: n.label, attribute: "ratio", reason: "\(ratio) is outside [0, 1)")
+            }
+        }
     }
 
     /// `pg` as a `Graph`; `outerScope` holds the names a subgraph (If / Loop body) may read from
