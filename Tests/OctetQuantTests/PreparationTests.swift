@@ -50,6 +50,20 @@ final class PreparationTests: XCTestCase {
         XCTAssertEqual(p.graph.initializers[p.graph.nodes[0].inputs[2]]!.floats, [0.25])
     }
 
+    /// A channel whose variance + ε is not positive has no normalization (NaN): folding refuses
+    /// it, naming the node and the channel.
+    func testNonPositiveVarianceIsRefused() throws {
+        let g = Graph(name: "g", nodes: [
+            Node(name: "c", opType: "Conv", inputs: ["x", "w"], outputs: ["c"]),
+            Node(name: "bn", opType: "BatchNormalization", inputs: ["c", "s", "b", "m", "v"], outputs: ["y"], attributes: ["epsilon": .float(0.5)]),
+        ], initializers: ["w": Tensor(shape: [2, 1, 1, 1], floats: [2, 1]), "s": Tensor(shape: [2], floats: [3, 1]),
+                          "b": Tensor(shape: [2], floats: [1, 0]), "m": Tensor(shape: [2], floats: [0.5, 0]), "v": Tensor(shape: [2], floats: [3, -1])],
+            inputs: [PTQTestGraphs.info("x", [1, 1, 1, 1])], outputs: [PTQTestGraphs.info("y", [1, 2, 1, 1])])
+        XCTAssertThrowsError(try QuantPreparation.prepare(g)) { e in
+            XCTAssertEqual("\(e)", "node bn (BatchNormalization): channel 1: variance + epsilon = -1.0 + 0.5 is not positive, so the normalization is undefined (NaN)")
+        }
+    }
+
     /// Gemm's C by shape (ONNX Gemm, C broadcast to [M, N]; here M = N = 2, W = I, x = [[1, 2], [3, 4]]):
     /// [], [1], [1, 1], [N] and [1, N] add the same value to every row and become the bias [N];
     /// [N, 1] adds one value per row and is left as it is. Outputs are unchanged either way.

@@ -30,6 +30,8 @@ extension BatchNormFolding {
     }
 
     /// Per-channel scale s and shift t so that BN(x) = x·s + t; nil when a parameter is not constant.
+    /// - Throws: `.badModel` for parameters of different lengths, `.execution` naming the node for
+    ///   a channel whose variance + epsilon is not positive.
     static func affine(_ node: Node, _ g: Graph) throws -> (scale: [Float], shift: [Float])? {
         guard node.inputs.count >= 5 else { return nil }
         let ps = node.inputs[1...4].map { g.constantFloat($0) }
@@ -42,7 +44,11 @@ extension BatchNormFolding {
         let (gf, bf, mf, vf) = (gamma.floats, beta.floats, mean.floats, variance.floats)
         var s = [Float](repeating: 0, count: c), t = s
         for i in 0..<c {
-            let si = Double(gf[i]) / (Double(vf[i]) + Double(eps)).squareRoot()
+            let denominator = Double(vf[i]) + Double(eps)
+            guard denominator > 0 else {  // NaN included
+                throw OctetGraphError.execution(node: node.label, reason: "channel \(i): variance + epsilon = \(vf[i]) + \(eps) is not positive, so the normalization is undefined (NaN)")
+            }
+            let si = Double(gf[i]) / denominator.squareRoot()
             s[i] = Float(si)
             t[i] = Float(Double(bf[i]) - Double(mf[i]) * si)
         }
