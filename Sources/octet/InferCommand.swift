@@ -35,7 +35,7 @@ struct InferCommand: ParsableCommand {
             }
             let missing = m.inputs.map(\.name).filter { n in !paths.contains { $0.name == n } }
             guard missing.isEmpty else {
-                throw ValidationError("--input: the model has \(m.inputs.count) inputs (\(m.inputs.map(\.name).joined(separator: ", "))); give each as name=path (missing: \(missing.joined(separator: ", ")))")
+                throw ValidationError("--input: the model's inputs are \(m.inputs.map(\.name).joined(separator: ", ")); give each as name=path (missing: \(missing.joined(separator: ", ")))")
             }
             let names = m.outputs.map(\.name)
             try OutputArrays.check(output, option: "--output", names: names,

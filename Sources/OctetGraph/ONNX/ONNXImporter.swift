@@ -73,8 +73,12 @@ public enum ONNXImporter {
                                                        reason: "must be a constant false: Octet runs inference (training-mode Dropout is random)")
                 }
             }
-            let ratio: Float? = n.inputs.count > 1 && !n.inputs[1].isEmpty ? g.initializers[n.inputs[1]].flatMap { $0.count == 1 ? $0.asFloatArray().first : nil }
-                : try n.float("ratio", default: 0.5)
+            let ratio: Float?  // an input from opset 12 (checked when constant), an attribute before
+            if n.inputs.count > 1, !n.inputs[1].isEmpty {
+                ratio = g.initializers[n.inputs[1]].flatMap { $0.count == 1 ? $0.asFloatArray().first : nil }
+            } else {
+                ratio = try n.float("ratio", default: 0.5)
+            }
             if let ratio, !(0..<1).contains(ratio) {
                 throw OctetGraphError.badAttribute(node: n.label, attribute: "ratio", reason: "\(ratio) is outside [0, 1)")
             }
