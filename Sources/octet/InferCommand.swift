@@ -7,7 +7,7 @@ import OctetTensor
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "infer", abstract: "Run the float model on a .npy batch.")
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Option(help: "Input batch (.npy, first dimension = samples); for several inputs use name=path.") var input: [String]
+    @Option(help: "Input batch (.npy, first dimension = samples; or .npz: the array named as the input, its only array, or a dataset's images); for several inputs use name=path.") var input: [String]
     @Option(help: "Output .npy (one output) or directory (one .npy per output name; a path ending in / is a directory).") var output: String
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
@@ -45,7 +45,7 @@ struct InferCommand: ParsableCommand {
             var feeds: [String: Tensor] = [:]
             var anyUInt8 = false
             for (name, path) in paths {
-                let raw = try NPY.read(path: path)
+                let raw = path.lowercased().hasSuffix(".npz") ? try DeployCommand.feeds(path, inputs: [name])[name]! : try NPY.read(path: path)
                 anyUInt8 = anyUInt8 || raw.dtype == .uint8
                 let t = try raw.dtype == .uint8 ? transform.map { try $0.apply(raw, path: path) } ?? raw : raw
                 guard t.rank >= 1, t.shape[0] > 0 else { throw DataError("\(path): empty input batch (shape \(t.shape))") }

@@ -6,17 +6,23 @@ import OctetTensor
 /// `octet recover`'s evaluation: the float reference outputs and labels, and the quality metrics
 /// (SQNR per output, top-1 agreement with float, accuracy) of its JSON line.
 extension RecoverCommand {
-    /// The `--reference` outputs and `--labels`, read and checked against the model's outputs and
-    /// the `samples` evaluation inputs before the pass runs, so a typo costs no run.
+    /// The reference outputs and labels the metrics compare with, read and checked against the
+    /// model's outputs and the evaluation inputs `evalX` before the pass runs, so a typo costs no
+    /// run. References: `--reference` (a bare path names the only output), else the model's own
+    /// float run on `evalX` (every float32 output). Labels: `--labels`, else those of an `--eval`
+    /// .npz (`Dataset.npzLabelKeys`), when it holds them.
     /// - Throws: `ValidationError` (exit 64) for a malformed spec, an unknown or repeated output, `DataError`
     ///   naming the file for a wrong dtype, shape, NaN/Inf, or a label outside the classes.
-    func loadTargets(_ m: Model, samples n: Int) throws -> (references: [(String, Tensor)], labels: [Int]?) {
-        let first = m.outputs[0].name
+    func loadTargets(_ m: Model, _ evalX: Tensor) throws -> (references: [(String, Tensor)], labels: [Int]?, referenceSource: String) {
+        let n = evalX.shape[0], first = m.outputs[0].name
         func expected(_ output: String) -> [Int] { [n] + (m.tensorShapes[output] ?? []).dropFirst() }
         var refs: [(String, Tensor)] = []
         for spec in reference {
-            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--reference expects output=path, got '\(spec)'") }
+            var parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 1, m.outputs.count == 1 { parts = [first, parts[0]] }
+            guard parts.count == 2 else {
+                throw ValidationError("--reference expects output=path (the model has \(m.outputs.count) outputs: \(m.outputs.map(\.name).joined(separator: ", "))), got '\(spec)'")
+            }
             guard m.outputs.contains(where: { $0.name == parts[0] }) else {
                 throw ValidationError("--reference: no output named '\(parts[0])' (outputs: \(m.outputs.map(\.name).joined(separator: ", ")))")
             }
@@ -31,19 +37,40 @@ extension RecoverCommand {
             guard r.floats.allSatisfy(\.isFinite) else { throw DataError("--reference \(parts[0]): \(parts[1]) has NaN/Inf values") }
             refs.append((parts[0], r))
         }
-        guard let labels else { return (refs, nil) }
-        let l: [Int]
-        do { l = try Dataset.labelArray(try NPY.read(path: labels), source: labels) } catch let e as DatasetError { throw DataError("--labels: \(e)") }
-        guard l.count == n else { throw DataError("--labels: \(labels) holds \(l.count) labels for \(n) evaluation samples") }
-        let classes = expected(first).dropFirst().reduce(1, *)
-        if let bad = l.first(where: { $0 < 0 || $0 >= classes }) {
-            throw DataError("--labels: \(labels) holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
+        var source = "--reference"
+        if refs.isEmpty {
+            let outs = try m.run([m.inputs[0].name: evalX])
+            refs = m.outputs.compactMap { o in outs[o.name].flatMap { $0.dtype == .float32 ? (o.name, $0) : nil } }
+            source = "octet float"
         }
-        return (refs, l)
+        guard let l = try evalLabels(samples: n) else { return (refs, nil, source) }
+        let classes = expected(first).dropFirst().reduce(1, *)
+        if let bad = l.labels.first(where: { $0 < 0 || $0 >= classes }) {
+            throw DataError("\(l.source): holds label \(bad), outside the \(classes) classes 0…\(classes - 1)")
+        }
+        return (refs, l.labels, source)
+    }
+
+    /// `--labels`, else the labels of an `--eval` .npz; nil when neither gives any.
+    func evalLabels(samples n: Int) throws -> (labels: [Int], source: String)? {
+        let l: [Int], source: String
+        if let labels {
+            do { l = try Dataset.labelArray(try NPY.read(path: labels), source: labels) } catch let e as DatasetError { throw DataError("--labels: \(e)") }
+            source = "--labels \(labels)"
+        } else if eval.lowercased().hasSuffix(".npz"), case let arrays = try NPY.readArchive(path: eval),
+                  let key = Dataset.npzLabelKeys.first(where: { arrays[$0] != nil }) {
+            do { l = try Dataset.labelArray(arrays[key]!, source: "\(eval):\(key)") } catch let e as DatasetError { throw DataError("\(e)") }
+            source = "\(eval):\(key)"
+        } else {
+            return nil
+        }
+        guard l.count == n else { throw DataError("\(source): holds \(l.count) labels for \(n) evaluation samples") }
+        return (l, source)
     }
 
     func addMetrics(_ row: inout [String: Any], _ m: Model, _ out: [String: Tensor],
-                    _ targets: (references: [(String, Tensor)], labels: [Int]?)) {
+                    _ targets: (references: [(String, Tensor)], labels: [Int]?, referenceSource: String)) {
+        row["reference"] = targets.referenceSource
         var sqnr: [String: Double] = [:]
         for (name, r) in targets.references {
             let o = out[name]!

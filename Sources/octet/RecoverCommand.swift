@@ -19,8 +19,8 @@ struct RecoverCommand: ParsableCommand {
     var method: String = "ptq"
     @Option(help: "Calibration inputs (.npy [N, ...], or .npz as deploy reads it).") var calib: String
     @Option(help: "Evaluation inputs (.npy or .npz).") var eval: String
-    @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy.") var reference: [String] = []
-    @Option(help: "Labels of the evaluation inputs (.npy), for accuracy.") var labels: String?
+    @Option(parsing: .upToNextOption, help: "Float reference outputs as name=path.npy (a bare path for a one-output model); default: Octet's own float run of the model on --eval.") var reference: [String] = []
+    @Option(help: "Labels of the evaluation inputs (.npy), for accuracy; default: the labels an --eval .npz holds.") var labels: String?
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(help: "ReLU6 in CLE: stop, relu (replace by Relu) or calibrated (equalize the channels that never reach the clip on the calibration data).") var relu6: String?
     @Flag(help: "Run CLE before AdaQuant / AdaRound.") var cle = false
@@ -100,9 +100,6 @@ struct RecoverCommand: ParsableCommand {
             try CLI.checkOptions(option, for: m)
             if outputKind == .qdq { try CLI.checkQDQExportable(option, opset: m.graph.opset) }
             if let output { try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m)) }
-            if reference.isEmpty && labels == nil {
-                FileHandle.standardError.write(Data("note: no --reference or --labels: only time and memory are reported\n".utf8))
-            }
             guard m.inputs.count == 1 else {
                 throw DataError("\(model): recover needs a model with one input; it has \(m.inputs.count)")
             }
@@ -117,7 +114,7 @@ struct RecoverCommand: ParsableCommand {
             do {   // before the pass, so a model that cannot be evaluated on this batch costs no run
                 try OutputBatching.checkRun(m.graph.outputs.map(\.name), in: m.graph, samples: evalX.shape[0], batchSize: m.batchSize)
             } catch { throw DataError("\(eval): \(error)") }
-            let targets = try loadTargets(m, samples: evalX.shape[0])
+            let targets = try loadTargets(m, evalX)
             let t0 = Date()
             let (q, notes): (QuantizedModel, [String])
             do { (q, notes) = try quantize(m, [name: calibX]) } catch RecoveryError.memoryLimit(let need, let limit, let what) {

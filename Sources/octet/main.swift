@@ -6,6 +6,7 @@ struct Octet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "octet",
         abstract: "Power-of-two INT8 quantization, DPU emulation and the Octet language.",
+        discussion: "With no command, octet starts the interactive REPL of the Octet language (:help lists its commands; a script piped to stdin runs statement by statement).",
         subcommands: [InfoCommand.self, InferCommand.self, BenchCommand.self, EvalCommand.self, RunCommand.self, RecoverCommand.self, ExportCommand.self,
                       TargetsCommand.self, InspectCommand.self, DeployCommand.self, DumpCommand.self, CompareCommand.self])
 
