@@ -27,9 +27,20 @@ struct TargetRules {
             return target.eltwise.types.contains("mult") ? nil : "eltwise engine has no mult"
         case .float:
             if node.opType == "LeakyRelu", let r = alphaRule(leakyAlpha) { return r }
-            return "\(node.opType) is not a DPU operation here (computed in float on dequantized values)"
+            return "\(node.opType) is not a DPU operation here\(try floatDetail(node)) (computed in float on dequantized values)"
         case .excluded: return "excluded from quantization by configuration"
         case .nonFloat: return "integer/shape computation (no real-valued data)"
+        }
+    }
+
+    /// Why a node the target's engines might name is still computed in float: ", …", or "".
+    func floatDetail(_ node: Node) throws -> String {
+        switch node.opType {
+        case "HardSigmoid":
+            let a = try node.float("alpha", default: 0.2), b = try node.float("beta", default: 0.5)
+            return ": the alu's hsigmoid is alpha 1/6, beta 1/2; this one has alpha \(a), beta \(b)"
+        case "PRelu": return ": Octet does not emulate the alu's prelu arithmetic"
+        default: return ""
         }
     }
 

@@ -96,6 +96,25 @@ final class InspectorTests: XCTestCase {
                        "pool: max pool with dilation 2x2 (the alu pools undilated windows)")
     }
 
+    /// A HardSigmoid of other constants than the alu's, and a PRelu, run on the CPU; the reason
+    /// says why, though `octet targets` lists hsigmoid and prelu among the alu types.
+    func testFloatReasonsNameWhatDiffersFromTheEngine() throws {
+        let nodes = [
+            Node(name: "conv", opType: "Conv", inputs: ["x", "W"], outputs: ["c"]),
+            Node(name: "hs", opType: "HardSigmoid", inputs: ["c"], outputs: ["h"], attributes: ["alpha": .float(0.2)]),
+            Node(name: "pr", opType: "PRelu", inputs: ["h", "slope"], outputs: ["y"]),
+        ]
+        let g = Graph(name: "g", nodes: nodes,
+                      initializers: ["W": Tensor(shape: [2, 2, 1, 1], floats: [1, 0, 0, 1]), "slope": Tensor(shape: [2, 1, 1], floats: [0.25, 0.25])],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(4), .fixed(4)])],
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(4), .fixed(4)])])
+        let r = try Inspector.inspect(g, target: .default)
+        XCTAssertEqual(r.node("hs")?.reason,
+                       "HardSigmoid is not a DPU operation here: the alu's hsigmoid is alpha 1/6, beta 1/2; this one has alpha 0.2, beta 0.5 (computed in float on dequantized values)")
+        XCTAssertEqual(r.node("pr")?.reason,
+                       "PRelu is not a DPU operation here: Octet does not emulate the alu's prelu arithmetic (computed in float on dequantized values)")
+    }
+
     func testSharedModels() throws {
         for sm in try SharedModels.require() {
             let r = try Inspector.inspect(try Model.load(path: sm.modelPath).graph)
