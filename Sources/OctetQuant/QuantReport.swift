@@ -66,7 +66,7 @@ public struct QuantReport: Sendable {
 
     /// Aligned text tables.
     public var table: String {
-        var lines = [pad("tensor", 40) + pad("fix_pos", 8, right: true) + pad("min", 11, right: true) + pad("max", 11, right: true)
+        var lines = [pad("tensor", 40) + pad("fix_pos", 8, right: true) + pad("calib min", 11, right: true) + pad("calib max", 11, right: true)
                      + pad("clipped %", 11, right: true) + pad("SQNR dB", 9, right: true)]
         for t in tensors {
             lines.append(pad(t.tensor, 40) + pad(t.fixPos.map(String.init) ?? "-", 8, right: true)

@@ -103,7 +103,7 @@ enum QuantizedModelMethods {
             return .object(TensorValue(try q.outputs(try DataInput.from(a, 1, interp), interp, output: try RunnableFeeds.outputName(a))))
         },
         Builtin("report", [ParameterSpec("self"), ParameterSpec("data", .null)], named: [ParameterSpec("samples", .int(16)), ParameterSpec("reference", .null)],
-                doc: "Per-tensor fix_pos, range, clipped % and SQNR vs the float model, and per-layer sensitivity, on `data` (default: the calibration data; at most `samples` samples). reference: a float Model to measure the SQNR against instead, e.g. the model before adaround / fast_finetune (their own float model holds the changed weights).") { a, interp in
+                doc: "Per-tensor fix_pos and calibration range (min, max), then, on `data` (default: the calibration data; at most `samples` samples), the clipped % and SQNR vs the float model, and per-layer sensitivity. reference: a float Model to measure the SQNR against instead, e.g. the model before adaround / fast_finetune (their own float model holds the changed weights).") { a, interp in
             let q = try QuantizedModelValue.receiver(a)
             let x = try data(a, q, interp)
             let samples = try sampleCount(a)
