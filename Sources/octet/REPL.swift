@@ -154,7 +154,7 @@ final class REPL {
     }
 
     static let commandHelp: [(String, String)] = [
-        (":help [name]", "list commands and builtins, or show one builtin's signature and doc"),
+        (":help [name]", "list commands and builtins, or show one builtin's or method's signature and doc"),
         (":vars", "list the bindings made in this session"),
         (":load FILE", "run a script file in this session"),
         (":save FILE", "write the inputs that ran as a script"),
@@ -177,12 +177,16 @@ final class REPL {
             print(b.signature + "\n  " + b.doc)
         } else if case .closure(let c)? = interp.global(name) {
             print("fn \(c.decl.displayName)(" + c.decl.parameters.map(\.name).joined(separator: ", ") + ")  (defined in this session)")
+        } else if case let methods = BindingRegistry.methodHelp(name), !methods.isEmpty {
+            print(methods.joined(separator: "\n"))  // `report`, `QuantizedModel.report`, `QuantizedModel`
         } else if name.contains("."), !name.contains(where: { $0 == "(" || $0 == ";" || $0 == "\n" }) {
-            _ = session.execute("help(\(name))", record: false)  // a member, e.g. `d.mirrored`
+            _ = session.execute("help(\(name))", record: false)  // a member of a bound value, e.g. `d.mirrored`
+        } else if case .object(let o)? = interp.global(name) {
+            print("\(name): \(o.typeName); methods: " + o.methods.names.sorted().joined(separator: ", ") + " (:help \(name).NAME for one)")
         } else if let (c, d) = REPL.commandHelp.first(where: { $0.0.hasPrefix(":" + name) || $0.0.hasPrefix(name) }) {
             print("\(c)  \(d)")
         } else {
-            let all = interp.globalNames + REPL.commandHelp.map(\.0)
+            let all = interp.globalNames + REPL.commandHelp.map(\.0) + BindingRegistry.methodTables.map(\.type)
             session.errors("error: no help for '\(name)'" + Suggestions.didYouMean(name, among: all))
         }
     }

@@ -66,4 +66,25 @@ public enum BindingRegistry {
         EvalBindings.table,
         RecoveryBindings.table,
     ]
+
+    /// The method tables of the value types (`q.report`, `d.mirrored`, …), by type name, for help.
+    public static let methodTables: [(type: String, table: BindingTable)] = [
+        ("Tensor", TensorBindings.methods), ("Model", ModelBindings.methods), ("Dataset", DataBindings.methods),
+        ("QuantizedModel", QuantizedModelMethods.table), ("Report", ReportValue.methodTable),
+        ("Observer", ObserverValue.methodTable), ("Program", ProgramValue.methodTable),
+        ("list", ValueMethods.list), ("string", ValueMethods.string), ("record", ValueMethods.record),
+    ]
+
+    /// Help lines for a method name or a type name: `Type.method(signature)` and its doc for each
+    /// type with such a method, or a type's method list; empty when nothing matches.
+    public static func methodHelp(_ name: String) -> [String] {
+        if let t = methodTables.first(where: { $0.type == name }) {
+            return ["\(t.type) methods: " + t.table.names.sorted().joined(separator: ", ") + " (:help \(t.type).NAME for one)"]
+        }
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        let (type, method) = parts.count == 2 ? (Optional(parts[0]), parts[1]) : (nil, name)
+        return methodTables.filter { type == nil || $0.type == type }.compactMap { t in
+            t.table[method].map { b in b.signature + "\n  " + b.doc }
+        }
+    }
 }
