@@ -70,7 +70,8 @@ public struct Inspection: Sendable, Equatable {
         for p in patterns { out.append("  \(p.name): \(p.nodes.joined(separator: " → "))") }
         out.append("Subgraphs: \(subgraphs.count) (DPU \(dpuSubgraphCount), CPU \(cpuSubgraphCount))")
         for s in subgraphs {
-            out.append("  #\(s.index) \(s.device.rawValue.uppercased()): \(s.nodes.count) nodes (\(s.nodes.first ?? "") … \(s.nodes.last ?? ""))")
+            let span = s.nodes.count == 1 ? "1 node (\(s.nodes[0]))" : "\(s.nodes.count) nodes (\(s.nodes.first ?? "") … \(s.nodes.last ?? ""))"
+            out.append("  #\(s.index) \(s.device.rawValue.uppercased()): \(span)")
         }
         return out.joined(separator: "\n")
     }

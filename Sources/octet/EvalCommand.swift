@@ -52,7 +52,7 @@ struct EvalCommand: ParsableCommand {
                 throw DataError("\(labels ?? data): 'labels' holds \(bad), outside the \(classes) classes 0…\(classes - 1)")
             }
             let acc = try Accuracy.topK(logits: logits, labels: labelList, k: topK)
-            print(String(format: "float top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labelList.count))
+            print(String(format: "top-%d accuracy: %.2f %% (%d samples)", topK, acc * 100, labelList.count))
         }
     }
 }

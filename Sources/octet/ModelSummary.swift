@@ -5,7 +5,7 @@ import OctetGraph
 enum ModelSummary {
     static func text(_ m: Model, layers: Bool) -> String {
         var s = "model: \(m.path ?? m.graph.name)\n"
-        s += "IR version \(m.graph.irVersion), opset \(m.graph.opset), \(m.graph.nodes.count) nodes\n"
+        s += "IR version \(m.graph.irVersion), opset \(m.graph.opset), \(m.graph.nodes.count) nodes as run (constant subgraphs folded)\n"
         s += batchLine(m)
         for i in m.inputs { s += "input  \(i.name): \(i.typeDescription) [\(i.dims.map(\.description).joined(separator: ", "))]\n" }
         for o in m.outputs {
