@@ -61,13 +61,13 @@ public final class Calibrator {
             try runParallel(forward, batches, Dictionary(uniqueKeysWithValues: zip(plan.activations, trackers)),
                             progress: progress, shouldCancel: shouldCancel)
             for t in trackers {
-                all[t.name] = try Calibrator.naming(t.name) { try t.quantParams() }
+                all[t.name] = try OctetQuantError.naming(t.name) { try t.quantParams() }
                 ranges[t.name] = (t.observedMin, t.observedMax)
             }
         } else {
             let observers = try makeObservers(negativeWeights: weights)
             try runSequential(forward, batches, observers, progress: progress, shouldCancel: shouldCancel)
-            for (name, o) in observers { all[name] = try Calibrator.naming(name) { try o.quantParams() } }
+            for (name, o) in observers { all[name] = try OctetQuantError.naming(name) { try o.quantParams() } }
             ranges = QuantizedModel.ranges(of: observers)
         }
         return try QuantizedModel(calibrator: self, params: all, ranges: ranges)
@@ -76,13 +76,6 @@ public final class Calibrator {
     /// Default DPU activations (diffs, half-up, power of two) take the vectorised two-batch path.
     var usesFastDiffs: Bool {
         config.activationObserver == .diffs && config.activationRounding == .halfUp && config.activationsPowerOfTwo
-    }
-
-    /// `body()`, its `OctetTensorError` (a fix_pos or scale out of range) naming `tensor`.
-    static func naming<T>(_ tensor: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as OctetTensorError {
-            throw OctetQuantError.invalidParameter("tensor '\(tensor)': \(e)")
-        }
     }
 
     /// Weights, biases and constant operands: one observation each.
@@ -96,7 +89,7 @@ public final class Calibrator {
         var out: [String: QuantParams] = [:]
         for (name, isBias) in plan.parameters {
             guard let t = prepared.graph.constantFloat(name) else { continue }
-            out[name] = try Calibrator.naming(name) { try ParameterQuantizer.params(name, t, bias: isBias, axis: axisOf[name], config: config) }
+            out[name] = try OctetQuantError.naming(name) { try ParameterQuantizer.params(name, t, bias: isBias, axis: axisOf[name], config: config) }
         }
         return out
     }

@@ -75,3 +75,13 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
 
     private static func on(_ tensor: String) -> String { tensor.isEmpty ? "" : " on '\(tensor)'" }
 }
+
+extension OctetQuantError {
+    /// `body()`, its `OctetTensorError` (a fix_pos or scale out of range) rethrown as
+    /// `.invalidParameter` naming `tensor`.
+    static func naming<T>(_ tensor: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as OctetTensorError {
+            throw OctetQuantError.invalidParameter("tensor '\(tensor)': \(e)")
+        }
+    }
+}

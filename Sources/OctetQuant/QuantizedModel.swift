@@ -44,7 +44,7 @@ public final class QuantizedModel: @unchecked Sendable {
             pass.run()
             try pass.checkAccumulatorRange(ranges)
             for (k, f) in pass.fixPos.sorted(by: { $0.key < $1.key }) {
-                p[k] = try Calibrator.naming(k) { try QuantParams.dpu(fixPos: f) }
+                p[k] = try OctetQuantError.naming(k) { try QuantParams.dpu(fixPos: f) }
             }
             adjustments = pass.adjustments
         }

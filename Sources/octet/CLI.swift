@@ -181,6 +181,11 @@ enum CLI {
 struct DataError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
+
+    /// A model without inputs (it computes constants), named by its path when the caller has it.
+    static func noInputs(model: String?) -> DataError {
+        DataError((model.map { "\($0): " } ?? "") + "the model has no inputs (it computes constants); nothing to feed")
+    }
 }
 
 /// `--u8 offset,scale`: uint8 samples become x = (u8 − offset) / scale (how the shared data's

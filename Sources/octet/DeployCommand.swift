@@ -61,7 +61,7 @@ struct DeployCommand: ParsableCommand {
     }
 
     static func feeds(_ path: String, inputs: [String]) throws -> [String: Tensor] {
-        guard !inputs.isEmpty else { throw DataError("the model has no inputs (it computes constants); nothing to feed from \(path)") }
+        guard !inputs.isEmpty else { throw DataError.noInputs(model: nil) }
         if path.lowercased().hasSuffix(".npz") {
             let arrays = try NPY.readArchive(path: path)
             if inputs.count == 1, arrays[inputs[0]] == nil {

@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("warning: \(set.name) holds uint8 values; they are used as floats 0…255 (give the model's preprocessing with --u8 offset,scale)\n".utf8))
             }
             let input = try set.allSamples()
-            guard let first = m.inputs.first else { throw DataError("\(model): the model has no inputs") }
+            guard let first = m.inputs.first else { throw DataError.noInputs(model: model) }
             try CLI.checkShapes([first.name: input], for: m, source: set.name)
             let logits = try m.run(input)
             if let classes = logits.shape.last, topK > classes {

@@ -21,7 +21,7 @@ struct InferCommand: ParsableCommand {
         try CLI.guarded {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
-            guard !m.inputs.isEmpty else { throw DataError("\(model): the model has no inputs (it computes constants); nothing to feed") }
+            guard !m.inputs.isEmpty else { throw DataError.noInputs(model: model) }
             var paths: [(name: String, path: String)] = []
             for spec in input {
                 let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
