@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure latency (used by scripts/bench).")
     @Argument(help: "What to measure: float (latency), int8 (DPU emulator latency), ptq (calibration wall time).") var mode: String
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads (default 1: the single-thread latency scripts/bench compares with onnxruntime).") var threads: Int = 1
     @Option(parsing: .unconditional, help: "Timed runs (after 3 warm-up runs).") var runs: Int = 30
     @Flag(help: "Also print time per op type.") var profile = false
     @Option(help: "Calibration batch for int8 and ptq (.npy or .npz).") var calib: String?

@@ -10,6 +10,9 @@ enum CLI {
     /// Upper bound of `--threads` (kernel threads; OpenBLAS is built for at most 64 of its own).
     static let maxThreads = 256
 
+    /// Default of `--threads`: the cores this process may use (results do not depend on it).
+    static let defaultThreads = min(maxThreads, max(1, ProcessInfo.processInfo.activeProcessorCount))
+
     /// - Throws: `ValidationError` unless 1 ≤ threads ≤ `maxThreads`.
     static func checkThreads(_ threads: Int) throws {
         guard (1...maxThreads).contains(threads) else {

@@ -14,7 +14,7 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "Program file to write (.octprog).") var output: String
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
-    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse; the result must stay DPU-deployable")) var option: [String] = []
 
     func validate() throws {

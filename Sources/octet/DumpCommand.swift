@@ -9,7 +9,7 @@ struct DumpCommand: ParsableCommand {
     @Option(help: "Input (.npy, or .npz with one array per input name).") var input: String
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(help: "Dump folder to write.") var output: String
-    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
 
     func validate() throws {
         try CLI.checkThreads(threads)

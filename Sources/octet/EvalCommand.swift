@@ -11,7 +11,7 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Labels of a .npy's samples (.npy of N integers).") var labels: String?
     @Option(parsing: .unconditional, help: "Top-k.") var topK: Int = 1
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
-    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
 
     func validate() throws {
         try CLI.checkThreads(threads)

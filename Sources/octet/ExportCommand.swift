@@ -21,7 +21,7 @@ struct ExportCommand: ParsableCommand {
     var ties: String = QDQExport.Ties.halfEven.rawValue
     @Option(parsing: .unconditional, help: "Batch size for models with a symbolic batch dimension (calibration batch and the exported input's batch; default 1).") var batch: Int?
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
-    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
 
     func validate() throws {
         try CLI.checkThreads(threads)

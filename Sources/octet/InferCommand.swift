@@ -10,7 +10,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Input batch (.npy, first dimension = samples; or .npz: the array named as the input, its only array, or a dataset's images); for several inputs use name=path.") var input: [String]
     @Option(help: "Output .npy (one output) or directory (one .npy per output name; a path ending in / is a directory).") var output: String
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
-    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
 
     func validate() throws {
         try CLI.checkThreads(threads)

@@ -37,7 +37,7 @@ struct RecoverCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "AdaQuant / AdaRound: minibatch samples per optimizer step.") var batch: Int?
     @Option(parsing: .unconditional, help: "AdaQuant / AdaRound: seed of the optimizers' generator, 0…2^63 − 1 (as scripts' `seed:` takes it; default 1705472343).") var seed: Int?
     @Option(name: .customLong("max-memory-mb"), parsing: .unconditional, help: "cle_bc, adaquant, adaround: refuse before any work when the activations held over the calibration set would exceed this.") var maxMemoryMB: Int?
-    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
     @Option(help: "Write the recovered model: a DPU program (.octprog, as octet deploy; --target) or an ONNX QDQ model (.onnx, as octet export; --ties).")
     var output: String?
     @Option(help: "DPU target of an .octprog --output (see `octet targets`; default \(DPUTarget.default.name)).") var target: String?

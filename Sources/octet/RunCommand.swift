@@ -3,7 +3,7 @@ import Foundation
 import OctetScript
 import OctetTensor
 
-/// `octet run FILE.octet [--notebook OUT.md] [--seed N]`.
+/// `octet run FILE.octet [--notebook OUT.md] [--seed N] [--threads N]`.
 /// Exit codes: 0 ok, 64 usage, 65 syntax error, 70 runtime error.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,8 +13,12 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The script to run (.octet).") var file: String
     @Option(help: "Write a Markdown notebook (cells, output, SVG plots beside it).") var notebook: String?
     @Option(parsing: .unconditional, help: "Seed for the random generator, 0…2^64 − 1 (default 0); a notebook records it.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
+
+    func validate() throws { try CLI.checkThreads(threads) }
 
     func run() throws {
+        KernelConfig.threads = threads
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir), !isDir.boolValue else {
             FileHandle.standardError.write(Data((isDir.boolValue ? "octet: '\(file)' is a folder, not a script\n" : "octet: no such script '\(file)'\n").utf8))

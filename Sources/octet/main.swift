@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OctetTensor
 
 /// `octet` — quantize float ONNX models to power-of-two INT8 and run them on the DPU emulator.
 struct Octet: ParsableCommand {
@@ -10,8 +11,15 @@ struct Octet: ParsableCommand {
         subcommands: [InfoCommand.self, InferCommand.self, BenchCommand.self, EvalCommand.self, RunCommand.self, RecoverCommand.self, ExportCommand.self,
                       TargetsCommand.self, InspectCommand.self, DeployCommand.self, DumpCommand.self, CompareCommand.self])
 
+    @Option(parsing: .unconditional, help: "Kernel threads of the REPL (default: the machine's cores).") var threads: Int = CLI.defaultThreads
+
+    func validate() throws { try CLI.checkThreads(threads) }
+
     /// With no subcommand, `octet` starts the interactive REPL.
-    func run() throws { REPL.start() }
+    func run() throws {
+        KernelConfig.threads = threads
+        REPL.start()
+    }
 
     /// Names of the subcommands, for the unknown-command message.
     static var subcommandNames: [String] {
