@@ -42,7 +42,9 @@ public struct DumpComparison: Sendable, Equatable {
 }
 
 extension GoldenDump {
-    /// Reads a dump's manifest. - Throws: `OctetDPUError.badDump` naming the folder.
+    /// Reads a dump's manifest.
+    /// - Throws: `OctetDPUError.badDump` naming the folder: no manifest, an unreadable one, or one
+    ///   whose `format` is not `octet-golden-dump` or whose `version` is not 1.
     public static func manifest(_ dir: String) throws -> DumpManifest {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
@@ -51,9 +53,17 @@ extension GoldenDump {
         guard let data = FileManager.default.contents(atPath: "\(dir)/manifest.json") else {
             throw OctetDPUError.badDump(path: dir, reason: "no manifest.json (not a golden dump folder)")
         }
-        do { return try JSONDecoder().decode(DumpManifest.self, from: data) } catch {
+        let m: DumpManifest
+        do { m = try JSONDecoder().decode(DumpManifest.self, from: data) } catch {
             throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "unreadable manifest: \(DecodingErrorText.summary(error, data: data))")
         }
+        guard m.format == DumpManifest.formatName else {
+            throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "format '\(m.format)' is not a golden dump ('\(DumpManifest.formatName)')")
+        }
+        guard m.version == 1 else {
+            throw OctetDPUError.badDump(path: "\(dir)/manifest.json", reason: "manifest version \(m.version); this octet reads version 1")
+        }
+        return m
     }
 
     /// Compares the int8 node outputs of two dumps (matched by node and tensor name), in the
