@@ -5,8 +5,9 @@ import OctetTensor
 /// default `nndct_param_corr` does it, reference-quantizer §6.3).
 ///
 /// One pass in graph order over the calibration set: for each quantized Conv / ConvTranspose /
-/// Gemm, the per-output-channel mean of (quantized layer on the quantized model's input, before
-/// its activation) − (float layer on the float model's input) is subtracted from the float bias
+/// Gemm, the per-output-channel mean of (the layer with quantized weights and its float bias on
+/// the quantized model's input, before its activation) − (float layer on the float model's input)
+/// is subtracted from the float bias
 /// (a zero bias is created in effect when the layer has none: such layers are left unchanged and
 /// reported). Later layers see the corrected layer. Then the model is recalibrated.
 public enum BiasCorrection {
@@ -34,13 +35,15 @@ public enum BiasCorrection {
         return LayerUpdate(weight: p.floatWeight, bias: try correctedBias(p, quantizedWeight: wq))
     }
 
-    /// The float bias minus the per-channel mean of (layer with `quantizedWeight` and the quantized
+    /// The float bias minus the per-channel mean of (layer with `quantizedWeight` and the float
     /// bias on the quantized input) − (float layer on the float input), before the activation.
+    /// The bias's own rounding is left out of the mean: the corrected bias is rounded once, when
+    /// the model is recalibrated, and a mean that held it would move the bias by its rounding error
+    /// once more, to the grid point beyond (b − (round(b) − b) rounds away from b when the error
+    /// exceeds a quarter step).
     static func correctedBias(_ p: LayerProblem, quantizedWeight wq: Tensor) throws -> Tensor? {
         guard let b = p.floatBias else { return nil }
-        let site = p.site
-        let bq = try site.biasParams.map { try ParameterQuantizer.fakeQuantized(b, $0, config: site.config) } ?? b
-        let err = try p.meanOutputError(weight: wq, bias: bq)
+        let err = try p.meanOutputError(weight: wq, bias: b)
         var nb = b
         nb.withMutableFloats { q in for i in q.indices { q[i] -= Float(err[i]) } }
         return nb

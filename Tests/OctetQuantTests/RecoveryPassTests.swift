@@ -207,6 +207,21 @@ final class RecoveryPassTests: XCTestCase {
         for b in ["c1_b", "c2_b"] { XCTAssertEqual(one.float.graph.initializers[b], two.float.graph.initializers[b], b) }
     }
 
+    /// Weights and inputs exactly on their grids: the quantized layer's only error is its bias's
+    /// rounding, which the recalibration rounds to nearest. The correction must leave the float
+    /// bias as it is (subtracting the rounding error too would move 0.7 to 0.4, which rounds to 0
+    /// at the bias's fix_pos 0 instead of 1).
+    func testBiasCorrectionLeavesTheBiasRoundingToTheGrid() throws {
+        var t = TinyNet(seed: 29)
+        let y = t.gemm("fc", "x", out: 2, in: 2, weight: Tensor(shape: [2, 2], floats: [1, 0.5, 0.25, -1]))
+        t.inits["fc_b"] = Tensor(shape: [2], floats: [100, 0.7])
+        let m = try Model(graph: t.graph(input: [4, 2], output: y), batchSize: 4)
+        let feeds = ["x": Tensor(shape: [8, 2], floats: (0..<16).map { Float($0 % 7 - 3) / 16 })]
+        let bc = try BiasCorrection.empirical(model: m, feeds: feeds)
+        XCTAssertEqual(bc.float.graph.initializers["fc_b"]?.floats, [100, 0.7])
+        XCTAssertEqual(bc.quantized.annotations.tensors["fc_b"]?.fixPos, 0)
+    }
+
     func testBiasCorrectionRemovesChannelMeanError() throws {
         let (m, feeds) = smallConvNet(seed: 13)
         let plain = try Calibrator(model: m).calibrate(feeds)
