@@ -51,7 +51,7 @@ extension Calibrator {
         let quantized = config.quantizedCalibration
         _ = try forward.run(batches.chunk(b)) { name, value in
             let t = trackers[name]!
-            let (fp, stats) = try t.search(batches.real(value, b))
+            let (fp, stats) = try self.namingProducer(name, batch: b, of: batches) { try t.search(batches.real(value, b)) }
             out.append((name, fp, stats))
             guard quantized else { return }
             let mode = t.mode(adding: fp)
@@ -67,11 +67,21 @@ extension Calibrator {
             if shouldCancel?() == true { throw OctetQuantError.cancelled }
             _ = try forward.run(batches.chunk(b)) { name, value in
                 let o = observers[name]!
-                try o.observe(batches.real(value, b))
+                try self.namingProducer(name, batch: b, of: batches) { try o.observe(batches.real(value, b)) }
                 guard self.config.quantizedCalibration else { return }
                 try QuantMath.fakeQuantize(&value, params: o.quantParams(), rounding: self.config.activationRounding)
             }
             progress?(b + 1, batches.total)
+        }
+    }
+
+    /// `body()`, with an observer's NaN/Inf error rethrown naming the node that wrote `tensor`.
+    func namingProducer<T>(_ tensor: String, batch b: Int, of batches: CalibrationBatches, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as OctetQuantError {
+            guard case .nonFiniteValues(_, _, let count) = e,
+                  let node = prepared.graph.nodes.first(where: { $0.outputs.contains(tensor) }) else { throw e }
+            throw OctetQuantError.nonFiniteActivation(node: node.name, op: node.opType, tensor: tensor, count: count,
+                                                      sample: b * batches.batchSize)
         }
     }
 }

@@ -18,6 +18,9 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
     case unknownOption(name: String, accepted: [String])
     /// Calibration was given no samples.
     case emptyCalibrationSet
+    /// A node's output held NaN or ±∞ during calibration although the calibration data is finite:
+    /// the node, its op type, the tensor, the count, and the batch's first sample (0-based).
+    case nonFiniteActivation(node: String, op: String, tensor: String, count: Int, sample: Int)
     /// Calibration data holds NaN or ±∞: the input and the first bad sample (0-based).
     case nonFiniteCalibrationData(input: String, sample: Int)
     /// A calibration tensor does not fit the model input.
@@ -40,6 +43,10 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .nonFiniteValues(let o, let t, let n):
             return "\(o) observer\(Self.on(t)): \(n) NaN/Inf value\(n == 1 ? "" : "s") in observed data"
+        case .nonFiniteActivation(let node, let op, let t, let n, let s):
+            return "node '\(node)' (\(op)) gives \(n) NaN/Inf value\(n == 1 ? "" : "s") in '\(t)' during calibration (the batch from sample \(s)) "
+                + "although the calibration data is finite: with quantized operands, a divisor or an epsilon that rounds to 0 at its fix_pos "
+                + "does this; --option exclude_nodes=… keeps nodes in float"
         case .emptyTensor(let o, let t):
             return "\(o) observer\(Self.on(t)): observed tensor is empty"
         case .notFloat(let o, let t, let d):

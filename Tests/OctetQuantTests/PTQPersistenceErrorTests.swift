@@ -66,6 +66,30 @@ final class PTQPersistenceErrorTests: XCTestCase {
         }
     }
 
+    /// x / (relu(x) + 1e-9): the epsilon quantizes to 0, so a zero relu(x) divides 0 by 0 on the
+    /// quantized values while the float model stays finite. The error names the Div, not an observer.
+    func testNaNFromQuantizedOperandsNamesTheNode() throws {
+        var t = TinyNet(seed: 31)
+        t.inits["eps"] = Tensor(scalar: 1e-9)
+        let r = t.op("r", "Relu", "x")
+        let a = t.op("a", "Add", r, extra: ["eps"])
+        let d = t.op("d", "Div", "x", extra: [a])
+        let m = try Model(graph: t.graph(input: [2, 3], output: d), batchSize: 2)
+        let x = Tensor(shape: [4, 3], floats: [1, -2, 0.5, 3, 2, 1, -1, 0.25, 4, 2, 2, 2])
+        XCTAssertTrue(try m.run(["x": x])[d]!.floats.allSatisfy(\.isFinite))
+        for observer in ["diffs", "minmse"] {
+            let c = try QConfig(options: ["activation_observer": observer])
+            XCTAssertThrowsError(try Calibrator(model: m, config: c).calibrate(["x": x])) {
+                guard case .nonFiniteActivation(let node, let op, let tensor, _, let sample)? = $0 as? OctetQuantError else {
+                    return XCTFail("\(observer): \($0)")
+                }
+                XCTAssertEqual([node, op, tensor], ["d", "Div", d], observer)
+                XCTAssertEqual(sample, 0, observer)
+                XCTAssertTrue("\($0)".contains("a divisor or an epsilon that rounds to 0"), "\($0)")
+            }
+        }
+    }
+
     func testCalibrationErrors() throws {
         let c = try Calibrator(model: model())
         XCTAssertThrowsError(try c.calibrate(["x": Tensor(zeros: [0, 1, 2, 2])])) { XCTAssertEqual($0 as? OctetQuantError, .emptyCalibrationSet) }
