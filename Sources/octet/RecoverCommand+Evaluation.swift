@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OctetGraph
+import OctetQuant
 import OctetTensor
 
 /// `octet recover`'s evaluation: the float reference outputs and labels, and the quality metrics
@@ -68,16 +69,24 @@ extension RecoverCommand {
         return (l, source)
     }
 
-    func addMetrics(_ row: inout [String: Any], _ m: Model, _ out: [String: Tensor],
+    /// The JSON line's quality fields: `sqnr_db` and `saturated_pct` per output, `top1_agreement`,
+    /// `accuracy`, `reference`.
+    func addMetrics(_ row: inout [String: Any], _ m: Model, _ q: QuantizedModel, _ out: [String: Tensor],
                     _ targets: (references: [(String, Tensor)], labels: [Int]?, referenceSource: String)) {
         row["reference"] = targets.referenceSource
-        var sqnr: [String: Double] = [:]
+        var sqnr: [String: Double] = [:], saturated: [String: Double] = [:]
         for (name, r) in targets.references {
             let o = out[name]!
             sqnr[name] = Quality.sqnr(r, o)
             if name == m.outputs[0].name && r.rank == 2 { row["top1_agreement"] = Quality.agreement(r, o) }
         }
+        for o in m.outputs {
+            if let t = out[o.name], t.dtype == .float32, let p = q.annotations.tensors[o.name], p.channels == nil {
+                saturated[o.name] = Quality.saturatedPercent(t, p)
+            }
+        }
         row["sqnr_db"] = sqnr
+        row["saturated_pct"] = saturated
         if let l = targets.labels { row["accuracy"] = Quality.accuracy(out[m.outputs[0].name]!, l) }
     }
 }
@@ -93,6 +102,15 @@ enum Quality {
         if e == 0 { return 999 }
         let db = 10 * log10(s / e)
         return db.isFinite ? db : -999
+    }
+    /// Percent of `t`'s values on the first or last code of `p`'s integer range: the output values
+    /// that saturate (a value that lands there exactly counts too).
+    static func saturatedPercent(_ t: Tensor, _ p: QuantParams) -> Double {
+        let v = t.floats
+        guard !v.isEmpty else { return 0 }
+        let half = p.scale / 2
+        let lo = Float(p.qmin - p.zeroPoint) * p.scale + half, hi = Float(p.qmax - p.zeroPoint) * p.scale - half
+        return 100 * Double(v.reduce(0) { $0 + ($1 < lo || $1 > hi ? 1 : 0) }) / Double(v.count)
     }
     static func argmax(_ t: Tensor) -> [Int] {
         let n = t.shape[0], c = t.count / n, v = t.floats

@@ -127,7 +127,7 @@ struct RecoverCommand: ParsableCommand {
                                       "seconds": seconds, "peak_rss_mb": ProcessMemory.peakMB(), "notes": notes,
                                       "calib_samples": calibX.shape[0], "dpu_deployable": q.isDPUDeployable]
             if let written { row["output"] = written }
-            addMetrics(&row, m, out, targets)
+            addMetrics(&row, m, q, out, targets)
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
