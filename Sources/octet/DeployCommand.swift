@@ -5,7 +5,7 @@ import OctetGraph
 import OctetQuant
 import OctetTensor
 
-/// `octet deploy MODEL.onnx --calib DATA.npy|.npz --output PROGRAM.octprog [--target T] [--option name=value]`:
+/// `octet deploy MODEL.onnx --calib DATA.npy|.npz --output PROGRAM.octprog [--target T] [--batch N] [--option name=value]`:
 /// power-of-two calibration (OctetQuant), DPU compilation, atomic program file write.
 struct DeployCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Quantize, compile and save a DPU program.")
@@ -15,10 +15,12 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "DPU target (see `octet targets`).") var target: String = DPUTarget.default.name
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
+    @Option(parsing: .unconditional, help: "Batch size for models with a symbolic batch dimension (calibration batch and the program's batch; default 1, as `octet export --batch`).") var batch: Int?
     @Option(help: ExportCommand.optionHelp(example: "activation_observer=minmse; the result must stay DPU-deployable")) var option: [String] = []
 
     func validate() throws {
         try CLI.checkThreads(threads)
+        try CLI.checkBatch(batch)
         _ = try U8Transform.parse(u8)
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkNotInput(output, option: "--output", inputs: [(what: "model", path: model), (what: "calibration data", path: calib)])
@@ -30,7 +32,8 @@ struct DeployCommand: ParsableCommand {
         try CLI.guarded {
             KernelConfig.threads = threads
             let t = try DPUTarget.named(target)
-            let m = try Model.load(path: model)
+            let m = try Model.load(path: model, batchSize: batch ?? 1)
+            try CLI.checkBatch(batch, for: m)
             try CLI.checkOptions(option, for: m)
             try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             let feeds = try ExportCommand.feeds(calib, m, u8: try U8Transform.parse(u8))
