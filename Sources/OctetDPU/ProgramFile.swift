@@ -45,8 +45,10 @@ public enum ProgramFile {
     /// Parses bytes read from `path` (named in errors).
     public static func decode(_ data: Data, path: String) throws -> Program {
         guard data.count >= headerSize, data.prefix(8) == magic else {
+            // An ONNX ModelProto starts with its ir_version field (tag 0x08).
+            let onnx = data.first == 0x08 ? "; it looks like an ONNX model, which `octet deploy` compiles into a program" : ""
             throw OctetDPUError.corruptFile(path: path, reason: data.count < 8 || data.prefix(8) != magic
-                ? "missing the OCTPROG magic (not an Octet program)" : "header shorter than \(headerSize) bytes")
+                ? "missing the OCTPROG magic (not an Octet program\(onnx))" : "header shorter than \(headerSize) bytes")
         }
         let version = Int(data.readLE(UInt32.self, at: 8))
         guard version == Program.formatVersion else {

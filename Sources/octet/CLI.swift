@@ -20,6 +20,18 @@ enum CLI {
         }
     }
 
+    /// Checked before any work (a usage error, exit 64): an `--output` named with the other kind's
+    /// extension, a program (.octprog) where ONNX is written or the reverse, is refused.
+    static func checkOutputExtension(_ path: String, writesProgram: Bool) throws {
+        let lower = path.lowercased()
+        if writesProgram, lower.hasSuffix(".onnx") {
+            throw ValidationError("--output \(path): deploy writes a DPU program (.octprog); `octet export` writes an ONNX QDQ model")
+        }
+        if !writesProgram, lower.hasSuffix(".octprog") {
+            throw ValidationError("--output \(path): export writes an ONNX QDQ model (.onnx); `octet deploy` writes a DPU program")
+        }
+    }
+
     /// Checked before any work (usage errors, exit 64): the folder an output file goes into exists.
     /// - Throws: `ValidationError` naming the option and the folder.
     static func checkOutputFolder(_ path: String, option: String) throws {

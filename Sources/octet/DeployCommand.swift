@@ -24,6 +24,7 @@ struct DeployCommand: ParsableCommand {
         _ = try U8Transform.parse(u8)
         try CLI.checkOutputFolder(output, option: "--output")
         try CLI.checkNotInput(output, option: "--output", inputs: [(what: "model", path: model), (what: "calibration data", path: calib)])
+        try CLI.checkOutputExtension(output, writesProgram: true)
         try CLI.checkOptions(option)
         try CLI.checkTarget(target)
     }

@@ -33,6 +33,7 @@ struct ExportCommand: ParsableCommand {
         _ = try CLI.ties(ties)
         guard (eval == nil) == (evalOutput == nil) else { throw ValidationError("--eval and --eval-output go together") }
         try CLI.checkNotInput(output, option: "--output", inputs: inputFiles)
+        try CLI.checkOutputExtension(output, writesProgram: false)
     }
 
     /// The files the command reads (an output may replace none of them).
