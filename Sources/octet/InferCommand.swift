@@ -7,7 +7,7 @@ import OctetTensor
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "infer", abstract: "Run the float model on a .npy batch.")
     @Argument(help: "Path to an .onnx model.") var model: String
-    @Option(help: "Input batch (.npy, first dimension = samples; or .npz: the array named as the input, its only array, or a dataset's images); for several inputs use name=path.") var input: [String]
+    @Option(help: "Input batch (.npy, first dimension = samples; or .npz: the array named as the input, its only array, or a dataset's images); for several inputs use name=path, or one .npz with an array per input name.") var input: [String]
     @Option(help: "Output .npy (one output) or directory (one .npy per output name; a path ending in / is a directory).") var output: String
     @Option(parsing: .unconditional, help: U8Transform.help) var u8: String?
     @Option(parsing: .unconditional, help: "Kernel threads (default: the machine's cores).") var threads: Int = CLI.defaultThreads
@@ -22,8 +22,10 @@ struct InferCommand: ParsableCommand {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             guard !m.inputs.isEmpty else { throw DataError.noInputs(model: model) }
-            var paths: [(name: String, path: String)] = []
-            for spec in input {
+            // One .npz without a name, for a model of several inputs: an array per input name, as `deploy --calib` reads it.
+            let wholeNPZ = input.count == 1 && m.inputs.count > 1 && !input[0].contains("=") && input[0].lowercased().hasSuffix(".npz")
+            var paths: [(name: String, path: String)] = wholeNPZ ? m.inputs.map { ($0.name, input[0]) } : []
+            for spec in input where !wholeNPZ {
                 let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let (name, path) = parts.count == 2 ? (parts[0], parts[1]) : (m.inputs.first?.name ?? "", parts[0])
                 guard !path.isEmpty else { throw ValidationError("--input '\(spec)': expected a path (or name=path)") }
