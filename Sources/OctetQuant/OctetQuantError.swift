@@ -14,6 +14,8 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
     case unknownObserver(name: String, accepted: [String])
     /// A parameter is out of its valid range.
     case invalidParameter(String)
+    /// The model cannot be written in the requested form (e.g. a QDQ export below opset 13).
+    case notExportable(String)
     /// A QConfig option name is not known.
     case unknownOption(name: String, accepted: [String])
     /// Calibration was given no samples.
@@ -57,6 +59,8 @@ public enum OctetQuantError: Error, CustomStringConvertible, Equatable {
             return "unknown observer '\(n)'; accepted: \(accepted.joined(separator: ", "))"
         case .invalidParameter(let m):
             return "invalid parameter: \(m)"
+        case .notExportable(let m):
+            return m
         case .unknownOption(let n, let accepted):
             return "unknown quantization option '\(n)'; accepted: \(accepted.joined(separator: ", "))"
         case .emptyCalibrationSet:

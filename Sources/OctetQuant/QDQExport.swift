@@ -45,13 +45,13 @@ public enum QDQExport {
     /// What the export refuses whatever the calibration finds: activations wider than 8 bits
     /// (ONNX QuantizeLinear is 8-bit) and a model below opset 13 (per-axis QuantizeLinear).
     /// Callers check it before calibrating; `graph(_:)` refuses the same per tensor.
-    /// - Throws: `OctetQuantError.invalidParameter` naming the option or the opset.
+    /// - Throws: `OctetQuantError.invalidParameter` naming the option, `.notExportable` naming the opset.
     public static func checkExportable(_ config: QConfig, opset: Int? = nil) throws {
         if config.activationBits != 8 {
             throw OctetQuantError.invalidParameter("QDQ export: activations are \(config.activationBits)-bit (activation_bits or bits); ONNX QuantizeLinear is 8-bit only")
         }
         if let opset, opset < 13 {
-            throw OctetQuantError.invalidParameter("QDQ export needs a model at opset ≥ 13 (per-axis QuantizeLinear); this one has opset \(opset)")
+            throw OctetQuantError.notExportable("QDQ export needs a model at opset ≥ 13 (per-axis QuantizeLinear); this one has opset \(opset)")
         }
     }
 

@@ -101,15 +101,21 @@ enum CLI {
         throw ValidationError("--batch \(batch): the model fixes its batch size at \(m.batchSize) (input \(fixed)); --batch sets a symbolic one")
     }
 
-    /// Checked before any work: the `--option name=value` list parses into a configuration.
-    /// Checked before any work: a QDQ output of this configuration (and model, once loaded) can
-    /// be written. - Throws: `ValidationError` (exit 64).
-    static func checkQDQExportable(_ options: [String], opset: Int? = nil) throws {
-        do { try QDQExport.checkExportable(try ExportCommand.config(options), opset: opset) } catch let e as ValidationError { throw e } catch {
+    /// Checked before any work: a QDQ output of this configuration can be written.
+    /// - Throws: `ValidationError` (exit 64).
+    static func checkQDQExportable(_ options: [String]) throws {
+        do { try QDQExport.checkExportable(try ExportCommand.config(options)) } catch let e as ValidationError { throw e } catch {
             throw ValidationError("--output: \(error)")
         }
     }
 
+    /// Checked once the model is loaded, before calibrating: the model can be written as QDQ.
+    /// - Throws: `DataError` (exit 1) naming the model file.
+    static func checkQDQExportable(model path: String, opset: Int) throws {
+        do { try QDQExport.checkExportable(QConfig(), opset: opset) } catch { throw DataError("\(path): \(error)") }
+    }
+
+    /// Checked before any work: the `--option name=value` list parses into a configuration.
     static func checkOptions(_ options: [String]) throws {
         do { _ = try ExportCommand.config(options) } catch let e as ValidationError { throw e } catch {
             throw ValidationError("--option: \(error)")

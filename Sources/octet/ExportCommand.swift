@@ -48,7 +48,7 @@ struct ExportCommand: ParsableCommand {
             let m = try Model.load(path: model, batchSize: batch ?? 1)
             try CLI.checkBatch(batch, for: m)
             try CLI.checkOptions(option, for: m)
-            try CLI.checkQDQExportable(option, opset: m.graph.opset)
+            try CLI.checkQDQExportable(model: model, opset: m.graph.opset)
             try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m))
             if let evalOutput {
                 try OutputArrays.check(evalOutput, option: "--eval-output", names: m.outputs.map(\.name),

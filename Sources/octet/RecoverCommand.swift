@@ -98,7 +98,7 @@ struct RecoverCommand: ParsableCommand {
             KernelConfig.threads = threads
             let m = try Model.load(path: model)
             try CLI.checkOptions(option, for: m)
-            if outputKind == .qdq { try CLI.checkQDQExportable(option, opset: m.graph.opset) }
+            if outputKind == .qdq { try CLI.checkQDQExportable(model: model, opset: m.graph.opset) }
             if let output { try CLI.checkNotInput(output, option: "--output", inputs: CLI.externalData(m)) }
             guard m.inputs.count == 1 else {
                 throw DataError("\(model): recover needs a model with one input; it has \(m.inputs.count)")
