@@ -123,6 +123,9 @@ struct ExportCommand: ParsableCommand {
             if calibration, let bad = t.firstNonFinite() {
                 throw DataError("\(path): input '\(name)' has NaN/Inf values (first in sample \(bad.sample)); calibration needs finite data")
             }
+            if calibration, let v = t.floats.first, t.floats.allSatisfy({ $0 == v }) {
+                FileHandle.standardError.write(Data("warning: \(path): every calibration value of input '\(name)' is \(v); the fix positions will fit that constant, not real data\n".utf8))
+            }
         }
         return feeds
     }
