@@ -105,7 +105,12 @@ struct RecoverCommand: ParsableCommand {
             }
             let name = m.inputs[0].name
             var calibX = try load(calib, input: name, of: m, calibration: true)
-            if let n = samples { calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0])) }
+            if let n = samples {
+                if n > calibX.shape[0] {
+                    FileHandle.standardError.write(Data("note: --samples \(n): \(calib) holds \(calibX.shape[0]) samples; all of them are used\n".utf8))
+                }
+                calibX = TensorBatch.slice(calibX, start: 0, count: min(n, calibX.shape[0]), padTo: min(n, calibX.shape[0]))
+            }
             if mirror {
                 calibX = try Self.withMirrors(calibX, path: calib)
             }
