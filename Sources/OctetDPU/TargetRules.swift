@@ -40,6 +40,7 @@ struct TargetRules {
             let a = try node.float("alpha", default: 0.2), b = try node.float("beta", default: 0.5)
             return ": the alu's hsigmoid is alpha 1/6, beta 1/2; this one has alpha \(a), beta \(b)"
         case "PRelu": return ": Octet does not emulate the alu's prelu arithmetic"
+        case "MatMul", "Gemm": return ": the DPU runs it as a fully connected layer: a 2-D input, a constant 2-D weight used by no other node, a bias per output"
         default: return ""
         }
     }

@@ -115,6 +115,17 @@ final class InspectorTests: XCTestCase {
                        "PRelu is not a DPU operation here: Octet does not emulate the alu's prelu arithmetic (computed in float on dequantized values)")
     }
 
+    /// A MatMul of a 3-D input stays a float op (only 2-D input × constant 2-D weight becomes a
+    /// fully connected layer); its reason says what the DPU takes.
+    func testBatchedMatMulReasonSaysWhatTheDPUTakes() throws {
+        let g = Graph(name: "g", nodes: [Node(name: "mm", opType: "MatMul", inputs: ["x", "W"], outputs: ["y"])],
+                      initializers: ["W": Tensor(shape: [4, 3], floats: (0..<12).map { Float($0) / 12 })],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(4)])],
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [.fixed(1), .fixed(2), .fixed(3)])])
+        XCTAssertEqual(try Inspector.inspect(g, target: .default).node("mm")?.reason,
+                       "MatMul is not a DPU operation here: the DPU runs it as a fully connected layer: a 2-D input, a constant 2-D weight used by no other node, a bias per output (computed in float on dequantized values)")
+    }
+
     func testSharedModels() throws {
         for sm in try SharedModels.require() {
             let r = try Inspector.inspect(try Model.load(path: sm.modelPath).graph)
