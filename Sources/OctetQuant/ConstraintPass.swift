@@ -7,7 +7,8 @@ import OctetTensor
 /// fp_out ≤ fp_in + 7); optional pool alignment; then Conv/Gemm shift_cut ∈ [0, 16] and shift_bias.
 /// Rounds repeat until nothing moves, since lowering a conv's fp_out changes the next conv's fp_in.
 /// Where sharing would break an op's own range (a hard-sigmoid output in a Concat), the alignment
-/// keeps that tensor in its range (`bounds()`) and the Concat requantizes it. Every change is
+/// keeps that tensor in its range (`bounds()`) and the Concat requantizes it; so too a Concat
+/// input that other nodes read (`readBeyond`), which keeps its own fix_pos. Every change is
 /// recorded.
 struct ConstraintPass {
     let graph: Graph
@@ -71,7 +72,12 @@ struct ConstraintPass {
             commitOp(FixPosRules.mul(OpFixPos(inputs: inputs.map(position), output: position(out)), outputFloor: bounds[key(out)]?.lowerBound))
         case .concat:
             guard let out = a.output, inputs.contains(where: { key($0) != key(out) }) else { return }
-            commitOp(FixPosRules.concat(OpFixPos(inputs: inputs.map(position), output: position(out)), bounds: bounds))
+            var b = bounds
+            for t in inputs where key(t) != key(out) && readBeyond(t, concat: n) {
+                let own = fixPos[key(t)] ?? 0, old = b[key(t)]
+                b[key(t)] = max(own, old?.lowerBound ?? own)...(old?.upperBound ?? Int.max / 4)
+            }
+            commitOp(FixPosRules.concat(OpFixPos(inputs: inputs.map(position), output: position(out)), bounds: b))
         case .averagePool where alignPool:
             guard let out = a.output else { return }
             commitOp(FixPosRules.pool(OpFixPos(inputs: [position(n.inputs[0])], output: position(out)), bounds: bounds))
@@ -84,6 +90,25 @@ struct ConstraintPass {
         default:
             return
         }
+    }
+
+    /// Whether the quantizer of the Concat input `t` is read by another node than `concat` (pass-
+    /// throughs that carry the same quantizer into it aside), or is a graph output. Such an input
+    /// keeps its fix_pos, and the Concat requantizes it, as vai_q_pytorch's default flow does
+    /// (reference-quantizer §1.2: only a producer whose only child is the Concat shares its fp);
+    /// lowering it would coarsen what the other readers see.
+    func readBeyond(_ t: String, concat: Node) -> Bool {
+        let k = key(t)
+        let members = Set(plan.canonical.filter { $0.value == k }.map(\.key) + [k])
+        if graph.outputs.contains(where: { members.contains($0.name) }) { return true }
+        for m in members {
+            for j in graph.consumers(of: m) where graph.nodes[j].outputs != concat.outputs {
+                let c = graph.nodes[j]
+                if plan.nodes[j].kind == .passThrough, c.outputs.allSatisfy({ members.contains($0) }) { continue }
+                return true
+            }
+        }
+        return false
     }
 
     /// The fix_pos range each tensor's own ops allow, by canonical name: a hard-sigmoid's input

@@ -43,6 +43,26 @@ final class ConstraintConflictTests: XCTestCase {
         XCTAssertLessThan(fp["y"] ?? 99, 7)             // c (up to 8) needs a coarser one; the Concat requantizes h
     }
 
+    /// Concat(x, 30·x) where x also feeds another conv: x keeps its own fix_pos (the other conv
+    /// reads it at full precision) and the Concat requantizes it to the coarser output fix_pos.
+    /// The emulator matches the integer evaluation on both outputs.
+    func testConcatInputReadElsewhereKeepsItsFixPos() throws {
+        let g = Graph(name: "concat_shared_input", nodes: [
+            Node(name: "big", opType: "Conv", inputs: ["x", "Wb"], outputs: ["b"], attributes: ["kernel_shape": .ints([1, 1])]),
+            Node(name: "cat", opType: "Concat", inputs: ["x", "b"], outputs: ["y"], attributes: ["axis": .int(1)]),
+            Node(name: "other", opType: "Conv", inputs: ["x", "Wo"], outputs: ["z"], attributes: ["kernel_shape": .ints([1, 1])]),
+        ], initializers: ["Wb": Tensor(shape: [2, 2, 1, 1], floats: [30, 0, 0, 30]),
+                          "Wo": Tensor(shape: [2, 2, 1, 1], floats: [1, -0.5, 0.25, 0.75])],
+        inputs: [info("x", [1, 2, 4, 4])], outputs: [info("y", [1, 4, 4, 4]), info("z", [1, 2, 4, 4])])
+        let q = try deployAndCompare(g)
+        let x = values([1, 2, 4, 4], seed: 11, scale: 1.5)
+        XCTAssertEqual(try Emulator(program: try Compiler.compile(q.quantizedGraph)).run(["x": x]).outputs["z"], try q.run(["x": x])["z"])
+        let fp = q.annotations.tensors.compactMapValues(\.fixPos)
+        XCTAssertEqual(fp["x"], 6)                    // |x| < 2 on the calibration data
+        XCTAssertLessThanOrEqual(fp["y"] ?? 99, 1)    // 30·x reaches 60
+        XCTAssertFalse(q.annotations.adjustments.contains { $0.rule == "concat" && $0.tensor == "x" })
+    }
+
     /// A hard-sigmoid whose only consumer is the Concat keeps its own quantizer: shared, the
     /// other member's shift_cut (fp ≤ 5 here, inputs up to 255) and the hard-sigmoid (≥ 7) undid
     /// each other.
