@@ -30,10 +30,12 @@ public enum Accuracy {
         return Double(hits) / Double(labels.count)
     }
 
-    /// Fraction of samples whose arg-max agrees between two logit batches of equal shape.
+    /// Fraction of samples whose arg-max agrees between two logit batches [N, classes] of equal
+    /// shape. A wider output (a segmentation map, a detection head) has no one class per sample.
+    /// - Throws: `OctetTensorError.shapeMismatch` for other shapes.
     public static func top1Agreement(_ a: Tensor, _ b: Tensor) throws -> Double {
-        guard a.shape == b.shape, a.rank >= 2, a.shape[0] > 0 else {
-            throw OctetTensorError.shapeMismatch("agreement needs equal shapes [N, C, ...]; got \(a.shape) and \(b.shape)")
+        guard a.shape == b.shape, a.rank == 2, a.shape[0] > 0 else {
+            throw OctetTensorError.shapeMismatch("agreement needs logits [N, classes] of equal shapes; got \(a.shape) and \(b.shape)")
         }
         let n = a.shape[0], per = a.count / n
         let fa = a.asFloatArray(), fb = b.asFloatArray()

@@ -45,6 +45,9 @@ struct EvalCommand: ParsableCommand {
             guard let first = m.inputs.first else { throw DataError.noInputs(model: model) }
             try CLI.checkShapes([first.name: input], for: m, source: set.name)
             let logits = try m.run(input)
+            guard logits.rank == 2 else {
+                throw DataError("\(model): accuracy needs logits [N, classes]; the model's first output is \(logits.shape)")
+            }
             if let classes = logits.shape.last, topK > classes {
                 throw ValidationError("--top-k \(topK): the model has \(classes) classes")
             }

@@ -45,7 +45,12 @@ extension RecoverCommand {
             source = "octet float"
         }
         guard let l = try evalLabels(samples: n) else { return (refs, nil, source) }
-        let classes = expected(first).dropFirst().reduce(1, *)
+        let logits = expected(first)
+        guard logits.count == 2 else {   // a segmentation map or a detection head has no one class per sample
+            if labels != nil { throw DataError("--labels: accuracy needs logits [N, classes]; output '\(first)' is \(logits)") }
+            return (refs, nil, source)
+        }
+        let classes = logits[1]
         if let bad = l.labels.first(where: { $0 < 0 || $0 >= classes }) {
             throw DataError("\(l.source): holds label \(bad), outside the \(classes) classes 0…\(classes - 1)")
         }

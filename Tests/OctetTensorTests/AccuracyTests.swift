@@ -46,5 +46,10 @@ final class AccuracyTests: XCTestCase {
     func testShapeErrors() {
         XCTAssertThrowsError(try Accuracy.topK(logits: logits, labels: [1, 2], k: 1))
         XCTAssertThrowsError(try Accuracy.top1Agreement(logits, Tensor(shape: [1, 3], floats: [0, 0, 0])))
+        // A segmentation map [N, C, H, W] has no one class per sample.
+        let map = Tensor(shape: [1, 2, 2, 2], floats: [0, 1, 0, 1, 1, 0, 1, 0])
+        XCTAssertThrowsError(try Accuracy.top1Agreement(map, map)) {
+            XCTAssertEqual("\($0)", "shape mismatch: agreement needs logits [N, classes] of equal shapes; got [1, 2, 2, 2] and [1, 2, 2, 2]")
+        }
     }
 }

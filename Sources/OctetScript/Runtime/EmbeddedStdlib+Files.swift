@@ -86,8 +86,10 @@ fn print_table(rec, digits: 2) {
 
 # Quantizes `model` on `calib` with each method and measures it on `test` (default: calib).
 # Returns a Table: method, DPU-deployable, accuracy %, top-1 agreement with the float model %,
-# output SQNR vs the float model (dB). `options` holds the other quantize arguments (a record
-# such as {bits: 8, per_channel: false}); a key quantize does not take is an error.
+# output SQNR vs the float model (dB). Accuracy needs labels and logits [N, classes], agreement
+# logits; otherwise their cells are nil (a detection or segmentation model gets SQNR only).
+# `options` holds the other quantize arguments (a record such as {bits: 8, per_channel: false});
+# a key quantize does not take is an error.
 fn sweep(model, calib, methods: ["diffs", "maxmin"], test: nil, options: {}) {
   let accepted = ["bits", "per_channel", "round", "weight_round", "exclude", "quantized_calibration", "score_through_prelu"]
   for k in options {
@@ -97,7 +99,10 @@ fn sweep(model, calib, methods: ["diffs", "maxmin"], test: nil, options: {}) {
   }
   let data = test
   if data == nil { data = calib }
+  if type(data) == "string" { data = dataset(data) }
   let f = model.run(data)
+  let logits = len(f.shape) == 2
+  let labelled = logits and type(data) == "Dataset" and data.labels != nil
   let rows = []
   for m in methods {
     let q = quantize(model, calib, method: m, bits: options.get("bits", 8),
@@ -106,7 +111,10 @@ fn sweep(model, calib, methods: ["diffs", "maxmin"], test: nil, options: {}) {
                      quantized_calibration: options.get("quantized_calibration", true),
                      score_through_prelu: options.get("score_through_prelu", false))
     let out = q.run(data)
-    rows.append({method: m, deployable: q.deployable, accuracy_pct: 100 * accuracy(q, data), agreement_pct: 100 * agreement(f, out), sqnr_db: sqnr(f, out)})
+    let row = {method: m, deployable: q.deployable, accuracy_pct: nil, agreement_pct: nil, sqnr_db: sqnr(f, out)}
+    if labelled { row.accuracy_pct = 100 * accuracy(q, data) }
+    if logits { row.agreement_pct = 100 * agreement(f, out) }
+    rows.append(row)
   }
   return table(rows, title: "Calibration methods")
 }
