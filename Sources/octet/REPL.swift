@@ -157,7 +157,7 @@ final class REPL {
         (":help [name]", "list commands and builtins, or show one builtin's or method's signature and doc"),
         (":vars", "list the bindings made in this session"),
         (":load FILE", "run a script file in this session"),
-        (":save FILE", "write the inputs that ran as a script"),
+        (":save FILE.octet", "write the inputs that ran as a script"),
         (":notebook FILE.md", "write the session as a Markdown notebook"),
         (":time EXPR", "run a statement and print how long it took"),
         (":quit", "leave (Ctrl-D also leaves; Ctrl-C stops running work)"),

@@ -168,7 +168,8 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(md.contains("\n`````\n```\na ```` b\n`````\n"), md)
     }
 
-    /// A notebook path naming a file the run read (an import) is refused after the run; the file stays.
+    /// A notebook path naming a file the run reads (an import, an .octet) is refused before the
+    /// run, as every path not ending in .md is; the file stays.
     func testNotebookOverAnImportedScriptIsRefused() throws {
         let dir = try freshDirectory("import")
         try "import \"helper\"\nprint(h)\n".write(to: dir.appendingPathComponent("main.octet"), atomically: true, encoding: .utf8)
@@ -177,7 +178,7 @@ final class NotebookTests: XCTestCase {
         let code = ScriptRunner.run(path: dir.appendingPathComponent("main.octet").path, notebook: dir.appendingPathComponent("helper.octet").path,
                                     interpreter: Interpreter(seed: 0, output: { _ in })) { errors.append($0) }
         XCTAssertEqual(code, 64)
-        XCTAssertTrue(errors.first?.contains("notebook not written: ") == true && errors.first?.contains("an input read here") == true, "\(errors)")
+        XCTAssertTrue(errors.first?.hasSuffix("helper.octet: a notebook is written to a path ending in .md; give such a path") == true, "\(errors)")
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("helper.octet"), encoding: .utf8), "let h = 5\n")
     }
 

@@ -125,6 +125,26 @@ final class SessionTests: XCTestCase {
         try s.save(to: dir.appendingPathComponent("other.octet").path)
     }
 
+    /// `:save` writes .octet files and `:notebook` .md files only: a slip of the path must not
+    /// replace a model or data file, which stays as it was.
+    func testSaveAndNotebookRefuseOtherExtensions() throws {
+        let (s, _, _) = makeSession()
+        let dir = Scratch.directory("session-ext")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("model.onnx").path
+        try "keep".write(toFile: model, atomically: true, encoding: .utf8)
+        s.execute("let x = 1")
+        XCTAssertThrowsError(try s.save(to: model)) {
+            XCTAssertEqual("\($0)", "\(model): a script is written to a path ending in .octet; give such a path")
+        }
+        XCTAssertThrowsError(try s.notebook(title: "t").write(to: model)) {
+            XCTAssertEqual("\($0)", "\(model): a notebook is written to a path ending in .md; give such a path")
+        }
+        XCTAssertEqual(try String(contentsOfFile: model, encoding: .utf8), "keep")
+        try s.notebook(title: "t").write(to: dir.appendingPathComponent("n.MD").path)
+    }
+
     /// `:load` is saved as the code it ran, each time it ran, whatever the file's extension and
     /// wherever the script is saved.
     func testSavedLoadHoldsTheLoadedCode() throws {

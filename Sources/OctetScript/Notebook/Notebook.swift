@@ -90,8 +90,9 @@ public struct Notebook {
     /// SVGs are embedded in the Markdown instead, so nothing is written beside it.
     /// - Parameter protected: the input file a path names, if any (`Interpreter.readFile(at:)`);
     ///   nothing is written when the notebook or one of its SVGs would replace one.
-    /// - Throws: `SessionError.wouldReplaceSource`, or `OctetTensorError.writeFailed` (also for a
-    ///   plot's path that names a FIFO or device).
+    /// - Throws: `SessionError.wrongExtension` for a file path not ending in .md,
+    ///   `.wouldReplaceSource`, or `OctetTensorError.writeFailed` (also for a plot's path that
+    ///   names a FIFO or device).
     public func write(to path: String, protected: (String) -> String? = { _ in nil }) throws {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingPathExtension().lastPathComponent
@@ -103,6 +104,7 @@ public struct Notebook {
             if let source = protected(p) { throw SessionError.wouldReplaceSource(path: p, source: source) }
             if !stream { try AtomicFile.checkTarget(p) }
         }
+        try SessionError.checkExtension(path, kind: "a notebook", ".md")
         for p in plots where AtomicFile.isStream(p) {  // a plot is a file of its own; a FIFO there would block
             throw OctetTensorError.writeFailed(path: p, reason: "it is a FIFO or device, not a file; the notebook's plots are written as files beside it")
         }

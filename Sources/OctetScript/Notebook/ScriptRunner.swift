@@ -33,6 +33,10 @@ public enum ScriptRunner {
                 errors("octet: the notebook \(notebook) is the script itself; give another path (e.g. a .md file)")
                 return ExitCode.usage
             }
+            do { try SessionError.checkExtension(notebook, kind: "a notebook", ".md") } catch {
+                errors("octet: --notebook \(error)")
+                return ExitCode.usage
+            }
         }
         interpreter.noteRead(interpreter.resolvePath(path))
         interpreter.importing.append(interpreter.importKey(path))  // the script importing itself is circular

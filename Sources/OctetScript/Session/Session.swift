@@ -174,6 +174,7 @@ public final class Session {
     ///   (`:load`, import, a model or data file): the saved session reads it again.
     public func save(to path: String) throws {
         try checkNotSource(path)
+        try SessionError.checkExtension(path, kind: "a script", ".octet")
         try AtomicFile.write(Data(script.utf8), to: interpreter.resolvePath(path))
     }
 
@@ -198,10 +199,20 @@ public final class Session {
 /// Errors of the session commands.
 public enum SessionError: Error, CustomStringConvertible {
     case wouldReplaceSource(path: String, source: String)
+    /// A file written by kind (a Markdown notebook, a saved script) whose path ends otherwise:
+    /// refused, so that a slip of the path does not replace a model or data file.
+    case wrongExtension(path: String, kind: String, expected: String)
 
     public var description: String {
         switch self {
         case .wouldReplaceSource(let p, let s): return "\(p) would replace \(s), an input read here; give another path"
+        case .wrongExtension(let p, let k, let e): return "\(p): \(k) is written to a path ending in \(e); give such a path"
         }
+    }
+
+    /// - Throws: `.wrongExtension` unless `path` ends in `ext` (any case) or is a device or FIFO.
+    public static func checkExtension(_ path: String, kind: String, _ ext: String) throws {
+        guard !AtomicFile.isStream(path), !path.lowercased().hasSuffix(ext) else { return }
+        throw SessionError.wrongExtension(path: path, kind: kind, expected: ext)
     }
 }
