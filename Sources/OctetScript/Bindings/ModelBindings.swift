@@ -6,12 +6,15 @@ import OctetTensor
 enum ModelBindings {
     static let table = BindingTable(domain: "model", [
         Builtin("load", ["path"], named: [ParameterSpec("batch", .int(1))],
-                doc: "Loads an ONNX model (float32). `batch` fixes a symbolic batch dimension; runs accept any number of samples and are cut into chunks of it. Errors name unsupported ops by node.") { a, interp in
+                doc: "Loads an ONNX model (float32). `batch` fixes a symbolic batch dimension (a model with a fixed one refuses another); runs accept any number of samples and are cut into chunks of it. Errors name unsupported ops by node.") { a, interp in
             let path = try a.string(0)
             let full = try DataInput.existingPath(path, a, 0, interp)
             let batch = try a.int("batch")
             guard batch >= 1 else { throw BindingError.named("batch", "batch must be at least 1") }
             let m = try Model.load(path: full, batchSize: batch)
+            if !m.symbolicBatch, m.batchSize != batch, batch != 1 {
+                throw BindingError.named("batch", "the model fixes its batch size at \(m.batchSize); batch sets a symbolic one")
+            }
             for f in m.graph.externalDataFiles { interp.noteRead(f) }
             return .object(ModelValue(m, displayPath: path))
         },
