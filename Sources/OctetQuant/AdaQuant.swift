@@ -71,8 +71,8 @@ public enum AdaQuant {
             let moved = r.params.fixPos != site.weightParams.fixPos
                 ? String(format: ", weight fix_pos %d → %d", site.weightParams.fixPos ?? 0, r.params.fixPos ?? 0) : ""
             let what = options.epochLoss == .network ? "network loss" : "loss"
-            notes.append(String(format: "%@: %@ %@ → %@%@, %d epochs, %.1f s", site.annotation.node, what, format(r.before), format(r.after),
-                                moved, r.epochs, Date().timeIntervalSince(t0)))
+            notes.append(String(format: "%@: %@ %@ → %@%@, %d epoch%@, %.1f s", site.annotation.node, what, format(r.before), format(r.after),
+                                moved, r.epochs, r.epochs == 1 ? "" : "s", Date().timeIntervalSince(t0)))
             return LayerUpdate(weight: r.weight, bias: r.bias, weightParams: r.params)
         }
         stats.notes = notes

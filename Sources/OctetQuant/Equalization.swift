@@ -62,7 +62,7 @@ public enum CrossLayerEqualization {
         public var notes: [String] = []
         public var description: String {
             var lines = pairs.isEmpty ? ["CLE: no equalizable pair"]
-                : ["CLE: \(pairs.count) pairs, \(iterations) iterations, \(converged ? "converged" : "not converged") (max |s−1| \(lastMaxDeviation))"]
+                : ["CLE: \(pairs.count) pair\(pairs.count == 1 ? "" : "s"), \(iterations) iteration\(iterations == 1 ? "" : "s"), \(converged ? "converged" : "not converged") (max |s−1| \(lastMaxDeviation))"]
             lines += pairs.map { "  \($0.first) → \($0.second)" + ($0.through.isEmpty ? "" : " through \($0.through.joined(separator: ", "))") }
             return (lines + notes.map { "  " + $0 }).joined(separator: "\n")
         }

@@ -29,7 +29,7 @@ public enum HighBiasAbsorption {
         public var absorbed: [Absorbed] = []
         public var skipped: [String] = []
         public var description: String {
-            var lines = ["high-bias absorption: \(absorbed.count) pairs"]
+            var lines = ["high-bias absorption: \(absorbed.count) pair\(absorbed.count == 1 ? "" : "s")"]
             lines += absorbed.map { String(format: "  %@ → %@: %d channels, mean shift %.4g", $0.first, $0.second, $0.channels, $0.meanShift) }
             return (lines + skipped.map { "  skipped " + $0 }).joined(separator: "\n")
         }

@@ -54,6 +54,20 @@ final class HandWorkedPTQTests: XCTestCase {
         XCTAssertTrue(q.annotations.warnings.contains { $0.contains("act") && $0.contains("26/256") })
     }
 
+    /// Six LeakyRelus of alpha 0.1 give one warning naming four of them and the count.
+    func testLeakyReluWarningsAreGroupedByAlpha() throws {
+        var t = TinyNet(seed: 37)
+        var y = "x"
+        for i in 1...6 {
+            y = t.conv("c\(i)", y, out: 2, in: 2, k: 1)
+            y = t.op("lr\(i)", "LeakyRelu", y, ["alpha": .float(0.1)])
+        }
+        let m = try Model(graph: t.graph(input: [1, 2, 3, 3], output: y))
+        let q = try Calibrator(model: m).calibrate(["x": t.data([4, 2, 3, 3])])
+        XCTAssertEqual(q.annotations.warnings.filter { $0.contains("26/256") },
+                       ["LeakyRelu lr1, lr2, lr3, lr4, … (6 nodes): alpha 0.1 replaced by the DPU's 26/256 = 0.1015625"])
+    }
+
     /// LeakyRelu with alpha 0.2 (not 26/256 on the 1/256 grid) is not fused: it keeps its slope,
     /// computed in float between quantizers (on the CPU when deployed), without a warning.
     /// conv(−x) = −0.99375 → 0.2 · −0.99375 = −0.19875, at y's fix_pos 6: −13/64.

@@ -95,7 +95,7 @@ extension QuantPlanBuilder {
         guard let n, n.opType == "LeakyRelu" else { return }
         let alpha = try n.float("alpha", default: 0.01)
         if alpha != DPUMath.dpuLeakyReluAlpha {
-            warnings.append("LeakyRelu \(QuantPlan.key(n)): alpha \(alpha) replaced by the DPU's 26/256 = 0.1015625")
+            leakyReplaced.append((alpha, QuantPlan.key(n)))
         }
     }
 

@@ -51,6 +51,7 @@ struct QuantPlanBuilder {
     var fusedInto: [Int: Int] = [:]          // activation node → producer node
     var fusedActivation: [Int: FusedActivation] = [:]   // producer node → activation
     var concatShare: [String: String] = [:]   // producer output → concat output
+    var leakyReplaced: [(alpha: Float, node: String)] = []   // LeakyRelu alphas the DPU's 26/256 replaces
 
     init(_ p: PreparedGraph, _ c: QConfig) { g = p.graph; info = p.info; config = c }
 
@@ -66,6 +67,18 @@ struct QuantPlanBuilder {
         findFusions(&kinds)
         findConcatShares(kinds)
         for (i, n) in g.nodes.enumerated() { try annotate(i, n, kinds[i]) }
+        warnLeakyReplaced()
+    }
+
+    /// One warning per replaced alpha, naming its nodes (up to four, then the count).
+    mutating func warnLeakyReplaced() {
+        var alphas: [Float] = []
+        for r in leakyReplaced where !alphas.contains(r.alpha) { alphas.append(r.alpha) }
+        for a in alphas {
+            let names = leakyReplaced.filter { $0.alpha == a }.map(\.node)
+            let shown = names.prefix(4).joined(separator: ", ") + (names.count > 4 ? ", … (\(names.count) nodes)" : "")
+            warnings.append("LeakyRelu \(shown): alpha \(a) replaced by the DPU's 26/256 = 0.1015625")
+        }
     }
 
     mutating func addQuantizer(_ t: String) {
