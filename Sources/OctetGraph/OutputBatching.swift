@@ -72,7 +72,7 @@ public enum OutputBatching {
     }
 
     static func refusal(_ name: String, _ shape: String, samples n: Int, batchSize b: Int) -> OctetGraphError {
-        .inputMismatch("output '\(name)'\(shape) depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so it is computed only for a batch of exactly \(b) sample\(b == 1 ? "" : "s"), not \(n); run \(b) at a time (a model with a symbolic batch can be loaded with another batch size)")
+        .inputMismatch("output '\(name)'\(shape) depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so it is computed only for a batch of exactly \(b) sample\(b == 1 ? "" : "s"), not \(n); run \(b) at a time (a model with a symbolic batch takes another batch size: `deploy`/`export --batch N`, `load(path, batch: N)` in scripts)")
     }
 
     /// The dim name every dim of a whole-batch output is declared with.

@@ -44,12 +44,12 @@ extension RecoverCommand {
             refs = m.outputs.compactMap { o in outs[o.name].flatMap { $0.dtype == .float32 ? (o.name, $0) : nil } }
             source = "octet float"
         }
-        guard let l = try evalLabels(samples: n) else { return (refs, nil, source) }
         let logits = expected(first)
         guard logits.count == 2 else {   // a segmentation map or a detection head has no one class per sample
             if labels != nil { throw DataError("--labels: accuracy needs logits [N, classes]; output '\(first)' is \(logits)") }
-            return (refs, nil, source)
+            return (refs, nil, source)   // an --eval .npz's labels (boxes, masks) are not read
         }
+        guard let l = try evalLabels(samples: n) else { return (refs, nil, source) }
         let classes = logits[1]
         if let bad = l.labels.first(where: { $0 < 0 || $0 >= classes }) {
             throw DataError("\(l.source): holds label \(bad), outside the \(classes) classes 0…\(classes - 1)")

@@ -40,7 +40,7 @@ final class ModelLoadingTests: XCTestCase {
             inputs: [ModelBuilder.valueInfo("x", ["N", 2])], outputs: [ModelBuilder.valueInfo("y", ["N", 2]), ModelBuilder.valueInfo("total", [])]))
         let x = Tensor(shape: [3, 2], floats: [1, 2, 3, 4, 5, 6])
         XCTAssertThrowsError(try Model.load(path: total, batchSize: 2).run(["x": x])) { e in
-            XCTAssertEqual("\(e)", "output 'total' [] depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so it is computed only for a batch of exactly 2 samples, not 3; run 2 at a time (a model with a symbolic batch can be loaded with another batch size)")
+            XCTAssertEqual("\(e)", "output 'total' [] depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so it is computed only for a batch of exactly 2 samples, not 3; run 2 at a time (a model with a symbolic batch takes another batch size: `deploy`/`export --batch N`, `load(path, batch: N)` in scripts)")
         }
         XCTAssertEqual(try Model.load(path: total, batchSize: 3).run(["x": x])["total"], Tensor(shape: [], floats: [6]))
     }
@@ -84,7 +84,7 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(some["y"], out["y"])
         XCTAssertEqual(some["k"], out["k"])
         XCTAssertThrowsError(try four.run(["x": x])) { e in
-            XCTAssertEqual("\(e)", "output 't' depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so it is computed only for a batch of exactly 4 samples, not 3; run 4 at a time (a model with a symbolic batch can be loaded with another batch size)")
+            XCTAssertEqual("\(e)", "output 't' depends on the batch as a whole (axis 0 is not the batch, or samples are mixed), so it is computed only for a batch of exactly 4 samples, not 3; run 4 at a time (a model with a symbolic batch takes another batch size: `deploy`/`export --batch N`, `load(path, batch: N)` in scripts)")
         }
         let all = try Model.load(path: path, batchSize: 3).run(["x": x])
         XCTAssertEqual(all["t"], Tensor(shape: [2, 3], floats: [1, 3, -5, -2, 4, 6]))
