@@ -180,7 +180,12 @@ final class REPL {
         } else if case let methods = BindingRegistry.methodHelp(name), !methods.isEmpty {
             print(methods.joined(separator: "\n"))  // `report`, `QuantizedModel.report`, `QuantizedModel`
         } else if name.contains("."), !name.contains(where: { $0 == "(" || $0 == ";" || $0 == "\n" }) {
-            _ = session.execute("help(\(name))", record: false)  // a member of a bound value, e.g. `d.mirrored`
+            let receiver = String(name.prefix { $0 != "." }), member = String(name.split(separator: ".").last ?? "")
+            if interp.global(receiver) == nil, case let methods = BindingRegistry.methodHelp(member), !methods.isEmpty {
+                print("'\(receiver)' is not bound yet; methods named \(member):\n" + methods.joined(separator: "\n"))
+            } else {
+                _ = session.execute("help(\(name))", record: false)  // a member of a bound value, e.g. `d.mirrored`
+            }
         } else if case .object(let o)? = interp.global(name) {
             print("\(name): \(o.typeName); methods: " + o.methods.names.sorted().joined(separator: ", ") + " (:help \(name).NAME for one)")
         } else if let (c, d) = REPL.commandHelp.first(where: { $0.0.hasPrefix(":" + name) || $0.0.hasPrefix(name) }) {
